@@ -1,0 +1,279 @@
+"""The district profile (YAML): streets, communities, schools, bases, venues and policy parameters.
+
+Errors name the place in the file (`profile.yaml, line 12 (streets[1].name): ...`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_PROFILE_NAME = "default_profile.yaml"
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; `problems` lists each one with its place in the file."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: invalid district profile\n" + "\n".join(problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StreetProfile(_Strict):
+    name: str = Field(min_length=1)
+    pilot: bool = False
+    communities: list[str] = Field(default_factory=list)
+
+
+class SchoolProfile(_Strict):
+    name: str = Field(min_length=1)
+    street: str
+    pilot: bool = Field(default=False, description="Pilot community school of R8.3")
+
+
+class BaseProfile(_Strict):
+    """One of the four bases of R5."""
+
+    name: str
+    kind: Literal[
+        "party_school", "community_management_school", "elderly_university", "children_centre"
+    ]
+    street: str | None = None
+
+
+class VenueProfile(_Strict):
+    name: str
+    capacity: int = Field(gt=0)
+    street: str | None = None
+
+
+class MeritWeights(_Strict):
+    """R10.2 criteria: political quality, experience, overall ability, skill at community work."""
+
+    political: float = Field(default=0.30, ge=0, le=1)
+    experience: float = Field(default=0.20, ge=0, le=1)
+    ability: float = Field(default=0.25, ge=0, le=1)
+    community_work: float = Field(default=0.25, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> MeritWeights:
+        total = self.political + self.experience + self.ability + self.community_work
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"merit weights must sum to 1, they sum to {total:g}")
+        return self
+
+
+class SecondmentPolicy(_Strict):
+    """R10.2 parameters; empty quotas mean 5 teachers to every pilot street (the pilot year)."""
+
+    quotas: dict[str, int] = Field(default_factory=dict)
+    min_years: int = Field(default=5, ge=0)
+    cooldown_years: int = Field(default=2, ge=0)
+    max_per_school: int = Field(default=2, ge=1)
+    min_backbone_share: float = Field(default=0.2, ge=0, le=1)
+    preference_bonus: float = Field(default=5, ge=0)
+    weights: MeritWeights = Field(default_factory=MeritWeights)
+    schedule: str = Field(
+        default="0 9 1 3 *", description="Cron (district timezone) of the yearly secondment run"
+    )
+
+
+class Judge(_Strict):
+    name: str
+    street: str | None = None
+    unit: str | None = None
+
+
+class AwardsPolicy(_Strict):
+    """R11.2 parameters."""
+
+    quotas: dict[str, int] = Field(
+        default_factory=lambda: dict.fromkeys(
+            ["residential_area", "agency", "enterprise", "building", "family", "leader"], 5
+        )
+    )
+    min_judges: int = Field(default=3, ge=1)
+    criteria: dict[str, float] = Field(
+        default_factory=lambda: {
+            "organisation": 0.3,
+            "activities": 0.3,
+            "participation": 0.2,
+            "effect": 0.2,
+        }
+    )
+    judges: list[Judge] = Field(default_factory=list)
+
+
+class DistrictProfile(_Strict):
+    district: str = Field(min_length=1)
+    timezone: str = "Asia/Shanghai"
+    streets: list[StreetProfile] = Field(min_length=1)
+    schools: list[SchoolProfile] = Field(default_factory=list)
+    bases: list[BaseProfile] = Field(default_factory=list)
+    venues: list[VenueProfile] = Field(default_factory=list)
+    secondment: SecondmentPolicy = Field(default_factory=SecondmentPolicy)
+    awards: AwardsPolicy = Field(default_factory=AwardsPolicy)
+
+    @property
+    def street_names(self) -> list[str]:
+        return [s.name for s in self.streets]
+
+    @property
+    def school_streets(self) -> dict[str, str]:
+        return {s.name: s.street for s in self.schools}
+
+    def secondment_quotas(self) -> dict[str, int]:
+        """Quotas in profile street order; default 5 per pilot street (R10.2 pilot year)."""
+        quotas = self.secondment.quotas or {s.name: 5 for s in self.streets if s.pilot}
+        return {s.name: quotas[s.name] for s in self.streets if s.name in quotas}
+
+
+def _node_lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int],
+                problems: list[str], source: str) -> None:
+    """Record the 1-based line of every path in the YAML tree; report duplicate keys."""
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(
+                    f"{source}, line {line} ({_dotted(path + (key,))}): duplicate key "
+                    f"'{key}' (first on line {seen[key]})"
+                )
+            seen[key] = line
+            out[path + (key,)] = line
+            _node_lines(value_node, path + (key,), out, problems, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _node_lines(item, path + (i,), out, problems, source)
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top)"
+
+
+def _line_of(path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int:
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path, 1)
+
+
+def _duplicates(names: list[str]) -> list[tuple[int, str]]:
+    seen: set[str] = set()
+    dups = []
+    for i, name in enumerate(names):
+        if name in seen:
+            dups.append((i, name))
+        seen.add(name)
+    return dups
+
+
+def _cross_check(profile: DistrictProfile) -> list[tuple[tuple[Any, ...], str]]:
+    """Problems that span several sections: duplicate names and unknown street references."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    streets = set(profile.street_names)
+    for i, name in _duplicates(profile.street_names):
+        problems.append((("streets", i, "name"), f"duplicate street name '{name}'"))
+    communities: list[str] = []
+    places: list[tuple[Any, ...]] = []
+    for si, street in enumerate(profile.streets):
+        for ci, community in enumerate(street.communities):
+            communities.append(community)
+            places.append(("streets", si, "communities", ci))
+    for i, name in _duplicates(communities):
+        problems.append((places[i], f"duplicate community name '{name}'"))
+    for i, name in _duplicates([s.name for s in profile.schools]):
+        problems.append((("schools", i, "name"), f"duplicate school name '{name}'"))
+    for i, name in _duplicates([v.name for v in profile.venues]):
+        problems.append((("venues", i, "name"), f"duplicate venue name '{name}'"))
+    for i, school in enumerate(profile.schools):
+        if school.street not in streets:
+            problems.append(
+                (("schools", i, "street"), f"school '{school.name}' is on unknown street "
+                 f"'{school.street}'")
+            )
+    for section, items in (("bases", profile.bases), ("venues", profile.venues)):
+        for i, item in enumerate(items):
+            if item.street is not None and item.street not in streets:
+                problems.append(((section, i, "street"), f"unknown street '{item.street}'"))
+    for street in profile.secondment.quotas:
+        if street not in streets:
+            problems.append(
+                (("secondment", "quotas", street), f"quota for unknown street '{street}'")
+            )
+    for i, judge in enumerate(profile.awards.judges):
+        if judge.street is not None and judge.street not in streets:
+            problems.append(
+                (("awards", "judges", i, "street"), f"judge on unknown street '{judge.street}'")
+            )
+    return problems
+
+
+def parse_profile(text: str, source: str = "profile") -> DistrictProfile:
+    """Validate profile YAML text; raise ProfileError naming every problem and its line."""
+    problems: list[str] = []
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ProfileError(source, [f"{source}{where}: not valid YAML: {exc}"]) from exc
+    if node is None:
+        raise ProfileError(source, [f"{source}: the file is empty"])
+    lines: dict[tuple[Any, ...], int] = {}
+    _node_lines(node, (), lines, problems, source)
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ProfileError(source, [f"{source}, line 1: the profile must be a mapping of keys"])
+    try:
+        profile = DistrictProfile.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown key '{loc[-1]}'"
+            problems.append(f"{source}, line {_line_of(loc, lines)} ({_dotted(loc)}): {msg}")
+        raise ProfileError(source, problems) from None
+    for loc, msg in _cross_check(profile):
+        problems.append(f"{source}, line {_line_of(loc, lines)} ({_dotted(loc)}): {msg}")
+    if problems:
+        raise ProfileError(source, problems)
+    return profile
+
+
+def default_profile_text() -> str:
+    return resources.files("models").joinpath(DEFAULT_PROFILE_NAME).read_text(encoding="utf-8")
+
+
+def load_profile(path: Path | None = None) -> tuple[DistrictProfile, str]:
+    """Load a profile file (default: the bundled district of POLICY.md); return it and its text."""
+    if path is None:
+        text = default_profile_text()
+        return parse_profile(text, DEFAULT_PROFILE_NAME), text
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError(str(path), [f"{path}: no such file"]) from None
+    except UnicodeDecodeError as exc:
+        raise ProfileError(str(path), [f"{path}: not UTF-8 text ({exc.reason})"]) from None
+    return parse_profile(text, str(path)), text
+
+
+def profile_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

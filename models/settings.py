@@ -1,0 +1,54 @@
+"""Application settings: one `Settings`, read from `LD_*` environment variables and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the data lives and how the edges are reached. Built lazily by `get_settings()`."""
+
+    model_config = SettingsConfigDict(env_prefix="LD_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".learning-district"),
+        description="Everything local lives here: SQLite database, notification outbox, reports.",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default SQLite under data_dir. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    profile: Path | None = Field(
+        default=None, description="District profile YAML; default the bundled profile."
+    )
+    apprise_config: Path | None = Field(
+        default=None,
+        description="Apprise YAML config with audience tags; default the local outbox file.",
+    )
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{(self.data_dir / 'learning-district.db').resolve()}"
+
+    @property
+    def outbox_file(self) -> Path:
+        """The JSON-lines file that receives messages when no Apprise config is set."""
+        return self.data_dir / "outbox.jsonl"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once on first use (never at import time)."""
+    return Settings()

@@ -1,0 +1,7 @@
+"""Time-zone-aware timestamps."""
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
