@@ -138,8 +138,13 @@ class DistrictProfile(_Strict):
         return {s.name: quotas[s.name] for s in self.streets if s.name in quotas}
 
 
-def _node_lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int],
-                problems: list[str], source: str) -> None:
+def _node_lines(
+    node: yaml.Node,
+    path: tuple[Any, ...],
+    out: dict[tuple[Any, ...], int],
+    problems: list[str],
+    source: str,
+) -> None:
     """Record the 1-based line of every path in the YAML tree; report duplicate keys."""
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -204,17 +209,24 @@ def _cross_check(profile: DistrictProfile) -> list[tuple[tuple[Any, ...], str]]:
     for i, school in enumerate(profile.schools):
         if school.street not in streets:
             problems.append(
-                (("schools", i, "street"), f"school '{school.name}' is on unknown street "
-                 f"'{school.street}'")
+                (
+                    ("schools", i, "street"),
+                    f"school '{school.name}' is on unknown street '{school.street}'",
+                )
             )
-    for section, items in (("bases", profile.bases), ("venues", profile.venues)):
-        for i, item in enumerate(items):
-            if item.street is not None and item.street not in streets:
-                problems.append(((section, i, "street"), f"unknown street '{item.street}'"))
-    for street in profile.secondment.quotas:
-        if street not in streets:
+    for i, base in enumerate(profile.bases):
+        if base.street is not None and base.street not in streets:
+            problems.append((("bases", i, "street"), f"unknown street '{base.street}'"))
+    for i, venue in enumerate(profile.venues):
+        if venue.street is not None and venue.street not in streets:
+            problems.append((("venues", i, "street"), f"unknown street '{venue.street}'"))
+    for quota_street in profile.secondment.quotas:
+        if quota_street not in streets:
             problems.append(
-                (("secondment", "quotas", street), f"quota for unknown street '{street}'")
+                (
+                    ("secondment", "quotas", quota_street),
+                    f"quota for unknown street '{quota_street}'",
+                )
             )
     for i, judge in enumerate(profile.awards.judges):
         if judge.street is not None and judge.street not in streets:

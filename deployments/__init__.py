@@ -1,0 +1,1 @@
+"""Deployments, the command line, and the local Prefect server."""

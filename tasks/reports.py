@@ -1,0 +1,50 @@
+"""Artifacts and readable tables (Markdown) for operators; personal data masked."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tasks.secondment import Proposal
+
+
+def proposal_table(proposal: Proposal, *, phones: dict[str, str]) -> list[dict[str, object]]:
+    """Rows of the proposal table artifact (phones masked)."""
+    from tasks.privacy import mask_phone
+
+    return [
+        {
+            "街道": p.street,
+            "工号": p.staff_id,
+            "姓名": p.name,
+            "学校": p.school,
+            "骨干": "是" if p.backbone else "",
+            "综合得分": p.merit,
+            "意向加分": "是" if p.preferred else "",
+            "得分": p.score,
+            "手机": mask_phone(phones.get(p.staff_id, "")),
+            "理由": p.reason,
+        }
+        for p in proposal.placements
+    ]
+
+
+def proposal_markdown(proposal: Proposal) -> str:
+    """A short summary an operator reads before signing off."""
+    per_street = Counter(p.street for p in proposal.placements)
+    backbone = sum(1 for p in proposal.placements if p.backbone)
+    lines = [
+        f"## {proposal.year}年度教师挂职选派方案（R10.2）",
+        "",
+        f"- 符合条件教师 {proposal.eligible_count} 名，不符合条件 {len(proposal.ineligible)} 名",
+        f"- 选派 {len(proposal.placements)} 名，其中骨干教师 {backbone} 名；总分 "
+        f"{proposal.total_score:.3f}（已证明最优）",
+        "- 各街道：" + "，".join(f"{s} {n} 名" for s, n in per_street.items()),
+        "",
+        "| 街道 | 工号 | 姓名 | 学校 | 得分 |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {p.street} | {p.staff_id} | {p.name} | {p.school} | {p.score:.2f} |"
+        for p in proposal.placements
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,37 @@
+"""Shared fixtures: a fresh data directory and database per test, one Prefect test server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from models.db import migrate
+from models.settings import get_settings
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point the settings at `tmp_path` (data dir + SQLite file), migrate; yield the data dir."""
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("LD_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("LD_DATABASE_URL", f"sqlite:///{tmp_path / 'test.db'}")
+    monkeypatch.delenv("LD_APPRISE_CONFIG", raising=False)
+    get_settings.cache_clear()
+    migrate()
+    yield data_dir
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server for the whole session (it takes seconds to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with pytest.MonkeyPatch.context() as patch:
+        # No internet here: the server must not try to send analytics.
+        patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        # A loaded 2-core machine can take over 20 s to start it; the default limit is 30 s.
+        with prefect_test_harness(server_startup_timeout=120):
+            yield

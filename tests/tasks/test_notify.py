@@ -1,0 +1,558 @@
+"""Outbox staging and delivery: unit tests with the recording fake, edge tests over real
+HTTP (Apprise json://) and SMTP (Apprise mailto:// to a local aiosmtpd server)."""
+
+from __future__ import annotations
+
+import email
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from email.header import decode_header, make_header
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlmodel import select
+
+from models.db import session_scope
+from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
+from tasks.notify import (
+    AppriseNotifier,
+    NotifierConfigError,
+    RecordingNotifier,
+    deliver_pending,
+    get_notifier,
+    message_key,
+    resolve_targets,
+    stage_message,
+)
+
+# --------------------------------------------------------------------------- sinks
+
+
+class HttpSink:
+    """A local HTTP server that records every POST and answers with `status`."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.requests: list[tuple[str, int, dict[str, Any]]] = []
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                sink.requests.append((self.path, sink.status, json.loads(data)))
+                self.send_response(sink.status)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    @property
+    def accepted(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(path, payload) for path, status, payload in self.requests if status == 200]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SmtpSink:
+    """A local SMTP server (aiosmtpd, no TLS, no auth); `start()` may come later than creation."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+        self.port = free_port()
+        self.controller: Controller | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.original_content))
+        return "250 OK"
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def subjects(self) -> list[str]:
+        return [str(make_header(decode_header(m["Subject"]))) for m in self.messages]
+
+    def close(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def http_sink() -> Iterator[HttpSink]:
+    sink = HttpSink()
+    yield sink
+    sink.close()
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    yield sink
+    sink.close()
+
+
+def write_config(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def two_sink_config(tmp_path: Path, http: HttpSink, smtp: SmtpSink) -> Path:
+    """HTTP and SMTP targets serving `street-a`; the HTTP token is a secret from the env."""
+    return write_config(
+        tmp_path / "apprise.yml",
+        f"""\
+version: 1
+template:
+  - sink_token
+urls:
+  - json://127.0.0.1:{http.port}/hook/${{sink_token}}:
+      tag: http-sink, street-a
+  - mailto://127.0.0.1:{smtp.port}:
+      from: noreply@example.com
+      to: clerk@example.com
+      tag: smtp-sink, street-a
+""",
+    )
+
+
+def stage(audience: str = "street-a", recipient: str = "S001", **overrides: Any) -> int:
+    """Stage one message in its own transaction and return its id."""
+    fields: dict[str, Any] = {
+        "flow": "secondment",
+        "year": 2026,
+        "kind": "selected",
+        "recipient": recipient,
+        "audience": audience,
+        "title": "挂职通知",
+        "body": "张老师：您已入选 2026 年度挂职。",
+    }
+    fields.update(overrides)
+    with session_scope() as session:
+        message = stage_message(session, **fields)
+        assert message is not None and message.id is not None
+        return message.id
+
+
+def message_status(message_id: int) -> str:
+    with session_scope() as session:
+        message = session.get(OutboxMessage, message_id)
+        assert message is not None
+        return message.status
+
+
+def deliveries(message_id: int) -> dict[str, Delivery]:
+    with session_scope() as session:
+        rows = session.exec(select(Delivery).where(Delivery.message_id == message_id)).all()
+        return {row.target: row for row in rows}
+
+
+# --------------------------------------------------------------------------- staging
+
+
+def test_message_key_joins_flow_year_kind_recipient() -> None:
+    key = message_key(flow="secondment", year=2026, kind="selected", recipient="S001")
+    assert key == "secondment:2026:selected:S001"
+
+
+def test_staging_the_same_key_twice_adds_one_row(db: Path) -> None:
+    first = stage()
+    with session_scope() as session:
+        again = stage_message(
+            session,
+            flow="secondment",
+            year=2026,
+            kind="selected",
+            recipient="S001",
+            audience="street-a",
+            title="other title",
+            body="other body",
+        )
+        assert again is None
+    with session_scope() as session:
+        rows = session.exec(select(OutboxMessage)).all()
+    assert [row.id for row in rows] == [first]
+    assert rows[0].key == "secondment:2026:selected:S001"
+    assert rows[0].status == "pending"
+
+
+def test_staged_message_rolls_back_with_the_decision(db: Path) -> None:
+    with pytest.raises(RuntimeError), session_scope() as session:
+        stage_message(
+            session,
+            flow="secondment",
+            year=2026,
+            kind="selected",
+            recipient="S001",
+            audience="street-a",
+            title="t",
+            body="b",
+        )
+        raise RuntimeError("the decision failed")
+    with session_scope() as session:
+        assert session.exec(select(OutboxMessage)).all() == []
+
+
+def test_audience_with_colon_is_refused(db: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="retry count"), session_scope() as session:
+        stage_message(
+            session,
+            flow="secondment",
+            year=2026,
+            kind="selected",
+            recipient="S001",
+            audience="street:2",
+            title="t",
+            body="b",
+        )
+    notifier = AppriseNotifier()
+    with pytest.raises(ValueError, match="street-2"):
+        notifier.targets("street:2")
+    with pytest.raises(ValueError):
+        RecordingNotifier({"a": ["street-2"]}).targets("street:2")
+    with pytest.raises(ValueError, match="reserved"):
+        notifier.targets("all")
+
+
+# --------------------------------------------------------------------------- delivery, fake edge
+
+
+def test_fallback_targets_serve_an_audience_nobody_serves(db: Path) -> None:
+    notifier = RecordingNotifier({"office": ["fallback"], "street-a-group": ["street-a"]})
+    served, orphan = stage("street-a", "S001"), stage("school-x", "S002")
+
+    report = deliver_pending(notifier=notifier)
+
+    assert [(s.target, s.title) for s in notifier.sent] == [
+        ("street-a-group", "挂职通知"),
+        ("office", "挂职通知"),
+    ]
+    assert report.messages_delivered == 2 and report.sends_ok == 2
+    assert list(deliveries(served)) == ["street-a-group"]
+    assert list(deliveries(orphan)) == ["office"]
+
+
+def test_failed_target_is_retried_until_max_attempts(db: Path) -> None:
+    notifier = RecordingNotifier({"a": ["street-a"], "b": ["street-a"]}, failures={"b": 5})
+    message_id = stage()
+
+    first = deliver_pending(notifier=notifier, max_attempts=2)
+    second = deliver_pending(notifier=notifier, max_attempts=2)
+    third = deliver_pending(notifier=notifier, max_attempts=2)
+
+    assert [s.target for s in notifier.sent] == ["a"]
+    assert (first.sends_ok, first.sends_failed, first.messages_failed) == (1, 1, 1)
+    assert (second.sends_ok, second.sends_failed) == (0, 1)
+    assert (third.sends_failed, third.sends_skipped, third.messages_failed) == (0, 1, 1)
+    rows = deliveries(message_id)
+    assert (rows["a"].status, rows["a"].attempts) == ("delivered", 1)
+    assert (rows["b"].status, rows["b"].attempts) == ("failed", 2)
+    assert rows["b"].last_error == "b: failing as told"
+    assert message_status(message_id) == "failed"
+
+
+def test_message_ids_limit_the_pass(db: Path) -> None:
+    notifier = RecordingNotifier({"a": ["street-a"]})
+    first, second = stage(recipient="S001"), stage(recipient="S002")
+
+    report = deliver_pending(notifier=notifier, message_ids=[second])
+
+    assert report.messages_delivered == 1
+    assert (message_status(first), message_status(second)) == ("pending", "delivered")
+
+
+def test_unusable_audience_in_the_table_is_no_target_not_a_blocked_sweep(db: Path) -> None:
+    with session_scope() as session:
+        session.add(
+            OutboxMessage(
+                key="k", flow="f", year=2026, kind="k", audience="street:2", title="t", body="b"
+            )
+        )
+    notifier = RecordingNotifier({"office": ["fallback"]})
+    ok = stage()
+
+    report = deliver_pending(notifier=notifier)
+
+    assert (report.no_target, report.messages_delivered) == (1, 1)
+    assert "retry count" in report.failures[0].error
+    assert message_status(ok) == "delivered"
+
+
+def test_apprise_routes_chinese_audience_tags_case_insensitively(db: Path, tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "apprise.yml",
+        """\
+urls:
+  - ldoutbox://jiaxing:
+      tag: street-嘉兴路街道
+  - ldoutbox://office:
+      tag: R2-Office, fallback
+""",
+    )
+    notifier = AppriseNotifier(config)
+
+    assert notifier.names == ["street-嘉兴路街道", "r2-office"]
+    assert notifier.targets("street-嘉兴路街道") == ["street-嘉兴路街道"]
+    assert notifier.targets("R2-OFFICE") == ["r2-office"]
+    assert notifier.targets("school-x") == []
+    assert resolve_targets(notifier, "school-x") == ["r2-office"]
+
+
+# --------------------------------------------------------------------------- real HTTP and SMTP
+
+
+def test_delivers_to_http_and_smtp_targets_with_per_target_status(
+    db: Path,
+    tmp_path: Path,
+    http_sink: HttpSink,
+    smtp_sink: SmtpSink,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APPRISE_TEMPLATE_SINK_TOKEN", "s3cret-token")
+    smtp_sink.start()
+    notifier = AppriseNotifier(two_sink_config(tmp_path, http_sink, smtp_sink))
+    assert notifier.names == ["http-sink", "smtp-sink"]
+    message_id = stage()
+
+    report = deliver_pending(notifier=notifier)
+
+    assert (report.messages_delivered, report.sends_ok, report.sends_failed) == (1, 2, 0)
+    # The secret reached the URL path through the template, from the environment.
+    assert [(path, payload["title"]) for path, payload in http_sink.accepted] == [
+        ("/hook/s3cret-token", "挂职通知")
+    ]
+    assert http_sink.accepted[0][1]["message"] == "张老师：您已入选 2026 年度挂职。"
+    assert smtp_sink.subjects() == ["挂职通知"]
+    rows = deliveries(message_id)
+    assert {t: (d.status, d.attempts) for t, d in rows.items()} == {
+        "http-sink": ("delivered", 1),
+        "smtp-sink": ("delivered", 1),
+    }
+    with session_scope() as session:
+        attempts = session.exec(select(DeliveryAttempt)).all()
+        message = session.get(OutboxMessage, message_id)
+    assert [a.ok for a in attempts] == [True, True]
+    assert message is not None and message.status == "delivered"
+    assert message.delivered_at is not None
+
+
+def test_http_target_down_then_back_gets_the_only_resend(
+    db: Path,
+    tmp_path: Path,
+    http_sink: HttpSink,
+    smtp_sink: SmtpSink,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APPRISE_TEMPLATE_SINK_TOKEN", "s3cret-token")
+    smtp_sink.start()
+    notifier = AppriseNotifier(two_sink_config(tmp_path, http_sink, smtp_sink))
+    message_id = stage()
+    http_sink.status = 500
+
+    first = deliver_pending(notifier=notifier)
+
+    assert (first.messages_failed, first.sends_ok, first.sends_failed) == (1, 1, 1)
+    assert [f.target for f in first.failures] == ["http-sink"]
+    assert "s3cret" not in first.failures[0].error
+    assert message_status(message_id) == "failed"
+    assert deliveries(message_id)["http-sink"].status == "failed"
+    assert deliveries(message_id)["smtp-sink"].status == "delivered"
+
+    http_sink.status = 200
+    second = deliver_pending(notifier=notifier)
+
+    assert (second.messages_delivered, second.sends_ok, second.sends_failed) == (1, 1, 0)
+    assert message_status(message_id) == "delivered"
+    assert len(http_sink.requests) == 2 and len(http_sink.accepted) == 1
+    assert len(smtp_sink.messages) == 1
+    rows = deliveries(message_id)
+    assert (rows["http-sink"].attempts, rows["http-sink"].last_error) == (2, "")
+    assert rows["smtp-sink"].attempts == 1
+
+
+def test_smtp_target_not_started_then_started_gets_the_only_resend(
+    db: Path,
+    tmp_path: Path,
+    http_sink: HttpSink,
+    smtp_sink: SmtpSink,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APPRISE_TEMPLATE_SINK_TOKEN", "s3cret-token")
+    config = two_sink_config(tmp_path, http_sink, smtp_sink)
+    message_id = stage()
+
+    # A fresh notifier per pass, as each sweeper run builds one: Apprise throttles an email
+    # target to one send per 5.5 s per loaded instance.
+    first = deliver_pending(notifier=AppriseNotifier(config))
+    smtp_sink.start()
+    second = deliver_pending(notifier=AppriseNotifier(config))
+    third = deliver_pending(notifier=AppriseNotifier(config))
+
+    assert [f.target for f in first.failures] == ["smtp-sink"]
+    assert (second.sends_ok, second.messages_delivered) == (1, 1)
+    assert (third.sends_ok, third.sends_failed, third.messages_delivered) == (0, 0, 0)
+    assert len(http_sink.accepted) == 1
+    assert smtp_sink.subjects() == ["挂职通知"]
+    assert message_status(message_id) == "delivered"
+
+
+def test_missing_secret_fails_the_target_naming_the_variable(
+    db: Path,
+    tmp_path: Path,
+    http_sink: HttpSink,
+    smtp_sink: SmtpSink,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("APPRISE_TEMPLATE_SINK_TOKEN", raising=False)
+    smtp_sink.start()
+    notifier = AppriseNotifier(two_sink_config(tmp_path, http_sink, smtp_sink))
+    message_id = stage()
+
+    first = deliver_pending(notifier=notifier)
+
+    assert [f.target for f in first.failures] == ["http-sink"]
+    assert "APPRISE_TEMPLATE_SINK_TOKEN" in first.failures[0].error
+    assert http_sink.requests == []
+
+    monkeypatch.setenv("APPRISE_TEMPLATE_SINK_TOKEN", "late-token")
+    second = deliver_pending(notifier=notifier)
+
+    assert second.messages_delivered == 1
+    assert [path for path, _ in http_sink.accepted] == ["/hook/late-token"]
+    assert len(smtp_sink.messages) == 1
+    assert message_status(message_id) == "delivered"
+
+
+def test_message_without_target_gets_no_target_status(
+    db: Path, tmp_path: Path, http_sink: HttpSink
+) -> None:
+    config = write_config(
+        tmp_path / "apprise.yml",
+        f"""\
+urls:
+  - json://127.0.0.1:{http_sink.port}/:
+      tag: street-a
+""",
+    )
+    message_id = stage(audience="school-x")
+
+    report = deliver_pending(notifier=AppriseNotifier(config))
+    again = deliver_pending(notifier=AppriseNotifier(config))
+
+    assert report.no_target == 1
+    assert [(f.key, f.target) for f in report.failures] == [("secondment:2026:selected:S001", "")]
+    assert "school-x" in report.failures[0].error
+    assert message_status(message_id) == "no_target"
+    assert again.no_target == 0
+    assert http_sink.requests == []
+
+
+def test_default_local_outbox_gets_json_lines(db: Path) -> None:
+    stage(recipient="S001")
+    stage(recipient="S002", audience="school-x", body="李老师：**加粗**", body_format="markdown")
+
+    report = deliver_pending(notifier=get_notifier())
+
+    assert report.messages_delivered == 2
+    outbox = db / "outbox.jsonl"
+    text = outbox.read_text(encoding="utf-8")
+    assert "张老师" in text  # written as UTF-8, not \u escapes
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert [(line["title"], line["body_format"]) for line in lines] == [
+        ("挂职通知", "text"),
+        ("挂职通知", "markdown"),
+    ]
+    assert lines[1]["body"] == "李老师：**加粗**"
+    assert lines[0]["tags"] == ["fallback", "local-outbox"]
+    assert set(lines[0]) == {"at", "tags", "title", "body", "body_format"}
+
+
+def test_local_outbox_lines_stay_whole_under_threads(db: Path) -> None:
+    notifier = AppriseNotifier()
+    body = "长" * 20_000
+
+    def send_many() -> None:
+        for _ in range(10):
+            notifier.send("local-outbox", title="t", body=body, body_format="text")
+
+    threads = [threading.Thread(target=send_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    lines = (db / "outbox.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 80
+    assert all(json.loads(line)["body"] == body for line in lines)
+
+
+# --------------------------------------------------------------------------- config validation
+
+
+def test_entry_without_a_tag_of_its_own_is_refused_naming_it(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "apprise.yml",
+        """\
+urls:
+  - json://127.0.0.1:9/a:
+      tag: street-a, office
+  - json://127.0.0.1:9/b:
+      tag: street-a
+""",
+    )
+    with pytest.raises(NotifierConfigError, match=r"entry #2 \(json://127.0.0.1:9/b.*of its own"):
+        AppriseNotifier(config)
+
+
+def test_entry_with_several_tags_of_its_own_is_refused_naming_it(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "apprise.yml",
+        """\
+urls:
+  - json://127.0.0.1:9/a:
+      tag: json-a, street-a
+""",
+    )
+    with pytest.raises(NotifierConfigError, match=r"entry #1 .*ambiguous"):
+        AppriseNotifier(config)
+
+
+def test_entry_apprise_drops_is_refused(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "apprise.yml",
+        """\
+urls:
+  - json://127.0.0.1:9/a:
+      tag: json-a
+  - json://127.0.0.1:9/b:
+      tag: street:2
+""",
+    )
+    with pytest.raises(NotifierConfigError, match=r"loaded 1 of 2 .*entry #2"):
+        AppriseNotifier(config)
+
+
+def test_not_an_apprise_yaml_config_is_refused(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "apprise.txt", "json://127.0.0.1:9/a\n")
+    with pytest.raises(NotifierConfigError, match="not an Apprise YAML config"):
+        AppriseNotifier(config)
