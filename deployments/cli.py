@@ -165,25 +165,10 @@ def _ask_operator(run_id: Any, sign_off: Any) -> None:
         exclude_staff_ids=[i for i in ids if i],
     )
     if choice == "exclude":
-        next_id = _wait_next_pause(run_id)
-        if next_id is not None:
-            _ask_operator(next_id, sign_off)
+        from deployments.operator import wait_next_pause
 
-
-def _wait_next_pause(previous: Any) -> Any:
-    import time
-
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        for _ in range(600):
-            run = client.read_flow_run(previous)
-            if run.state is not None and run.state.is_paused():
-                return run.id
-            if run.state is not None and run.state.is_final():
-                return None
-            time.sleep(0.5)
-    return None
+        if wait_next_pause(run_id, timeout=600):
+            _ask_operator(run_id, sign_off)
 
 
 def print_secondment(result: dict[str, Any]) -> None:
@@ -250,9 +235,28 @@ def decline(
     staff_id: str,
     year: int = typer.Option(..., help="The year of the secondment."),
     reason: str = typer.Option("", help="Why the teacher cannot go."),
+    via_event: bool = typer.Option(
+        False, "--via-event", help="Emit the decline event for the served deployment (`up`)."
+    ),
 ) -> None:
     """Record that a seconded teacher declines, and place the next-best teacher."""
     from deployments.server import prefect_api
+
+    if via_event:
+        import os
+
+        from prefect.events import emit_event
+
+        from deployments.catalog import decline_event
+
+        if not os.environ.get("PREFECT_API_URL"):
+            raise fail("--via-event needs PREFECT_API_URL (the server `up` prints)")
+        emit_event(**decline_event(year=year, staff_id=staff_id, reason=reason))
+        from deployments.server import flush_to_api
+
+        flush_to_api()  # the event is sent in the background; make sure it left
+        out.print(f"decline event sent for {staff_id} ({year}); the served deployment replaces")
+        return
     from flows.teacher_secondment import secondment_decline
     from tasks.secondment import InfeasibleSecondment
     from tasks.secondment_records import DeclineError
@@ -297,6 +301,15 @@ def notify_status() -> None:
         ).all()
     for status, count in rows:
         out.print(f"{status}: {count}")
+
+
+@app.command()
+def up() -> None:
+    """Local Prefect server + every deployment served (schedules, triggers); Ctrl-C stops."""
+    from deployments.up import run_up
+
+    ensure_ready()
+    run_up(console=out)
 
 
 @app.command()

@@ -46,3 +46,23 @@ def find_paused_run(name: str, *, timeout: float, stop: Any = None) -> UUID | No
 def sign_off(flow_run_id: UUID, **decision: Any) -> None:
     """Resume a paused secondment run with the operator's decision (SecondmentSignOff fields)."""
     resume_flow_run(flow_run_id, run_input=decision)
+
+
+def wait_next_pause(flow_run_id: UUID, *, timeout: float) -> bool:
+    """After a resume, wait for the run to pause again; False if it finished instead."""
+    deadline = time.monotonic() + timeout
+    resumed = False
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            state = client.read_flow_run(flow_run_id).state
+            if state is None:
+                time.sleep(0.3)
+                continue
+            if state.is_final():
+                return False
+            if not state.is_paused():
+                resumed = True
+            elif resumed:
+                return True
+            time.sleep(0.3)
+    raise TimeoutError(f"flow run {flow_run_id} did not pause again within {timeout:g} s")

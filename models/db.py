@@ -17,13 +17,20 @@ from models.settings import get_settings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def _make_sqlite_dir(url: str) -> None:
+    """Create the folder of a SQLite file: SQLite creates the file, not its folder."""
+    if not url.startswith("sqlite:///"):
+        return
+    path = url.removeprefix("sqlite:///")
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     """One engine per database URL for the life of the process."""
     if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _make_sqlite_dir(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -61,6 +68,8 @@ def migrate(url: str | None = None) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.attributes["url"] = url or get_settings().sqlalchemy_url
+    url = url or get_settings().sqlalchemy_url
+    _make_sqlite_dir(url)  # a first `init` on a fresh machine has no data dir yet
+    cfg.attributes["url"] = url
     cfg.attributes["configure_logging"] = False
     command.upgrade(cfg, "head")

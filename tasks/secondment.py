@@ -353,7 +353,12 @@ def lp_bounds(
     bound = objective.Value()
     # allow for LP round-off so that rounding never rules out a tied candidate
     slack = 1.0 + 1e-6 * abs(bound)
-    return [bound + min(0.0, y.reduced_cost()) + slack for y in ys]
+    # A forced y sits at its lower bound 1, so its (negative) reduced cost prices lowering it
+    # towards 0, which no answer considered does: the LP optimum itself is its bound.
+    return [
+        bound + slack if i in forced else bound + min(0.0, y.reduced_cost()) + slack
+        for i, y in enumerate(ys)
+    ]
 
 
 def greedy_placement(

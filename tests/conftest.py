@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from models.db import migrate
+from models.db import migrate, session_scope
+from models.profile import DistrictProfile, load_profile
 from models.settings import get_settings
+from tasks.registry import sync_registry
 
 
 @pytest.fixture
@@ -35,3 +37,12 @@ def prefect_harness() -> Iterator[None]:
         # A loaded 2-core machine can take over 20 s to start it; the default limit is 30 s.
         with prefect_test_harness(server_startup_timeout=120):
             yield
+
+
+@pytest.fixture
+def registry(db: Path) -> Iterator[DistrictProfile]:
+    """The `db` fixture plus the streets, communities and schools of the bundled profile."""
+    profile, text = load_profile()
+    with session_scope() as session:
+        sync_registry(session, profile=profile, text=text, source="bundled")
+    yield profile

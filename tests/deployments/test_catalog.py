@@ -1,0 +1,83 @@
+"""Every deployment builds; a decline event starts the served replacement deployment."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from prefect.runner import Runner
+from prefect.events import emit_event
+from sqlmodel import select
+
+from deployments.catalog import DECLINED_EVENT, build_deployments, decline_event
+from deployments.server import flush_to_api
+from flows.teacher_secondment import teacher_secondment
+from models.db import session_scope
+from models.profile import DistrictProfile, load_profile
+from models.secondment import Assignment
+from models.secondment_params import SecondmentParameters
+from tests.factories import seed_roster
+
+
+def test_every_deployment_builds() -> None:
+    profile, _ = load_profile()
+    deployments = {f"{d.flow_name}/{d.name}": d for d in build_deployments(profile)}
+
+    assert set(deployments) == {
+        "teacher-secondment/yearly",
+        "secondment-decline/on-decline",
+        "deliver-outbox/sweeper",
+    }
+    for d in deployments.values():
+        assert d.concurrency_limit == 1
+        assert d.description  # operators read it in the UI
+    yearly = deployments["teacher-secondment/yearly"]
+    (schedule,) = yearly.schedules
+    assert schedule.schedule.timezone == "Asia/Shanghai"
+    assert schedule.schedule.cron == profile.secondment.schedule
+    (trigger,) = deployments["secondment-decline/on-decline"].triggers
+    assert trigger.expect == {DECLINED_EVENT}
+    assert set(trigger.parameters) == {"year", "staff_id", "reason"}
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_decline_event_runs_the_served_replacement(registry: DistrictProfile, db: Path) -> None:
+    seed_roster(registry, count=200, seed=5)
+    result = asyncio.run(teacher_secondment(SecondmentParameters(year=2026, approval="auto")))
+    leaver = result["assignments"][0]["staff_id"]
+
+    stop = threading.Event()
+    deployments = build_deployments(registry)  # built outside the loop: to_deployment is sync here
+
+    async def serve() -> None:
+        runner = Runner(query_seconds=1, pause_on_shutdown=False)
+        for d in deployments:
+            await runner.aadd_deployment(d)
+        started = asyncio.create_task(runner.start())
+        while not stop.is_set():
+            await asyncio.sleep(0.2)
+        await runner.astop()
+        started.cancel()
+
+    server = threading.Thread(target=lambda: asyncio.run(serve()), daemon=True)
+    server.start()
+    try:
+        time.sleep(3)  # let the runner register its deployments and triggers
+        emit_event(**decline_event(year=2026, staff_id=leaver, reason="事件测试"))
+        flush_to_api()
+        replaced = None
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and replaced is None:
+            with session_scope() as session:
+                replaced = session.exec(
+                    select(Assignment).where(Assignment.replaces == leaver)
+                ).first()
+            time.sleep(1)
+        assert replaced is not None, "the decline event did not start the replacement"
+        assert replaced.street == result["assignments"][0]["street"]
+    finally:
+        stop.set()
+        server.join(timeout=30)

@@ -1,0 +1,353 @@
+"""The district profile: the bundled default, SPEC's minimal profile, and errors a clerk can fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from models.profile import (
+    DistrictProfile,
+    ProfileError,
+    default_profile_text,
+    load_profile,
+    parse_profile,
+    profile_digest,
+)
+
+PILOT_STREETS = ["嘉兴路街道", "洛阳路街道", "海伦路街道"]
+PILOT_SCHOOLS = {
+    "人民路第一小学": "嘉兴路街道",
+    "洛阳路第二小学": "洛阳路街道",
+    "区实验小学": "海伦路街道",
+}
+
+# Copied verbatim from SPEC.md "The district profile": a profile with only these keys must load.
+SPEC_MINIMAL = """\
+district: 示例区
+timezone: Asia/Shanghai
+streets:
+  - name: 嘉兴路街道
+    pilot: true
+    communities: [嘉兴一居委, 嘉兴二居委]
+schools:
+  - name: 人民路第一小学
+    street: 嘉兴路街道
+secondment:                     # R10.2; every key optional
+  quotas: {嘉兴路街道: 5, 洛阳路街道: 5, 海伦路街道: 5}
+  min_years: 5
+  cooldown_years: 2
+  max_per_school: 2
+  min_backbone_share: 0.2
+  preference_bonus: 5
+  weights: {political: 0.30, experience: 0.20, ability: 0.25, community_work: 0.25}
+awards:                         # R11.2; every key optional
+  quotas: {residential_area: 5, agency: 5, enterprise: 5, building: 5, family: 5, leader: 5}
+  min_judges: 3
+  criteria: {organisation: 0.3, activities: 0.3, participation: 0.2, effect: 0.2}
+  judges:
+    - {name: 评委甲, street: 嘉兴路街道}
+"""
+
+# The smallest profile that still lists the three pilot streets the SPEC block's quotas name.
+SPEC_MINIMAL_WITH_STREETS = SPEC_MINIMAL.replace(
+    "schools:",
+    "  - name: 洛阳路街道\n    pilot: true\n  - name: 海伦路街道\n    pilot: true\nschools:",
+)
+
+
+def problems(text: str, source: str = "district.yaml") -> list[str]:
+    """The problems PARSE_PROFILE reports for TEXT (the test fails if it loads)."""
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(text, source)
+    assert exc.value.source == source
+    assert str(exc.value).startswith(f"{source}: invalid district profile")
+    return exc.value.problems
+
+
+def only_problem(text: str, source: str = "district.yaml") -> str:
+    found = problems(text, source)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# ---------------------------------------------------------------- the bundled profile
+
+
+def test_bundled_profile_is_the_policy_district() -> None:
+    profile, text = load_profile()
+
+    assert text == default_profile_text()
+    assert profile.district == "示例区"
+    assert profile.timezone == "Asia/Shanghai"
+    assert [s.name for s in profile.streets if s.pilot] == PILOT_STREETS
+    assert [s for s in profile.streets if not s.pilot], "non-pilot streets exist"
+    pilot_schools = {s.name: s.street for s in profile.schools if s.pilot}
+    assert pilot_schools == PILOT_SCHOOLS
+    assert profile.secondment_quotas() == dict.fromkeys(PILOT_STREETS, 5)
+    assert all(street.communities for street in profile.streets)
+    assert {b.kind for b in profile.bases} == {
+        "party_school",
+        "community_management_school",
+        "elderly_university",
+        "children_centre",
+    }
+    assert set(profile.school_streets.values()) <= set(profile.street_names)
+
+
+def test_bundled_profile_uses_the_policy_defaults() -> None:
+    profile, _ = load_profile()
+    policy = profile.secondment
+
+    assert (policy.min_years, policy.cooldown_years, policy.max_per_school) == (5, 2, 2)
+    assert policy.min_backbone_share == 0.2
+    assert policy.preference_bonus == 5
+    weights = policy.weights
+    assert (weights.political, weights.experience, weights.ability, weights.community_work) == (
+        0.30,
+        0.20,
+        0.25,
+        0.25,
+    )
+    assert profile.awards.min_judges == 3
+    assert set(profile.awards.quotas.values()) == {5}
+
+
+def test_profile_digest_is_stable_and_tells_texts_apart() -> None:
+    text = default_profile_text()
+    assert profile_digest(text) == profile_digest(text)
+    assert profile_digest(text) != profile_digest(text + "\n# edited\n")
+
+
+# ---------------------------------------------------------------- SPEC's minimal profile
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ProfileError,
+    reason="SPEC says this block must load, but its quotas name 洛阳路街道 and 海伦路街道, "
+    "which it does not list, and models/profile.py rejects a quota on an unknown street",
+)
+def test_spec_minimal_profile_loads_verbatim() -> None:
+    profile = parse_profile(SPEC_MINIMAL, "spec.yaml")
+
+    assert profile.street_names == ["嘉兴路街道"]
+    assert profile.secondment_quotas() == {"嘉兴路街道": 5}
+
+
+def test_spec_minimal_profile_loads_with_the_spec_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "minimal.yaml"
+    path.write_text(SPEC_MINIMAL_WITH_STREETS, encoding="utf-8")
+
+    profile, text = load_profile(path)
+
+    assert text == SPEC_MINIMAL_WITH_STREETS
+    assert profile.street_names == PILOT_STREETS
+    assert profile.streets[0].communities == ["嘉兴一居委", "嘉兴二居委"]
+    assert profile.school_streets == {"人民路第一小学": "嘉兴路街道"}
+    assert profile.schools[0].pilot is False
+    assert profile.secondment_quotas() == dict.fromkeys(PILOT_STREETS, 5)
+    assert profile.awards.judges[0].name == "评委甲"
+    assert (profile.bases, profile.venues) == ([], [])
+
+
+def test_profile_without_optional_sections_gets_every_default() -> None:
+    profile = parse_profile(
+        "district: 示例区\nstreets:\n  - {name: 嘉兴路街道, pilot: true}\n  - name: 四川北路街道\n"
+    )
+    default = DistrictProfile(district="x", streets=[{"name": "y"}])  # type: ignore[list-item]
+
+    assert profile.timezone == "Asia/Shanghai"
+    assert profile.secondment == default.secondment
+    assert profile.awards == default.awards
+    assert profile.awards.criteria == {
+        "organisation": 0.3,
+        "activities": 0.3,
+        "participation": 0.2,
+        "effect": 0.2,
+    }
+    # No quotas: the pilot year gives 5 teachers to every pilot street (R10.2).
+    assert profile.secondment_quotas() == {"嘉兴路街道": 5}
+
+
+# ---------------------------------------------------------------- errors name file, line, path
+
+
+def test_unknown_key_names_file_line_and_path(tmp_path: Path) -> None:
+    path = tmp_path / "district.yaml"
+    path.write_text(
+        "district: 示例区\nstreets:\n  - name: 嘉兴路街道\n    colour: red\n", encoding="utf-8"
+    )
+
+    with pytest.raises(ProfileError) as exc:
+        load_profile(path)
+
+    assert exc.value.problems == [f"{path}, line 4 (streets[0].colour): unknown key 'colour'"]
+    assert str(path) in str(exc.value)
+
+
+def test_unknown_top_level_key() -> None:
+    assert only_problem("district: x\nstreets:\n  - name: a\nstreet_list: []\n") == (
+        "district.yaml, line 4 (street_list): unknown key 'street_list'"
+    )
+
+
+def test_duplicate_yaml_key_is_an_error_not_a_silent_overwrite() -> None:
+    text = "district: x\nstreets:\n  - name: a\nsecondment:\n  min_years: 5\n  min_years: 3\n"
+    assert only_problem(text) == (
+        "district.yaml, line 6 (secondment.min_years): duplicate key 'min_years' (first on line 5)"
+    )
+
+
+def test_duplicate_street_name() -> None:
+    text = "district: x\nstreets:\n  - name: a\n  - name: b\n  - name: a\n"
+    assert (
+        only_problem(text) == "district.yaml, line 5 (streets[2].name): duplicate street name 'a'"
+    )
+
+
+def test_duplicate_community_across_streets() -> None:
+    text = (
+        "district: x\n"
+        "streets:\n"
+        "  - name: a\n"
+        "    communities: [c1, c2]\n"
+        "  - name: b\n"
+        "    communities:\n"
+        "      - c3\n"
+        "      - c1\n"
+    )
+    assert only_problem(text) == (
+        "district.yaml, line 8 (streets[1].communities[1]): duplicate community name 'c1'"
+    )
+
+
+def test_duplicate_school() -> None:
+    text = (
+        "district: x\nstreets:\n  - name: a\n"
+        "schools:\n  - {name: s, street: a}\n  - {name: s, street: a}\n"
+    )
+    assert (
+        only_problem(text) == "district.yaml, line 6 (schools[1].name): duplicate school name 's'"
+    )
+
+
+def test_school_on_unknown_street() -> None:
+    text = "district: x\nstreets:\n  - name: a\nschools:\n  - name: s\n    street: zz\n"
+    assert only_problem(text) == (
+        "district.yaml, line 6 (schools[0].street): school 's' is on unknown street 'zz'"
+    )
+
+
+def test_quota_on_unknown_street() -> None:
+    text = "district: x\nstreets:\n  - name: a\nsecondment:\n  quotas:\n    a: 5\n    zz: 3\n"
+    assert only_problem(text) == (
+        "district.yaml, line 7 (secondment.quotas.zz): quota for unknown street 'zz'"
+    )
+
+
+def test_weights_must_sum_to_one() -> None:
+    text = (
+        "district: x\nstreets:\n  - name: a\nsecondment:\n"
+        "  weights: {political: 0.5, experience: 0.5, ability: 0.25, community_work: 0.25}\n"
+    )
+    problem = only_problem(text)
+    assert problem.startswith("district.yaml, line 5 (secondment.weights): ")
+    assert "merit weights must sum to 1, they sum to 1.5" in problem
+
+
+def test_not_yaml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("district: x\nstreets: [a,\n  b: c\n", encoding="utf-8")
+
+    with pytest.raises(ProfileError) as exc:
+        load_profile(path)
+
+    (problem,) = exc.value.problems
+    assert problem.startswith(f"{path}, line ")
+    assert "not valid YAML" in problem
+
+
+def test_tab_indentation_is_not_yaml() -> None:
+    problem = only_problem("district: x\nstreets:\n\t- name: a\n")
+    assert problem.startswith("district.yaml, line 3, column 1: not valid YAML")
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# nothing but a comment\n"])
+def test_empty_file(text: str) -> None:
+    assert only_problem(text) == "district.yaml: the file is empty"
+
+
+def test_top_level_list() -> None:
+    text = "- district: x\n- streets: []\n"
+    assert only_problem(text) == "district.yaml, line 1: the profile must be a mapping of keys"
+
+
+def test_top_level_scalar() -> None:
+    assert only_problem("just a sentence\n") == (
+        "district.yaml, line 1: the profile must be a mapping of keys"
+    )
+
+
+def test_missing_file_and_non_utf8_file(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(ProfileError) as exc:
+        load_profile(missing)
+    assert exc.value.problems == [f"{missing}: no such file"]
+
+    gbk = tmp_path / "gbk.yaml"
+    gbk.write_bytes("district: 示例区\n".encode("gbk"))
+    with pytest.raises(ProfileError) as exc:
+        load_profile(gbk)
+    assert exc.value.problems[0].startswith(f"{gbk}: not UTF-8 text")
+
+
+def test_several_schema_problems_are_reported_together() -> None:
+    text = (
+        "district: x\n"  # 1
+        "colour: blue\n"  # 2
+        "streets:\n"  # 3
+        "  - name: a\n"  # 4
+        "    pilot: maybe\n"  # 5
+        "secondment:\n"  # 6
+        "  min_years: -1\n"  # 7
+        "  min_years: 3\n"  # 8
+        "  weights: {political: 1, experience: 1}\n"  # 9
+        "venues:\n"  # 10
+        "  - {name: hall, capacity: 0}\n"  # 11
+    )
+    found = problems(text)
+    assert found[0] == (
+        "district.yaml, line 8 (secondment.min_years): duplicate key 'min_years' (first on line 7)"
+    )
+    assert "district.yaml, line 2 (colour): unknown key 'colour'" in found
+    lines = sorted(problem.split(" (")[0] for problem in found[1:])
+    assert lines == sorted(f"district.yaml, line {n}" for n in (2, 5, 9, 11)), found
+
+
+def test_several_cross_section_problems_are_reported_together() -> None:
+    text = (
+        "district: x\n"  # 1
+        "streets:\n"  # 2
+        "  - name: a\n"  # 3
+        "    communities: [c, c]\n"  # 4
+        "  - name: a\n"  # 5
+        "schools:\n"  # 6
+        "  - {name: s, street: zz}\n"  # 7
+        "  - {name: s, street: a}\n"  # 8
+        "secondment:\n"  # 9
+        "  quotas: {yy: 5}\n"  # 10
+    )
+    assert problems(text) == [
+        "district.yaml, line 5 (streets[1].name): duplicate street name 'a'",
+        "district.yaml, line 4 (streets[0].communities[1]): duplicate community name 'c'",
+        "district.yaml, line 8 (schools[1].name): duplicate school name 's'",
+        "district.yaml, line 7 (schools[0].street): school 's' is on unknown street 'zz'",
+        "district.yaml, line 10 (secondment.quotas.yy): quota for unknown street 'yy'",
+    ]
+
+
+def test_profile_is_immutable() -> None:
+    profile, _ = load_profile()
+    with pytest.raises(ValueError):
+        profile.district = "其他区"  # type: ignore[misc]
