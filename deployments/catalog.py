@@ -18,47 +18,58 @@ from models.profile import DistrictProfile
 DECLINED_EVENT = "district.secondment.declined"
 
 
+def _built(deployment: object) -> RunnerDeployment:
+    """`to_deployment` is sync here (called outside an event loop); say so to the type checker."""
+    if not isinstance(deployment, RunnerDeployment):
+        raise TypeError("build deployments outside a running event loop")
+    return deployment
+
+
 def secondment_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
     """The yearly secondment (R10.2) and its decline trigger."""
     from flows.teacher_secondment import secondment_decline, teacher_secondment
 
-    yearly = teacher_secondment.to_deployment(
-        name="yearly",
-        description=(
-            "教师挂职选派（R10.2）：按区情配置审查资格、择优并最优分配到各街道，"
-            "生成方案后暂停等待经办人员审批（approve/reject/exclude），批准后通知教师、学校和街道。"
-            "同一年度重复运行不会重复写入或重复发送。"
-        ),
-        schedules=[
-            Cron(
-                profile.secondment.schedule,
-                timezone=profile.timezone,
-                parameters={"params": {"approval": "manual"}},
-            )
-        ],
-        concurrency_limit=1,
-        tags=["R10.2", "secondment"],
+    yearly = _built(
+        teacher_secondment.to_deployment(
+            name="yearly",
+            description=(
+                "教师挂职选派（R10.2）：按区情配置审查资格、择优并最优分配到各街道，"
+                "生成方案后暂停等待经办人员审批（approve/reject/exclude），批准后通知教师、学校和街道。"
+                "同一年度重复运行不会重复写入或重复发送。"
+            ),
+            schedules=[
+                Cron(
+                    profile.secondment.schedule,
+                    timezone=profile.timezone,
+                    parameters={"params": {"approval": "manual"}},
+                )
+            ],
+            concurrency_limit=1,
+            tags=["R10.2", "secondment"],
+        )
     )
-    decline = secondment_decline.to_deployment(
-        name="on-decline",
-        description=(
-            "挂职教师不能到岗时（事件 district.secondment.declined），记录并按同等条件递补，"
-            "通知递补教师、学校和街道（R10.2）。"
-        ),
-        triggers=[
-            DeploymentEventTrigger(
-                name="secondment-declined",
-                expect={DECLINED_EVENT},
-                match={"prefect.resource.id": "district.secondment.*"},
-                parameters={
-                    "year": "{{ event.payload.year }}",
-                    "staff_id": "{{ event.payload.staff_id }}",
-                    "reason": "{{ event.payload.reason }}",
-                },
-            )
-        ],
-        concurrency_limit=1,
-        tags=["R10.2", "secondment"],
+    decline = _built(
+        secondment_decline.to_deployment(
+            name="on-decline",
+            description=(
+                "挂职教师不能到岗时（事件 district.secondment.declined），记录并按同等条件递补，"
+                "通知递补教师、学校和街道（R10.2）。"
+            ),
+            triggers=[
+                DeploymentEventTrigger(
+                    name="secondment-declined",
+                    expect={DECLINED_EVENT},
+                    match={"prefect.resource.id": "district.secondment.*"},
+                    parameters={
+                        "year": "{{ event.payload.year }}",
+                        "staff_id": "{{ event.payload.staff_id }}",
+                        "reason": "{{ event.payload.reason }}",
+                    },
+                )
+            ],
+            concurrency_limit=1,
+            tags=["R10.2", "secondment"],
+        )
     )
     return [yearly, decline]
 
@@ -68,12 +79,14 @@ def delivery_deployments() -> list[RunnerDeployment]:
     from flows.delivery import deliver_outbox
 
     return [
-        deliver_outbox.to_deployment(
-            name="sweeper",
-            description="通知发件箱巡检：重试投递失败的通知，仅重试失败的目标，不会重复发送。",
-            schedules=[Interval(timedelta(minutes=10))],
-            concurrency_limit=1,
-            tags=["notifications"],
+        _built(
+            deliver_outbox.to_deployment(
+                name="sweeper",
+                description="通知发件箱巡检：重试投递失败的通知，仅重试失败的目标，不会重复发送。",
+                schedules=[Interval(timedelta(minutes=10))],
+                concurrency_limit=1,
+                tags=["notifications"],
+            )
         )
     ]
 

@@ -56,10 +56,13 @@ def init(
     from tasks.registry import init_registry
 
     migrate()
+    warnings: list[str] = []
     try:
-        loaded, changed = init_registry(profile or get_settings().profile)
+        loaded, changed = init_registry(profile or get_settings().profile, warnings=warnings)
     except ProfileError as exc:
         raise fail(str(exc)) from None
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     out.print(
         f"database ready; profile {loaded.district}: {len(loaded.streets)} streets "
         f"({sum(s.pilot for s in loaded.streets)} pilot), {len(loaded.schools)} schools"
@@ -72,10 +75,13 @@ def profile_check(file: Path) -> None:
     """Validate a district profile file without loading it."""
     from models.profile import ProfileError, load_profile
 
+    warnings: list[str] = []
     try:
-        loaded, _ = load_profile(file)
+        loaded, _ = load_profile(file, warnings=warnings)
     except ProfileError as exc:
         raise fail(str(exc)) from None
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     out.print(f"{file}: valid ({loaded.district}, {len(loaded.streets)} streets)")
 
 

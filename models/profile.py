@@ -135,7 +135,9 @@ class DistrictProfile(_Strict):
     def secondment_quotas(self) -> dict[str, int]:
         """Quotas in profile street order; default 5 per pilot street (R10.2 pilot year)."""
         quotas = self.secondment.quotas or {s.name: 5 for s in self.streets if s.pilot}
-        return {s.name: quotas[s.name] for s in self.streets if s.name in quotas}
+        ordered = {s.name: quotas[s.name] for s in self.streets if s.name in quotas}
+        # unknown streets stay in, so the run refuses them by name instead of dropping places
+        return ordered | {name: n for name, n in quotas.items() if name not in ordered}
 
 
 def _node_lines(
@@ -220,14 +222,6 @@ def _cross_check(profile: DistrictProfile) -> list[tuple[tuple[Any, ...], str]]:
     for i, venue in enumerate(profile.venues):
         if venue.street is not None and venue.street not in streets:
             problems.append((("venues", i, "street"), f"unknown street '{venue.street}'"))
-    for quota_street in profile.secondment.quotas:
-        if quota_street not in streets:
-            problems.append(
-                (
-                    ("secondment", "quotas", quota_street),
-                    f"quota for unknown street '{quota_street}'",
-                )
-            )
     for i, judge in enumerate(profile.awards.judges):
         if judge.street is not None and judge.street not in streets:
             problems.append(
@@ -236,8 +230,27 @@ def _cross_check(profile: DistrictProfile) -> list[tuple[tuple[Any, ...], str]]:
     return problems
 
 
-def parse_profile(text: str, source: str = "profile") -> DistrictProfile:
-    """Validate profile YAML text; raise ProfileError naming every problem and its line."""
+def _warnings(profile: DistrictProfile) -> list[tuple[tuple[Any, ...], str]]:
+    """Things that load but cannot be used as written (SPEC.md's minimal profile has one)."""
+    streets = set(profile.street_names)
+    return [
+        (
+            ("secondment", "quotas", street),
+            f"quota for unknown street '{street}' (a secondment with these quotas will refuse "
+            f"to run until the street is added)",
+        )
+        for street in profile.secondment.quotas
+        if street not in streets
+    ]
+
+
+def parse_profile(
+    text: str, source: str = "profile", *, warnings: list[str] | None = None
+) -> DistrictProfile:
+    """Validate profile YAML text; raise ProfileError naming every problem and its line.
+
+    Problems that do not stop the profile from loading are appended to `warnings` when given.
+    """
     problems: list[str] = []
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -266,6 +279,9 @@ def parse_profile(text: str, source: str = "profile") -> DistrictProfile:
         problems.append(f"{source}, line {_line_of(loc, lines)} ({_dotted(loc)}): {msg}")
     if problems:
         raise ProfileError(source, problems)
+    if warnings is not None:
+        for loc, msg in _warnings(profile):
+            warnings.append(f"{source}, line {_line_of(loc, lines)} ({_dotted(loc)}): {msg}")
     return profile
 
 
@@ -273,18 +289,20 @@ def default_profile_text() -> str:
     return resources.files("models").joinpath(DEFAULT_PROFILE_NAME).read_text(encoding="utf-8")
 
 
-def load_profile(path: Path | None = None) -> tuple[DistrictProfile, str]:
+def load_profile(
+    path: Path | None = None, *, warnings: list[str] | None = None
+) -> tuple[DistrictProfile, str]:
     """Load a profile file (default: the bundled district of POLICY.md); return it and its text."""
     if path is None:
         text = default_profile_text()
-        return parse_profile(text, DEFAULT_PROFILE_NAME), text
+        return parse_profile(text, DEFAULT_PROFILE_NAME, warnings=warnings), text
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProfileError(str(path), [f"{path}: no such file"]) from None
     except UnicodeDecodeError as exc:
         raise ProfileError(str(path), [f"{path}: not UTF-8 text ({exc.reason})"]) from None
-    return parse_profile(text, str(path)), text
+    return parse_profile(text, str(path), warnings=warnings), text
 
 
 def profile_digest(text: str) -> str:

@@ -32,9 +32,11 @@ def sync_registry(session: Session, *, profile: DistrictProfile, text: str, sour
     return True
 
 
-def init_registry(profile_path: Path | None = None) -> tuple[DistrictProfile, bool]:
+def init_registry(
+    profile_path: Path | None = None, *, warnings: list[str] | None = None
+) -> tuple[DistrictProfile, bool]:
     """Load a profile file (default: bundled) into the database; return it and if it changed."""
-    profile, text = load_profile(profile_path)
+    profile, text = load_profile(profile_path, warnings=warnings)
     with session_scope() as session:
         changed = sync_registry(
             session, profile=profile, text=text, source=str(profile_path or "bundled")

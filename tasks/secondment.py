@@ -366,7 +366,7 @@ def greedy_placement(
 ) -> list[tuple[Candidate, str]] | None:
     """A quick feasible placement (best merit first, preferred street when free), or None.
 
-    Used as the lower bound that lets the LP rule candidates out, and as the benchmark baseline.
+    The baseline the benchmark compares the optimal placement with.
     """
     bonus = _scaled(rules.preference_bonus)
     free = dict(rules.quotas)
@@ -456,21 +456,17 @@ def solve_placement(
                 continue
             chosen = {kept[j].staff_id for j in mdl.selection(solver)}
         fixed_in.append(i)
-    mdl.model.add(mdl.score == best)
-    # Phase 3: streets for the chosen teachers, by a single-worker (reproducible) solve.
-    status, solver = mdl.solve(
-        objective=0,
-        time_limit=time_limit,
-        workers=1,
-        assume=[mdl.y[index[s]] for s in sorted(chosen)],
-    )
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    # Phase 3: streets for the chosen teachers, on a model of those teachers alone, by a
+    # single-worker (so reproducible) solve; it reaches the same best total.
+    final = _Model([kept[index[sid]] for sid in sorted(chosen)], rules)
+    status, solver = final.solve(objective=final.score, time_limit=time_limit, workers=1)
+    if status != cp_model.OPTIMAL or round(solver.objective_value) != best:
         raise TimeoutError(f"placing the selected teachers did not finish within {time_limit:g} s")
     return [
-        (kept[index[sid]], s)
-        for sid in sorted(chosen)
-        for s in mdl.streets
-        if solver.value(mdl.x[index[sid], s])
+        (c, s)
+        for i, c in enumerate(final.candidates)
+        for s in final.streets
+        if solver.value(final.x[i, s])
     ]
 
 

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from prefect.runner import Runner
 from prefect.events import emit_event
+from prefect.runner import Runner
 from sqlmodel import select
 
 from deployments.catalog import DECLINED_EVENT, build_deployments, decline_event

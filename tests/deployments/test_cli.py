@@ -179,8 +179,8 @@ def test_profile_check_lists_every_problem_with_its_line(tmp_path: Path) -> None
         "streets:\n"
         "  - name: 甲街道\n"
         "  - name: 甲街道\n"
-        "secondment:\n"
-        "  quotas: {丙街道: 5}\n",
+        "schools:\n"
+        "  - {name: 一小, street: 丙街道}\n",
         encoding="utf-8",
     )
 
@@ -188,7 +188,21 @@ def test_profile_check_lists_every_problem_with_its_line(tmp_path: Path) -> None
 
     assert result.exit_code == 1
     assert f"{path}, line 4 (streets[1].name): duplicate street name '甲街道'" in result.stderr
-    assert f"{path}, line 6 (secondment.quotas.丙街道): quota for unknown street" in result.stderr
+    expected = f"{path}, line 6 (schools[0].street): school '一小' is on unknown street"
+    assert expected in result.stderr
+
+
+def test_profile_check_warns_of_a_quota_for_an_unknown_street(tmp_path: Path) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text(
+        "district: 小区\nstreets:\n  - name: 甲街道\nsecondment:\n  quotas: {丙街道: 5}\n",
+        encoding="utf-8",
+    )
+
+    result = run("profile-check", path)
+
+    assert result.exit_code == 0
+    assert f"{path}, line 5 (secondment.quotas.丙街道): quota for unknown street" in result.stderr
 
 
 def test_profile_check_of_a_file_that_is_not_yaml(tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ def test_auto_approval_stores_notifies_and_is_idempotent(roster: DistrictProfile
 
     assert result["status"] == "approved"
     assert len(result["assignments"]) == 15
-    per_street = {s: 0 for s in roster.secondment_quotas()}
+    per_street = dict.fromkeys(roster.secondment_quotas(), 0)
     for a in result["assignments"]:
         per_street[a["street"]] += 1
         assert "R10.2" in a["reason"]
