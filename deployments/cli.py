@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,26 +86,38 @@ def profile_check(file: Path) -> None:
     out.print(f"{file}: valid ({loaded.district}, {len(loaded.streets)} streets)")
 
 
+def _import_teachers(file: Path, year: int | None) -> str:
+    from tasks.importing import import_teachers_file
+
+    summary = import_teachers_file(file, current_year=year, progress=sys.stderr.isatty())
+    return (
+        f"{file}: {summary.rows} rows ({summary.encoding}) — {summary.inserted} new, "
+        f"{summary.updated} updated, {summary.unchanged} unchanged"
+    )
+
+
+# KIND -> function(file, year) that validates the whole file, writes it and returns a summary.
+# Each process's command module adds its kinds in its `register`.
+IMPORTERS: dict[str, Callable[[Path, int | None], str]] = {"teachers": _import_teachers}
+
+
 @app.command("import")
 def import_file(
-    kind: str = typer.Argument(..., help="teachers"),
+    kind: str = typer.Argument(..., help="teachers, ideas, nominations, scores, …"),
     file: Path = typer.Argument(..., exists=False),
     year: int | None = typer.Option(None, help="The year the data belongs to."),
 ) -> None:
     """Validate a CSV/XLSX file whole, then upsert it; a bad file writes nothing."""
-    from tasks.importing import ImportRejected, import_teachers_file
+    from tasks.importing import ImportRejected
 
-    if kind != "teachers":
-        raise fail(f"cannot import '{kind}' yet; known kinds: teachers")
+    importer = IMPORTERS.get(kind)
+    if importer is None:
+        raise fail(f"cannot import '{kind}'; known kinds: {', '.join(sorted(IMPORTERS))}")
     ensure_ready()
     try:
-        summary = import_teachers_file(file, current_year=year, progress=sys.stderr.isatty())
+        out.print(importer(file, year))
     except ImportRejected as exc:
         raise fail(str(exc)) from None
-    out.print(
-        f"{file}: {summary.rows} rows ({summary.encoding}) — {summary.inserted} new, "
-        f"{summary.updated} updated, {summary.unchanged} unchanged"
-    )
 
 
 @app.command()
