@@ -91,9 +91,202 @@ def delivery_deployments() -> list[RunnerDeployment]:
     ]
 
 
+OBJECTION_EVENT = "district.award.objection.filed"
+
+
+def awards_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
+    """The learning awards (R11.2): the selection, objections (event), rulings, the final list."""
+    from flows.learning_awards import (
+        award_objection,
+        award_ruling,
+        awards_finalise,
+        learning_awards,
+    )
+
+    tags = ["R11.2", "awards"]
+    selection = _built(
+        learning_awards.to_deployment(
+            name="yearly",
+            description=(
+                "学习型组织评选（R11.2）：资格审查、评委分配（同街道/单位回避）、评分校准汇总、"
+                "按类别名额排名，暂停等待评审委员会审定（批准/删除/增列并写明理由），"
+                f"审定后公示{profile.awards.publicity_days}个工作日并通知各街道、社区。"
+            ),
+            concurrency_limit=1,
+            tags=tags,
+        )
+    )
+    objection = _built(
+        award_objection.to_deployment(
+            name="on-objection",
+            description="公示期内的实名异议（事件 district.award.objection.filed）：登记待裁定。",
+            triggers=[
+                DeploymentEventTrigger(
+                    name="award-objection-filed",
+                    expect={OBJECTION_EVENT},
+                    match={"prefect.resource.id": "district.award.*"},
+                    parameters={
+                        "year": "{{ event.payload.year }}",
+                        "ref": "{{ event.payload.ref }}",
+                        "objector": "{{ event.payload.objector }}",
+                        "content": "{{ event.payload.content }}",
+                    },
+                )
+            ],
+            concurrency_limit=1,
+            tags=tags,
+        )
+    )
+    ruling = _built(
+        award_ruling.to_deployment(
+            name="ruling",
+            description="异议裁定：成立则撤销并按排名递补、单独公示；不成立则维持公示（R11.2）。",
+            concurrency_limit=1,
+            tags=tags,
+        )
+    )
+    final = _built(
+        awards_finalise.to_deployment(
+            name="finalise",
+            description="公示期满且无未决异议：名单确定，通知获评单位及所在街道，导出名单（R11.2）。",
+            concurrency_limit=1,
+            tags=tags,
+        )
+    )
+    return [selection, objection, ruling, final]
+
+
+def objection_event(*, year: int, ref: str, objector: str, content: str) -> dict[str, Any]:
+    """The arguments of `emit_event` for a real-name award objection."""
+    return {
+        "event": OBJECTION_EVENT,
+        "resource": {"prefect.resource.id": f"district.award.{year}.{ref}"},
+        "payload": {"year": year, "ref": ref, "objector": objector, "content": content},
+    }
+
+
+def calendar_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
+    """The annual calendar (R7.4, R7.2, R7.5, R7.1): yearly plan, daily run, operator forms."""
+    from flows.annual_calendar import annual_calendar, calendar_daily
+    from flows.calendar_actions import distribution_confirm, meeting_change, meeting_rsvp
+
+    policy = profile.calendar
+    tags = ["R7.4", "R7.5", "calendar"]
+    yearly = _built(
+        annual_calendar.to_deployment(
+            name="yearly",
+            description=(
+                "年度社区教育日历：宣传月（9月）、宣传活动周（含教师节的一周）、宣传日（教师节），"
+                "在工作日（含调休）安排工作会议、理论研讨会、经验交流会和干部培训，"
+                "会场和参会对象不冲突；发送邀请（附 .ics）并启动宣传资料发放。"
+                "已排定的年度重复运行不改动、不重发。"
+            ),
+            schedules=[Cron(policy.schedule, timezone=profile.timezone, parameters={"params": {}})],
+            concurrency_limit=1,
+            tags=tags,
+        )
+    )
+    daily = _built(
+        calendar_daily.to_deployment(
+            name="daily",
+            description=(
+                "每日巡检：宣传月节点通知、会议提前7个和1个工作日提醒、资料发放通知，"
+                "对逾期未确认发放的居委催办；更新各街道发放覆盖表。"
+            ),
+            schedules=[Cron(policy.daily_schedule, timezone=profile.timezone)],
+            concurrency_limit=1,
+            tags=tags,
+        )
+    )
+    rsvp = _built(
+        meeting_rsvp.to_deployment(
+            name="form",
+            description="会议回执：登记参会人员是否参加（再次填写以最后一次为准）。",
+            concurrency_limit=1,
+            tags=tags,
+        )
+    )
+    confirm = _built(
+        distribution_confirm.to_deployment(
+            name="form",
+            description="居委确认宣传资料已发放到户（R7.2），确认后不再催办。",
+            concurrency_limit=1,
+            tags=tags,
+        )
+    )
+    change = _built(
+        meeting_change.to_deployment(
+            name="form",
+            description="会议改期、换会场或取消：同一日历条目更新并通知参会对象，提醒按新日期重算。",
+            concurrency_limit=1,
+            tags=tags,
+        )
+    )
+    return [yearly, daily, rsvp, confirm, change]
+
+
+def ideas_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
+    """The golden-idea campaign (R7.3): September opening (R7.4), intake sweeper, follow-up."""
+    from flows.golden_ideas import follow_up_ideas, open_ideas_campaign, review_ideas, sweep_ideas
+
+    policy = profile.ideas
+    return [
+        _built(
+            open_ideas_campaign.to_deployment(
+                name="september",
+                description=(
+                    "金点子征集（R7.3）：每年九月社区教育宣传月（R7.4）自动启动当年征集，"
+                    "建立分阶段日期并向居民和各居委会发布公告。重复运行不会重复发布。"
+                ),
+                schedules=[Cron(policy.schedule, timezone=profile.timezone)],
+                concurrency_limit=1,
+                tags=["R7.3", "R7.4", "ideas"],
+            )
+        ),
+        _built(
+            sweep_ideas.to_deployment(
+                name="intake-sweeper",
+                description=(
+                    "金点子接收巡检：后台任务队列不持久，凡已接收但超时未筛查的建议在此分批筛查，"
+                    "筛查幂等，保证一条不丢。"
+                ),
+                schedules=[Interval(timedelta(minutes=policy.sweep_after_minutes))],
+                concurrency_limit=1,
+                tags=["R7.3", "ideas"],
+            )
+        ),
+        _built(
+            review_ideas.to_deployment(
+                name="review",
+                description=(
+                    "金点子评审（R7.3）：每组相近建议选一条代表，分配评审（回避本社区），"
+                    "按评审人标准分校准排名，暂停待审批，批准后统一公布并通知全部提交人。"
+                ),
+                concurrency_limit=1,
+                tags=["R7.3", "ideas"],
+            )
+        ),
+        _built(
+            follow_up_ideas.to_deployment(
+                name="follow-up",
+                description="采纳金点子落实跟踪：每周提醒责任部门逾期事项，更新落实进度表。",
+                schedules=[Cron("0 9 * * 1", timezone=profile.timezone)],
+                concurrency_limit=1,
+                tags=["R7.3", "ideas"],
+            )
+        ),
+    ]
+
+
 def build_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
     """Every deployment, for `serve` / `up`."""
-    return [*secondment_deployments(profile), *delivery_deployments()]
+    return [
+        *secondment_deployments(profile),
+        *delivery_deployments(),
+        *awards_deployments(profile),
+        *calendar_deployments(profile),
+        *ideas_deployments(profile),
+    ]
 
 
 def decline_event(*, year: int, staff_id: str, reason: str = "") -> dict[str, Any]:

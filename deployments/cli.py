@@ -351,6 +351,21 @@ def _quiet_prefect(silent: bool) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+from deployments.cli_awards import register as register_awards  # noqa: E402
+
+register_awards(app, IMPORTERS)
+
+
+from deployments.cli_calendar import register as register_calendar  # noqa: E402
+
+register_calendar(app, IMPORTERS)
+
+
+from deployments.cli_ideas import register as register_ideas  # noqa: E402
+
+register_ideas(app, IMPORTERS)
+
+
 def main() -> None:
     app()
 

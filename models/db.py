@@ -72,4 +72,4 @@ def migrate(url: str | None = None) -> None:
     _make_sqlite_dir(url)  # a first `init` on a fresh machine has no data dir yet
     cfg.attributes["url"] = url
     cfg.attributes["configure_logging"] = False
-    command.upgrade(cfg, "heads")
+    command.upgrade(cfg, "head")

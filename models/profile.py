@@ -13,6 +13,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from models.calendar_policy import CalendarPolicy, calendar_problems
+from models.ideas_policy import IdeasPolicy
+from models.kpi_policy import KpiTargets
+
 DEFAULT_PROFILE_NAME = "default_profile.yaml"
 
 
@@ -112,6 +116,33 @@ class AwardsPolicy(_Strict):
         }
     )
     judges: list[Judge] = Field(default_factory=list)
+    # extensions beyond SPEC's minimal keys (all optional)
+    publicity_days: int = Field(default=5, ge=1, le=30)  # 公示 working days
+    objection_publicity_days: int = Field(default=3, ge=1, le=30)  # short 公示 of a promotion
+    repeat_cooldown_years: int = Field(default=3, ge=0)  # no repeat award within N years
+    metrics: dict[str, str] = Field(
+        default_factory=lambda: {
+            "activities": "活动场次",
+            "participants": "参与人次",
+            "reading_hours": "阅读时长",
+            "volunteers": "志愿者人数",
+            "courses": "课程数",
+        },
+        description="evidence metric columns of nominations: code -> Chinese header",
+    )
+    criteria_labels: dict[str, str] = Field(
+        default_factory=lambda: {
+            "organisation": "组织保障",
+            "activities": "活动开展",
+            "participation": "群众参与",
+            "effect": "工作成效",
+        },
+        description="Chinese headers of the rubric criteria in score files",
+    )
+    requirements: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="category -> {metric: minimum} for eligibility"
+    )
+    schedule: str = Field(default="0 9 1 12 *", description="Cron of the yearly awards run")
 
 
 class DistrictProfile(_Strict):
@@ -123,6 +154,9 @@ class DistrictProfile(_Strict):
     venues: list[VenueProfile] = Field(default_factory=list)
     secondment: SecondmentPolicy = Field(default_factory=SecondmentPolicy)
     awards: AwardsPolicy = Field(default_factory=AwardsPolicy)
+    ideas: IdeasPolicy = Field(default_factory=IdeasPolicy)
+    calendar: CalendarPolicy = Field(default_factory=CalendarPolicy)
+    kpi: KpiTargets = Field(default_factory=KpiTargets)
 
     @property
     def street_names(self) -> list[str]:
@@ -227,6 +261,7 @@ def _cross_check(profile: DistrictProfile) -> list[tuple[tuple[Any, ...], str]]:
             problems.append(
                 (("awards", "judges", i, "street"), f"judge on unknown street '{judge.street}'")
             )
+    problems += calendar_problems(profile.calendar, [v.name for v in profile.venues])
     return problems
 
 

@@ -28,8 +28,21 @@ def test_every_deployment_builds() -> None:
 
     assert set(deployments) == {
         "teacher-secondment/yearly",
+        "ideas-campaign/september",
+        "ideas-intake-sweeper/intake-sweeper",
+        "ideas-review/review",
+        "ideas-follow-up/follow-up",
         "secondment-decline/on-decline",
         "deliver-outbox/sweeper",
+        "learning-awards/yearly",
+        "award-objection/on-objection",
+        "award-ruling/ruling",
+        "awards-finalise/finalise",
+        "annual-calendar/yearly",
+        "calendar-daily/daily",
+        "meeting-rsvp/form",
+        "distribution-confirm/form",
+        "meeting-change/form",
     }
     for d in deployments.values():
         assert d.concurrency_limit == 1

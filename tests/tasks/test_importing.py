@@ -601,9 +601,9 @@ def test_default_year_is_this_year(registry: DistrictProfile, tmp_path: Path) ->
 
 
 def test_unknown_template_kind_lists_known_kinds(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="unknown kind 'pets'; known kinds: teachers"):
+    with pytest.raises(ValueError, match="unknown kind 'pets'; known kinds: .*teachers"):
         write_template("pets", tmp_path / "x.xlsx")
-    assert set(KINDS) == {"teachers"}
+    assert "teachers" in KINDS  # other processes register their kinds too
 
 
 # ---------------------------------------------------------------- property

@@ -1,0 +1,133 @@
+"""The annual calendar (R7.4, R7.2, R7.5, R7.1): plan the year, then keep it moving every day.
+
+`annual-calendar` places the year's meetings and trainings on Chinese working days, writes the
+calendar files, starts the distribution campaign and sends the invitations; `calendar-daily`
+sends whatever falls due (key-day notices, meeting reminders, distribution requests and
+follow-ups). Both are idempotent: a re-run for the same year and day writes and sends nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import acreate_table_artifact
+from prefect.runtime import flow_run
+
+from models.calendar_params import CalendarParameters
+from tasks.calendar_tasks import (
+    calendar_result_task,
+    is_planned_task,
+    local_today,
+    pending_messages_task,
+    plan_inputs_task,
+    record_calendar_task,
+    resolve_day_task,
+    solve_task,
+    stage_due_task,
+    write_year_files_task,
+)
+from tasks.notify import deliver_outbox_task
+
+
+def _run_name() -> str:
+    params = flow_run.parameters.get("params") or {}
+    year = params.get("year") if isinstance(params, dict) else getattr(params, "year", None)
+    return f"calendar-{year or 'current'}"
+
+
+def calendar_table(result: dict[str, Any]) -> list[dict[str, object]]:
+    """Rows of the year's calendar artifact: key days, then meetings in date order."""
+    rows: list[dict[str, object]] = [
+        {"日期": k["date"], "事项": k["title"], "会场": "", "参会对象": "街道、居委", "说明": ""}
+        for k in result["key_days"]
+    ]
+    rows += [
+        {
+            "日期": e["date"],
+            "事项": e["title"],
+            "会场": e["venue"],
+            "参会对象": "、".join(e["audiences"]),
+            "说明": f"{e['start']}-{e['end']}，{e['invitees']}人，提醒 {'、'.join(e['reminders'])}",
+        }
+        for e in result["events"]
+    ]
+    return sorted(rows, key=lambda r: str(r["日期"]))
+
+
+async def _publish(result: dict[str, Any]) -> None:
+    year = result["year"]
+    notes = "；".join(result["notes"])
+    await acreate_table_artifact(
+        key=f"calendar-{year}",
+        table=calendar_table(result),
+        description=f"{year}年社区教育日历（R7.4、R7.5、R7.1）"
+        + (f"。注意：{notes}" if notes else ""),
+    )
+    coverage = result["distribution"]["coverage"]
+    await acreate_table_artifact(
+        key=f"distribution-coverage-{year}",
+        table=coverage or [{"街道": "（无居委）"}],
+        description=f"{year}年宣传资料发放确认情况（R7.2），按街道",
+    )
+
+
+@flow(name="annual-calendar", flow_run_name=_run_name, log_prints=False)
+async def annual_calendar(
+    params: CalendarParameters = CalendarParameters(),  # noqa: B008 (a frozen default)
+) -> dict[str, Any]:
+    """年度社区教育日历：宣传月、活动周、宣传日，年度会议和干部培训排期，邀请与提醒。
+
+    A year already planned is not placed again (moves and cancellations stay as decided);
+    the run then only sends what has fallen due and was never sent.
+    """
+    logger = get_run_logger()
+    year, today = resolve_day_task(params)
+    if not is_planned_task(year):
+        inputs = plan_inputs_task(params, year)
+        schedule = solve_task(inputs)
+        logger.info(
+            "placed %d meetings for %d (%s, cost %d) in %.2f s",
+            len(schedule.events),
+            year,
+            schedule.status,
+            schedule.cost,
+            schedule.solve_seconds,
+        )
+        for note in schedule.notes:
+            logger.warning(note)
+        record_calendar_task(inputs, schedule)
+    else:
+        logger.info("the %d calendar is already planned; sending only what is due", year)
+    write_year_files_task(year)
+    due = stage_due_task(year, today)
+    logger.info("%d notices due on %s staged", due.total, today)
+    deliver_outbox_task(message_ids=pending_messages_task(year))
+    result = calendar_result_task(year)
+    assert result is not None  # planned above
+    await _publish(result)
+    return result
+
+
+def _daily_name() -> str:
+    return f"calendar-daily-{flow_run.parameters.get('today') or 'today'}"
+
+
+@flow(name="calendar-daily", flow_run_name=_daily_name)
+async def calendar_daily(today: date | None = None) -> dict[str, Any]:
+    """每日巡检：发送到期的宣传月节点通知、会议提醒、资料发放通知与催办（R7.4、R7.2、R7.5）。
+
+    Covers this year and next (a January meeting is reminded in December).
+    """
+    day = today or local_today()
+    staged: dict[str, Any] = {}
+    for year in (day.year, day.year + 1):
+        if not is_planned_task(year):
+            continue
+        staged[str(year)] = stage_due_task(year, day).model_dump()
+        deliver_outbox_task(message_ids=pending_messages_task(year))
+        result = calendar_result_task(year)
+        if result is not None:
+            await _publish(result)
+    return {"today": day.isoformat(), "staged": staged}

@@ -1,0 +1,150 @@
+"""The yearly learning awards (R11.2): propose, committee sign-off, 公示, objections, final list."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from prefect.flow_runs import apause_flow_run
+
+from models.awards import CATEGORIES
+from models.awards_params import AwardsParameters, AwardsSignOff
+from tasks.awards import AwardsProposal
+from tasks.awards_tasks import (
+    category_reports_task,
+    file_objection_task,
+    finalise_task,
+    pending_messages_task,
+    propose_task,
+    record_approval_task,
+    resolve_rules_task,
+    round_result_task,
+    rule_objection_task,
+)
+from tasks.notify import deliver_outbox_task
+
+SIGN_OFF_TIMEOUT = 14 * 24 * 3600  # the committee has two weeks before the run fails
+TIMEZONE = "Asia/Shanghai"
+
+
+def _today() -> date:
+    """Today in Beijing: the one place the awards flows read the clock (passed down as data)."""
+    return datetime.now(ZoneInfo(TIMEZONE)).date()
+
+
+def _summary(proposal: AwardsProposal) -> str:
+    lines = [f"# {proposal.year}年度学习型组织评选拟表彰名单（R11.2）", ""]
+    for code, zh in CATEGORIES.items():
+        listed = proposal.listed(code)
+        if listed:
+            names = "、".join(f"{e.name}（{e.final:.3f}）" for e in listed)
+            lines.append(f"- **{zh}**：{names}")
+    if proposal.flagged:
+        lines.append("")
+        lines.append("有效评分不足、未参与排名：" + "、".join(f.ref for f in proposal.flagged))
+    for category, why in proposal.shortfalls.items():
+        lines.append(f"- 名额不足（{category}）：{why}")
+    lines.append("")
+    lines.append(f"回避评分 {len(proposal.recused)} 份；评委不足 {len(proposal.shortages)} 项。")
+    return "\n".join(lines)
+
+
+@flow(name="learning-awards", flow_run_name="awards-{params.year}", log_prints=False)
+async def learning_awards(params: AwardsParameters) -> dict[str, Any]:
+    """学习型组织评选：资格审查、评委分配与回避、校准汇总、按名额排名、评审委员会审定、公示（R11.2）。
+
+    Re-running an approved year changes nothing and sends only what was never delivered.
+    """
+    logger = get_run_logger()
+    rules = resolve_rules_task(params)
+    done = round_result_task(rules.year)
+    if done is not None:
+        logger.info("awards %d already approved; delivering anything undelivered", rules.year)
+        deliver_outbox_task(message_ids=pending_messages_task(rules.year))
+        return done
+    while True:
+        proposal = propose_task(rules)
+        await acreate_table_artifact(
+            key=f"awards-proposal-{rules.year}",
+            table=[
+                {
+                    "类别": CATEGORIES[e.category],
+                    "排名": e.rank,
+                    "编号": e.ref,
+                    "名称": e.name,
+                    "街道": e.street,
+                    "校准得分": round(e.final, 4),
+                    "原始均分": round(e.raw_mean, 2),
+                    "有效评分": e.n_valid,
+                    "状态": "拟表彰" if e.status == "listed" else "候补",
+                }
+                for e in proposal.entries
+            ],
+            description=f"{rules.year}年度学习型组织评选排名",
+        )
+        summary = _summary(proposal)
+        if params.approval == "auto":
+            sign_off = AwardsSignOff(decision="approve", operator="auto", comment="自动审定")
+        else:
+            logger.info("waiting for the committee's sign-off (Prefect UI: resume with input)")
+            sign_off = await apause_flow_run(
+                wait_for_input=AwardsSignOff.with_initial_data(description=summary),
+                timeout=SIGN_OFF_TIMEOUT,
+                poll_interval=2,
+            )
+        if sign_off.decision in ("strike", "add") and sign_off.refs:
+            known = {e.ref for e in proposal.entries} | {f.ref for f in proposal.flagged}
+            unknown = sorted(set(sign_off.refs) - known)
+            if unknown or not sign_off.reason.strip():
+                logger.warning(
+                    "committee %s refused (unknown refs %s, or no reason); asking again",
+                    sign_off.decision,
+                    unknown,
+                )
+                continue
+            changed = dict(rules.strike if sign_off.decision == "strike" else rules.add)
+            changed.update(dict.fromkeys(sign_off.refs, sign_off.reason.strip()))
+            rules = rules.model_copy(update={sign_off.decision: changed})
+            continue
+        break
+    start = params.publicity_start or _today()
+    record_approval_task(proposal, rules, sign_off.operator, sign_off.comment, start)
+    deliver_outbox_task(message_ids=pending_messages_task(rules.year))
+    await acreate_markdown_artifact(key=f"awards-list-{rules.year}", markdown=summary)
+    result = round_result_task(rules.year)
+    assert result is not None  # just recorded
+    return result
+
+
+@flow(name="award-objection", flow_run_name="award-objection-{year}-{ref}")
+async def award_objection(
+    year: int, ref: str, objector: str, content: str, phone: str = "", today: date | None = None
+) -> dict[str, Any]:
+    """公示期内的实名异议：登记，等待评审委员会裁定（R11.2）。The same objection twice: once."""
+    return file_objection_task(year, ref, objector, content, today or _today(), phone)
+
+
+@flow(name="award-ruling", flow_run_name="award-ruling-{objection_id}")
+async def award_ruling(
+    objection_id: int, decision: str, ruling: str, operator: str = "", today: date | None = None
+) -> dict[str, Any]:
+    """异议裁定：成立则撤销并按排名递补、单独公示；不成立则维持（R11.2）。"""
+    outcome = rule_objection_task(objection_id, decision, ruling, operator, today or _today())
+    deliver_outbox_task(message_ids=pending_messages_task(outcome["year"]))
+    return outcome
+
+
+@flow(name="awards-finalise", flow_run_name="awards-finalise-{year}")
+async def awards_finalise(year: int, today: date | None = None) -> dict[str, Any]:
+    """公示期满且无未决异议：名单确定，通知获评单位和街道，导出名单，生成分类报告（R11.2）。"""
+    outcome = finalise_task(year, today or _today())
+    if outcome["status"] == "final":
+        deliver_outbox_task(message_ids=pending_messages_task(year))
+        for code, markdown in category_reports_task(year).items():
+            await acreate_markdown_artifact(
+                key=f"awards-{year}-{code.replace('_', '-')}", markdown=markdown
+            )
+    return outcome

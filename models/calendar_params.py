@@ -1,0 +1,87 @@
+"""Flow parameters of the annual calendar (rendered as forms in the Prefect UI)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+RESPONSES = {
+    "accepted": "accepted",
+    "accept": "accepted",
+    "yes": "accepted",
+    "参加": "accepted",
+    "出席": "accepted",
+    "declined": "declined",
+    "decline": "declined",
+    "no": "declined",
+    "不参加": "declined",
+    "请假": "declined",
+    "tentative": "tentative",
+    "maybe": "tentative",
+    "待定": "tentative",
+}
+
+
+class CalendarParameters(BaseModel):
+    """年度社区教育日历参数 — fields left empty take their value from the district profile."""
+
+    year: int | None = Field(default=None, ge=2000, le=2100, title="年度", description="留空为当年")
+    today: date | None = Field(
+        default=None,
+        title="业务日期",
+        description="按哪一天发送到期的通知和提醒；留空为当天（区情配置的时区）",
+    )
+    clone_from: int | None = Field(
+        default=None,
+        ge=2000,
+        le=2100,
+        title="沿用年度",
+        description="把该年度的会议按同一星期几顺延到本年度的工作日；留空按区情配置安排",
+    )
+    avoid_activity_week: bool | None = Field(
+        default=None, title="避开宣传活动周", description="留空按区情配置（R7.4）"
+    )
+    one_event_per_day: bool | None = Field(
+        default=None, title="每天至多一个会议", description="留空按区情配置"
+    )
+
+
+class RsvpParameters(BaseModel):
+    """会议回执：参会人员是否参加。"""
+
+    year: int = Field(ge=2000, le=2100, title="年度")
+    event: str = Field(min_length=1, title="会议标识", description="如 work_conference")
+    attendee: str = Field(min_length=1, max_length=100, title="参会人员（姓名或单位）")
+    response: Literal["accepted", "declined", "tentative"] = Field(
+        default="accepted",
+        title="回执",
+        description="accepted 参加；declined 不参加；tentative 待定",
+    )
+    audience: str = Field(
+        default="", max_length=50, title="所属参会对象", description="如 street_staff"
+    )
+    comment: str = Field(default="", max_length=500, title="备注")
+
+
+class ConfirmParameters(BaseModel):
+    """居委确认宣传资料已发放到户（R7.2）。"""
+
+    year: int = Field(ge=2000, le=2100, title="年度")
+    community: str = Field(min_length=1, title="居委")
+    confirmed_by: str = Field(default="", max_length=50, title="确认人")
+    note: str = Field(default="", max_length=500, title="备注（如发放户数）")
+    today: date | None = Field(default=None, title="确认日期", description="留空为当天")
+
+
+class MeetingChangeParameters(BaseModel):
+    """会议调整：改期、换会场或取消；日历文件同一 UID 更新，提醒随之重算。"""
+
+    year: int = Field(ge=2000, le=2100, title="年度")
+    event: str = Field(min_length=1, title="会议标识")
+    action: Literal["move", "cancel"] = Field(default="move", title="操作")
+    day: date | None = Field(default=None, title="新日期", description="move 时填写（须为工作日）")
+    venue: str | None = Field(default=None, title="新会场", description="留空不变")
+    reason: str = Field(default="", max_length=500, title="原因")
+    operator: str = Field(default="", max_length=50, title="经办人")

@@ -1,0 +1,79 @@
+"""The `calendar:` section of the district profile: defaults, cross-references, bad values."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from models.calendar_policy import CalendarPolicy, month_day_of
+from models.profile import ProfileError, parse_profile
+
+MINIMAL = """\
+district: 示例区
+streets:
+  - name: 嘉兴路街道
+    pilot: true
+    communities: [嘉兴一居委]
+venues:
+  - {name: 报告厅, capacity: 300}
+"""
+
+
+def test_a_profile_without_the_section_gets_the_policy_defaults() -> None:
+    profile = parse_profile(MINIMAL)
+    policy = profile.calendar
+    assert [m.kind for m in policy.meetings] == [
+        "work_conference",
+        "theory_symposium",
+        "experience_exchange",
+    ]
+    assert policy.trainings is not None and policy.trainings.frequency == "quarterly"
+    assert policy.reminder_offsets == [7, 1] and policy.avoid_activity_week
+
+
+def test_unknown_audience_and_venue_are_named_with_their_line() -> None:
+    text = (
+        MINIMAL
+        + """\
+calendar:
+  meetings:
+    - kind: work_conference
+      title: 工作会议
+      window: ["01-01", "03-31"]
+      audiences: [nobody]
+      venues: [不存在的会场]
+"""
+    )
+    with pytest.raises(ProfileError) as caught:
+        parse_profile(text, "district.yaml")
+    problems = "\n".join(caught.value.problems)
+    assert "unknown audience 'nobody'" in problems and "district.yaml, line 14" in problems
+    assert "unknown venue '不存在的会场'" in problems
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        (
+            '  meetings:\n    - {kind: a, title: t, window: ["13-01", "12-31"], audiences: [x]}\n',
+            "month-day",
+        ),
+        (
+            '  meetings:\n    - {kind: a, title: t, window: ["03-01", "01-31"], audiences: [x]}\n',
+            "ends before",
+        ),
+        ("  reminder_offsets: [0]\n", "reminder_offsets"),
+        ("  distribution: {confirm_within: 0}\n", "confirm_within"),
+        ("  colour: red\n", "unknown key 'colour'"),
+    ],
+)
+def test_bad_values_are_refused(section: str, message: str) -> None:
+    with pytest.raises(ProfileError, match=message):
+        parse_profile(MINIMAL + "calendar:\n" + section)
+
+
+def test_month_days() -> None:
+    assert month_day_of("02-29", 2024) == date(2024, 2, 29)
+    assert month_day_of("02-29", 2026) == date(2026, 2, 28)
+    assert CalendarPolicy().audience_sizes["street_staff"] == 40

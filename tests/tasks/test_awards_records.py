@@ -1,0 +1,221 @@
+"""Awards on a real database: list + 公示 over holidays, objections, promotion, final, re-runs."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from models.awards import AwardEntry, Nomination
+from models.awards_params import AwardsParameters
+from models.db import session_scope
+from models.outbox import OutboxMessage
+from models.profile import DistrictProfile
+from tasks import awards_records as records
+from tasks.awards import propose
+from tasks.awards_import import import_nominations_file, import_scores_file
+from tasks.awards_sample import generate_nominations, generate_scores
+from tasks.importing import ImportRejected
+
+YEAR = 2026
+
+
+def seed_year(profile: DistrictProfile, per_category: int = 7) -> None:
+    noms = generate_nominations(profile, year=YEAR, per_category=per_category, seed=11)
+    scores = generate_scores(profile, noms, seed=11)
+    with session_scope() as session:
+        for n in noms:
+            session.add(Nomination(**n.model_dump()))
+    from models.awards import AwardScore
+
+    with session_scope() as session:
+        for s in scores:
+            session.add(AwardScore(**s.model_dump()))
+
+
+def approve(start: date) -> None:
+    rules = records.resolve_rules(AwardsParameters(year=YEAR))
+    noms, scores = records.load_inputs(YEAR)
+    proposal = propose(noms, scores, rules=rules)
+    records.record_approval(
+        proposal=proposal, rules=rules, operator="评审委员会", comment="", start=start
+    )
+
+
+def messages() -> list[OutboxMessage]:
+    with session_scope() as session:
+        return list(session.exec(select(OutboxMessage)).all())
+
+
+def entries() -> dict[str, AwardEntry]:
+    with session_scope() as session:
+        return {e.ref: e for e in session.exec(select(AwardEntry)).all()}
+
+
+def test_publicity_skips_holidays_and_objections_promote_the_next_in_rank(
+    registry: DistrictProfile, db: Path
+) -> None:
+    seed_year(registry)
+    approve(date(2026, 9, 29))  # 5 working days across National Day (10-01..10-07)
+    listed = [e for e in entries().values() if e.status == "listed"]
+    assert len(listed) == 5 * 6  # quotas exact
+    assert {e.publicity_end for e in listed} == {date(2026, 10, 10)}
+    offices = sum(1 + len(s.communities) for s in registry.streets)
+    assert len([m for m in messages() if m.kind == "publicity"]) == offices
+
+    family = sorted((e for e in listed if e.category == "family"), key=lambda e: e.rank or 0)
+    reserve = min(
+        (e for e in entries().values() if e.category == "family" and e.status == "reserve"),
+        key=lambda e: e.rank or 0,
+    )
+    kept = records.file_objection(
+        year=YEAR,
+        ref=family[0].ref,
+        objector="王建国",
+        content="活动材料有重复",
+        today=date(2026, 9, 30),
+    )
+    upheld = records.file_objection(
+        year=YEAR,
+        ref=family[1].ref,
+        objector="李秀英",
+        content="不在本社区居住",
+        today=date(2026, 9, 30),
+    )
+    again = records.file_objection(
+        year=YEAR,
+        ref=family[1].ref,
+        objector="李秀英",
+        content="不在本社区居住",
+        today=date(2026, 9, 30),
+    )
+    assert again["already_recorded"] and again["id"] == upheld["id"]
+    with pytest.raises(records.AwardsError, match="实名"):
+        records.file_objection(
+            year=YEAR, ref=family[0].ref, objector=" ", content="x", today=date(2026, 9, 30)
+        )
+    assert records.finalise(year=YEAR, today=date(2026, 10, 12))["status"] == "publicity"
+
+    dismissed = records.rule_objection(
+        objection_id=kept["id"],
+        decision="dismiss",
+        ruling="经核实材料属实",
+        operator="主任",
+        today=date(2026, 10, 9),
+    )
+    assert dismissed["promoted"] is None
+    before = {m.key for m in messages()}
+    outcome = records.rule_objection(
+        objection_id=upheld["id"],
+        decision="uphold",
+        ruling="经核实不符合条件",
+        operator="主任",
+        today=date(2026, 10, 9),
+    )
+    assert outcome["promoted"] == reserve.ref
+    now = entries()
+    assert now[family[1].ref].status == "withdrawn"
+    promoted = now[reserve.ref]
+    assert promoted.status == "listed" and promoted.promoted_from == family[1].ref
+    # its own short 公示: 3 working days from the next working day (10-10 is a make-up day)
+    assert (promoted.publicity_start, promoted.publicity_end) == (
+        date(2026, 10, 10),
+        date(2026, 10, 13),
+    )
+    new = [m for m in messages() if m.key not in before]
+    assert {m.kind for m in new} == {f"promotion-{reserve.ref}", "ruling"}
+    # the others' 公示 is not re-run
+    assert all(
+        e.publicity_end == date(2026, 10, 10)
+        for e in now.values()
+        if e.status == "listed" and e.ref != reserve.ref
+    )
+    # ruling twice: nothing new
+    records.rule_objection(
+        objection_id=upheld["id"],
+        decision="dismiss",
+        ruling="x",
+        operator="",
+        today=date(2026, 10, 9),
+    )
+    assert len(messages()) == len(before) + len(new)
+
+    assert records.finalise(year=YEAR, today=date(2026, 10, 13))["status"] == "publicity"
+    final = records.finalise(year=YEAR, today=date(2026, 10, 14))
+    assert final["status"] == "final" and final["winners"] == 30
+    sheet = load_workbook(final["export"]).active
+    assert sheet.max_row == 31
+    count = len(messages())
+    assert records.finalise(year=YEAR, today=date(2026, 10, 20))["already_final"]
+    assert len(messages()) == count
+    assert records.round_result(YEAR)["status"] == "final"  # type: ignore[index]
+    reports = records.category_reports(YEAR)
+    assert set(reports) == {
+        "residential_area",
+        "agency",
+        "enterprise",
+        "building",
+        "family",
+        "leader",
+    }
+    assert "撤销" in reports["family"]
+
+
+def test_approving_twice_writes_nothing(registry: DistrictProfile, db: Path) -> None:
+    seed_year(registry, per_category=3)
+    approve(date(2026, 5, 6))
+    count = len(messages())
+    approve(date(2026, 5, 7))
+    assert len(messages()) == count
+
+
+def test_import_nominations_and_scores_whole_file(
+    registry: DistrictProfile, db: Path, tmp_path: Path
+) -> None:
+    good = tmp_path / "n.csv"
+    good.write_text(
+        "年度,类别,编号,名称,街道,社区,推荐单位,活动场次\n"
+        "2026,学习型小区,XQ-1,香烟桥小区,嘉兴路街道,香烟桥居委,嘉兴路街道办事处,20\n"
+        "2026,family,JT-1,王芳家庭,洛阳路街道,洛阳一居委,,\n",
+        encoding="utf-8",
+    )
+    assert import_nominations_file(good, year=YEAR).inserted == 2
+    assert import_nominations_file(good, year=YEAR).unchanged == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "年度,类别,编号,名称,街道,社区\n"
+        "2026,学习型公园,XQ-2,某处,嘉兴路街道,\n"
+        "2026,学习型小区,XQ-1,某处,嘉兴路街道,洛阳一居委\n"
+        "2026,学习型小区,XQ-1,某处,外区街道,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportRejected) as exc:
+        import_nominations_file(bad, year=YEAR)
+    text = "\n".join(exc.value.problems)
+    assert "row 2, column 类别" in text
+    assert "row 3, column 社区" in text
+    assert "row 4, column 街道" in text and "row 4, column 编号" in text
+    scores = tmp_path / "s.csv"
+    scores.write_text(
+        "年度,编号,评委,组织保障,活动开展,群众参与,工作成效\n"
+        "2026,XQ-1,评委乙,80,70,90,85\n"
+        "2026,XQ-9,评委乙,80,70,90,85\n"
+        "2026,XQ-1,评委子,80,70,90,185\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportRejected) as exc:
+        import_scores_file(scores, year=YEAR)
+    text = "\n".join(exc.value.problems)
+    assert (
+        "row 3, column 编号" in text
+        and "row 4, column 评委" in text
+        and "row 4, column 工作成效" in text
+    )
+    scores.write_text(
+        "年度,编号,评委,组织保障,活动开展,群众参与,工作成效\n2026,XQ-1,评委乙,80,70,90,85\n",
+        encoding="utf-8",
+    )
+    assert import_scores_file(scores, year=YEAR).inserted == 1

@@ -1,0 +1,240 @@
+"""The calendar's database side on a real SQLite file: plan, notices, moves, RSVP, distribution."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from models.audit import Decision
+from models.calendar_params import CalendarParameters
+from models.db import session_scope
+from models.meetings import CalendarYear, Distribution, Meeting
+from models.outbox import OutboxMessage
+from models.profile import DistrictProfile
+from tasks import calendar_records as records
+from tasks.calendar_records import CalendarError
+from tasks.calendar_rules import reminder_dates
+from tasks.ics import parse_ics
+from tasks.scheduling import solve_schedule
+from tasks.workdays import is_working_day
+
+
+def plan(year: int, **params: object) -> bool:
+    inputs = records.plan_inputs(CalendarParameters(year=year, **params), year=year)  # type: ignore[arg-type]
+    schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
+    return records.record_calendar(inputs=inputs, schedule=schedule)
+
+
+def messages(kind_prefix: str = "") -> list[OutboxMessage]:
+    with session_scope() as session:
+        rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()  # type: ignore[arg-type]
+    return [m for m in rows if m.kind.startswith(kind_prefix)]
+
+
+def meeting(year: int, key: str) -> Meeting:
+    with session_scope() as session:
+        row = session.exec(select(Meeting).where(Meeting.year == year, Meeting.key == key)).one()
+    return row
+
+
+def test_plan_writes_meetings_files_campaign_and_invitations(
+    registry: DistrictProfile, db: Path
+) -> None:
+    assert plan(2026)
+    communities = sum(len(s.communities) for s in registry.streets)
+    with session_scope() as session:
+        meetings = session.exec(select(Meeting)).all()
+        rows = session.exec(select(Distribution)).all()
+        placed = session.exec(select(Decision).where(Decision.kind == "placed")).all()
+    assert len(meetings) == 7 and len(placed) == 7 and len(rows) == communities
+    assert all(is_working_day(m.day) for m in meetings)
+    invitations = messages("invitation-")
+    assert len(invitations) == sum(len(m.audiences) for m in meetings)
+    assert {m.audience.split("-")[0] for m in invitations} == {"group"}
+    plan_notes = messages("annual-plan")
+    assert len(plan_notes) == len(registry.streets) + communities
+    # the invitation names its .ics file, which parses and carries the meeting's UID
+    conference = meeting(2026, "work_conference")
+    body = next(m.body for m in invitations if "work_conference" in m.kind)
+    path = Path(body.split("日历文件：")[1].splitlines()[0])
+    assert path.is_relative_to(db) and path.exists()
+    (parsed,) = parse_ics(path.read_bytes())
+    assert parsed.uid == conference.uid and parsed.method == "REQUEST"
+
+    # planning the same year again writes nothing
+    before = len(messages())
+    assert not plan(2026)
+    assert len(messages()) == before
+
+
+def test_due_notices_reminders_and_distribution_follow_ups(registry: DistrictProfile) -> None:
+    plan(2026)
+    communities = [c for s in registry.streets for c in s.communities]
+    offices = len(registry.streets) + len(communities)
+
+    # 31 Aug 2026 (Mon): the kick-off notice for 1 Sept goes to every office
+    report = records.stage_due(2026, today=date(2026, 8, 31))
+    assert report.key_day_notices == offices and report.distribution_requests == 0
+    # 1 Sept: the campaign asks every community office to confirm
+    report = records.stage_due(2026, today=date(2026, 9, 1))
+    assert report.distribution_requests == len(communities)
+    # the same day again sends nothing new
+    assert records.stage_due(2026, today=date(2026, 9, 1)).total == 0
+
+    confirmed = communities[:5]
+    for c in confirmed:
+        records.confirm_distribution(
+            year=2026, community=c, confirmed_by="主任", today=date(2026, 9, 3)
+        )
+    again = records.confirm_distribution(year=2026, community=confirmed[0], today=date(2026, 9, 4))
+    assert again["changed"] is False
+
+    # 5 working days after 1 Sept is 8 Sept: the others are reminded, the confirmed are not
+    assert records.stage_due(2026, today=date(2026, 9, 7)).distribution_reminders == 0
+    report = records.stage_due(2026, today=date(2026, 9, 8))
+    assert report.distribution_reminders == len(communities) - len(confirmed)
+    reminded = {m.audience for m in messages("distribution-reminder-1")}
+    assert reminded == {f"community-{c}" for c in communities[5:]}
+    # the second and last reminder after 10 working days; never a third
+    assert records.stage_due(2026, today=date(2026, 9, 15)).distribution_reminders == len(reminded)
+    assert records.stage_due(2026, today=date(2026, 12, 31)).distribution_reminders == 0
+
+    table = {row["街道"]: row for row in records.coverage(2026)}
+    first = registry.streets[0]
+    assert table[first.name]["已确认"] == min(len(first.communities), 5)
+    assert sum(row["已确认"] for row in table.values()) == 5
+    assert sum(row["居委数"] for row in table.values()) == len(communities)
+
+
+def test_reminders_on_working_days_and_they_follow_a_move(
+    registry: DistrictProfile, db: Path
+) -> None:
+    plan(2026)
+    symposium = meeting(2026, "theory_symposium")
+    (_, t7), (_, t1) = reminder_dates(symposium.day, [7, 1])
+    assert is_working_day(t7) and is_working_day(t1)
+
+    report = records.stage_due(2026, today=t7)
+    assert report.reminders == len(symposium.audiences)
+
+    # move a week later: same UID, SEQUENCE 1, update invitations, new reminder dates
+    target = date(2026, 5, 27)
+    moved = records.move_meeting(year=2026, key="theory_symposium", day=target, reason="冲突")
+    assert moved["changed"] and moved["sequence"] == 1 and moved["uid"] == symposium.uid
+    updates = messages("invitation-theory_symposium-v1")
+    assert len(updates) == len(symposium.audiences)
+    assert "会议变更" in updates[0].title
+    path = Path(updates[0].body.split("日历文件：")[1].splitlines()[0])
+    (parsed,) = parse_ics(path.read_bytes())
+    assert parsed.uid == symposium.uid and parsed.sequence == 1 and parsed.start.date() == target
+
+    (_, new_t7), _ = reminder_dates(target, [7, 1])
+    assert new_t7 > t7 and is_working_day(new_t7)
+    assert records.stage_due(2026, today=t7).reminders == 0  # the old date is no longer due
+    assert records.stage_due(2026, today=new_t7).reminders == len(symposium.audiences)
+    result = records.calendar_result(2026)
+    assert result is not None
+    event = next(e for e in result["events"] if e["key"] == "theory_symposium")
+    assert event["reminders"] == [d.isoformat() for _, d in reminder_dates(target, [7, 1])]
+
+    # moving to where it is changes nothing
+    assert not records.move_meeting(year=2026, key="theory_symposium", day=target)["changed"]
+
+
+def test_moves_that_break_the_plan_are_refused(registry: DistrictProfile) -> None:
+    plan(2026)
+    conference = meeting(2026, "work_conference")
+    with pytest.raises(CalendarError, match="not a working day.*国庆节"):
+        records.move_meeting(year=2026, key="work_conference", day=date(2026, 10, 1))
+    with pytest.raises(CalendarError, match="宣传活动周"):
+        records.move_meeting(year=2026, key="work_conference", day=date(2026, 9, 8))
+    other = meeting(2026, "experience_exchange")
+    with pytest.raises(CalendarError, match="多个会议"):
+        records.move_meeting(year=2026, key="work_conference", day=other.day)
+    with pytest.raises(CalendarError, match="容纳不下"):
+        records.move_meeting(year=2026, key="work_conference", venue="区老年大学会议室")
+    with pytest.raises(CalendarError, match="no meeting 'nope'"):
+        records.move_meeting(year=2026, key="nope", day=date(2026, 3, 3))
+    assert meeting(2026, "work_conference").sequence == conference.sequence == 0
+
+
+def test_cancel_sends_method_cancel_once_and_stops_reminders(registry: DistrictProfile) -> None:
+    plan(2026)
+    training = meeting(2026, "cadre_training_2")
+    outcome = records.cancel_meeting(year=2026, key="cadre_training_2", reason="合并")
+    assert outcome["changed"] and outcome["sequence"] == 1
+    cancels = messages("cancel-cadre_training_2")
+    assert len(cancels) == len(training.audiences)
+    path = Path(cancels[0].body.split("日历文件：")[1].split("（")[0])
+    (parsed,) = parse_ics(path.read_bytes())
+    assert parsed.method == "CANCEL" and parsed.uid == training.uid and parsed.sequence == 1
+    assert not records.cancel_meeting(year=2026, key="cadre_training_2")["changed"]
+    assert len(messages("cancel-")) == len(cancels)
+    (_, t7), _ = reminder_dates(training.day, [7, 1])
+    assert records.stage_due(2026, today=t7).reminders == 0
+    result = records.calendar_result(2026)
+    assert result is not None
+    assert "cadre_training_2" not in {e["key"] for e in result["events"]}
+    assert [e["key"] for e in result["cancelled"]] == ["cadre_training_2"]
+    with pytest.raises(CalendarError, match="cancelled"):
+        records.record_rsvp(year=2026, key="cadre_training_2", attendee="甲", response="参加")
+
+
+def test_rsvp_is_recorded_and_replaced(registry: DistrictProfile) -> None:
+    plan(2026)
+    records.record_rsvp(
+        year=2026, key="work_conference", attendee="张三", response="参加", audience="street_staff"
+    )
+    records.record_rsvp(year=2026, key="work_conference", attendee="李四", response="declined")
+    last = records.record_rsvp(year=2026, key="work_conference", attendee="张三", response="待定")
+    assert last["counts"] == {"tentative": 1, "declined": 1}
+    with pytest.raises(CalendarError, match="not one of"):
+        records.record_rsvp(year=2026, key="work_conference", attendee="王五", response="也许吧")
+    with pytest.raises(CalendarError, match="not invited"):
+        records.record_rsvp(
+            year=2026,
+            key="work_conference",
+            attendee="王五",
+            response="参加",
+            audience="researchers",
+        )
+    result = records.calendar_result(2026)
+    assert result is not None
+    event = next(e for e in result["events"] if e["key"] == "work_conference")
+    assert event["rsvp"] == {"tentative": 1, "declined": 1}
+
+
+def test_clone_last_year_onto_next_years_working_days(registry: DistrictProfile) -> None:
+    plan(2025)
+    records.move_meeting(year=2025, key="theory_symposium", day=date(2025, 5, 27))
+    assert plan(2026, clone_from=2025)
+    with session_scope() as session:
+        old = {m.key: m for m in session.exec(select(Meeting).where(Meeting.year == 2025))}
+        new = {m.key: m for m in session.exec(select(Meeting).where(Meeting.year == 2026))}
+        stored = session.get(CalendarYear, 2026)
+    assert stored is not None and stored.cloned_from == 2025
+    assert set(new) == set(old)
+    for key, m in new.items():
+        assert is_working_day(m.day) and m.day.year == 2026
+        assert m.cloned_from == old[key].uid and m.uid != old[key].uid
+        assert abs((m.day - old[key].day).days - 364) <= 21
+    # the moved symposium (Tue 27 May 2025) lands on Tue 26 May 2026
+    assert new["theory_symposium"].day == date(2026, 5, 26)
+    with pytest.raises(CalendarError, match="no meetings of 2024"):
+        records.plan_inputs(CalendarParameters(year=2027, clone_from=2024), year=2027)
+
+
+def test_result_has_the_spec_shape(registry: DistrictProfile) -> None:
+    plan(2027)
+    result = records.calendar_result(2027)
+    assert result is not None
+    assert result["publicity_day"] == "2027-09-10"
+    assert result["activity_week"] == ["2027-09-06", "2027-09-12"]
+    assert all({"kind", "date", "venue"} <= set(e) for e in result["events"])
+    assert any("2027" in note and "春节" in note for note in result["notes"])
+    json.dumps(result, ensure_ascii=False)  # plain JSON
+    assert records.calendar_result(2030) is None

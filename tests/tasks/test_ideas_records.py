@@ -1,0 +1,182 @@
+"""Intake, import, screening idempotency, sweeping and cluster edits on a real SQLite database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from models.audit import Decision
+from models.db import session_scope
+from models.ideas import Idea
+from models.outbox import OutboxMessage
+from models.profile import DistrictProfile
+from tasks import ideas_records as records
+from tasks.ideas_import import import_ideas_file
+from tasks.importing import ImportRejected
+from tasks.screening import Submission
+
+YEAR = 2026
+NOW = datetime(2026, 9, 5, 2, 0, tzinfo=UTC)
+
+
+def idea(**overrides: str) -> Submission:
+    values = {
+        "submitter": "王芳",
+        "phone": "13812345678",
+        "community": "嘉兴一居委",
+        "title": "社区读书会",
+        "content": "建议每月在社区学校举办一次读书分享会，联系人 13912345678。",
+    }
+    values.update(overrides)
+    return Submission(**values)
+
+
+@pytest.fixture
+def campaign(registry: DistrictProfile) -> DistrictProfile:
+    records.open_campaign(year=YEAR, start=date(2026, 9, 1))
+    return registry
+
+
+def test_open_campaign_announces_once_to_residents_and_every_community(
+    campaign: DistrictProfile,
+) -> None:
+    records.open_campaign(year=YEAR, start=date(2026, 9, 1))
+    with session_scope() as session:
+        messages = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "announce")).all()
+    communities = [c for s in campaign.streets for c in s.communities]
+    assert len(messages) == 1 + len(communities)
+    assert {m.audience for m in messages} >= {"residents", "community-嘉兴一居委"}
+
+
+def test_submit_persists_before_ack_and_resubmission_returns_the_first(
+    campaign: DistrictProfile,
+) -> None:
+    ack = records.submit(year=YEAR, submission=idea(), source="cli", now=NOW)
+    assert ack.status == "received" and ack.ref == f"{YEAR}-{ack.id:06d}"
+    again = records.submit(
+        year=YEAR, submission=idea(content=idea().content + "！"), source="http", now=NOW
+    )
+    assert again.duplicate and again.ref == ack.ref
+    with pytest.raises(records.SubmissionRejected) as bad:
+        records.submit(
+            year=YEAR, submission=idea(community="火星居委", title=""), source="cli", now=NOW
+        )
+    assert set(bad.value.problems) == {"community", "title"}
+    with session_scope() as session:
+        assert len(session.exec(select(Idea)).all()) == 1
+
+
+def test_screening_is_idempotent_and_masks_pii(campaign: DistrictProfile) -> None:
+    ok = records.submit(year=YEAR, submission=idea(), source="cli", now=NOW)
+    spam = records.submit(
+        year=YEAR,
+        submission=idea(phone="13712345678", title="赚钱", content="刷单兼职，加微信 12345"),
+        source="cli",
+        now=NOW,
+    )
+    assert records.screen_ids(ids=[ok.id, spam.id], now=NOW) == 2
+    # a duplicated event / re-enqueued batch screens nothing twice
+    assert records.screen_ids(ids=[ok.id, spam.id], now=NOW) == 0
+    with session_scope() as session:
+        decisions = session.exec(select(Decision).where(Decision.process == "ideas")).all()
+        messages = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "rejected")).all()
+    assert [d.subject for d in decisions] == [spam.ref]
+    assert len(messages) == 1
+    table = records.screening_table(YEAR)
+    text = repr(table)
+    assert "13912345678" not in text and "13812345678" not in text and "139****5678" not in text
+    assert "138****5678" in text
+
+
+def test_sweeper_finds_only_overdue_received_ideas(campaign: DistrictProfile) -> None:
+    ack = records.submit(year=YEAR, submission=idea(), source="http", now=NOW)
+    assert records.overdue_ids(now=NOW + timedelta(minutes=5), after=timedelta(minutes=10)) == []
+    later = NOW + timedelta(minutes=11)
+    assert records.overdue_ids(now=later, after=timedelta(minutes=10)) == [ack.id]
+    records.screen_ids(ids=[ack.id], now=later)
+    assert records.overdue_ids(now=later, after=timedelta(minutes=10)) == []
+
+
+def _write(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join(["编号,提交人,手机,社区,标题,内容,提交时间", *rows]) + "\n", "utf-8")
+    return path
+
+
+def test_import_rejects_bad_rows_whole_then_imports_and_screens(
+    campaign: DistrictProfile, tmp_path: Path
+) -> None:
+    bad = _write(
+        tmp_path / "bad.csv",
+        [
+            "P1,王芳,13812345678,嘉兴一居委,读书会,建议每月举办一次读书分享会。,2026-09-02 10:00",
+            "P2,李强,12345,火星居委,,太短,昨天",
+            "P1,张伟,13912345678,嘉兴一居委,读书会,建议每月举办一次读书分享会！,",
+        ],
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        import_ideas_file(bad, year=YEAR, now=NOW)
+    text = str(rejected.value)
+    for where in (
+        "row 3, column 手机",
+        "row 3, column 社区",
+        "row 3, column 标题",
+        "row 3, column 内容",
+    ):
+        assert where in text
+    assert "row 3, column 提交时间" in text and "row 4, column 编号" in text
+    with session_scope() as session:
+        assert session.exec(select(Idea)).all() == []
+
+    good = _write(
+        tmp_path / "good.csv",
+        [
+            "P1,王芳,13812345678,嘉兴一居委,读书会,建议每月举办一次读书分享会。,2026-09-02 10:00",
+            ",张伟,13912345678,洛阳一居委,读书会,建议每月举办一次读书分享会！,",
+            "P3,刘洋,13712345678,海伦一居委,发财,代开发票请加微信 abc123,",
+        ],
+    )
+    summary = import_ideas_file(good, year=YEAR, now=NOW)
+    assert (summary.inserted, summary.screened, summary.rejected) == (3, 3, 1)
+    assert import_ideas_file(good, year=YEAR, now=NOW).inserted == 0  # re-import changes nothing
+    clusters = records.year_clusters(YEAR)
+    assert len(clusters) == 1 and "P1" in clusters[0] and len(clusters[0]) == 2
+
+
+def test_merge_unmerge_and_undo_are_logged_and_reversible(campaign: DistrictProfile) -> None:
+    a = records.submit(year=YEAR, submission=idea(), source="cli", now=NOW)
+    b = records.submit(
+        year=YEAR,
+        submission=idea(phone="13912345670", content=idea().content.replace("，", " ") + "谢谢"),
+        source="cli",
+        now=NOW,
+    )
+    c = records.submit(
+        year=YEAR,
+        submission=idea(
+            phone="13712345670", title="老人手机课", content="给老年人开设智能手机培训课程"
+        ),
+        source="cli",
+        now=NOW,
+    )
+    records.screen_ids(ids=[a.id, b.id, c.id], now=NOW)
+    auto = records.year_clusters(YEAR)
+    assert sorted([a.ref, b.ref]) in auto and [c.ref] in auto
+    cut = records.edit_cluster(
+        year=YEAR, action="unmerge", ref=b.ref, reason="内容不同", operator="张"
+    )
+    assert [b.ref] in records.year_clusters(YEAR)
+    join = records.edit_cluster(
+        year=YEAR, action="merge", ref=c.ref, target=a.ref, reason="同一主题", operator="张"
+    )
+    assert sorted([a.ref, c.ref]) in records.year_clusters(YEAR)
+    records.undo_edit(year=YEAR, edit_id=join, reason="误操作", operator="张")
+    records.undo_edit(year=YEAR, edit_id=cut, reason="误操作", operator="张")
+    assert records.year_clusters(YEAR) == auto
+    with session_scope() as session:
+        kinds = {d.kind for d in session.exec(select(Decision)).all()}
+    assert {f"unmerge-{cut}", f"merge-{join}", f"undo-{cut}", f"undo-{join}"} <= kinds
+    with pytest.raises(ValueError, match="reason"):
+        records.edit_cluster(year=YEAR, action="unmerge", ref=a.ref, reason=" ", operator="")
