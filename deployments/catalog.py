@@ -278,9 +278,40 @@ def ideas_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
     ]
 
 
+def cycle_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
+    """The whole year in order (run from the UI) and the year-end KPI report (R1)."""
+    from flows.annual_cycle import annual_cycle, kpi_report
+
+    cycle = _built(
+        annual_cycle.to_deployment(
+            name="on-demand",
+            description=(
+                "年度循环：按顺序运行社区教育日历、金点子征集与评审、教师挂职选派、"
+                "学习型组织评选和年度指标报告；各环节可跳过，重复运行不会重复写入或发送（R1）。"
+            ),
+            concurrency_limit=1,
+            tags=["R1", "cycle"],
+        )
+    )
+    report = _built(
+        kpi_report.to_deployment(
+            name="year-end",
+            description=(
+                "年度学习型城区建设指标报告：对照3-5年目标，生成报告、表格和趋势图"
+                "（R1、R8.3、R10）。"
+            ),
+            schedules=[Cron("0 9 31 12 *", timezone=profile.timezone)],
+            concurrency_limit=1,
+            tags=["R1", "report"],
+        )
+    )
+    return [cycle, report]
+
+
 def build_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
     """Every deployment, for `serve` / `up`."""
     return [
+        *cycle_deployments(profile),
         *secondment_deployments(profile),
         *delivery_deployments(),
         *awards_deployments(profile),

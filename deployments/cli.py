@@ -336,11 +336,14 @@ def demo(
     teachers: int = typer.Option(300, help="Size of the generated roster."),
     seed: int = typer.Option(2026, help="Seed of the generated data."),
     year: int = typer.Option(2026, help="The pilot year."),
+    secondment_only: bool = typer.Option(
+        False, "--secondment-only", help="Stop after the teacher secondment."
+    ),
 ) -> None:
-    """The pilot year on embedded defaults: sample roster, secondment, a decline, a summary."""
+    """The pilot year on embedded defaults: secondment, calendar, ideas, awards, KPI report."""
     from deployments.demo import run_demo
 
-    run_demo(teachers=teachers, seed=seed, year=year, console=out)
+    run_demo(teachers=teachers, seed=seed, year=year, console=out, secondment_only=secondment_only)
 
 
 def _quiet_prefect(silent: bool) -> None:

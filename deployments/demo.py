@@ -3,6 +3,8 @@
 Generates a realistic roster, imports it through the real importer, runs the secondment with
 auto-approval on a local Prefect server, simulates one decline and its replacement, runs the
 year again to show nothing is sent twice, and prints who went where, why, and what was sent.
+Then the rest of the year: the calendar, the golden-idea campaign, the learning awards, and the
+KPI report.
 """
 
 from __future__ import annotations
@@ -77,7 +79,9 @@ def write_roster_csv(path: Path, *, teachers: int, seed: int, year: int) -> Path
     return path
 
 
-def run_demo(*, teachers: int, seed: int, year: int, console: Console) -> None:
+def run_demo(
+    *, teachers: int, seed: int, year: int, console: Console, secondment_only: bool = False
+) -> None:
     """Run the demo in `<data dir>/demo` (wiped first; your own data is not touched)."""
     from models.settings import get_settings
 
@@ -134,7 +138,34 @@ def run_demo(*, teachers: int, seed: int, year: int, console: Console) -> None:
         console.print(
             f"6. the {year} run again: nothing changed, {_sent_count() - before} messages sent"
         )
-    _print_messages(console, demo_dir)
+        _print_messages(console, demo_dir)
+        if secondment_only:
+            return
+        _rest_of_the_year(year=year, console=console)
+
+
+def _rest_of_the_year(*, year: int, console: Console) -> None:
+    """The other processes of the year on the same database, then the KPI report (R1)."""
+    from deployments.awards_demo import run_awards_demo
+    from deployments.calendar_demo import run_calendar_demo
+    from deployments.ideas_demo import run_ideas_demo
+    from flows.annual_cycle import kpi_report
+
+    run_calendar_demo(year=year, console=console)
+    run_ideas_demo(year=year, console=console)
+    console.rule(f"{year}年度学习型组织评选（R11.2）")
+    run_awards_demo(year=year, console=console)
+    console.rule(f"{year}年度指标报告（R1）")
+    report = asyncio.run(kpi_report(year))
+    table = Table(title=f"{year}年度学习型城区建设指标")
+    for column in ("指标", "政策", "实际", "目标", "达成"):
+        table.add_column(column)
+    for line in report["lines"]:
+        met = {None: "—", True: "达成", False: "未达成"}[line["met"]]
+        target = "—" if line["target"] is None else str(line["target"])
+        table.add_row(line["label"], line["rule"], str(line["actual"]), target, met)
+    console.print(table)
+    console.print("report files: " + ", ".join(report["files"]))
 
 
 def _print_result(console: Console, result: dict[str, object]) -> None:

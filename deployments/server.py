@@ -86,6 +86,8 @@ def start_server(
     log_file = home / "server.log"
     env = {**os.environ, **SERVER_ENV, "PREFECT_HOME": str(home)}
     env.pop("PREFECT_API_URL", None)
+    # The UI calls the API at this address; by default it would assume port 4200.
+    env["PREFECT_UI_API_URL"] = f"http://{host}:{port}/api"
     with log_file.open("ab") as log:
         process = subprocess.Popen(
             [

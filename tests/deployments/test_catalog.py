@@ -43,6 +43,8 @@ def test_every_deployment_builds() -> None:
         "meeting-rsvp/form",
         "distribution-confirm/form",
         "meeting-change/form",
+        "annual-cycle/on-demand",
+        "kpi-report/year-end",
     }
     for d in deployments.values():
         assert d.concurrency_limit == 1
