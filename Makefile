@@ -27,8 +27,8 @@ unit: setup
 
 test: lint unit  ## what CI runs
 
-bench: setup  ## benchmarks (not part of `make test`)
-	$(UV) run python tests/benchmarks/bench_secondment.py
+bench: setup  ## benchmarks (not part of `make test`); each prints its figures and baseline
+	for b in tests/benchmarks/bench_*.py; do $(UV) run python $$b || exit 1; done
 
 clean:
 	rm -rf .learning-district .venv
