@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from prefect.client.orchestration import get_client
 from prefect.events import emit_event
 from prefect.runner import Runner
 from sqlmodel import select
@@ -80,12 +81,21 @@ def test_decline_event_runs_the_served_replacement(registry: DistrictProfile, db
     server = threading.Thread(target=lambda: asyncio.run(serve()), daemon=True)
     server.start()
     try:
-        time.sleep(3)  # let the runner register its deployments and triggers
-        emit_event(**decline_event(year=2026, staff_id=leaver, reason="事件测试"))
-        flush_to_api()
+        # wait until the trigger exists, then send; re-send now and then in case the event
+        # arrived before the trigger was active (declining twice is recorded once)
+        with get_client(sync_client=True) as client:
+            deadline = time.monotonic() + 60
+            while not client.read_automations_by_name("secondment-declined"):
+                assert time.monotonic() < deadline, "the decline trigger was never created"
+                time.sleep(0.5)
         replaced = None
-        deadline = time.monotonic() + 90
+        next_emit = 0.0
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and replaced is None:
+            if time.monotonic() >= next_emit:
+                emit_event(**decline_event(year=2026, staff_id=leaver, reason="事件测试"))
+                flush_to_api()
+                next_emit = time.monotonic() + 20
             with session_scope() as session:
                 replaced = session.exec(
                     select(Assignment).where(Assignment.replaces == leaver)
