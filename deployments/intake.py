@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
 from models.timeutil import utcnow
 from tasks import ideas_records as records
@@ -89,8 +90,11 @@ def create_app(
             ack = records.submit(year=year, submission=submission, source="http", now=now)
         except records.SubmissionRejected as exc:
             return JSONResponse({"errors": exc.problems}, status_code=422)
-        if not ack.duplicate:
-            announce(ack, source="http", enqueue=enqueue, now=now)
-        return JSONResponse(ack.model_dump(), status_code=200 if ack.duplicate else 201)
+        if ack.duplicate:
+            return JSONResponse(ack.model_dump(), status_code=200)
+        # stored: acknowledge now; the event and the queue follow the answer (the sweeper
+        # screens whatever they miss)
+        after = BackgroundTask(announce, ack, source="http", enqueue=enqueue, now=now)
+        return JSONResponse(ack.model_dump(), status_code=201, background=after)
 
     return app

@@ -11,9 +11,11 @@ sets with Jaccard ≥ t must share one of the first ``n - ceil(t·n) + 1`` 2-gra
 (t·max(|x|, |y|) ≤ |x ∩ y|), and a pair whose first shared 2-gram comes too late cannot reach
 the overlap ``ceil(t/(1+t)·(|x|+|y|))`` any more. Unlike MinHash-LSH this misses no pair (recall
 1.0 by construction), and template text, whose 2-grams are frequent and sort last, produces few
-candidates. Every candidate is confirmed with the exact Jaccard
-(rational arithmetic, no rounding), and a pair whose two ideas are already in one component
-(union-find) is not verified at all.
+candidates. The join runs vectorised in numpy on integer 2-gram ranks (one sorted
+index, contiguous posting ranges per probe, expanded in bounded chunks). Candidates then pass a
+hashed-group overlap bound (an upper bound on |x ∩ y|, so no true pair is dropped), and the
+survivors are confirmed with the exact Jaccard (integer arithmetic, no rounding); a pair whose
+two ideas are already in one component (union-find) is not verified at all.
 
 Two empty 2-gram sets (keys shorter than two characters) are never near-duplicates: screening
 rejects such ideas as empty anyway.
@@ -21,13 +23,13 @@ rejects such ideas as empty anyway.
 
 from __future__ import annotations
 
-import math
 import unicodedata
-from bisect import bisect_left, bisect_right
-from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
 
 DEFAULT_THRESHOLD = Fraction(3, 5)
 _DROPPED = frozenset("PSZC")
@@ -119,71 +121,180 @@ def _components(uf: _UnionFind, size: int) -> list[list[int]]:
     return sorted(groups.values(), key=lambda members: members[0])
 
 
+_Ints = NDArray[np.int64]
+# how many posting entries one vectorised step of the candidate join expands (bounds memory)
+_CHUNK = 4_000_000
+# hash groups of 2-grams for the overlap bound that screens candidates before the exact check
+_BUCKETS = 128
+
+
+def _distinct(values: _Ints) -> _Ints:
+    """The distinct values, ascending (sort + adjacent compare: faster than np.unique here)."""
+    ordered = np.sort(values)
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
+
+
+def _ranked_tokens(keys: Sequence[str]) -> tuple[_Ints, _Ints]:
+    """Every key's distinct 2-grams as ranks (rarest first, ties by the 2-gram), in CSR form.
+
+    Returns (offsets, tokens): the ranks of key i are tokens[offsets[i]:offsets[i + 1]],
+    ascending. A 2-gram is encoded as the integer (first code point << 21) | second code
+    point, so sorting the codes sorts the 2-grams as strings.
+    """
+    size = len(keys)
+    lengths = np.fromiter((len(k) for k in keys), dtype=np.int64, count=size)
+    encoded = "".join(keys).encode("utf-32-le", "surrogatepass")
+    chars = np.frombuffer(encoded, dtype=np.uint32).astype(np.int64)
+    owner = np.repeat(np.arange(size, dtype=np.int64), lengths)
+    inside = owner[:-1] == owner[1:]
+    codes = (chars[:-1][inside] << 21) | chars[1:][inside]
+    by_code = np.argsort(codes, kind="stable")
+    fresh = np.ones(len(codes), dtype=bool)
+    fresh[1:] = codes[by_code[1:]] != codes[by_code[:-1]]
+    gram = np.empty(len(codes), dtype=np.int64)
+    gram[by_code] = np.cumsum(fresh) - 1  # the 2-gram's place among the distinct codes
+    vocabulary = int(fresh.sum())
+    width = max(vocabulary, 1)
+    item, gram = np.divmod(_distinct(owner[:-1][inside] * width + gram), width)
+    frequency = np.bincount(gram, minlength=vocabulary)
+    rank = np.empty(vocabulary, dtype=np.int64)
+    rank[np.lexsort((np.arange(vocabulary), frequency))] = np.arange(vocabulary)
+    tokens = np.sort(item * width + rank[gram]) - item * width
+    offsets = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(item, minlength=size), out=offsets[1:])
+    return offsets, tokens
+
+
+def _candidates(offsets: _Ints, tokens: _Ints, t: Fraction) -> tuple[_Ints, _Ints]:
+    """The prefix- and positional-filter candidate pairs (x, y), y before x in size order.
+
+    Pairs come sorted by x's place in the processing order (size, index), then by y.
+    """
+    num, den = t.numerator, t.denominator
+    share = num + den
+    size = len(offsets) - 1
+    sizes = np.diff(offsets)
+    order = np.lexsort((np.arange(size), sizes))
+    place = np.empty(size, dtype=np.int64)
+    place[order] = np.arange(size)
+    sorted_sizes = sizes[order]
+    owner = np.repeat(np.arange(size, dtype=np.int64), sizes)
+    position = np.arange(len(tokens), dtype=np.int64) - offsets[owner]
+    own_size = sizes[owner]
+    # Jaccard ≥ t with |y| ≤ |x| needs |y| ≥ t·|x|
+    min_size = -(-num * own_size // den)
+    # the index holds the prefix any later, not smaller probe needs: |y| - ceil(2t/(1+t)·|y|) + 1
+    indexed = position < own_size + (num * 2 * own_size // -share) + 1
+    index_key = tokens[indexed] * size + place[owner[indexed]]
+    by_key = np.argsort(index_key, kind="stable")
+    index_key = index_key[by_key]
+    index_item = owner[indexed][by_key]
+    index_size = own_size[indexed][by_key]
+    index_position = position[indexed][by_key]
+    # probe with the prefix |x| - ceil(t·|x|) + 1; the positional filter (PPJoin) bounds |y| by
+    # (|x| - i)·(1 + t)/t - |x| when i is the first place x and y share a 2-gram
+    max_size = (own_size - position) * share // num - own_size
+    probing = (position < own_size - min_size + 1) & (max_size >= min_size)
+    probe_item = owner[probing]
+    probe_size = own_size[probing]
+    probe_token = tokens[probing] * size
+    low_place = np.searchsorted(sorted_sizes, min_size[probing], side="left")
+    high_place = np.minimum(
+        place[probe_item], np.searchsorted(sorted_sizes, max_size[probing], side="right")
+    )
+    low = np.searchsorted(index_key, probe_token + low_place, side="left")
+    high = np.searchsorted(index_key, probe_token + high_place, side="left")
+    counts = np.maximum(high - low, 0)
+    ends = np.cumsum(counts)
+    found: list[_Ints] = []
+    start = 0
+    while start < len(counts):
+        stop = int(np.searchsorted(ends, ends[start] - counts[start] + _CHUNK, side="right"))
+        stop = max(stop, start + 1)
+        part = counts[start:stop]
+        total = int(part.sum())
+        if total:
+            first = np.repeat(low[start:stop] - (np.cumsum(part) - part), part)
+            entry = np.arange(total, dtype=np.int64) + first
+            y_size = index_size[entry]
+            x_size = np.repeat(probe_size[start:stop], part)
+            # at most |y| - j 2-grams of y can still be shared; Jaccard needs t/(1+t)·(|x|+|y|)
+            keep = y_size - index_position[entry] >= -(-num * (x_size + y_size) // share)
+            x_place = np.repeat(place[probe_item[start:stop]], part)[keep]
+            found.append(_distinct(x_place * size + index_item[entry][keep]))
+        start = stop
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    pairs = _distinct(np.concatenate(found))
+    x_place, y = np.divmod(pairs, size)
+    return order[x_place], y
+
+
+def _may_reach(offsets: _Ints, tokens: _Ints, xs: _Ints, ys: _Ints, t: Fraction) -> _Ints:
+    """Which candidate pairs can still reach Jaccard ≥ t (a bound, never a false no).
+
+    The 2-grams are split into _BUCKETS groups by a hash of their rank; two sets cannot share
+    more 2-grams of a group than the smaller of their counts in it, so the sum of those minima
+    bounds |x ∩ y| from above, and a pair whose bound is below the overlap Jaccard ≥ t needs is
+    dropped before the exact check.
+    """
+    num, share = t.numerator, t.numerator + t.denominator
+    size = len(offsets) - 1
+    sizes = np.diff(offsets)
+    owner = np.repeat(np.arange(size, dtype=np.int64), sizes)
+    bucket = (tokens * 2654435761) % (1 << 32) % _BUCKETS
+    counts = np.bincount(owner * _BUCKETS + bucket, minlength=size * _BUCKETS)
+    counts = counts.reshape(size, _BUCKETS).astype(np.int32)
+    keep = np.zeros(len(xs), dtype=bool)
+    step = max(_CHUNK // _BUCKETS, 1)
+    for start in range(0, len(xs), step):
+        x, y = xs[start : start + step], ys[start : start + step]
+        bound = np.minimum(counts[x], counts[y]).sum(axis=1, dtype=np.int64)
+        keep[start : start + step] = bound >= -(-num * (sizes[x] + sizes[y]) // share)
+    return keep
+
+
 def cluster_keys(
     keys: Sequence[str], *, threshold: float | Fraction | str = DEFAULT_THRESHOLD
 ) -> Clustering:
     """Connected components of the near-duplicate relation over KEYS (prefix filter + exact)."""
     t = as_fraction(threshold)
     num, den = t.numerator, t.denominator
-    sets = [bigrams(k) for k in keys]
-    size = len(sets)
-    frequency: Counter[str] = Counter()
-    for s in sets:
-        frequency.update(s)
-    # rarest first; ties by the 2-gram itself so the order is deterministic
-    rank = {g: i for i, g in enumerate(sorted(frequency, key=lambda g: (frequency[g], g)))}
-    ranked = [sorted(rank[g] for g in s) for s in sets]
-    order = sorted(range(size), key=lambda i: (len(ranked[i]), i))
-    # token -> (sizes, entries): postings in processing order, hence sorted by size
-    index: dict[int, tuple[list[int], list[tuple[int, int]]]] = {}
+    size = len(keys)
+    offsets, tokens = _ranked_tokens(keys)
+    xs, ys = _candidates(offsets, tokens, t)
+    candidates = len(xs)
+    keep = _may_reach(offsets, tokens, xs, ys, t)
+    xs, ys = xs[keep], ys[keep]
+    bounds = offsets.tolist()
+    sets: list[frozenset[int] | None] = [None] * size
+
+    def grams(item: int) -> frozenset[int]:
+        got = sets[item]
+        if got is None:
+            got = sets[item] = frozenset(tokens[bounds[item] : bounds[item + 1]].tolist())
+        return got
+
     uf = _UnionFind(size)
-    candidates = verified = confirmed = 0
-    share = num + den
-    for x in order:
-        tokens = ranked[x]
-        n = len(tokens)
-        if n == 0:
+    find = uf.find
+    verified = confirmed = 0
+    current = root_x = -1
+    a: frozenset[int] = frozenset()
+    for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
+        if x != current:
+            current, root_x, a = x, find(x), grams(x)
+        if find(y) == root_x:
             continue
-        # y was indexed earlier, so |y| ≤ n; Jaccard ≥ t needs |y| ≥ t·n
-        min_size = math.ceil(t * n)
-        found: set[int] = set()
-        for i, token in enumerate(tokens[: n - min_size + 1]):
-            posting = index.get(token)
-            if posting is None:
-                continue
-            # Positional filter (PPJoin): if this is the first 2-gram x and y share, at most
-            # 1 + min(n-i-1, |y|-j-1) can overlap, and Jaccard ≥ t needs
-            # ceil(t/(1+t)·(n+|y|)); so only |y| ≤ (n-i)·(1+t)/t - n can still qualify.
-            remaining = n - i
-            max_size = remaining * share // num - n
-            if max_size < min_size:
-                break
-            sizes, entries = posting
-            for k in range(bisect_left(sizes, min_size), bisect_right(sizes, max_size)):
-                y, j = entries[k]
-                ny = sizes[k]
-                if ny - j >= -(-num * (n + ny) // share):
-                    found.add(y)
-        # index only the shorter prefix that any later (not smaller) probe needs
-        for j, token in enumerate(tokens[: n - math.ceil(2 * t / (1 + t) * n) + 1]):
-            posting = index.get(token)
-            if posting is None:
-                index[token] = ([n], [(x, j)])
-            else:
-                posting[0].append(n)
-                posting[1].append((x, j))
-        root_x = uf.find(x)
-        for y in sorted(found):
-            candidates += 1
-            if uf.find(y) == root_x:
-                continue
-            verified += 1
-            a, b = sets[x], sets[y]
-            inter = len(a & b)
-            if inter * den >= num * (len(a) + len(b) - inter):  # = similar(a, b, t)
-                confirmed += 1
-                uf.union(x, y)
-                root_x = uf.find(x)
+        verified += 1
+        b = grams(y)
+        inter = len(a & b)
+        if inter * den >= num * (len(a) + len(b) - inter):  # = similar(a, b, t)
+            confirmed += 1
+            uf.union(x, y)
+            root_x = find(x)
     clusters = _components(uf, size)
     return Clustering(clusters, ClusterStats(size, candidates, verified, confirmed, len(clusters)))
 

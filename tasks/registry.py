@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -48,5 +49,13 @@ def active_profile(session: Session) -> DistrictProfile:
     """The profile in force: the last one stored by `init`, else the bundled default."""
     latest = session.exec(select(StoredProfile).order_by(col(StoredProfile.id).desc())).first()
     if latest is None:
+        return _parsed(None, "bundled")
+    return _parsed(latest.text, latest.source)
+
+
+@lru_cache(maxsize=8)
+def _parsed(text: str | None, source: str) -> DistrictProfile:
+    """Parse each stored profile text once per process (the model is frozen, so it is shared)."""
+    if text is None:
         return load_profile(None)[0]
-    return parse_profile(latest.text, latest.source)
+    return parse_profile(text, source)
