@@ -58,7 +58,7 @@ def campaign(registry: DistrictProfile) -> DistrictProfile:
     return registry
 
 
-def _wait(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
+def _wait(check: Callable[[], bool], what: str, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
