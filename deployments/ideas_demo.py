@@ -14,7 +14,7 @@ from tasks.registry import active_profile
 from tasks.screening import Submission
 
 DEMO_SEED = 2026
-DEMO_IDEAS = 400
+DEMO_IDEAS = 2000
 
 
 def run_ideas_demo(*, year: int, console: Console) -> None:

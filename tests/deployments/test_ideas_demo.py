@@ -7,7 +7,7 @@ import io
 import pytest
 from rich.console import Console
 
-from deployments.ideas_demo import run_ideas_demo
+from deployments.ideas_demo import DEMO_IDEAS, run_ideas_demo
 from models.profile import DistrictProfile
 from tasks.ideas_review import results
 
@@ -18,5 +18,5 @@ def test_ideas_demo_publishes(registry: DistrictProfile) -> None:
     buffer = io.StringIO()
     run_ideas_demo(year=2026, console=Console(file=buffer, width=120))
     text = buffer.getvalue()
-    assert "400 received" in text and "with near-duplicates" in text
+    assert f"{DEMO_IDEAS} received" in text and "with near-duplicates" in text
     assert len(results(2026)["selected"]) == sum(registry.ideas.tiers.values())
