@@ -354,19 +354,18 @@ def _quiet_prefect(silent: bool) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-from deployments.cli_awards import register as register_awards  # noqa: E402
+def _register_processes() -> None:
+    """Each business process adds its own commands and import kinds (deployments/cli_*.py)."""
+    from deployments.cli_awards import register as register_awards
+    from deployments.cli_calendar import register as register_calendar
+    from deployments.cli_ideas import register as register_ideas
 
-register_awards(app, IMPORTERS)
+    register_awards(app, IMPORTERS)
+    register_calendar(app, IMPORTERS)
+    register_ideas(app, IMPORTERS)
 
 
-from deployments.cli_calendar import register as register_calendar  # noqa: E402
-
-register_calendar(app, IMPORTERS)
-
-
-from deployments.cli_ideas import register as register_ideas  # noqa: E402
-
-register_ideas(app, IMPORTERS)
+_register_processes()
 
 
 def main() -> None:
