@@ -29,12 +29,11 @@ from models.awards import (
 )
 from models.awards_params import AwardsParameters
 from models.db import session_scope
-from models.outbox import OutboxMessage
 from models.profile import DistrictProfile
 from models.settings import get_settings
 from models.timeutil import utcnow
 from tasks.awards import RULE, AwardsProposal, AwardsRules, JudgeInfo, result_json
-from tasks.notify import stage_message
+from tasks.notify import stage_message, undelivered_message_ids
 from tasks.registry import active_profile
 from tasks.templates import render
 from tasks.workdays import next_working_day, period_end
@@ -595,12 +594,5 @@ def category_reports(year: int) -> dict[str, str]:
 
 
 def pending_message_ids(year: int) -> list[int]:
-    with session_scope() as session:
-        ids = session.exec(
-            select(OutboxMessage.id).where(
-                OutboxMessage.flow == FLOW,
-                OutboxMessage.year == year,
-                col(OutboxMessage.status).in_(["pending", "failed"]),
-            )
-        ).all()
-        return [i for i in ids if i is not None]
+    """Messages of this year's awards not yet delivered everywhere."""
+    return undelivered_message_ids(flow=FLOW, year=year)

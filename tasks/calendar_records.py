@@ -23,7 +23,6 @@ from models.calendar_params import CalendarParameters
 from models.calendar_policy import CalendarPolicy
 from models.db import session_scope
 from models.meetings import CalendarYear, Distribution, Meeting, Rsvp
-from models.outbox import OutboxMessage
 from models.profile import DistrictProfile
 from models.settings import get_settings
 from models.timeutil import utcnow
@@ -41,7 +40,7 @@ from tasks.calendar_rules import (
 )
 from tasks.ics import IcsAttendee, IcsEvent, event_uid, ics_path, invitation_ics, write_file
 from tasks.ics import year_ics as render_year_ics
-from tasks.notify import stage_message
+from tasks.notify import stage_message, undelivered_message_ids
 from tasks.registry import active_profile
 from tasks.scheduling import (
     EventSpec,
@@ -917,12 +916,4 @@ def calendar_result(year: int) -> dict[str, Any] | None:
 
 def pending_message_ids(year: int) -> list[int]:
     """Messages of this year's calendar not yet delivered everywhere."""
-    with session_scope() as session:
-        ids = session.exec(
-            select(OutboxMessage.id).where(
-                OutboxMessage.flow == FLOW,
-                OutboxMessage.year == year,
-                col(OutboxMessage.status).in_(["pending", "failed"]),
-            )
-        ).all()
-        return [i for i in ids if i is not None]
+    return undelivered_message_ids(flow=FLOW, year=year)

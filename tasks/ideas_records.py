@@ -22,11 +22,10 @@ from models.audit import Decision
 from models.db import session_scope
 from models.ideas import Idea, IdeaCampaign, IdeaClusterEdit
 from models.ideas_policy import IdeasPolicy
-from models.outbox import OutboxMessage
 from models.profile import DistrictProfile
 from models.registry import Community
 from tasks.dedup import cluster_keys
-from tasks.notify import stage_message
+from tasks.notify import stage_message, undelivered_message_ids
 from tasks.registry import active_profile
 from tasks.screening import (
     RULE,
@@ -573,15 +572,5 @@ def digest(*parts: object) -> str:
 
 
 def pending_message_ids(year: int) -> list[int]:
-    with session_scope() as session:
-        return [
-            m
-            for m in session.exec(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.flow == FLOW,
-                    OutboxMessage.year == year,
-                    col(OutboxMessage.status).in_(["pending", "failed"]),
-                )
-            ).all()
-            if m is not None
-        ]
+    """Messages of this year's ideas not yet delivered everywhere."""
+    return undelivered_message_ids(flow=FLOW, year=year)

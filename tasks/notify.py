@@ -608,6 +608,19 @@ def _deliver_message(
         session.add(message)
 
 
+def undelivered_message_ids(*, flow: str, year: int) -> list[int]:
+    """Messages of one process's year that are not yet delivered to every target."""
+    with session_scope() as session:
+        ids = session.exec(
+            select(OutboxMessage.id).where(
+                OutboxMessage.flow == flow,
+                OutboxMessage.year == year,
+                col(OutboxMessage.status).in_(["pending", "failed"]),
+            )
+        ).all()
+        return [i for i in ids if i is not None]
+
+
 def deliver_pending(
     *,
     notifier: Notifier | None = None,

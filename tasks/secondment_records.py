@@ -11,11 +11,10 @@ from sqlmodel import Session, col, select
 
 from models.audit import Decision
 from models.db import session_scope
-from models.outbox import OutboxMessage
 from models.secondment import Assignment, SecondmentRound, Teacher, TeacherBase
 from models.secondment_params import SecondmentParameters, current_year
 from models.timeutil import utcnow
-from tasks.notify import stage_message
+from tasks.notify import stage_message, undelivered_message_ids
 from tasks.registry import active_profile
 from tasks.secondment import (
     Placement,
@@ -380,15 +379,7 @@ def decline_and_replace(*, year: int, staff_id: str, reason: str = "") -> dict[s
 
 def pending_message_ids(year: int) -> list[int]:
     """Messages of this year's secondment not yet delivered everywhere."""
-    with session_scope() as session:
-        ids = session.exec(
-            select(OutboxMessage.id).where(
-                OutboxMessage.flow == FLOW,
-                OutboxMessage.year == year,
-                col(OutboxMessage.status).in_(["pending", "failed"]),
-            )
-        ).all()
-        return [i for i in ids if i is not None]
+    return undelivered_message_ids(flow=FLOW, year=year)
 
 
 def teacher_phones(staff_ids: list[str]) -> dict[str, str]:
