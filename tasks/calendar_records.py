@@ -198,6 +198,17 @@ def write_year_files(year: int) -> list[Path]:
 # --------------------------------------------------------------------------- messages
 
 
+def _when_and_where(meeting: Meeting) -> dict[str, Any]:
+    """The template fields that say what the meeting is, when and where."""
+    return {
+        "title": meeting.title,
+        "day": fmt(meeting.day),
+        "start": meeting.start_time.strftime("%H:%M"),
+        "end": meeting.end_time.strftime("%H:%M"),
+        "venue": meeting.venue,
+    }
+
+
 def _stage_invitations(
     session: Session, meeting: Meeting, profile: DistrictProfile, *, previous: str = ""
 ) -> None:
@@ -208,11 +219,7 @@ def _stage_invitations(
     for audience in meeting.audiences:
         title, body = render(
             "calendar_invitation",
-            title=meeting.title,
-            day=fmt(meeting.day),
-            start=meeting.start_time.strftime("%H:%M"),
-            end=meeting.end_time.strftime("%H:%M"),
-            venue=meeting.venue,
+            **_when_and_where(meeting),
             rule=rule,
             reason=meeting.reason,
             sequence=meeting.sequence,
@@ -447,11 +454,7 @@ def stage_due(year: int, *, today: date) -> DueReport:
             for audience in meeting.audiences:
                 title, body = render(
                     "calendar_reminder",
-                    title=meeting.title,
-                    day=fmt(meeting.day),
-                    start=meeting.start_time.strftime("%H:%M"),
-                    end=meeting.end_time.strftime("%H:%M"),
-                    venue=meeting.venue,
+                    **_when_and_where(meeting),
                     offset=offset,
                     audience_name=names.get(audience, audience),
                     ics_path=str(path),
