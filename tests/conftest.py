@@ -11,6 +11,7 @@ from models.db import migrate, session_scope
 from models.profile import DistrictProfile, load_profile
 from models.settings import get_settings
 from tasks.registry import sync_registry
+from tests.hardening import LEDGER, Ledger
 
 
 @pytest.fixture
@@ -46,3 +47,18 @@ def registry(db: Path) -> Iterator[DistrictProfile]:
     with session_scope() as session:
         sync_registry(session, profile=profile, text=text, source="bundled")
     yield profile
+
+
+@pytest.fixture
+def hardening() -> Ledger:
+    """The run's hardening ledger (tests/hardening.py): record faults, bad inputs, load, leaks."""
+    return LEDGER
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the hardening summary table (issue #7) when any test recorded into it."""
+    if LEDGER.empty():
+        return
+    terminalreporter.section("hardening summary")
+    for line in LEDGER.summary_lines():
+        terminalreporter.write_line(line)
