@@ -30,6 +30,24 @@ class Settings(BaseSettings):
         default=None,
         description="Apprise YAML config with audience tags; default the local outbox file.",
     )
+    delivery_concurrency: int = Field(
+        default=64,
+        ge=1,
+        le=1024,
+        description="Notification sends in flight at once, each to a different target "
+        "(one target's messages go out one at a time, in order).",
+    )
+    intake_rate_per_minute: int = Field(
+        default=120,
+        ge=1,
+        description="Idea submissions accepted per client IP per minute by `POST /ideas` "
+        "(a token bucket holding one minute's worth); beyond it 429 with Retry-After.",
+    )
+    intake_max_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest request body `POST /ideas` reads; a larger one gets 413.",
+    )
     timezone: str = "Asia/Shanghai"
 
     @property

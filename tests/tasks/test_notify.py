@@ -9,7 +9,6 @@ import socket
 import threading
 from collections.abc import Iterator
 from email.header import decode_header, make_header
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,42 +28,9 @@ from tasks.notify import (
     resolve_targets,
     stage_message,
 )
+from tests.sinks import HttpSink
 
 # --------------------------------------------------------------------------- sinks
-
-
-class HttpSink:
-    """A local HTTP server that records every POST and answers with `status`."""
-
-    def __init__(self) -> None:
-        self.status = 200
-        self.requests: list[tuple[str, int, dict[str, Any]]] = []
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                sink.requests.append((self.path, sink.status, json.loads(data)))
-                self.send_response(sink.status)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    @property
-    def accepted(self) -> list[tuple[str, dict[str, Any]]]:
-        return [(path, payload) for path, status, payload in self.requests if status == 200]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class SmtpSink:
@@ -243,9 +209,10 @@ def test_fallback_targets_serve_an_audience_nobody_serves(db: Path) -> None:
 
     report = deliver_pending(notifier=notifier)
 
-    assert [(s.target, s.title) for s in notifier.sent] == [
-        ("street-a-group", "挂职通知"),
+    # Two targets are sent to concurrently: the order between them is not fixed.
+    assert sorted((s.target, s.title) for s in notifier.sent) == [
         ("office", "挂职通知"),
+        ("street-a-group", "挂职通知"),
     ]
     assert report.messages_delivered == 2 and report.sends_ok == 2
     assert list(deliveries(served)) == ["street-a-group"]
@@ -269,6 +236,111 @@ def test_failed_target_is_retried_until_max_attempts(db: Path) -> None:
     assert (rows["b"].status, rows["b"].attempts) == ("failed", 2)
     assert rows["b"].last_error == "b: failing as told"
     assert message_status(message_id) == "failed"
+
+
+class GatedNotifier(RecordingNotifier):
+    """Counts sends in flight (overall and per target); the first `together` sends must all be
+    in flight at once or the barrier breaks (which fails the send, and the test)."""
+
+    def __init__(self, routes: dict[str, list[str]], *, together: int) -> None:
+        super().__init__(routes)
+        self._lock = threading.Lock()
+        self._barrier = threading.Barrier(together, timeout=20)
+        self._started = 0
+        self.in_flight: dict[str, int] = {}
+        self.most_in_flight = 0
+        self.overlap_on_one_target = False
+
+    def send(self, target: str, *, title: str, body: str, body_format: str) -> None:
+        with self._lock:
+            self._started += 1
+            wait = self._started <= self._barrier.parties
+            self.in_flight[target] = self.in_flight.get(target, 0) + 1
+            self.overlap_on_one_target |= self.in_flight[target] > 1
+            self.most_in_flight = max(self.most_in_flight, sum(self.in_flight.values()))
+        try:
+            if wait:
+                self._barrier.wait()
+            super().send(target, title=title, body=body, body_format=body_format)
+        finally:
+            with self._lock:
+                self.in_flight[target] -= 1
+
+
+def test_targets_are_served_concurrently_each_target_in_message_order(db: Path) -> None:
+    routes = {f"t{n}": [f"street-{n}"] for n in range(6)}
+    notifier = GatedNotifier(routes, together=4)
+    staged = [stage(f"street-{i % 6}", f"S{i:03d}", body=f"第{i}条") for i in range(30)]
+
+    report = deliver_pending(notifier=notifier, concurrency=4)
+
+    assert (report.sends_ok, report.messages_delivered) == (30, 30)
+    # Four sends were in flight together (the barrier), never more, never two to one target.
+    assert notifier.most_in_flight == 4
+    assert not notifier.overlap_on_one_target
+    for n in range(6):
+        bodies = [s.body for s in notifier.sent if s.target == f"t{n}"]
+        assert bodies == [f"第{i}条" for i in range(n, 30, 6)]
+    assert {message_status(i) for i in staged} == {"delivered"}
+    with session_scope() as session:
+        assert len(session.exec(select(DeliveryAttempt)).all()) == 30
+
+
+def test_chunks_are_planned_sent_and_settled_in_turn(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tasks.notify.PLAN_CHUNK", 4)
+    monkeypatch.setattr("tasks.notify.BOOK_BATCH", 3)
+    notifier = RecordingNotifier({"a": ["street-a"], "b": ["street-a"]}, failures={"b": 1})
+    staged = [stage(recipient=f"S{i:03d}") for i in range(10)]
+
+    first = deliver_pending(notifier=notifier)
+    second = deliver_pending(notifier=notifier)
+
+    assert (first.sends_ok, first.sends_failed) == (19, 1)
+    assert (first.messages_delivered, first.messages_failed) == (9, 1)
+    assert (second.sends_ok, second.sends_failed, second.messages_delivered) == (1, 0, 1)
+    assert {message_status(i) for i in staged} == {"delivered"}
+    assert sorted(s.target for s in notifier.sent) == ["a"] * 10 + ["b"] * 10
+    with session_scope() as session:
+        attempts = session.exec(select(DeliveryAttempt)).all()
+    assert len(attempts) == 21 and sum(not a.ok for a in attempts) == 1
+
+
+class CrashingNotifier(RecordingNotifier):
+    """Raises a programming error (not a DeliveryError) for one target."""
+
+    def send(self, target: str, *, title: str, body: str, body_format: str) -> None:
+        if target == "broken":
+            raise RuntimeError("plugin bug")
+        super().send(target, title=title, body=body, body_format=body_format)
+
+
+def test_an_unexpected_error_stops_new_sends_books_the_finished_and_raises(db: Path) -> None:
+    notifier = CrashingNotifier({"broken": ["street-b"], "fine": ["street-a"]})
+    fine = stage("street-a", "S001")
+    broken = [stage("street-b", f"S{i:03d}") for i in range(2, 5)]
+
+    with pytest.raises(RuntimeError, match="plugin bug"):
+        deliver_pending(notifier=notifier, concurrency=1)
+
+    # One worker: the fine target's lane ran first and was booked; the broken lane stopped at
+    # its first send, and nothing was settled (the next pass does it).
+    assert [s.target for s in notifier.sent] == ["fine"]
+    assert deliveries(fine)["fine"].status == "delivered"
+    assert {deliveries(i)["broken"].attempts for i in broken} == {0}
+    assert message_status(fine) == "pending"
+
+    repaired = RecordingNotifier({"fine": ["street-a"], "broken": ["street-b"]})
+    again = deliver_pending(notifier=repaired)
+    assert (again.messages_delivered, again.sends_ok) == (4, 3)
+    assert [s.target for s in repaired.sent] == ["broken"] * 3  # the fine target not again
+    assert {message_status(i) for i in [fine, *broken]} == {"delivered"}
+
+
+def test_concurrency_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="concurrency"):
+        deliver_pending(notifier=RecordingNotifier({}), concurrency=0)
 
 
 def test_message_ids_limit_the_pass(db: Path) -> None:
