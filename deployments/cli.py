@@ -27,7 +27,10 @@ err = Console(stderr=True)
 
 
 def fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    from rich.markup import escape
+
+    # the message quotes file contents (cells, headers): "[/x]" there is text, not rich markup
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     return typer.Exit(code=1)
 
 
@@ -202,7 +205,7 @@ def print_secondment(result: dict[str, Any]) -> None:
 
 @app.command()
 def secondment(
-    year: int = typer.Option(..., help="The year of the secondment."),
+    year: int = typer.Option(..., min=2000, max=2100, help="The year of the secondment."),
     approve: bool = typer.Option(False, "--approve", help="Sign off without pausing."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     exclude: list[str] = typer.Option([], help="Staff ids to leave out (repeatable)."),

@@ -75,13 +75,17 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     @group.callback(invoke_without_command=True)
     def calendar(
         ctx: typer.Context,
-        year: int | None = typer.Option(None, help="The year to plan or show."),
+        year: int | None = typer.Option(None, min=2000, max=2100, help="The year to plan or show."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
         today: str | None = typer.Option(
             None, help="Business day for due notices (YYYY-MM-DD; default today)."
         ),
         clone_from: int | None = typer.Option(
-            None, "--clone-from", help="Place this earlier year's meetings on the year's days."
+            None,
+            "--clone-from",
+            min=2000,
+            max=2100,
+            help="Place this earlier year's meetings on the year's days.",
         ),
         allow_activity_week: bool = typer.Option(
             False, "--allow-activity-week", help="Let meetings fall in the activity week."

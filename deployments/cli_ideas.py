@@ -192,7 +192,7 @@ def undo_cmd(
 
 @ideas_app.command("review")
 def review_cmd(
-    year: int = typer.Option(...),
+    year: int = typer.Option(..., min=2000, max=2100),
     approve: bool = typer.Option(False, "--approve", help="Sign off without pausing."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -18,6 +18,11 @@ from models.ideas_policy import IdeasPolicy
 from models.kpi_policy import KpiTargets
 
 DEFAULT_PROFILE_NAME = "default_profile.yaml"
+# Bounds that keep a hostile or broken file from hanging the loader: the bundled district is
+# 8 kB, ~600 values and 6 levels deep; a district with a thousand communities stays far inside.
+MAX_PROFILE_BYTES = 500_000
+MAX_PROFILE_VALUES = 100_000  # after expanding YAML aliases ("billion laughs")
+MAX_PROFILE_DEPTH = 20
 
 
 class ProfileError(ValueError):
@@ -80,7 +85,7 @@ class MeritWeights(_Strict):
 class SecondmentPolicy(_Strict):
     """R10.2 parameters; empty quotas mean 5 teachers to every pilot street (the pilot year)."""
 
-    quotas: dict[str, int] = Field(default_factory=dict)
+    quotas: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=dict)
     min_years: int = Field(default=5, ge=0)
     cooldown_years: int = Field(default=2, ge=0)
     max_per_school: int = Field(default=2, ge=1)
@@ -101,7 +106,7 @@ class Judge(_Strict):
 class AwardsPolicy(_Strict):
     """R11.2 parameters."""
 
-    quotas: dict[str, int] = Field(
+    quotas: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(
         default_factory=lambda: dict.fromkeys(
             ["residential_area", "agency", "enterprise", "building", "family", "leader"], 5
         )
@@ -201,6 +206,85 @@ def _node_lines(
             _node_lines(item, path + (i,), out, problems, source)
 
 
+def _too_large(size: int) -> str:
+    return f"{size:,} bytes; a district profile may be at most {MAX_PROFILE_BYTES:,}"
+
+
+def _check_shape(text: str, source: str) -> None:
+    """Refuse a file too large or nested too deeply to load safely, naming the line."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_PROFILE_BYTES:
+        raise ProfileError(source, [f"{source}: {_too_large(size)}"])
+    depth = 0
+    try:
+        # events, not nodes: the event parser is not recursive, so depth is safe to measure
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_PROFILE_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else 1
+                    raise ProfileError(
+                        source,
+                        [
+                            f"{source}, line {line}: nested more than {MAX_PROFILE_DEPTH} "
+                            "levels deep; a district profile is never that deep"
+                        ],
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # compose reports the syntax error with its line
+
+
+class _RecursiveAlias(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.line = node.start_mark.line + 1
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int | None]) -> int:
+    """How many values NODE stands for once every alias is expanded.
+
+    A shared node counts once per use but is measured once, so an alias bomb is cheap to size;
+    a node met again while it is being measured is an alias inside its own anchor (a loop).
+    """
+    if id(node) in memo:
+        known = memo[id(node)]
+        if known is None:
+            raise _RecursiveAlias(node)
+        return known
+    memo[id(node)] = None
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            size += _expanded_size(key, memo) + _expanded_size(value, memo)
+    elif isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(item, memo) for item in node.value)
+    memo[id(node)] = size
+    return size
+
+
+def _check_aliases(node: yaml.Node, source: str) -> None:
+    """Refuse aliases that loop or expand beyond MAX_PROFILE_VALUES, naming the line."""
+    memo: dict[int, int | None] = {}
+    try:
+        if _expanded_size(node, memo) <= MAX_PROFILE_VALUES:
+            return
+    except _RecursiveAlias as loop:
+        problem = f"{source}, line {loop.line}: a YAML alias (*name) inside its own anchor loops"
+        raise ProfileError(source, [problem]) from None
+    where = ""
+    if isinstance(node, yaml.MappingNode):
+        key, _ = max(node.value, key=lambda pair: memo[id(pair[1])] or 0)
+        where = f", line {key.start_mark.line + 1} ({key.value})"
+    raise ProfileError(
+        source,
+        [
+            f"{source}{where}: YAML aliases (*name) expand to more than {MAX_PROFILE_VALUES:,} "
+            "values; write the values out instead of repeating anchors"
+        ],
+    )
+
+
 def _dotted(path: tuple[Any, ...]) -> str:
     text = ""
     for part in path:
@@ -287,6 +371,7 @@ def parse_profile(
     Problems that do not stop the profile from loading are appended to `warnings` when given.
     """
     problems: list[str] = []
+    _check_shape(text, source)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -295,9 +380,15 @@ def parse_profile(
         raise ProfileError(source, [f"{source}{where}: not valid YAML: {exc}"]) from exc
     if node is None:
         raise ProfileError(source, [f"{source}: the file is empty"])
+    _check_aliases(node, source)
     lines: dict[tuple[Any, ...], int] = {}
     _node_lines(node, (), lines, problems, source)
-    data = yaml.safe_load(text)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:  # e.g. a !!python/object tag: composes, cannot be constructed
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ProfileError(source, [f"{source}{where}: not valid YAML: {exc}"]) from None
     if not isinstance(data, dict):
         raise ProfileError(source, [f"{source}, line 1: the profile must be a mapping of keys"])
     try:
@@ -332,6 +423,9 @@ def load_profile(
         text = default_profile_text()
         return parse_profile(text, DEFAULT_PROFILE_NAME, warnings=warnings), text
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_PROFILE_BYTES:  # refused before reading 50 MB into memory
+            raise ProfileError(str(path), [f"{path}: {_too_large(size)}"])
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProfileError(str(path), [f"{path}: no such file"]) from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from prefect.input import RunInput
@@ -27,7 +27,7 @@ class SecondmentParameters(BaseModel):
         title="审批方式",
         description="manual：生成方案后暂停，等待经办人员在界面中审批；auto：自动批准（定时任务用）",
     )
-    quotas: dict[str, int] | None = Field(
+    quotas: dict[str, Annotated[int, Field(ge=0, le=1000)]] | None = Field(
         default=None, title="各街道名额", description='如 {"嘉兴路街道": 5}；留空按区情配置'
     )
     min_years: int | None = Field(default=None, ge=0, le=50, title="最低教龄（年）")

@@ -167,6 +167,9 @@ def validate_nominations(
                 if isinstance(community, str) and community and community not in streets[street]:
                     message = _unknown(f"community of {street}", community, streets[street])
                     problems.append(("community", message))
+        last, nominated = values.get("last_award_year"), values.get("year")
+        if isinstance(last, int) and isinstance(nominated, int) and last > nominated:
+            problems.append(("last_award_year", f"{last} is after the nomination year {nominated}"))
         key = (values.get("year"), values.get("ref"))
         if key[1] is not None:
             if key in seen:

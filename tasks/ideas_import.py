@@ -52,6 +52,8 @@ def parse_submitted_at(text: str) -> datetime | None:
             moment = datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
         except ValueError as exc:
             raise CellError(f"'{text}' is not a valid date-time ({exc})") from None
+    if not 2000 <= moment.year <= 2100:
+        raise CellError(f"'{text}' is not a date between 2000 and 2100")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
     return moment
@@ -185,6 +187,9 @@ def import_ideas_file(
         title = values.get("title")
         if isinstance(title, str) and len(title) > policy.title_max:
             problems.append(("title", f"{len(title)} characters; at most {policy.title_max}"))
+        submitted_at = values.get("submitted_at")
+        if isinstance(submitted_at, datetime) and submitted_at > now:
+            problems.append(("submitted_at", f"{submitted_at:%Y-%m-%d %H:%M} is in the future"))
         content = values.get("content")
         if isinstance(content, str) and not (
             policy.content_min <= len(content) <= policy.content_max
@@ -199,7 +204,10 @@ def import_ideas_file(
 
     parsed = parse_rows(table, ideas_kind(policy), check_row=check)
     rows: list[dict[str, Any]] = [{**p.values, "_row": p.number} for p in parsed]
-    stored = records.store_imported(year=year, rows=rows, now=now, path=path)
+    try:
+        stored = records.store_imported(year=year, rows=rows, now=now, path=path)
+    except records.SubmissionRejected as exc:  # e.g. no campaign open for the year
+        raise ImportRejected(path, [f"{k}: {v}" for k, v in exc.problems.items()]) from None
     screened = records.screen_ids(ids=stored.ids, now=now)
     with session_scope() as session:
         from models.ideas import Idea

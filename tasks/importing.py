@@ -49,6 +49,9 @@ ProgressCallback = Callable[[int], None]
 """Called with the number of rows just processed (for a progress bar)."""
 
 FIRST_SECONDMENT_YEAR = 1949
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
+MAX_YEARS_TEACHING = 60
+YEAR_RANGE = (1900, 2100)  # any year column: a wider value is a typo, not history
 _PROGRESS_STEP = 1000
 _DB_CHUNK = 500
 _TEMPLATE_ROWS = 5000  # rows of the template that get the drop-down lists
@@ -137,34 +140,73 @@ def _cell_text(value: object) -> str:
     return _clean(str(value))
 
 
+_UTF16 = "the file is UTF-16 text; save it as 'CSV UTF-8' (or as .xlsx) and import again"
+
+
+def _line_of_byte(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+_ASCII = re.compile(r"[\x00-\x7f]+")
+
+
+def _mostly_gb2312(text: str) -> bool:
+    """Whether most non-ASCII characters are common Chinese (GB2312), as real GBK text has.
+
+    Latin-1 text (é, ü, …) also decodes as GB18030, as rare characters whose second byte is an
+    ASCII letter; those are not in GB2312, so mojibake fails this test.
+    """
+    wide = _ASCII.sub("", text)
+    # GB2312 bytes are all ≥ 0xA1, so each "?" is a character GB2312 does not have
+    rare = wide.encode("gb2312", errors="replace").count(b"?")
+    return rare * 2 <= len(wide)
+
+
 def _decode(path: Path, data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes as UTF-8 (BOM or not), else GB18030/GBK if that decodes cleanly."""
+    """Decode CSV bytes as UTF-8 (BOM or not), else GB18030/GBK if that decodes cleanly.
+
+    UTF-16 (NUL bytes between the characters, with or without a BOM) and text in another
+    8-bit encoding (Latin-1, …) are refused, naming the line of the first byte that gives it away.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data.decode("utf-8-sig"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            problem = f"starts as UTF-8 but byte {exc.start} is not; save it again as CSV UTF-8"
+            line = _line_of_byte(data, exc.start)
+            problem = (
+                f"line {line}: starts as UTF-8 but byte {exc.start} (0x{data[exc.start]:02X}) "
+                "is not; save it again as CSV UTF-8"
+            )
             raise ImportRejected(path, [problem]) from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportRejected(
-            path, ["the file is UTF-16 text; save it as 'CSV UTF-8' (or as .xlsx) and import again"]
-        )
+    # UTF-16 without a BOM: every ASCII character (commas, digits, line breaks) has a NUL byte on
+    # the same side; a stray NUL in UTF-8 text is left for the cell check to name its place.
+    head = data[:4096]
+    nul_side = max(head[0::2].count(0), head[1::2].count(0))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or nul_side * 20 > len(head):
+        raise ImportRejected(path, [_UTF16])
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
         text = ""
     # GB18030 maps some byte pairs to private-use or control characters: a sign of another encoding.
-    if text and not any(
-        unicodedata.category(ch) in ("Co", "Cc") and ch not in "\t\r\n" for ch in text
+    if (
+        text
+        and not any(unicodedata.category(ch) in ("Co", "Cc") and ch not in "\t\r\n" for ch in text)
+        and _mostly_gb2312(text)
     ):
         return text, "gb18030"
+    line = _line_of_byte(data, first_bad)
     raise ImportRejected(
         path,
-        ["the text is neither UTF-8 nor GBK/GB18030; save it as 'CSV UTF-8' (or as .xlsx)"],
+        [
+            f"line {line}: byte 0x{data[first_bad]:02X} at offset {first_bad} is neither UTF-8 "
+            "nor GBK/GB18030 text (Latin-1 or another encoding?); save the file as 'CSV UTF-8' "
+            "(or as .xlsx)"
+        ],
     )
 
 
@@ -195,7 +237,13 @@ def _read_csv(path: Path, on_progress: ProgressCallback | None) -> TableRows:
     try:
         return _table(path, encoding, _reporting(records, on_progress))
     except csv.Error as exc:
-        problem = f"row {reader.line_num}: not readable as CSV ({exc})"
+        if "field limit" in str(exc):
+            problem = (
+                f"row {reader.line_num}: a cell is longer than {csv.field_size_limit():,} "
+                f"characters; a cell may hold at most {MAX_CELL_CHARS:,}"
+            )
+        else:
+            problem = f"row {reader.line_num}: not readable as CSV ({exc})"
         raise ImportRejected(path, [problem]) from None
 
 
@@ -230,20 +278,28 @@ def _read_xlsx(path: Path, on_progress: ProgressCallback | None) -> TableRows:
         StopIteration,
         ElementTree.ParseError,
     ):
-        raise ImportRejected(
-            path, ["not a readable .xlsx workbook (damaged, encrypted, or another format renamed)"]
-        ) from None
+        raise ImportRejected(path, [_not_a_workbook(path)]) from None
     problems = [
         f"cells {ref}: merged cells are not supported; unmerge them and fill in every cell"
         for ref in merged
     ]
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        sheets = workbook.worksheets
+        rows = sheets[0].iter_rows(values_only=True)
         records = (
             (number, tuple(_cell_text(value) for value in values))
             for number, values in enumerate(rows, start=1)
         )
-        table = _table(path, "xlsx", _reporting(records, on_progress))
+        try:
+            table = _table(path, "xlsx", _reporting(records, on_progress))
+        except ImportRejected as exc:
+            if len(sheets) > 1:  # the data may sit on another sheet: say which one is read
+                note = (
+                    f" (only the first of the workbook's {len(sheets)} sheets, "
+                    f"'{sheets[0].title}', is read; move the data there)"
+                )
+                raise ImportRejected(path, [exc.problems[0] + note]) from None
+            raise
     finally:
         workbook.close()
     for row, column in formulas:
@@ -254,6 +310,20 @@ def _read_xlsx(path: Path, on_progress: ProgressCallback | None) -> TableRows:
     if problems:
         raise ImportRejected(path, problems)
     return table
+
+
+def _not_a_workbook(path: Path) -> str:
+    """Why an .xlsx file cannot be opened, in the clerk's terms."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    what = "not a readable .xlsx workbook"
+    if not head:
+        return f"{what}: the file is empty (0 bytes)"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return f"{what}: an old Excel (.xls) or encrypted workbook; save it as .xlsx"
+    if b"\x00" not in head and (b"," in head or b"\t" in head):
+        return f"{what}: it is plain text (a CSV file renamed?); name it .csv"
+    return f"{what} (damaged, encrypted, or another format renamed)"
 
 
 def _local(tag: str) -> str:
@@ -340,6 +410,7 @@ class Column:
     example: str = ""
     text_format: bool = False  # template column formatted as text (ids, phone numbers)
     choices: tuple[str, ...] = ()  # template drop-down list
+    max_chars: int = MAX_CELL_CHARS
 
 
 RowCheck = Callable[[Mapping[str, object]], list[tuple[str, str]]]
@@ -441,6 +512,10 @@ def parse_rows(
             if not text and column.required:
                 row_problems.append((column.key, "empty, but this column is required"))
                 continue
+            unfit = _unfit_text(text, column.max_chars)
+            if unfit:
+                row_problems.append((column.key, unfit))
+                continue
             try:
                 value = column.parse(text)
             except CellError as exc:
@@ -468,6 +543,27 @@ def parse_rows(
     return parsed
 
 
+# Control characters (NUL, ESC, …; tab and line breaks are fine) break terminals, PostgreSQL
+# text and messages; bidirectional overrides and isolates make text display as something it is
+# not ("Trojan source"). Neither belongs in a clerk's spreadsheet.
+_UNFIT_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _unfit_text(text: str, max_chars: int) -> str:
+    """Why a cell's text cannot be stored as it is, or "" when it can."""
+    if len(text) > max_chars:
+        return f"{len(text):,} characters; a cell of this column holds at most {max_chars:,}"
+    found = _UNFIT_CHARACTER.search(text)
+    if found is None:
+        return ""
+    char = found.group()
+    name = unicodedata.name(char, "a control character")
+    return (
+        f"character {found.start() + 1} is U+{ord(char):04X} ({name}), an invisible control "
+        "character; delete it and type the text again"
+    )
+
+
 # Parsers. Required columns never see an empty cell; optional ones turn it into their default.
 
 
@@ -483,6 +579,9 @@ def _number(text: str) -> Decimal:
         raise CellError(f"{_show(text)} is not a number") from None
     if not number.is_finite():
         raise CellError(f"{_show(text)} is not a number")
+    # 1e999999 is a finite Decimal, but turning it into an int or float hangs or overflows
+    if number and number.adjusted() >= 15:
+        raise CellError(f"{_show(text)} is too large for this column")
     return number
 
 
@@ -501,11 +600,22 @@ def parse_count(text: str) -> int:
     return value
 
 
+def parse_years_teaching(text: str) -> int:
+    """Years of teaching: a whole number from 0 to 60."""
+    value = parse_count(text)
+    if value > MAX_YEARS_TEACHING:
+        raise CellError(f"{value} years is more than {MAX_YEARS_TEACHING}; check the number")
+    return value
+
+
 def parse_optional_year(text: str) -> int | None:
-    """A year as a whole number, or None for an empty cell."""
+    """A year as a whole number from 1900 to 2100, or None for an empty cell."""
     if not text:
         return None
-    return _whole(text)
+    year = _whole(text)
+    if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+        raise CellError(f"{year} is not a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}")
+    return year
 
 
 def parse_score(text: str) -> float:
@@ -595,8 +705,9 @@ TEACHERS = Kind(
             notes="每位教师唯一；再次导入时按工号更新",
             example="T0001",
             text_format=True,
+            max_chars=50,
         ),
-        Column("name", "姓名", parse_text, "文本", required=True, example="张三"),
+        Column("name", "姓名", parse_text, "文本", required=True, example="张三", max_chars=50),
         Column(
             "school",
             "学校",
@@ -607,7 +718,14 @@ TEACHERS = Kind(
             example="人民路第一小学",
         ),
         Column("subject", "学科", parse_text, "文本", example="语文"),
-        Column("years_teaching", "教龄", parse_count, "整数，≥ 0", required=True, example="12"),
+        Column(
+            "years_teaching",
+            "教龄",
+            parse_years_teaching,
+            f"整数，0-{MAX_YEARS_TEACHING}",
+            required=True,
+            example="12",
+        ),
         Column(
             "in_service",
             "在职",

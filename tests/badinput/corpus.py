@@ -1,0 +1,957 @@
+"""The bad-input corpus (issue #7): malformed files, profiles and parameters, built in tmp_path.
+
+Each import case writes one file of one kind (teachers, ideas, nominations, scores, idea-scores)
+and says what must happen: `expect` lists the fragments the rejection must contain (the place —
+row and column — and the problem), or `expect is None` and `accepted` checks what was stored.
+Profile cases write one YAML file. Nothing large is committed: 10 MB fields and the 50 MB profile
+are generated here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+from sqlmodel import col, select
+
+from models.awards import Nomination
+from models.db import session_scope
+from models.ideas import Idea
+from models.secondment import Teacher
+
+YEAR = 2026
+MB = 1_000_000
+
+# ------------------------------------------------------------------------------------ rows
+
+TEACHER_HEADERS = ("工号", "姓名", "学校", "学科", "教龄", "在职", "年度考核")
+TEACHER_HEADERS += ("政治素质", "综合能力", "群众工作", "上次挂职年份", "意向街道", "手机")
+
+
+def teacher(staff_id: str, **overrides: object) -> list[object]:
+    """A valid teacher row in TEACHER_HEADERS order; override by header."""
+    row: dict[str, object] = {
+        "工号": staff_id,
+        "姓名": "张三",
+        "学校": "人民路第一小学",
+        "学科": "语文",
+        "教龄": "12",
+        "在职": "是",
+        "年度考核": "良好",
+        "政治素质": "85",
+        "综合能力": "82.5",
+        "群众工作": "78",
+        "上次挂职年份": "",
+        "意向街道": "嘉兴路街道",
+        "手机": "13800138000",
+    }
+    row.update(overrides)
+    return [row[h] for h in TEACHER_HEADERS]
+
+
+IDEA_HEADERS = ("编号", "提交人", "手机", "社区", "标题", "内容", "提交时间")
+
+
+def idea(ref: str, **overrides: object) -> list[object]:
+    row: dict[str, object] = {
+        "编号": ref,
+        "提交人": "王芳",
+        "手机": "13900139000",
+        "社区": "嘉兴一居委",
+        "标题": f"社区读书会{ref}",
+        "内容": f"建议每月在社区学校举办一次读书分享会，邀请居民参加（{ref}）。",
+        "提交时间": "2026-09-05 14:30",
+    }
+    row.update(overrides)
+    return [row[h] for h in IDEA_HEADERS]
+
+
+NOMINATION_HEADERS = ("年度", "类别", "编号", "名称", "街道", "社区", "上次获评年度", "活动场次")
+
+
+def nomination(ref: str, **overrides: object) -> list[object]:
+    row: dict[str, object] = {
+        "年度": "2026",
+        "类别": "学习型小区",
+        "编号": ref,
+        "名称": "香烟桥小区",
+        "街道": "嘉兴路街道",
+        "社区": "嘉兴一居委",
+        "上次获评年度": "",
+        "活动场次": "24",
+    }
+    row.update(overrides)
+    return [row[h] for h in NOMINATION_HEADERS]
+
+
+SCORE_HEADERS = ("年度", "编号", "评委", "组织保障", "活动开展", "群众参与", "工作成效")
+
+
+def score(ref: str, judge: str, **overrides: object) -> list[object]:
+    row: dict[str, object] = {
+        "年度": "2026",
+        "编号": ref,
+        "评委": judge,
+        "组织保障": "80",
+        "活动开展": "85",
+        "群众参与": "70",
+        "工作成效": "90",
+    }
+    row.update(overrides)
+    return [row[h] for h in SCORE_HEADERS]
+
+
+# ------------------------------------------------------------------------------------ writers
+
+
+def csv_text(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def write_bytes(name: str, data: bytes) -> Callable[[Path], Path]:
+    def build(folder: Path) -> Path:
+        path = folder / name
+        path.write_bytes(data)
+        return path
+
+    return build
+
+
+def write_csv(
+    name: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    encoding: str = "utf-8",
+) -> Callable[[Path], Path]:
+    def build(folder: Path) -> Path:
+        path = folder / name
+        path.write_bytes(csv_text(headers, rows).encode(encoding))
+        return path
+
+    return build
+
+
+def write_xlsx(
+    name: str,
+    sheets: Sequence[tuple[str, Sequence[Sequence[object]]]],
+    *,
+    merge: str = "",
+) -> Callable[[Path], Path]:
+    """A workbook with the given sheets (title, rows); MERGE merges a range of the first."""
+
+    def build(folder: Path) -> Path:
+        workbook = openpyxl.Workbook()
+        for index, (title, rows) in enumerate(sheets):
+            sheet = workbook.active if index == 0 else workbook.create_sheet()
+            assert sheet is not None
+            sheet.title = title
+            for row in rows:
+                sheet.append(list(row))
+        if merge:
+            first = workbook.worksheets[0]
+            first.merge_cells(merge)
+        path = folder / name
+        workbook.save(path)
+        return path
+
+    return build
+
+
+def with_long_cell(build: Callable[[Path], Path], marker: str, text: str) -> Callable[[Path], Path]:
+    """The workbook with cell text MARKER replaced by TEXT, longer than Excel and openpyxl allow."""
+
+    def rebuild(folder: Path) -> Path:
+        path = build(folder)
+        with zipfile.ZipFile(path) as source:
+            parts = {info.filename: source.read(info) for info in source.infolist()}
+        sheet = parts["xl/worksheets/sheet1.xml"].decode()  # openpyxl writes inline strings
+        assert marker in sheet
+        parts["xl/worksheets/sheet1.xml"] = sheet.replace(marker, text).encode()
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+            for name, data in parts.items():
+                target.writestr(name, data)
+        return path
+
+    return rebuild
+
+
+def without_cached_values(build: Callable[[Path], Path]) -> Callable[[Path], Path]:
+    """The workbook as a program that never calculates saves it: formulas without a <v> result."""
+
+    def rebuild(folder: Path) -> Path:
+        path = build(folder)
+        with zipfile.ZipFile(path) as source:
+            parts = {info.filename: source.read(info) for info in source.infolist()}
+        sheet = parts["xl/worksheets/sheet1.xml"].decode()
+        parts["xl/worksheets/sheet1.xml"] = sheet.replace("<v></v>", "").encode()
+        with zipfile.ZipFile(path, "w") as target:
+            for name, data in parts.items():
+                target.writestr(name, data)
+        return path
+
+    return rebuild
+
+
+# ------------------------------------------------------------------------------------ checks
+
+
+def stored_teacher(staff_id: str) -> Teacher | None:
+    with session_scope() as session:
+        return session.get(Teacher, staff_id)
+
+
+def teacher_is(staff_id: str, **fields: object) -> Callable[[], bool]:
+    def check() -> bool:
+        found = stored_teacher(staff_id)
+        return found is not None and all(getattr(found, k) == v for k, v in fields.items())
+
+    return check
+
+
+def idea_is(ref: str, **fields: object) -> Callable[[], bool]:
+    def check() -> bool:
+        with session_scope() as session:
+            found = session.exec(select(Idea).where(Idea.year == YEAR, Idea.ref == ref)).first()
+            return found is not None and all(getattr(found, k) == v for k, v in fields.items())
+
+    return check
+
+
+def nomination_count() -> int:
+    with session_scope() as session:
+        return len(session.exec(select(col(Nomination.id))).all())
+
+
+# ------------------------------------------------------------------------------------ cases
+
+
+@dataclass(frozen=True)
+class ImportCase:
+    """One file of one import kind and what the importer must do with it."""
+
+    name: str
+    kind: str
+    build: Callable[[Path], Path]
+    expect: tuple[str, ...] | None  # fragments of the rejection; None = the file is fine
+    accepted: Callable[[], bool] | None = None  # for a fine file: what must be stored
+    year: int | None = YEAR
+    absent: tuple[str, ...] = ()  # text the message must not contain (PII)
+
+
+T = TEACHER_HEADERS
+LATIN1_ROWS = "staff_id,name,school\r\nT1,Ren\xe9e Dupr\xe9,\xc9cole\r\n"
+TEN_MB = "长" * (10 * MB // 3)  # 10 MB of UTF-8
+
+
+def teacher_cases() -> list[ImportCase]:
+    rows = [teacher("T0101")]
+    return [
+        # ---------------------------------------------------------------- encodings
+        ImportCase(
+            "teachers.csv: GBK without BOM (read as GB18030)",
+            "teachers",
+            write_csv("gbk.csv", T, [teacher("TG001", 姓名="欧阳晓燕")], encoding="gbk"),
+            None,
+            teacher_is("TG001", name="欧阳晓燕"),
+        ),
+        ImportCase(
+            "teachers.csv: GB18030 with a four-byte character",
+            "teachers",
+            write_csv("gb18030.csv", T, [teacher("TG002", 姓名="王𠀾")], encoding="gb18030"),
+            None,
+            teacher_is("TG002", name="王𠀾"),
+        ),
+        ImportCase(
+            "teachers.csv: UTF-8 with BOM",
+            "teachers",
+            write_csv("bom.csv", T, [teacher("TG003")], encoding="utf-8-sig"),
+            None,
+            teacher_is("TG003", name="张三"),
+        ),
+        ImportCase(
+            "teachers.csv: UTF-16 LE with BOM",
+            "teachers",
+            write_csv("utf16.csv", T, rows, encoding="utf-16"),
+            ("UTF-16",),
+        ),
+        ImportCase(
+            "teachers.csv: UTF-16 LE without BOM",
+            "teachers",
+            write_csv("utf16le.csv", T, rows, encoding="utf-16-le"),
+            ("UTF-16",),
+        ),
+        ImportCase(
+            "teachers.csv: UTF-16 BE with BOM",
+            "teachers",
+            write_bytes("utf16be.csv", b"\xfe\xff" + csv_text(T, rows).encode("utf-16-be")),
+            ("UTF-16",),
+        ),
+        ImportCase(
+            "teachers.csv: Latin-1 accents that GB18030 would misread",
+            "teachers",
+            write_bytes("latin1.csv", LATIN1_ROWS.encode("latin-1")),
+            ("line 2", "neither UTF-8 nor GBK"),
+        ),
+        ImportCase(
+            "teachers.csv: Latin-1 garbage bytes",
+            "teachers",
+            write_bytes("garbage.csv", "工号,姓名\r\n".encode() + bytes(range(0x80, 0x100)) * 4),
+            ("line 2", "neither UTF-8 nor GBK"),
+        ),
+        ImportCase(
+            "teachers.csv: BOM, then a byte that is not UTF-8",
+            "teachers",
+            write_bytes("bombad.csv", "\ufeff工号,姓名\r\nT1,".encode() + b"\xff\xfe\r\n"),
+            ("line 2", "not; save it again as CSV UTF-8"),
+        ),
+        # ---------------------------------------------------------------- XLSX
+        ImportCase(
+            "teachers.xlsx: merged cells",
+            "teachers",
+            write_xlsx(
+                "merged.xlsx", [("教师", [T, teacher("T0102"), teacher("T0103")])], merge="C2:C3"
+            ),
+            ("cells C2:C3", "merged cells are not supported"),
+        ),
+        ImportCase(
+            "teachers.xlsx: formula saved without its result",
+            "teachers",
+            without_cached_values(
+                write_xlsx("formula.xlsx", [("教师", [T, teacher("T0104", 教龄="=10+2")])])
+            ),
+            ("row 2, column 教龄", "formula saved without its result"),
+        ),
+        ImportCase(
+            "teachers.xlsx: several sheets, the data on the first",
+            "teachers",
+            write_xlsx("sheets.xlsx", [("教师", [T, teacher("TX001")]), ("说明", [["备注"]])]),
+            None,
+            teacher_is("TX001", years_teaching=12),
+        ),
+        ImportCase(
+            "teachers.xlsx: first sheet empty, the data on the second",
+            "teachers",
+            write_xlsx("second.xlsx", [("Sheet1", []), ("教师", [T, teacher("T0105")])]),
+            ("the file is empty", "only the first of the workbook's 2 sheets, 'Sheet1'"),
+        ),
+        ImportCase(
+            "teachers.xlsx: a date typed into a number column",
+            "teachers",
+            write_xlsx("date.xlsx", [("教师", [T, teacher("T0106", 教龄=datetime(2014, 9, 1))])]),
+            ("row 2, column 教龄", "'2014-09-01 00:00:00' is not a number"),
+        ),
+        ImportCase(
+            "teachers.xlsx: a CSV file renamed .xlsx",
+            "teachers",
+            write_bytes("renamed.xlsx", csv_text(T, rows).encode()),
+            ("not a readable .xlsx workbook", "plain text"),
+        ),
+        ImportCase(
+            "teachers.xlsx: an old .xls renamed .xlsx",
+            "teachers",
+            write_bytes("old.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)),
+            ("not a readable .xlsx workbook", "old Excel (.xls)"),
+        ),
+        ImportCase(
+            "teachers.xlsx: empty file (0 bytes)",
+            "teachers",
+            write_bytes("zero.xlsx", b""),
+            ("not a readable .xlsx workbook", "0 bytes"),
+        ),
+        ImportCase(
+            "teachers.xls: old Excel format",
+            "teachers",
+            write_bytes("old.xls", b"\xd0\xcf\x11\xe0"),
+            ("unsupported file type '.xls'", "save it as .xlsx"),
+        ),
+        # ---------------------------------------------------------------- shape
+        ImportCase(
+            "teachers.csv: empty file", "teachers", write_bytes("empty.csv", b""), ("is empty",)
+        ),
+        ImportCase(
+            "teachers.csv: header only",
+            "teachers",
+            write_csv("header.csv", T, []),
+            ("header row (row 1) but no data rows",),
+        ),
+        ImportCase(
+            "teachers.csv: required header missing",
+            "teachers",
+            write_csv("missing.csv", T[:4] + T[5:], [r[:4] + r[5:] for r in rows]),
+            ("row 1, column 教龄 (years_teaching): required column is missing",),
+        ),
+        ImportCase(
+            "teachers.csv: misspelt header (教令 for 教龄)",
+            "teachers",
+            write_csv("misspelt.csv", [("教令" if h == "教龄" else h) for h in T], rows),
+            ("column 教龄 (years_teaching): required column is missing",),
+        ),
+        ImportCase(
+            "teachers.csv: duplicate header (工号 and staff_id)",
+            "teachers",
+            write_csv("dupheader.csv", [*T, "staff_id"], [[*rows[0], "T9"]]),
+            ("row 1, column staff_id: duplicate column", "the same as column 工号"),
+        ),
+        ImportCase(
+            "teachers.csv: duplicate staff_id",
+            "teachers",
+            write_csv("dupkey.csv", T, [teacher("T0107"), teacher("T0107")]),
+            ("row 3, column 工号: 'T0107' is already on row 2",),
+        ),
+        ImportCase(
+            "teachers.csv: required cell empty",
+            "teachers",
+            write_csv("emptycell.csv", T, [teacher("T0108", 姓名="")]),
+            ("row 2, column 姓名: empty, but this column is required",),
+        ),
+        # ---------------------------------------------------------------- numbers
+        ImportCase(
+            "teachers.csv: score out of range (101)",
+            "teachers",
+            write_csv("range.csv", T, [teacher("T0109", 政治素质="101")]),
+            ("row 2, column 政治素质: 101 is outside 0-100",),
+        ),
+        ImportCase(
+            "teachers.csv: negative years of teaching",
+            "teachers",
+            write_csv("negative.csv", T, [teacher("T0110", 教龄="-3")]),
+            ("row 2, column 教龄: -3 is negative",),
+        ),
+        ImportCase(
+            "teachers.csv: NaN score",
+            "teachers",
+            write_csv("nan.csv", T, [teacher("T0111", 综合能力="NaN")]),
+            ("row 2, column 综合能力: 'NaN' is not a number",),
+        ),
+        ImportCase(
+            "teachers.csv: infinite score",
+            "teachers",
+            write_csv("inf.csv", T, [teacher("T0112", 群众工作="-inf")]),
+            ("row 2, column 群众工作: '-inf' is not a number",),
+        ),
+        ImportCase(
+            "teachers.csv: 1e999999 years (hung the importer before the fix)",
+            "teachers",
+            write_csv("huge.csv", T, [teacher("T0113", 教龄="1e999999")]),
+            ("row 2, column 教龄: '1e999999' is too large",),
+        ),
+        ImportCase(
+            "teachers.csv: 200 years of teaching",
+            "teachers",
+            write_csv("years.csv", T, [teacher("T0114", 教龄="200")]),
+            ("row 2, column 教龄: 200 years is more than 60",),
+        ),
+        ImportCase(
+            "teachers.csv: last secondment in a future year",
+            "teachers",
+            write_csv("future.csv", T, [teacher("T0115", 上次挂职年份="2031")]),
+            ("row 2, column 上次挂职年份: 2031 is after 2027",),
+        ),
+        ImportCase(
+            "teachers.csv: last secondment in 1800",
+            "teachers",
+            write_csv("past.csv", T, [teacher("T0116", 上次挂职年份="1800")]),
+            ("row 2, column 上次挂职年份: 1800 is not a year between 1900 and 2100",),
+        ),
+        ImportCase(
+            "teachers.csv: year with a fraction (2020.5)",
+            "teachers",
+            write_csv("fraction.csv", T, [teacher("T0117", 上次挂职年份="2020.5")]),
+            ("row 2, column 上次挂职年份: '2020.5' is not a whole number",),
+        ),
+        ImportCase(
+            "teachers.csv: full-width digits and spaces (normalised by NFKC)",
+            "teachers",
+            write_csv(
+                "fullwidth.csv",
+                T,
+                [
+                    teacher(
+                        "ＴＦ００１",
+                        姓名="李　四",
+                        教龄="１２",
+                        政治素质="８５．５",
+                        手机="１３８００１３８０００",
+                    )
+                ],
+            ),
+            None,
+            teacher_is("TF001", name="李 四", years_teaching=12, political_score=85.5),
+        ),
+        # ---------------------------------------------------------------- text
+        ImportCase(
+            "teachers.csv: 10 MB cell",
+            "teachers",
+            write_csv("bigcell.csv", T, [teacher("T0118", 学科=TEN_MB)]),
+            ("row 2: a cell is longer than 131,072 characters",),
+        ),
+        ImportCase(
+            "teachers.xlsx: 10 MB cell",
+            "teachers",
+            with_long_cell(
+                write_xlsx("bigcell.xlsx", [("教师", [T, teacher("T0119", 学科="LONG")])]),
+                "LONG",
+                TEN_MB,
+            ),
+            ("row 2, column 学科: 3,333,333 characters", "at most 32,767"),
+        ),
+        ImportCase(
+            "teachers.csv: 10 MB line of empty extra columns (accepted, extras ignored)",
+            "teachers",
+            write_bytes(
+                "bigline.csv",
+                (
+                    csv_text(T, [teacher("TL001")]).rstrip("\r\n") + "," * (10 * MB) + "\r\n"
+                ).encode(),
+            ),
+            None,
+            teacher_is("TL001", name="张三"),
+        ),
+        ImportCase(
+            "teachers.csv: a 200-character name",
+            "teachers",
+            write_csv("longname.csv", T, [teacher("T0120", 姓名="张" * 200)]),
+            ("row 2, column 姓名: 200 characters", "at most 50"),
+        ),
+        ImportCase(
+            "teachers.csv: NUL in a name",
+            "teachers",
+            write_csv("nul.csv", T, [teacher("T0121", 姓名="张\x00三")]),
+            ("row 2, column 姓名: character 2 is U+0000",),
+        ),
+        ImportCase(
+            "teachers.csv: ANSI escape in a name",
+            "teachers",
+            write_csv("esc.csv", T, [teacher("T0122", 姓名="张三\x1b[2J")]),
+            ("row 2, column 姓名: character 3 is U+001B",),
+        ),
+        ImportCase(
+            "teachers.csv: RTL override in a staff id",
+            "teachers",
+            write_csv("rtl.csv", T, [teacher("T01\u202e23")]),
+            ("row 2, column 工号: character 4 is U+202E (RIGHT-TO-LEFT OVERRIDE)",),
+        ),
+        ImportCase(
+            "teachers.csv: SQL metacharacters (stored verbatim, table intact)",
+            "teachers",
+            write_csv("sql.csv", T, [teacher("TS001", 姓名="O'Neil\"); DROP TABLE teacher;--")]),
+            None,
+            teacher_is("TS001", name="O'Neil\"); DROP TABLE teacher;--"),
+        ),
+        ImportCase(
+            "teachers.csv: unknown school (suggests the close name)",
+            "teachers",
+            write_csv("school.csv", T, [teacher("T0123", 学校="人民路第一小")]),
+            ("row 2, column 学校: unknown school '人民路第一小'", "did you mean '人民路第一小学'"),
+        ),
+        ImportCase(
+            "teachers.csv: unknown preferred street",
+            "teachers",
+            write_csv("street.csv", T, [teacher("T0124", 意向街道="嘉兴路街道;火星街道")]),
+            ("row 2, column 意向街道: unknown street '火星街道'",),
+        ),
+        ImportCase(
+            "teachers.csv: yes/no that is neither",
+            "teachers",
+            write_csv("yesno.csv", T, [teacher("T0125", 在职="也许")]),
+            ("row 2, column 在职: '也许' is not 是 or 否",),
+        ),
+        ImportCase(
+            "teachers.csv: rating outside the four",
+            "teachers",
+            write_csv("rating.csv", T, [teacher("T0126", 年度考核="A+")]),
+            ("row 2, column 年度考核: 'A+' is not one of 优秀/良好/合格/不合格",),
+        ),
+        ImportCase(
+            "teachers.csv: phone with a digit missing (never echoed)",
+            "teachers",
+            write_csv("phone.csv", T, [teacher("T0127", 手机="1380013800")]),
+            ("row 2, column 手机: not an 11-digit mainland mobile number",),
+            absent=("1380013800",),
+        ),
+        ImportCase(
+            "teachers.csv: 3 bad rows among 500 good ones (every problem listed)",
+            "teachers",
+            write_csv(
+                "many.csv",
+                T,
+                [teacher(f"TM{n:03d}") for n in range(500)]
+                + [teacher("TM900", 教龄="x"), teacher("TM901", 学校="无"), teacher("TM000")],
+            ),
+            (
+                "3 problems",
+                "row 502, column 教龄",
+                "row 503, column 学校",
+                "row 504, column 工号: 'TM000' is already on row 2",
+            ),
+        ),
+    ]
+
+
+IH = IDEA_HEADERS
+N = NOMINATION_HEADERS
+S = SCORE_HEADERS
+SCRIPT = "<script>alert('x')</script>读书会"
+SQL = "'; DROP TABLE idea; -- 和 \" OR 1=1"
+
+
+def idea_cases() -> list[ImportCase]:
+    return [
+        ImportCase(
+            "ideas.csv: HTML/script in the title (stored as text)",
+            "ideas",
+            write_csv("script.csv", IH, [idea("H-1", 标题=SCRIPT)]),
+            None,
+            idea_is("H-1", title=SCRIPT),
+        ),
+        ImportCase(
+            "ideas.csv: SQL metacharacters in title and content (stored verbatim)",
+            "ideas",
+            write_csv("sql.csv", IH, [idea("Q-1", 标题=SQL, 内容=SQL + "，建议增设周末课堂")]),
+            None,
+            idea_is("Q-1", title=SQL),
+        ),
+        ImportCase(
+            "ideas.csv: date in the wrong format",
+            "ideas",
+            write_csv("slash.csv", IH, [idea("D-1", 提交时间="05/09/2026")]),
+            ("row 2, column 提交时间: '05/09/2026' is not a date-time",),
+        ),
+        ImportCase(
+            "ideas.csv: impossible date (2026-02-30)",
+            "ideas",
+            write_csv("feb30.csv", IH, [idea("D-2", 提交时间="2026-02-30 10:00")]),
+            ("row 2, column 提交时间: '2026-02-30 10:00' is not a valid date-time",),
+        ),
+        ImportCase(
+            "ideas.csv: submitted in year 2999",
+            "ideas",
+            write_csv("far.csv", IH, [idea("D-3", 提交时间="2999-01-01 10:00")]),
+            ("row 2, column 提交时间: '2999-01-01 10:00' is not a date between 2000 and 2100",),
+        ),
+        ImportCase(
+            "ideas.csv: submitted in year 1",
+            "ideas",
+            write_csv("year1.csv", IH, [idea("D-4", 提交时间="0001-01-01 00:00")]),
+            ("row 2, column 提交时间: '0001-01-01 00:00' is not a date between 2000 and 2100",),
+        ),
+        ImportCase(
+            "ideas.csv: submitted after the import (future)",
+            "ideas",
+            write_csv("future.csv", IH, [idea("D-5", 提交时间="2099-12-31 09:00")]),
+            ("row 2, column 提交时间: 2099-12-31 09:00 is in the future",),
+        ),
+        ImportCase(
+            "ideas.csv: 101-character title",
+            "ideas",
+            write_csv("title.csv", IH, [idea("L-1", 标题="题" * 101)]),
+            ("row 2, column 标题: 101 characters; at most 100",),
+        ),
+        ImportCase(
+            "ideas.csv: content too short",
+            "ideas",
+            write_csv("short.csv", IH, [idea("L-2", 内容="好")]),
+            ("row 2, column 内容: 1 characters; 10-5000 needed",),
+        ),
+        ImportCase(
+            "ideas.xlsx: 10 MB content",
+            "ideas",
+            with_long_cell(
+                write_xlsx("big.xlsx", [("金点子", [IH, idea("L-3", 内容="LONG")])]),
+                "LONG",
+                TEN_MB,
+            ),
+            ("row 2, column 内容: 3,333,333 characters",),
+        ),
+        ImportCase(
+            "ideas.csv: unknown community",
+            "ideas",
+            write_csv("community.csv", IH, [idea("C-1", 社区="月球居委")]),
+            ("row 2, column 社区: unknown community '月球居委'",),
+        ),
+        ImportCase(
+            "ideas.csv: duplicate ref",
+            "ideas",
+            write_csv("dupref.csv", IH, [idea("R-1"), idea("R-1", 提交人="李雷")]),
+            ("row 3, column 编号: 'R-1' is already on row 2",),
+        ),
+        ImportCase(
+            "ideas.csv: phone missing",
+            "ideas",
+            write_csv("nophone.csv", IH, [idea("P-1", 手机="")]),
+            ("row 2, column 手机: empty, but this column is required",),
+        ),
+        ImportCase(
+            "ideas.csv: NUL in the content",
+            "ideas",
+            write_csv("nul.csv", IH, [idea("N-1", 内容="建议举办读书会\x00每月一次，欢迎参加")]),
+            ("row 2, column 内容: character 8 is U+0000",),
+        ),
+        ImportCase(
+            "ideas.csv: no campaign open for the year",
+            "ideas",
+            write_csv("noyear.csv", IH, [idea("Y-1")]),
+            ("year: 2031年度金点子征集尚未启动",),
+            year=2031,
+        ),
+        ImportCase(
+            "idea-scores.csv: no --year",
+            "idea-scores",
+            write_csv("ideascores.csv", ("编号", "评审"), [("2026-000001", "专家甲")]),
+            ("--year is required for idea-scores",),
+            year=None,
+        ),
+    ]
+
+
+def award_cases() -> list[ImportCase]:
+    return [
+        ImportCase(
+            "nominations.csv: unknown category",
+            "nominations",
+            write_csv("category.csv", N, [nomination("X-1", 类别="学习型星球")]),
+            ("row 2, column 类别: '学习型星球' is not a category",),
+        ),
+        ImportCase(
+            "nominations.csv: year 1999",
+            "nominations",
+            write_csv("year.csv", N, [nomination("X-2", 年度="1999")]),
+            ("row 2, column 年度: '1999' is not a year between 2000 and 2100",),
+            year=None,
+        ),
+        ImportCase(
+            "nominations.csv: year other than --year",
+            "nominations",
+            write_csv("other.csv", N, [nomination("X-3", 年度="2027")]),
+            ("row 2, column 年度: 2027 is not the year being imported (2026)",),
+        ),
+        ImportCase(
+            "nominations.csv: last award after the nomination year",
+            "nominations",
+            write_csv("last.csv", N, [nomination("X-4", 上次获评年度="2030")]),
+            ("row 2, column 上次获评年度: 2030 is after the nomination year 2026",),
+        ),
+        ImportCase(
+            "nominations.csv: last award in year 99999",
+            "nominations",
+            write_csv("last2.csv", N, [nomination("X-5", 上次获评年度="99999")]),
+            ("row 2, column 上次获评年度: 99999 is not a year between 1900 and 2100",),
+        ),
+        ImportCase(
+            "nominations.csv: metric 1e400 (was stored as infinity)",
+            "nominations",
+            write_csv("metric.csv", N, [nomination("X-6", 活动场次="1e400")]),
+            ("row 2, column 活动场次: '1e400' is too large",),
+        ),
+        ImportCase(
+            "nominations.csv: negative metric",
+            "nominations",
+            write_csv("negmetric.csv", N, [nomination("X-7", 活动场次="-4")]),
+            ("row 2, column 活动场次: -4 is negative",),
+        ),
+        ImportCase(
+            "nominations.csv: NaN metric",
+            "nominations",
+            write_csv("nanmetric.csv", N, [nomination("X-8", 活动场次="nan")]),
+            ("row 2, column 活动场次: 'nan' is not a number",),
+        ),
+        ImportCase(
+            "nominations.csv: duplicate ref in a year",
+            "nominations",
+            write_csv("dupref.csv", N, [nomination("X-9"), nomination("X-9", 名称="另一小区")]),
+            ("row 3, column 编号: 'X-9' is already on an earlier row for 2026",),
+        ),
+        ImportCase(
+            "nominations.csv: unknown street",
+            "nominations",
+            write_csv("street.csv", N, [nomination("X-10", 街道="嘉兴街道", 社区="")]),
+            ("row 2, column 街道: unknown street '嘉兴街道'", "did you mean '嘉兴路街道'"),
+        ),
+        ImportCase(
+            "nominations.csv: community of another street",
+            "nominations",
+            write_csv("community.csv", N, [nomination("X-11", 社区="洛阳一居委")]),
+            ("row 2, column 社区: unknown community of 嘉兴路街道 '洛阳一居委'",),
+        ),
+        ImportCase(
+            "nominations.csv: full-width year and metric (normalised)",
+            "nominations",
+            write_csv("fullwidth.csv", N, [nomination("FW-1", 年度="２０２６", 活动场次="３０")]),
+            None,
+            lambda: nomination_count() >= 1,
+        ),
+        ImportCase(
+            "scores.csv: unknown judge",
+            "scores",
+            write_csv("judge.csv", S, [score("BASE-1", "评委子")]),
+            ("row 2, column 评委: unknown judge '评委子'",),
+        ),
+        ImportCase(
+            "scores.csv: nomination that does not exist",
+            "scores",
+            write_csv("ref.csv", S, [score("NOPE-1", "评委甲")]),
+            ("row 2, column 编号: no nomination 'NOPE-1' in 2026",),
+        ),
+        ImportCase(
+            "scores.csv: the same judge twice for one nomination",
+            "scores",
+            write_csv("twice.csv", S, [score("BASE-1", "评委乙"), score("BASE-1", "评委乙")]),
+            ("row 3, column 评委: 评委乙 already scored BASE-1",),
+        ),
+        ImportCase(
+            "scores.csv: score -5",
+            "scores",
+            write_csv("negative.csv", S, [score("BASE-1", "评委丙", 组织保障="-5")]),
+            ("row 2, column 组织保障: -5 is outside 0-100",),
+        ),
+        ImportCase(
+            "scores.csv: criterion column missing",
+            "scores",
+            write_csv("nocol.csv", S[:-1], [score("BASE-1", "评委丙")[:-1]]),
+            ("row 1, column 工作成效 (effect): required column is missing",),
+        ),
+        ImportCase(
+            "scores.csv: ESC sequence in a judge name",
+            "scores",
+            write_csv("esc.csv", S, [score("BASE-1", "评委\x1b[31m丙")]),
+            ("row 2, column 评委: character 3 is U+001B",),
+        ),
+    ]
+
+
+IMPORT_CASES: list[ImportCase] = teacher_cases() + idea_cases() + award_cases()
+
+
+# ------------------------------------------------------------------------------------ profiles
+
+
+@dataclass(frozen=True)
+class ProfileCase:
+    name: str
+    text: str | bytes | Callable[[Path], Path]
+    expect: tuple[str, ...]
+
+
+MINIMAL = """district: 示例区
+streets:
+  - name: 嘉兴路街道
+    pilot: true
+    communities: [嘉兴一居委, 嘉兴二居委]
+schools:
+  - name: 人民路第一小学
+    street: 嘉兴路街道
+"""
+
+BOMB = "district: 炸弹区\nstreets: [{name: 甲}]\nsecondment:\n  quotas:\n    甲: 1\n"
+BOMB += "lol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+for _level in range(1, 10):
+    _refs = ", ".join([f"*l{_level - 1}"] * 9)
+    BOMB += f"lol{_level}: &l{_level} [{_refs}]\n"
+
+
+def fifty_megabytes(folder: Path) -> Path:
+    path = folder / "huge.yaml"
+    line = "# " + "注" * 40 + "\n"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(MINIMAL)
+        handle.write(line * (50 * MB // len(line.encode())))
+    return path
+
+
+PROFILE_CASES: list[ProfileCase] = [
+    ProfileCase(
+        "profile: YAML syntax error", MINIMAL + "  - name: [未闭合\n", ("line 10", "not valid YAML")
+    ),
+    ProfileCase(
+        "profile: tab indentation", MINIMAL.replace("    street", "\tstreet"), ("not valid YAML",)
+    ),
+    ProfileCase(
+        "profile: wrong type (min_years: five)",
+        MINIMAL + "secondment:\n  min_years: five\n",
+        ("line 10 (secondment.min_years)", "valid integer"),
+    ),
+    ProfileCase(
+        "profile: streets is a string",
+        "district: 区\nstreets: 嘉兴路街道\n",
+        ("line 2 (streets)", "valid list"),
+    ),
+    ProfileCase(
+        "profile: unknown key",
+        MINIMAL + "secondment:\n  quota: {嘉兴路街道: 5}\n",
+        ("line 10 (secondment.quota): unknown key 'quota'",),
+    ),
+    ProfileCase(
+        "profile: negative quota",
+        MINIMAL + "secondment:\n  quotas: {嘉兴路街道: -5}\n",
+        ("line 10 (secondment.quotas.嘉兴路街道)", "greater than or equal to 0"),
+    ),
+    ProfileCase(
+        "profile: award quota of a million",
+        MINIMAL + "awards:\n  quotas: {family: 1000000}\n",
+        ("line 10 (awards.quotas.family)", "less than or equal to 1000"),
+    ),
+    ProfileCase(
+        "profile: negative min_years",
+        MINIMAL + "secondment:\n  min_years: -1\n",
+        ("line 10 (secondment.min_years)", "greater than or equal to 0"),
+    ),
+    ProfileCase(
+        "profile: merit weights summing to 1.5",
+        MINIMAL + "secondment:\n  weights: {political: 0.8}\n",
+        ("line 10 (secondment.weights)", "must sum to 1"),
+    ),
+    ProfileCase(
+        "profile: duplicate street names",
+        MINIMAL.replace("schools:", "  - name: 嘉兴路街道\nschools:"),
+        ("line 6 (streets[1].name): duplicate street name '嘉兴路街道'",),
+    ),
+    ProfileCase(
+        "profile: recursive alias",
+        MINIMAL + "kpi: &loop [*loop]\n",
+        ("line 9",),
+    ),
+    ProfileCase(
+        "profile: duplicate YAML key",
+        MINIMAL + "district: 另一个区\n",
+        ("line 9 (district): duplicate key 'district' (first on line 1)",),
+    ),
+    ProfileCase(
+        "profile: school on an unknown street",
+        MINIMAL + "  - name: 二小\n    street: 火星街道\n",
+        ("line 10 (schools[1].street): school '二小' is on unknown street '火星街道'",),
+    ),
+    ProfileCase(
+        "profile: billion laughs (YAML alias bomb)",
+        BOMB,
+        ("line 15 (lol9)", "YAML aliases (*name) expand to more than 100,000 values"),
+    ),
+    ProfileCase(
+        "profile: nested 5,000 levels deep (crashed with RecursionError)",
+        MINIMAL + "kpi: " + "[" * 5000 + "]" * 5000 + "\n",
+        ("line 9: nested more than 20 levels deep",),
+    ),
+    ProfileCase(
+        "profile: 50 MB file", fifty_megabytes, ("bytes; a district profile may be at most",)
+    ),
+    ProfileCase("profile: empty file", "", ("the file is empty",)),
+    ProfileCase(
+        "profile: a list, not a mapping", "- 嘉兴路街道\n", ("line 1", "must be a mapping")
+    ),
+    ProfileCase("profile: GBK-encoded file", MINIMAL.encode("gbk"), ("not UTF-8 text",)),
+    ProfileCase(
+        "profile: python object tag",
+        MINIMAL + "kpi: !!python/object/apply:os.system [echo hi]\n",
+        ("not valid YAML", "could not determine a constructor"),
+    ),
+]
