@@ -362,10 +362,12 @@ def _register_processes() -> None:
     from deployments.cli_awards import register as register_awards
     from deployments.cli_calendar import register as register_calendar
     from deployments.cli_ideas import register as register_ideas
+    from deployments.cli_scale import register as register_scale
 
     register_awards(app, IMPORTERS)
     register_calendar(app, IMPORTERS)
     register_ideas(app, IMPORTERS)
+    register_scale(app, IMPORTERS)
 
 
 _register_processes()
