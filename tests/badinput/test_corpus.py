@@ -167,12 +167,23 @@ def test_script_in_an_idea_is_text_everywhere_it_is_shown(
     assert ok, html
 
 
-def test_sql_metacharacters_leave_every_table_intact(district: Path) -> None:
-    counts = row_counts()
-    assert counts["teacher"] >= 1 and counts["idea"] >= 1
+def test_sql_metacharacters_are_data_and_every_table_survives(
+    district: Path, tmp_path: Path, hardening: Ledger
+) -> None:
+    from sqlalchemy import inspect
+
+    from models.db import get_engine
+    from models.secondment import Teacher
+
+    name = "x'); DROP TABLE teacher; --"
+    path = write_csv("sql.csv", TEACHER_HEADERS, [teacher("TSQL2", 姓名=name)])(tmp_path)
+    IMPORTERS["teachers"](path, YEAR)
     with session_scope() as session:
-        names = session.exec(select(func.count()).select_from(SQLModel.metadata.tables["teacher"]))
-        assert names.one() == counts["teacher"]
+        found = session.exec(select(Teacher).where(Teacher.name == name)).all()
+    tables = set(inspect(get_engine()).get_table_names())
+    ok = [t.staff_id for t in found] == ["TSQL2"] and set(SQLModel.metadata.tables) <= tables
+    hardening.bad_input("teachers: DROP TABLE in a name is stored as a name", rejected_cleanly=ok)
+    assert ok, (found, sorted(set(SQLModel.metadata.tables) - tables))
 
 
 # ------------------------------------------------------------------------------------ profiles
