@@ -363,11 +363,13 @@ def _register_processes() -> None:
     from deployments.cli_calendar import register as register_calendar
     from deployments.cli_ideas import register as register_ideas
     from deployments.cli_scale import register as register_scale
+    from deployments.cli_volunteers import register as register_volunteers
 
     register_awards(app, IMPORTERS)
     register_calendar(app, IMPORTERS)
     register_ideas(app, IMPORTERS)
     register_scale(app, IMPORTERS)
+    register_volunteers(app, IMPORTERS)
 
 
 _register_processes()

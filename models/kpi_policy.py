@@ -21,3 +21,7 @@ class KpiTargets(BaseModel):
     meetings: int = Field(default=3, ge=0, description="R7.5 annual meetings")
     trainings: int = Field(default=4, ge=0, description="R7.1 cadre trainings")
     awards: int = Field(default=30, ge=0, description="R11.2 awarded units and people")
+    volunteers_teaching: int | None = Field(
+        default=None, ge=0, description="R10.3 volunteers teaching at community schools"
+    )
+    lecturers: int | None = Field(default=None, ge=0, description="R10.4 lecturer group members")

@@ -7,6 +7,7 @@ from models.meetings import CalendarYear, Distribution, Meeting, Rsvp
 from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
 from models.registry import Community, School, StoredProfile, Street
 from models.secondment import Assignment, SecondmentRound, Teacher
+from models.volunteers import Volunteer
 
 __all__ = [
     "Idea",
@@ -35,4 +36,5 @@ __all__ = [
     "StoredProfile",
     "Street",
     "Teacher",
+    "Volunteer",
 ]

@@ -18,6 +18,7 @@ from models.ideas import Idea, IdeaAction, IdeaResult
 from models.meetings import Meeting, Rsvp
 from models.registry import School
 from models.secondment import Assignment
+from models.volunteers import Volunteer
 from tasks.registry import active_profile
 
 ANNUAL_MEETINGS = ("work_conference", "theory_symposium", "experience_exchange")
@@ -81,6 +82,7 @@ def collect_kpis(*, year: int) -> KpiReport:
             .select_from(Rsvp)
             .where(col(Rsvp.meeting_id).in_(training_ids), Rsvp.response == "accepted"),
         )
+        people = session.exec(select(Volunteer).where(Volunteer.year == year)).all()
         awards = session.exec(
             select(AwardEntry).where(
                 AwardEntry.year == year, col(AwardEntry.status).in_(["listed", "awarded"])
@@ -117,6 +119,27 @@ def collect_kpis(*, year: int) -> KpiReport:
         ),
         KpiLine(key="ideas_done", label="采纳金点子已落实", rule="R7.3", actual=done, target=None),
         KpiLine(
+            key="volunteers_teaching",
+            label="在社区学校义务授课的志愿者",
+            rule="R10.3",
+            actual=sum(p.role == "volunteer" and p.lessons > 0 for p in people),
+            target=targets.volunteers_teaching,
+        ),
+        KpiLine(
+            key="volunteer_lessons",
+            label="志愿者和讲师团义务授课次数",
+            rule="R10.3",
+            actual=sum(p.lessons for p in people),
+            target=None,
+        ),
+        KpiLine(
+            key="lecturers",
+            label="讲师团成员（老党员、退休干部、退休教师）",
+            rule="R10.4",
+            actual=sum(p.role == "lecturer" for p in people),
+            target=targets.lecturers,
+        ),
+        KpiLine(
             key="meetings",
             label="年度会议（工作会、理论研讨会、经验交流会）",
             rule="R7.5",
@@ -152,6 +175,9 @@ def collect_kpis(*, year: int) -> KpiReport:
             "社区学校": "有" if street.name in school_streets else "",
             "挂职教师": sum(a.street == street.name for a in seconded),
             "入选单位": sum(a.street == street.name for a in awards),
+            "授课志愿者": sum(
+                p.street == street.name and p.role == "volunteer" and p.lessons > 0 for p in people
+            ),
         }
         for street in profile.streets
     ]
@@ -181,12 +207,13 @@ def kpi_markdown(report: KpiReport) -> str:
         "",
         "## 各街道",
         "",
-        "| 街道 | 试点 | 社区学校 | 挂职教师 | 入选单位 |",
-        "|---|---|---|---|---|",
+        "| 街道 | 试点 | 社区学校 | 挂职教师 | 入选单位 | 授课志愿者 |",
+        "|---|---|---|---|---|---|",
     ]
     for row in report.per_street:
         out.append("| " + " | ".join(str(v) for v in row.values()) + " |")
-    out += ["", "志愿者和讲师团（R10.3、R10.4）尚未在本系统登记，本报告不含其人数。"]
+    if not any(line.actual for line in report.lines if line.rule in ("R10.3", "R10.4")):
+        out += ["", "本年度尚未登记志愿者和讲师团（导入类型 volunteers，R10.3、R10.4）。"]
     return "\n".join(out)
 
 
