@@ -229,21 +229,32 @@ def _reporting(
 
 def _read_csv(path: Path, on_progress: ProgressCallback | None) -> TableRows:
     text, encoding = _decode(path, path.read_bytes())
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records = (
-        (number, tuple(_clean(cell) for cell in record))
-        for number, record in enumerate(reader, start=1)
-    )
+    # strict: an unclosed quote is an error, not a cell that silently swallows every row below
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    done = 0
+
+    def records() -> Iterator[tuple[int, tuple[str, ...]]]:
+        nonlocal done
+        for number, record in enumerate(reader, start=1):
+            done = number
+            yield number, tuple(_clean(cell) for cell in record)
+
     try:
-        return _table(path, encoding, _reporting(records, on_progress))
+        return _table(path, encoding, _reporting(records(), on_progress))
     except csv.Error as exc:
+        row = done + 1  # the record being read, numbered as a spreadsheet shows it
         if "field limit" in str(exc):
             problem = (
-                f"row {reader.line_num}: a cell is longer than {csv.field_size_limit():,} "
+                f"row {row}: a cell is longer than {csv.field_size_limit():,} "
                 f"characters; a cell may hold at most {MAX_CELL_CHARS:,}"
             )
+        elif "unexpected end of data" in str(exc):
+            problem = (
+                f'row {row}: a quoted cell that starts here is never closed (a missing "); '
+                "every row below it would have become part of that cell"
+            )
         else:
-            problem = f"row {reader.line_num}: not readable as CSV ({exc})"
+            problem = f"row {row}: not readable as CSV ({exc})"
         raise ImportRejected(path, [problem]) from None
 
 

@@ -609,6 +609,25 @@ SQL = "'; DROP TABLE idea; -- 和 \" OR 1=1"
 def idea_cases() -> list[ImportCase]:
     return [
         ImportCase(
+            "ideas.csv: unclosed quote swallowing the rows below",
+            "ideas",
+            write_bytes(
+                "quote.csv",
+                (
+                    csv_text(IH, [idea("UQ-1")])
+                    + '"UQ-2,王芳,13900139000,嘉兴一居委,标题,内容很长很长很长很长很长\r\n'
+                    + csv_text(IH, [idea("UQ-3"), idea("UQ-4")]).split("\r\n", 1)[1]
+                ).encode(),
+            ),
+            ("row 3: a quoted cell that starts here is never closed",),
+        ),
+        ImportCase(
+            "teachers.csv: text after a closing quote",
+            "teachers",
+            write_bytes("afterquote.csv", (csv_text(T, []) + '"T0130"x,张三\r\n').encode()),
+            ("row 2: not readable as CSV", "expected after"),
+        ),
+        ImportCase(
             "ideas.csv: HTML/script in the title (stored as text)",
             "ideas",
             write_csv("script.csv", IH, [idea("H-1", 标题=SCRIPT)]),
