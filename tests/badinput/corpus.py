@@ -849,7 +849,87 @@ def award_cases() -> list[ImportCase]:
     ]
 
 
-IMPORT_CASES: list[ImportCase] = teacher_cases() + idea_cases() + award_cases()
+VOLUNTEER_HEADERS = ("年度", "编号", "姓名", "类别", "背景", "街道", "授课社区", "授课次数")
+
+
+def volunteer(person_id: str, **overrides: object) -> list[object]:
+    row: dict[str, object] = {
+        "年度": "2026",
+        "编号": person_id,
+        "姓名": "王芳",
+        "类别": "志愿者",
+        "背景": "书法",
+        "街道": "嘉兴路街道",
+        "授课社区": "嘉兴一居委",
+        "授课次数": "6",
+    }
+    row.update(overrides)
+    return [row[h] for h in VOLUNTEER_HEADERS]
+
+
+def volunteer_cases() -> list[ImportCase]:
+    V = VOLUNTEER_HEADERS
+    return [
+        ImportCase(
+            "volunteers.csv: unknown role",
+            "volunteers",
+            write_csv("role.csv", V, [volunteer("V-1", 类别="保安")]),
+            ("row 2, column 类别: '保安' is not 志愿者/讲师团",),
+        ),
+        ImportCase(
+            "volunteers.csv: negative lessons",
+            "volunteers",
+            write_csv("lessons.csv", V, [volunteer("V-2", 授课次数="-6")]),
+            ("row 2, column 授课次数: -6 is negative",),
+        ),
+        ImportCase(
+            "volunteers.csv: 1e999999 lessons",
+            "volunteers",
+            write_csv("huge.csv", V, [volunteer("V-3", 授课次数="1e999999")]),
+            ("row 2, column 授课次数: '1e999999' is too large",),
+        ),
+        ImportCase(
+            "volunteers.csv: duplicate person id",
+            "volunteers",
+            write_csv("dup.csv", V, [volunteer("V-4"), volunteer("V-4", 姓名="李雷")]),
+            ("row 3, column 编号: 'V-4' is already on an earlier row for 2026",),
+        ),
+        ImportCase(
+            "volunteers.csv: lessons without a community school",
+            "volunteers",
+            write_csv("nocommunity.csv", V, [volunteer("V-5", 授课社区="")]),
+            ("row 2, column 授课社区: lessons were taught, so name the community school",),
+        ),
+        ImportCase(
+            "volunteers.csv: RTL override in a name",
+            "volunteers",
+            write_csv("rtl.csv", V, [volunteer("V-6", 姓名="王\u202e芳")]),
+            ("row 2, column 姓名: character 2 is U+202E",),
+        ),
+        ImportCase(
+            "volunteers.csv: full-width lessons (normalised)",
+            "volunteers",
+            write_csv("fullwidth.csv", V, [volunteer("V-7", 授课次数="１２")]),
+            None,
+            volunteer_lessons("V-7", 12),
+        ),
+    ]
+
+
+def volunteer_lessons(person_id: str, lessons: int) -> Callable[[], bool]:
+    def check() -> bool:
+        from models.volunteers import Volunteer
+
+        with session_scope() as session:
+            found = session.exec(
+                select(Volunteer).where(Volunteer.year == YEAR, Volunteer.person_id == person_id)
+            ).first()
+            return found is not None and found.lessons == lessons
+
+    return check
+
+
+IMPORT_CASES: list[ImportCase] = teacher_cases() + idea_cases() + award_cases() + volunteer_cases()
 
 
 # ------------------------------------------------------------------------------------ profiles
