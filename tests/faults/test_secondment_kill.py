@@ -29,6 +29,7 @@ from models.outbox import OutboxMessage
 from models.profile import DistrictProfile
 from models.secondment import Assignment
 from tests.factories import seed_roster
+from tests.hardening import Ledger
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -76,7 +77,7 @@ def _cli_env(db: Path, tmp_path: Path, config: Path) -> dict[str, str]:
 
 
 def test_killed_during_delivery_then_rerun(
-    registry: DistrictProfile, db: Path, tmp_path: Path, sink: SlowSink
+    registry: DistrictProfile, db: Path, tmp_path: Path, sink: SlowSink, hardening: Ledger
 ) -> None:
     seed_roster(registry, count=150, seed=9)
     config = tmp_path / "apprise.yaml"
@@ -105,10 +106,18 @@ def test_killed_during_delivery_then_rerun(
     with session_scope() as session:
         assignments = session.exec(select(Assignment)).all()
         messages = session.exec(select(OutboxMessage)).all()
+    received = Counter(sink.titles)
+    duplicates = sum(n - 1 for n in received.values())
+    hardening.fault(
+        "secondment: SIGKILL during delivery, re-run",
+        survived=len(assignments) == 15
+        and len({a.staff_id for a in assignments}) == 15
+        and {m.status for m in messages} == {"delivered"}
+        and len(received) == len(messages)
+        and duplicates <= 1,
+    )
     assert len(assignments) == 15
     assert len({a.staff_id for a in assignments}) == 15
     assert {m.status for m in messages} == {"delivered"}
-    received = Counter(sink.titles)
     assert len(received) == len(messages)  # every logical message arrived
-    duplicates = sum(n - 1 for n in received.values())
     assert duplicates <= 1  # only a send in flight at the kill can arrive twice

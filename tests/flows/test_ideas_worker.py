@@ -43,6 +43,7 @@ from tasks import ideas_records as records
 from tasks.ideas_sample import generate_ideas
 from tasks.ideas_tasks import screen_ideas
 from tasks.screening import Submission
+from tests.hardening import Ledger
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 YEAR = 2026
@@ -174,7 +175,7 @@ def test_task_worker_screens_delayed_ideas_once(campaign: DistrictProfile, tmp_p
 
 
 def test_worker_killed_mid_screening_leaves_ideas_for_the_sweeper(
-    campaign: DistrictProfile, tmp_path: Path
+    campaign: DistrictProfile, tmp_path: Path, hardening: Ledger
 ) -> None:
     database = get_settings().sqlalchemy_url.removeprefix("sqlite:///")
     with task_worker(tmp_path / "worker.log") as worker:
@@ -204,8 +205,11 @@ def test_worker_killed_mid_screening_leaves_ideas_for_the_sweeper(
 
     # the sweeper finds them after its deadline and screens each once
     assert asyncio_run_sweep(NOW + timedelta(minutes=5)) == 0  # not overdue yet
-    assert asyncio_run_sweep(NOW + timedelta(minutes=30)) == 40
+    swept = asyncio_run_sweep(NOW + timedelta(minutes=30))
     ideas = _ideas()
+    finished = swept == 40 and all(i.status != "received" for i in ideas)
+    hardening.fault("ideas: task worker SIGKILLed mid-screening, sweeper", survived=finished)
+    assert swept == 40
     assert Counter(i.status for i in ideas) == {"screened": 32, "rejected": 8}
     # screened by the sweeper's task, after the kill (screening stamps its own clock)
     assert all(_aware(i.screened_at) >= killed_at for i in ideas)

@@ -1,0 +1,215 @@
+"""Shared pieces of the fault-injection tests: a slow HTTP receiver, the CLI in a killable child
+process, and the checks that a re-run after a fault lost nothing and sent nothing twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from prefect.settings import PREFECT_API_URL
+from sqlmodel import select
+
+from models.db import session_scope
+from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
+
+
+class Sink:
+    """A local HTTP receiver for Apprise's json:// that records every message it is handed.
+
+    Each POST is read whole and recorded first, then the answer waits `delay` seconds; the first
+    `hang_first` answers wait `hang` seconds instead (longer than the sender's read timeout: the
+    message arrived, the sender reports a failure).
+    """
+
+    def __init__(self, *, delay: float = 0.0, hang_first: int = 0, hang: float = 0.0) -> None:
+        self.received: list[str] = []
+        self._lock = threading.Lock()
+        sink = self
+        self.delay, self.hang_first, self.hang = delay, hang_first, hang
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                payload = json.loads(body)
+                with sink._lock:
+                    sink.received.append(f"{payload.get('title')}|{payload.get('message')}")
+                    hang = len(sink.received) <= sink.hang_first
+                time.sleep(sink.hang if hang else sink.delay)
+                try:
+                    self.send_response(200)
+                    self.end_headers()
+                except OSError:
+                    pass  # the sender gave up waiting and closed the connection
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    def config(self, path: Path, *, query: str = "") -> Path:
+        """An Apprise YAML config whose one target (tag `sink`) serves every audience."""
+        path.write_text(
+            f"urls:\n  - json://127.0.0.1:{self.port}/{query}:\n      tag: sink, fallback\n",
+            encoding="utf-8",
+        )
+        return path
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextmanager
+def running_sink(**options: float) -> Iterator[Sink]:
+    sink = Sink(**options)  # type: ignore[arg-type]
+    try:
+        yield sink
+    finally:
+        sink.close()
+
+
+def cli_command(*args: str) -> list[str]:
+    """`learning-district ARGS` as a command line (the installed script, else the module)."""
+    exe = shutil.which("learning-district") or str(
+        Path(sys.executable).parent / "learning-district"
+    )
+    command = [exe] if Path(exe).exists() else [sys.executable, "-m", "deployments.cli"]
+    return [*command, *args]
+
+
+def child_env(config: Path) -> dict[str, str]:
+    """This test's settings (data dir, database) for a child process, on the session's server."""
+    env = dict(os.environ)
+    env["LD_APPRISE_CONFIG"] = str(config)
+    env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    env["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    # Every child imports Prefect, SQLAlchemy and OR-Tools afresh; where byte-code writing is
+    # switched off, keep compiled modules in a cache outside the tree so the next child reuses
+    # them (seconds per child on a loaded 2-core machine).
+    if env.pop("PYTHONDONTWRITEBYTECODE", None):
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "learning-district-pycache")
+    return env
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a child in its own process group (so a kill takes its threads and children too)."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command,
+            env=env,
+            stdout=out,
+            stderr=out,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def kill_when(
+    process: subprocess.Popen[bytes],
+    ready: Callable[[], bool],
+    *,
+    what: str,
+    log: Path,
+    timeout: float = 240,
+) -> None:
+    """SIGKILL the child's process group as soon as `ready()` holds; fail if it never does."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:]
+            raise AssertionError(f"the run ended ({process.returncode}) before {what}:\n{tail}")
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # no chance to clean up or book anything
+    assert process.wait(timeout=30) == -signal.SIGKILL
+
+
+def run(command: list[str], env: dict[str, str], *, timeout: float = 300) -> str:
+    """Run a child to the end; return its standard output, fail with its errors."""
+    done = subprocess.run(
+        command,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def sent(flow: str) -> int:
+    """How many of a process's sends are booked as delivered (read while another process
+    writes); a message's own status is settled only after all its sends."""
+    with session_scope() as session:
+        return len(
+            session.exec(
+                select(Delivery.id)
+                .join(OutboxMessage, Delivery.message_id == OutboxMessage.id)  # type: ignore[arg-type]
+                .where(OutboxMessage.flow == flow, Delivery.status == "delivered")
+            ).all()
+        )
+
+
+def message_statuses() -> Counter[str]:
+    with session_scope() as session:
+        return Counter(session.exec(select(OutboxMessage.status)).all())
+
+
+def expected_sends() -> Counter[str]:
+    """Every (title, body) that should have reached the sink: one per message and target."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(OutboxMessage.title, OutboxMessage.body).join(
+                Delivery,
+                Delivery.message_id == OutboxMessage.id,  # type: ignore[arg-type]
+            )
+        ).all()
+    return Counter(f"{title}|{body}" for title, body in rows)
+
+
+def duplicates_and_missing(sink: Sink) -> tuple[int, int]:
+    """(sends the sink got more than once, messages it never got), against the outbox."""
+    expected, received = expected_sends(), Counter(sink.received)
+    return sum((received - expected).values()), sum((expected - received).values())
+
+
+def attempts(flow: str) -> int:
+    """How many sends of a process's messages were tried (every try is booked)."""
+    with session_scope() as session:
+        return len(
+            session.exec(
+                select(DeliveryAttempt.id)
+                .join(Delivery, DeliveryAttempt.delivery_id == Delivery.id)  # type: ignore[arg-type]
+                .join(OutboxMessage, Delivery.message_id == OutboxMessage.id)  # type: ignore[arg-type]
+                .where(OutboxMessage.flow == flow)
+            ).all()
+        )
+
+
+def kinds(flow: str) -> Counter[str]:
+    """A process's logical messages by kind."""
+    with session_scope() as session:
+        return Counter(
+            session.exec(select(OutboxMessage.kind).where(OutboxMessage.flow == flow)).all()
+        )

@@ -1,0 +1,88 @@
+"""Fault injection: `calendar --year` is SIGKILLed while it sends the year's invitations and
+plan (meetings and messages already written, most not yet delivered); the re-run completes.
+
+The meetings are not placed again, no invitation or plan message is created twice, every message
+is delivered, and at most the one send in flight at the kill reaches the receiver twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from models.db import session_scope
+from models.meetings import CalendarYear, Meeting
+from models.outbox import OutboxMessage
+from models.profile import DistrictProfile
+from tests.faults.harness import (
+    child_env,
+    cli_command,
+    duplicates_and_missing,
+    kill_when,
+    message_statuses,
+    run,
+    running_sink,
+    sent,
+    start,
+)
+from tests.hardening import Ledger
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def meetings() -> list[tuple[str, str, str, int]]:
+    with session_scope() as session:
+        rows = session.exec(select(Meeting)).all()
+        return sorted((m.key, m.day.isoformat(), m.uid, m.sequence) for m in rows)
+
+
+def test_calendar_killed_while_sending_then_rerun(
+    registry: DistrictProfile, tmp_path: Path, hardening: Ledger
+) -> None:
+    command = cli_command("calendar", "--year", "2026", "--today", "2026-01-05", "--json")
+    log = tmp_path / "first.log"
+    with running_sink(delay=0.1) as sink:
+        env = child_env(sink.config(tmp_path / "apprise.yaml"))
+        first = start(command, env, log)
+        kill_when(first, lambda: sent("calendar") >= 3, what="3 sends", log=log)
+        placed = meetings()
+        statuses = message_statuses()
+        staged = sum(statuses.values())
+
+        rerun = run(command, env)
+
+        after = meetings()
+        with session_scope() as session:
+            years = session.exec(select(CalendarYear)).all()
+            kinds = session.exec(select(OutboxMessage.kind, OutboxMessage.audience)).all()
+        duplicates, missing = duplicates_and_missing(sink)
+        final = message_statuses()
+    invitations = [k for k, _ in kinds if k.startswith("invitation-")]
+    audiences = {m.key: len(m.audiences) for m in _meeting_rows()}
+    survived = (
+        placed == after
+        and len(years) == 1
+        and sum(final.values()) == staged
+        and set(final) == {"delivered"}
+        and missing == 0
+        and duplicates <= 1
+    )
+    hardening.fault("calendar: SIGKILL while sending invitations, re-run", survived=survived)
+
+    assert len(placed) == 7 and staged > 10
+    assert statuses["delivered"] < staged, "the kill landed after delivery finished"
+    assert '"year": 2026' in rerun
+    assert after == placed  # the re-run did not place or move anything
+    assert len(years) == 1
+    assert sum(final.values()) == staged  # no logical message created twice
+    assert len(invitations) == sum(audiences.values())  # one per meeting and audience
+    assert set(final) == {"delivered"}
+    assert missing == 0  # nothing lost
+    assert duplicates <= 1  # only the send in flight at the kill can arrive twice
+
+
+def _meeting_rows() -> list[Meeting]:
+    with session_scope() as session:
+        return list(session.exec(select(Meeting)).all())
