@@ -82,6 +82,7 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.exceptions import MissingContextError
 from prefect.logging import get_run_logger
 from pydantic import BaseModel
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from models.db import session_scope
@@ -574,6 +575,17 @@ PLAN_CHUNK = 1000
 # this many. A slow receiver thus gets each outcome booked at once, as before.
 BOOK_BATCH = 200
 _LANE_DONE = object()
+_DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]  # set by SQLModel
+_BOOK_DELIVERY = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("b_id"))
+    .values(
+        attempts=_DELIVERIES.c.attempts + 1,
+        status=bindparam("b_status"),
+        last_error=bindparam("b_error"),
+        updated_at=bindparam("b_at"),
+    )
+)
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
@@ -674,26 +686,37 @@ def _plan(
 
 def _book(outcomes: list[_Outcome], report: DeliveryReport) -> None:
     """Book a batch of sends' outcomes (Delivery state + one DeliveryAttempt each) in one
-    transaction."""
+    transaction, as two multi-row statements (ORM objects per row cost more CPU than the sends
+    they book)."""
     log = _logger()
+    now = utcnow()
     with session_scope() as session:
-        ids = [outcome.send.delivery_id for outcome in outcomes]
-        rows = {
-            row.id: row for row in session.exec(select(Delivery).where(col(Delivery.id).in_(ids)))
-        }
-        now = utcnow()
-        for send, error in outcomes:
-            delivery = rows.get(send.delivery_id)
-            if delivery is None:
-                raise LookupError(f"delivery {send.delivery_id} vanished")
-            delivery.attempts += 1
-            delivery.status = "delivered" if error is None else "failed"
-            delivery.last_error = error or ""
-            delivery.updated_at = now
-            session.add(delivery)
-            session.add(
-                DeliveryAttempt(delivery_id=send.delivery_id, ok=error is None, error=error or "")
-            )
+        connection = session.connection()
+        connection.execute(
+            _BOOK_DELIVERY,
+            [
+                {
+                    "b_id": send.delivery_id,
+                    "b_status": "delivered" if error is None else "failed",
+                    "b_error": error or "",
+                    "b_at": now,
+                }
+                for send, error in outcomes
+            ],
+        )
+        # A delivery id that vanished fails here, on the foreign key, and nothing is booked.
+        connection.execute(
+            insert(DeliveryAttempt),
+            [
+                {
+                    "delivery_id": send.delivery_id,
+                    "ok": error is None,
+                    "error": error or "",
+                    "at": now,
+                }
+                for send, error in outcomes
+            ],
+        )
     for send, error in outcomes:
         if error is None:
             report.sends_ok += 1

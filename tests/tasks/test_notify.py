@@ -462,6 +462,43 @@ def test_http_target_down_then_back_gets_the_only_resend(
     assert rows["smtp-sink"].attempts == 1
 
 
+def test_target_that_times_out_after_receiving_gets_a_duplicate_but_one_logical_message(
+    db: Path, tmp_path: Path, http_sink: HttpSink
+) -> None:
+    # The receiver takes the message, then answers after 2 s; the sender stops waiting at its
+    # read timeout (rto=0.3 s) and Apprise reports a failure although the message arrived.
+    config = write_config(
+        tmp_path / "apprise.yml",
+        f"""\
+urls:
+  - json://127.0.0.1:{http_sink.port}/hook?rto=0.3:
+      tag: slow-hook, fallback
+""",
+    )
+    notifier = AppriseNotifier(config)
+    message_id = stage()
+    http_sink.delay = 2.0
+
+    first = deliver_pending(notifier=notifier)
+
+    assert (first.sends_failed, first.messages_failed) == (1, 1)
+    assert first.failures[0].error.startswith("slow-hook: JSON failure")
+    assert len(http_sink.requests) == 1  # it did arrive
+    http_sink.delay = 0.0
+    second = deliver_pending(notifier=notifier)
+
+    # The retry delivers it again: the receiver sees it twice, the outbox holds it once.
+    assert (second.sends_ok, second.messages_delivered) == (1, 1)
+    bodies = [payload["message"] for _, payload in http_sink.accepted]
+    assert bodies == ["张老师：您已入选 2026 年度挂职。"] * 2
+    with session_scope() as session:
+        assert len(session.exec(select(OutboxMessage)).all()) == 1
+    assert (deliveries(message_id)["slow-hook"].attempts, message_status(message_id)) == (
+        2,
+        "delivered",
+    )
+
+
 def test_smtp_target_not_started_then_started_gets_the_only_resend(
     db: Path,
     tmp_path: Path,
