@@ -28,6 +28,7 @@ from tasks.notify import (
     resolve_targets,
     stage_message,
 )
+from tests.models.test_db import pg_db, pg_server, pg_url  # noqa: F401 (fixtures)
 from tests.sinks import HttpSink
 
 # --------------------------------------------------------------------------- sinks
@@ -665,3 +666,30 @@ def test_not_an_apprise_yaml_config_is_refused(tmp_path: Path) -> None:
     config = write_config(tmp_path / "apprise.txt", "json://127.0.0.1:9/a\n")
     with pytest.raises(NotifierConfigError, match="not an Apprise YAML config"):
         AppriseNotifier(config)
+
+
+@pytest.mark.postgres
+def test_concurrent_delivery_books_outcomes_on_postgresql(
+    pg_db: str,  # noqa: F811 (the fixture imported above)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("tasks.notify.PLAN_CHUNK", 7)
+    routes = {f"t{n}": [f"street-{n}", "all-streets"] for n in range(5)}
+    notifier = RecordingNotifier(routes, failures={"t3": 2})
+    staged = [stage(f"street-{i % 5}", f"S{i:03d}") for i in range(20)]
+    broadcast = stage("all-streets", "S999")
+
+    first = deliver_pending(notifier=notifier, concurrency=4)
+    second = deliver_pending(notifier=notifier, concurrency=4)
+
+    assert (first.sends_ok, first.sends_failed, first.messages_failed) == (23, 2, 2)
+    assert (second.sends_ok, second.sends_failed, second.messages_delivered) == (2, 0, 2)
+    assert {message_status(i) for i in [*staged, broadcast]} == {"delivered"}
+    assert {(d.status, d.attempts) for d in deliveries(broadcast).values()} == {("delivered", 1)}
+    # t3's first two sends (S003, S008) failed; the second pass retried exactly those.
+    for failed_once in (staged[3], staged[8]):
+        row = deliveries(failed_once)["t3"]
+        assert (row.status, row.attempts, row.last_error) == ("delivered", 2, "")
+    with session_scope() as session:
+        attempts = session.exec(select(DeliveryAttempt)).all()
+    assert (len(attempts), sum(not a.ok for a in attempts)) == (27, 2)
