@@ -101,9 +101,13 @@ def child_env(config: Path) -> dict[str, str]:
     env["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
     env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     env["PREFECT_LOGGING_LEVEL"] = "WARNING"
-    # Every child imports Prefect, SQLAlchemy and OR-Tools afresh; where byte-code writing is
-    # switched off, keep compiled modules in a cache outside the tree so the next child reuses
-    # them (seconds per child on a loaded 2-core machine).
+    return with_bytecode_cache(env)
+
+
+def with_bytecode_cache(env: dict[str, str]) -> dict[str, str]:
+    """Every child imports Prefect, SQLAlchemy and OR-Tools afresh; where byte-code writing is
+    switched off, keep compiled modules in a cache outside the tree so the next child reuses
+    them (seconds per child on a loaded 2-core machine)."""
     if env.pop("PYTHONDONTWRITEBYTECODE", None):
         env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "learning-district-pycache")
     return env
