@@ -326,12 +326,20 @@ def notify_status() -> None:
 
 
 @app.command()
-def up() -> None:
+def up(
+    host: str = typer.Option(
+        "127.0.0.1",
+        help="Address the Prefect server listens on; beyond loopback it requires basic auth.",
+    ),
+) -> None:
     """Local Prefect server + every deployment served (schedules, triggers); Ctrl-C stops."""
-    from deployments.up import run_up
+    from deployments.up import UpError, run_up
 
     ensure_ready()
-    run_up(console=out)
+    try:
+        run_up(console=out, host=host)
+    except UpError as exc:
+        raise fail(str(exc)) from None
 
 
 @app.command()

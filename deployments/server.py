@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -31,6 +32,8 @@ SERVER_ENV = {
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
     "PREFECT_UI_ENABLED": "true",
 }
+# Addresses meaning "every interface": listened on, but not connected to.
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 
 
 def free_port() -> int:
@@ -76,9 +79,19 @@ def stop_process(process: subprocess.Popen[bytes], *, grace: float = 20) -> None
 
 
 def start_server(
-    *, host: str = "127.0.0.1", port: int | None = None, home: Path | None = None
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    home: Path | None = None,
+    auth_string: str | None = None,
 ) -> tuple[subprocess.Popen[bytes], str, Path]:
-    """Start `prefect server start` in its own process group; return it, its API URL, its log."""
+    """Start `prefect server start` in its own process group; return it, its API URL, its log.
+
+    With `auth_string` ("user:password") the server requires HTTP basic auth on every API
+    call but its health check (PREFECT_SERVER_API_AUTH_STRING); clients need the same string
+    as PREFECT_API_AUTH_STRING. A wildcard `host` (0.0.0.0, ::) is reached locally through
+    127.0.0.1 and by browsers through this machine's host name.
+    """
     settings = get_settings()
     port = port or free_port()
     home = home or (settings.data_dir / "prefect").resolve()
@@ -86,8 +99,12 @@ def start_server(
     log_file = home / "server.log"
     env = {**os.environ, **SERVER_ENV, "PREFECT_HOME": str(home)}
     env.pop("PREFECT_API_URL", None)
+    if auth_string is not None:
+        env["PREFECT_SERVER_API_AUTH_STRING"] = auth_string
+    wildcard = host in WILDCARD_HOSTS
+    local_host = "127.0.0.1" if wildcard else host
     # The UI calls the API at this address; by default it would assume port 4200.
-    env["PREFECT_UI_API_URL"] = f"http://{host}:{port}/api"
+    env["PREFECT_UI_API_URL"] = f"http://{socket.gethostname() if wildcard else host}:{port}/api"
     with log_file.open("ab") as log:
         process = subprocess.Popen(
             [
@@ -107,27 +124,40 @@ def start_server(
             env=env,
             start_new_session=True,
         )
-    return process, f"http://{host}:{port}/api", log_file
+    return process, f"http://{local_host}:{port}/api", log_file
 
 
 @contextmanager
-def prefect_api(*, timeout: float = 120) -> Iterator[str]:
-    """Yield a Prefect API URL for this process: PREFECT_API_URL if set, else a local server."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+def prefect_api(
+    *, timeout: float = 120, host: str = "127.0.0.1", auth_string: str | None = None
+) -> Iterator[str]:
+    """Yield a Prefect API URL for this process: PREFECT_API_URL if set, else a local server.
+
+    A server started here listens on `host`; with `auth_string` it requires basic auth, and
+    this process and its children (served flow runs) authenticate with it.
+    """
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     existing = os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value()
     if existing:
         yield existing
         return
-    process, api_url, log_file = start_server()
+    process, api_url, log_file = start_server(host=host, auth_string=auth_string)
+    client_env = {"PREFECT_API_URL": api_url}
+    if auth_string is not None:
+        client_env["PREFECT_API_AUTH_STRING"] = auth_string
     try:
         wait_healthy(api_url, timeout=timeout, process=process, log_file=log_file)
-        os.environ["PREFECT_API_URL"] = api_url
-        with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        os.environ.update(client_env)
+        updates: dict[Any, Any] = {PREFECT_API_URL: api_url}
+        if auth_string is not None:
+            updates[PREFECT_API_AUTH_STRING] = auth_string
+        with temporary_settings(updates=updates):
             yield api_url
     finally:
         flush_to_api()
-        os.environ.pop("PREFECT_API_URL", None)
+        for name in client_env:
+            os.environ.pop(name, None)
         stop_process(process)
 
 

@@ -17,11 +17,14 @@ from models.outbox import OutboxMessage
 from models.profile import DistrictProfile
 from models.secondment_params import SecondmentParameters
 from tests.factories import seed_roster
+from tests.hardening import Ledger
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
-def test_no_phone_in_logs_artifacts_or_messages(registry: DistrictProfile, db: Path) -> None:
+def test_no_phone_in_logs_artifacts_or_messages(
+    registry: DistrictProfile, db: Path, hardening: Ledger
+) -> None:
     roster = seed_roster(registry, count=120, seed=21)
     phones = {t.phone for t in roster if t.phone}
     assert phones
@@ -46,4 +49,7 @@ def test_no_phone_in_logs_artifacts_or_messages(registry: DistrictProfile, db: P
     assert len(seen) > 20  # logs, artifacts and messages were all read
     assert any("****" in text for text in seen)  # the proposal table shows masked phones
     leaks = [phone for phone in phones for text in seen if phone in text]
+    hardening.leaks(
+        "secondment run: logs, artifacts, messages", scanned=len(seen), found=len(leaks)
+    )
     assert leaks == []

@@ -1,0 +1,152 @@
+"""`up` beyond loopback: the Prefect API requires basic auth, served runs authenticate."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deployments.up import AUTH_FILE, UpError, api_auth_string, is_loopback
+
+
+def test_loopback_hosts_are_recognised() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.20")
+    assert not is_loopback("district-server")  # a name may resolve to a public interface
+
+
+def test_no_auth_on_loopback_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PREFECT_SERVER_API_AUTH_STRING", raising=False)
+    assert api_auth_string(host="127.0.0.1", data_dir=tmp_path) == (None, "")
+    assert not (tmp_path / AUTH_FILE).exists()
+    monkeypatch.setenv("PREFECT_SERVER_API_AUTH_STRING", "ops:from-env")
+    assert api_auth_string(host="127.0.0.1", data_dir=tmp_path) == (
+        "ops:from-env",
+        "from PREFECT_SERVER_API_AUTH_STRING",
+    )
+
+
+def test_generated_auth_string_is_private_and_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PREFECT_SERVER_API_AUTH_STRING", raising=False)
+    value, where = api_auth_string(host="0.0.0.0", data_dir=tmp_path / "data")
+    path = tmp_path / "data" / AUTH_FILE
+    assert value is not None and value.startswith("operator:") and len(value) > 30
+    assert value not in where and str(path.resolve()) in where  # where, never what
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # the next start uses the same string, so clients keep working
+    assert api_auth_string(host="0.0.0.0", data_dir=tmp_path / "data")[0] == value
+
+
+def test_an_auth_file_others_can_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PREFECT_SERVER_API_AUTH_STRING", raising=False)
+    path = tmp_path / AUTH_FILE
+    path.write_text("operator:secret\n")
+    path.chmod(0o644)
+    with pytest.raises(UpError, match="readable by others.*chmod 600"):
+        api_auth_string(host="0.0.0.0", data_dir=tmp_path)
+    path.chmod(0o600)
+    path.write_text("no-colon\n")
+    with pytest.raises(UpError, match="user:password"):
+        api_auth_string(host="0.0.0.0", data_dir=tmp_path)
+
+
+def _wait_for_line(log: Path, prefix: str, process: subprocess.Popen[str], timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in log.read_text().splitlines():
+            if line.startswith(prefix):
+                return line
+        assert process.poll() is None, log.read_text()
+        time.sleep(0.5)
+    raise AssertionError(f"no line starting {prefix!r} within {timeout} s:\n{log.read_text()}")
+
+
+def _wait_run_final(api: str, auth: tuple[str, str], run_id: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    state = ""
+    while time.monotonic() < deadline:
+        run = httpx.get(f"{api}/flow_runs/{run_id}", auth=auth, timeout=10).json()
+        state = run["state"]["type"]
+        if state in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
+            return state
+        time.sleep(1)
+    return state
+
+
+def test_up_beyond_loopback_requires_basic_auth(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LD_"))}
+    env["LD_DATA_DIR"] = str(tmp_path / "data")
+    env["PREFECT_RUNNER_POLL_FREQUENCY"] = "2"  # pick the test's run up quickly
+    exe = shutil.which("learning-district")
+    command = [exe] if exe else [sys.executable, "-m", "deployments.cli"]
+    log = tmp_path / "up.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [*command, "up", "--host", "0.0.0.0"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    try:
+        line = _wait_for_line(log, "Prefect UI: ", process, timeout=180)
+        api = line.split()[2] + "/api"
+        auth_file = tmp_path / "data" / AUTH_FILE
+        assert stat.S_IMODE(auth_file.stat().st_mode) == 0o600
+        user, password = auth_file.read_text().strip().split(":", 1)
+
+        # health stays open for probes; everything else needs the credentials
+        assert httpx.get(f"{api}/health", timeout=10).status_code == 200
+        assert httpx.post(f"{api}/flows/filter", json={}, timeout=10).status_code == 401
+        wrong = httpx.post(f"{api}/flows/filter", json={}, auth=(user, "guess"), timeout=10)
+        assert wrong.status_code == 401
+        ok = httpx.post(f"{api}/flows/filter", json={}, auth=(user, password), timeout=10)
+        assert ok.status_code == 200
+
+        # the served deployments registered themselves through the authenticated client
+        deadline = time.monotonic() + 120
+        deployments: list[dict[str, str]] = []
+        while time.monotonic() < deadline:
+            response = httpx.post(
+                f"{api}/deployments/filter", json={}, auth=(user, password), timeout=10
+            )
+            deployments = response.json()
+            if any(d["name"] == "sweeper" for d in deployments):
+                break
+            time.sleep(1)
+        sweeper = next(d for d in deployments if d["name"] == "sweeper")
+        # a run of a served deployment executes in a child process that reports its state
+        # through the same API: it completes only if the auth string reached it
+        created = httpx.post(
+            f"{api}/deployments/{sweeper['id']}/create_flow_run",
+            json={},
+            auth=(user, password),
+            timeout=10,
+        )
+        assert created.status_code == 201, created.text
+        final = _wait_run_final(api, (user, password), created.json()["id"], timeout=180)
+        assert final == "COMPLETED", log.read_text()
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    output = log.read_text()
+    assert "basic auth on (generated in" in output, output
+    assert password not in output  # where to find it is printed, never the value
+    assert "Traceback" not in output, output
