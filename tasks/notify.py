@@ -90,7 +90,6 @@ from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
 from models.settings import get_settings
 from models.timeutil import utcnow
 from tasks.redaction import guard_logs, service_secrets
-from tasks.redaction import guard_logs, service_secrets
 
 FALLBACK_TAG = "fallback"
 LOCAL_OUTBOX_TAG = "local-outbox"
@@ -339,8 +338,6 @@ class AppriseNotifier:
             )
             targets.append(_Target(name=own[0], tags=tags, required_variables=required))
         self._targets = {target.name: target for target in targets}
-        # Apprise and urllib3 print request URLs at DEBUG: keep these services' secrets out.
-        guard_logs(service_secrets(services))
         # Apprise and urllib3 print request URLs at DEBUG: keep these services' secrets out.
         guard_logs(service_secrets(services))
         self._by_tag: dict[str, list[str]] = {}
