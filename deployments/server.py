@@ -142,6 +142,8 @@ def prefect_api(
     if existing:
         yield existing
         return
+    # A server started with the operator's PREFECT_SERVER_API_AUTH_STRING needs its clients too.
+    auth_string = auth_string or os.environ.get("PREFECT_SERVER_API_AUTH_STRING") or None
     process, api_url, log_file = start_server(host=host, auth_string=auth_string)
     client_env = {"PREFECT_API_URL": api_url}
     if auth_string is not None:

@@ -10,9 +10,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 import pytest
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.objects import StateType
+from prefect.exceptions import ObjectNotFound
+from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
 from deployments.up import AUTH_FILE, UpError, api_auth_string, is_loopback
 
@@ -73,13 +78,25 @@ def _wait_for_line(log: Path, prefix: str, process: subprocess.Popen[str], timeo
     raise AssertionError(f"no line starting {prefix!r} within {timeout} s:\n{log.read_text()}")
 
 
-def _wait_run_final(api: str, auth: tuple[str, str], run_id: str, timeout: float) -> str:
+def wait_for_deployment(client: SyncPrefectClient, name: str, timeout: float) -> UUID:
+    """The id of a deployment once `up` has registered it."""
     deadline = time.monotonic() + timeout
-    state = ""
+    while True:
+        try:
+            return client.read_deployment_by_name(name).id
+        except ObjectNotFound:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def wait_run_final(client: SyncPrefectClient, run_id: UUID, timeout: float) -> StateType | None:
+    deadline = time.monotonic() + timeout
+    state = None
     while time.monotonic() < deadline:
-        run = httpx.get(f"{api}/flow_runs/{run_id}", auth=auth, timeout=10).json()
-        state = run["state"]["type"]
-        if state in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
+        run_state = client.read_flow_run(run_id).state
+        state = run_state.type if run_state else None
+        if run_state is not None and run_state.is_final():
             return state
         time.sleep(1)
     return state
@@ -113,32 +130,20 @@ def test_up_beyond_loopback_requires_basic_auth(tmp_path: Path) -> None:
         assert httpx.post(f"{api}/flows/filter", json={}, timeout=10).status_code == 401
         wrong = httpx.post(f"{api}/flows/filter", json={}, auth=(user, "guess"), timeout=10)
         assert wrong.status_code == 401
-        ok = httpx.post(f"{api}/flows/filter", json={}, auth=(user, password), timeout=10)
-        assert ok.status_code == 200
 
-        # the served deployments registered themselves through the authenticated client
-        deadline = time.monotonic() + 120
-        deployments: list[dict[str, str]] = []
-        while time.monotonic() < deadline:
-            response = httpx.post(
-                f"{api}/deployments/filter", json={}, auth=(user, password), timeout=10
-            )
-            deployments = response.json()
-            if any(d["name"] == "sweeper" for d in deployments):
-                break
-            time.sleep(1)
-        sweeper = next(d for d in deployments if d["name"] == "sweeper")
-        # a run of a served deployment executes in a child process that reports its state
-        # through the same API: it completes only if the auth string reached it
-        created = httpx.post(
-            f"{api}/deployments/{sweeper['id']}/create_flow_run",
-            json={},
-            auth=(user, password),
-            timeout=10,
-        )
-        assert created.status_code == 201, created.text
-        final = _wait_run_final(api, (user, password), created.json()["id"], timeout=180)
-        assert final == "COMPLETED", log.read_text()
+        # A Prefect client with PREFECT_API_AUTH_STRING works (and retries the API's
+        # transient 503s on a loaded machine, which a bare request would not).
+        settings = {PREFECT_API_URL: api, PREFECT_API_AUTH_STRING: f"{user}:{password}"}
+        with temporary_settings(updates=settings), get_client(sync_client=True) as client:
+            sweeper = wait_for_deployment(client, "deliver-outbox/sweeper", timeout=120)
+            # a run of a served deployment executes in a child process that reports its state
+            # through the same API: it completes only if the auth string reached it
+            run = client.create_flow_run_from_deployment(sweeper)
+            final = wait_run_final(client, run.id, timeout=180)
+        assert final == StateType.COMPLETED, log.read_text()
+        # and so does a bare request with the credentials, once the API is idle
+        ok = httpx.post(f"{api}/flows/filter", json={}, auth=(user, password), timeout=10)
+        assert ok.status_code == 200 and any(f["name"] == "deliver-outbox" for f in ok.json())
 
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
