@@ -9,7 +9,6 @@ and the only sends the receiver gets twice are those whose bookkeeping a kill lo
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from tests.faults.harness import (
     kill_when,
     kinds,
     message_statuses,
+    output,
     run,
     running_sink,
     sent,
@@ -82,7 +82,7 @@ def test_awards_killed_while_sending_twice_then_rerun(
         listed, decided, lost = entries(), decisions(), unbooked(sink)
         first_lost = lost
         publicity_sends = sent("awards")
-        result = json.loads(run(approve, env))
+        approved = run(approve, env)
         relisted, redecided = entries(), decisions()
 
         resent = unbooked(sink)  # sends received twice so far (each booked once)
@@ -97,16 +97,20 @@ def test_awards_killed_while_sending_twice_then_rerun(
         with session_scope() as session:
             final_round = session.get(AwardRound, YEAR)
             status_at_kill = final_round.status if final_round else ""
-        outcome = json.loads(run(finalise, env))
+        finalised = run(finalise, env)
 
         awarded = [e for e in entries() if e[3] == "awarded"]
         by_kind = kinds("awards")
         statuses = message_statuses()
         duplicates, missing = duplicates_and_missing(sink)
     listed_refs = {e[0] for e in listed if e[3] == "listed"}
+    result, outcome = output(approved) or {}, output(finalised) or {}
     survived = (
-        {e[0] for e in awarded} == listed_refs
+        result.get("status") == "publicity"
+        and outcome.get("status") == "final"
+        and {e[0] for e in awarded} == listed_refs
         and (relisted, redecided) == (listed, decided)
+        and resent == first_lost
         and decisions() == decided + Counter(awarded=len(awarded))
         and by_kind["publicity"] == offices(registry)
         and by_kind["winner"] == len(awarded)
@@ -119,6 +123,8 @@ def test_awards_killed_while_sending_twice_then_rerun(
     )
 
     assert len(listed) > 0 and decided["listed"] > 0
+    assert approved.returncode == 0, approved.stderr[-3000:]
+    assert finalised.returncode == 0, finalised.stderr[-3000:]
     assert result["year"] == YEAR and result["status"] == "publicity"
     assert (relisted, redecided) == (listed, decided)  # the re-run recorded nothing again
     assert resent == first_lost  # the re-run sent again exactly what the kill left unbooked

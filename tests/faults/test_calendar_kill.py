@@ -65,7 +65,8 @@ def test_calendar_killed_while_sending_then_rerun(
     invitations = [k for k, _ in kinds if k.startswith("invitation-")]
     audiences = {m.key: len(m.audiences) for m in _meeting_rows()}
     survived = (
-        placed == after
+        rerun.returncode == 0
+        and placed == after
         and len(years) == 1
         and sum(final.values()) == staged
         and set(final) == {"delivered"}
@@ -76,7 +77,8 @@ def test_calendar_killed_while_sending_then_rerun(
 
     assert len(placed) == 7 and staged > 10
     assert statuses["delivered"] < staged, "the kill landed after delivery finished"
-    assert '"year": 2026' in rerun
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert '"year": 2026' in rerun.stdout
     assert after == placed  # the re-run did not place or move anything
     assert len(years) == 1
     assert sum(final.values()) == staged  # no logical message created twice

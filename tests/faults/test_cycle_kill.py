@@ -86,7 +86,8 @@ def test_cycle_killed_between_steps_then_rerun(
         duplicates, missing = duplicates_and_missing(sink)
     report_after = reports()
     survived = (
-        after == (meetings, teachers, calendar_messages, calendar_sends)
+        steps.returncode == 0
+        and after == (meetings, teachers, calendar_messages, calendar_sends)
         and secondment_after == secondment_messages
         and set(final) == {"delivered"}
         and len(report_after) > 0
@@ -101,7 +102,8 @@ def test_cycle_killed_between_steps_then_rerun(
     assert calendar_sends == sum(calendar_messages.values())  # the calendar step had finished
     assert secondment_sends < sum(secondment_messages.values()), "the kill came after sending"
     assert report_before == []  # the report step had not run
-    assert steps.strip().splitlines()[-1] == '["calendar", "secondment", "report"]'
+    assert steps.returncode == 0, steps.stderr[-3000:]
+    assert steps.stdout.strip().splitlines()[-1] == '["calendar", "secondment", "report"]'
     # the finished calendar step placed, staged and sent nothing again
     assert after == (meetings, teachers, calendar_messages, calendar_sends)
     assert secondment_after == secondment_messages  # no secondment message created twice

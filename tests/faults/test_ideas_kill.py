@@ -12,7 +12,6 @@ server restart is tests/faults/test_server_restart.py.)
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,6 +34,7 @@ from tests.faults.harness import (
     kill_when,
     kinds,
     message_statuses,
+    output,
     run,
     running_sink,
     sent,
@@ -109,13 +109,15 @@ def test_ideas_review_killed_while_telling_submitters_then_rerun(
             log=log,
         )
         at_kill, sends_at_kill, lost = published(), sent("ideas"), unbooked(sink)
-        result: dict[str, Any] = json.loads(run(command, env))
+        rerun = run(command, env)
         after = published()
         by_kind = kinds("ideas")
         final = message_statuses()
         duplicates, missing = duplicates_and_missing(sink)
+    result: dict[str, Any] = output(rerun) or {}
     survived = (
-        after == at_kill
+        result.get("status") == "published"
+        and after == at_kill
         and by_kind["outcome"] == before["screened"]
         and by_kind["rejected"] == before["rejected"]
         and by_kind - Counter(outcome=before["screened"]) == staged
@@ -130,6 +132,7 @@ def test_ideas_review_killed_while_telling_submitters_then_rerun(
     assert before["received"] == 0 and before["rejected"] > 0 and before["screened"] > 20
     assert at_kill[0], "the kill landed before the results were published"
     assert sends_at_kill < sum(final.values()), "the kill landed after delivery finished"
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert result["status"] == "published"
     assert [s["ref"] for s in result["selected"]] == [
         ref for ref, rank, _ in sorted(at_kill[0], key=lambda r: r[1] or 0) if rank is not None
