@@ -35,6 +35,7 @@ from models.timeutil import utcnow
 from tasks.awards import RULE, AwardsProposal, AwardsRules, JudgeInfo, result_json
 from tasks.notify import stage_message, undelivered_message_ids
 from tasks.registry import active_profile
+from tasks.reports import keep_as_text
 from tasks.templates import render
 from tasks.workdays import next_working_day, period_end
 
@@ -556,6 +557,7 @@ def export_xlsx(*, year: int, entries: Sequence[AwardEntry]) -> Path:
                 e.n_valid,
             ]
         )
+    keep_as_text(sheet)
     workbook.save(path)
     return path
 

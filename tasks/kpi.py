@@ -20,6 +20,7 @@ from models.registry import School
 from models.secondment import Assignment
 from models.volunteers import Volunteer
 from tasks.registry import active_profile
+from tasks.reports import keep_as_text
 
 ANNUAL_MEETINGS = ("work_conference", "theory_symposium", "experience_exchange")
 
@@ -235,6 +236,7 @@ def write_kpi_xlsx(report: KpiReport, path: Path) -> Path:
     for row in report.per_street:
         streets.append(list(row.values()))
     for ws in (sheet, streets):
+        keep_as_text(ws)
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.column_dimensions["A"].width = 40

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from openpyxl.worksheet.worksheet import Worksheet
+
 from tasks.secondment import Proposal
 
 
@@ -48,3 +50,22 @@ def proposal_markdown(proposal: Proposal) -> str:
         for p in proposal.placements
     ]
     return "\n".join(lines)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def keep_as_text(sheet: Worksheet) -> int:
+    """Store every text cell that looks like a formula as plain text; return how many.
+
+    openpyxl writes any string starting with "=" as a live formula, so a nominee named
+    `=HYPERLINK(...)` in an imported file would run in the clerk's spreadsheet (formula
+    injection, docs/threat-model.md). Numbers stay numbers.
+    """
+    changed = 0
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                cell.data_type = "s"
+                changed += 1
+    return changed
