@@ -6,7 +6,8 @@ connection and refuses new ones for 3 s the moment the client sends the assignme
 the machine's PostgreSQL itself is never touched. The transaction is rolled back whole (nothing
 half-written is visible during the outage), the record step's Prefect retries (2 s, then 10 s)
 succeed once the database is back, and the run completes: 15 assignments, each message once.
-A re-run changes nothing.
+A re-run changes nothing. An outage in a step without retries (the proposal, which only reads)
+fails the run cleanly instead, and a re-run places exactly what a run without the fault places.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from flows.teacher_secondment import teacher_secondment
@@ -30,6 +32,7 @@ from models.secondment import Assignment
 from models.secondment_params import SecondmentParameters
 from models.settings import get_settings
 from tasks.registry import sync_registry
+from tasks.secondment_tasks import propose_task, resolve_rules_task
 from tests.factories import seed_roster
 from tests.faults.proxy import FlakyProxy
 from tests.hardening import Ledger
@@ -147,3 +150,38 @@ def test_database_unreachable_mid_decision_retries_then_completes(
         "outbox_message": len(messages),
     }
     assert again == result and after_rerun == before_rerun  # the re-run changes nothing
+
+
+def test_database_unreachable_in_a_step_without_retries_fails_cleanly_then_rerun(
+    proxied: tuple[FlakyProxy, DistrictProfile], pg_name: str, hardening: Ledger
+) -> None:
+    """The proposal step only reads and has no retries: the run fails with the database's own
+    error, nothing is written, and a re-run after the outage places exactly what a run without
+    the fault places."""
+    proxy, profile = proxied
+    seed_roster(profile, count=120, seed=5)
+    params = SecondmentParameters(year=2026, approval="auto")
+    proxy.trip_on(b"FROM teacher ORDER BY", OUTAGE)  # the roster snapshot of the proposal
+
+    with pytest.raises(OperationalError) as failure:
+        asyncio.run(teacher_secondment(params))
+    after_failure = direct_counts(pg_name)
+    while time.monotonic() < proxy.cuts[0] + OUTAGE + 0.5:
+        time.sleep(0.1)  # the database is back
+    result = asyncio.run(teacher_secondment(params))
+    expected = propose_task.fn(resolve_rules_task.fn(params))  # the same inputs, no fault
+    placed = sorted((a["staff_id"], a["street"]) for a in result["assignments"])
+    survived = (
+        after_failure == {"secondment_round": 0, "assignment": 0, "outbox_message": 0}
+        and result["status"] == "approved"
+        and placed == sorted((p.staff_id, p.street) for p in expected.placements)
+    )
+    hardening.fault(
+        "secondment: PostgreSQL unreachable in a read step, run fails, re-run", survived=survived
+    )
+
+    assert "connection" in str(failure.value).lower()  # the database's own, clear error
+    assert after_failure == {"secondment_round": 0, "assignment": 0, "outbox_message": 0}
+    assert result["status"] == "approved" and len(placed) == 15
+    assert placed == sorted((p.staff_id, p.street) for p in expected.placements)
+    assert direct_counts(pg_name)["assignment"] == 15
