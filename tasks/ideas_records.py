@@ -8,13 +8,16 @@ still `received` (idempotent), and every decision is written with its outbox mes
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -192,6 +195,11 @@ def _generated_ref(year: int, idea_id: int) -> str:
     return f"{year}-{idea_id:06d}"
 
 
+# a ref a submitter chooses must not look generated: it would take the number of a later idea,
+# whose insert would then fail on (year, ref) again and again
+GENERATED_REF = re.compile(r"\d{4}-\d{6,}")
+
+
 def submit(
     *,
     year: int,
@@ -205,13 +213,74 @@ def submit(
     The same person sending the same idea again gets the first submission's acknowledgement
     (`duplicate=True`), so a form retried after a lost answer never creates a second idea.
     """
-    with session_scope() as session:
-        profile = active_profile(session)
-        communities = set(known_communities(session))
+    outcome = submit_many(
+        items=[(year, submission)], source=source, now=now, submitted_at=submitted_at
+    )[0]
+    if isinstance(outcome, SubmissionRejected):
+        raise outcome
+    return outcome
+
+
+def submit_many(
+    *,
+    items: Sequence[tuple[int | None, Submission]],
+    source: str,
+    now: datetime,
+    submitted_at: datetime | None = None,
+) -> list[Ack | SubmissionRejected]:
+    """Validate and persist (year, submission) pairs with ONE commit; outcomes in ITEMS' order.
+
+    A year of None is the year of NOW in the district's time zone.
+
+    The intake's group commit: many requests share a transaction, a few statements and one
+    fsync. Each item is judged as if submitted alone, in order: invalid ones are rejected with
+    every problem by field and write nothing; a resubmission — of an idea already stored or of
+    an earlier item of the batch — gets the first one's acknowledgement (`duplicate=True`). If
+    another writer stored a clashing idea meanwhile (a unique key fails), the batch is rolled
+    back and each item is stored on its own. If the commit fails the exception propagates:
+    nothing is stored and nobody may be acknowledged.
+    """
+    try:
+        with session_scope() as session:
+            return _store_batch(session, items, source=source, now=now, submitted_at=submitted_at)
+    except IntegrityError:
+        if len(items) == 1:
+            return [SubmissionRejected({"ref": "编号或内容与同时提交的建议重复，请重试"})]
+        return [
+            submit_many(items=[item], source=source, now=now, submitted_at=submitted_at)[0]
+            for item in items
+        ]
+
+
+def _store_batch(
+    session: Session,
+    items: Sequence[tuple[int | None, Submission]],
+    *,
+    source: str,
+    now: datetime,
+    submitted_at: datetime | None,
+) -> list[Ack | SubmissionRejected]:
+    profile = active_profile(session)
+    communities = set(known_communities(session))
+    closed: dict[int, SubmissionRejected | None] = {}  # year -> why it takes no submissions
+    outcomes: list[Ack | SubmissionRejected | int] = []  # int: duplicate of that item
+    valid: list[tuple[int, Idea]] = []
+    this_year = now.astimezone(ZoneInfo(profile.timezone)).year
+    for index, (given_year, submission) in enumerate(items):
+        year = given_year or this_year
         problems = validate_submission(submission, policy=profile.ideas, communities=communities)
         if problems:
-            raise SubmissionRejected(problems)
-        _ensure_campaign(session, year=year)
+            outcomes.append(SubmissionRejected(problems))
+            continue
+        if year not in closed:
+            try:
+                _ensure_campaign(session, year=year)
+                closed[year] = None
+            except SubmissionRejected as exc:
+                closed[year] = exc
+        if (why := closed[year]) is not None:
+            outcomes.append(why)
+            continue
         phone = clean_phone(submission.phone)
         assert phone is not None  # validated
         idea = _new_idea(
@@ -222,34 +291,64 @@ def submit(
             source=source,
             now=now,
         )
-        existing = session.exec(
-            select(Idea).where(Idea.year == year, Idea.fingerprint == idea.fingerprint)
-        ).first()
-        if existing is not None:
-            assert existing.id is not None
-            return Ack(
-                id=existing.id,
-                ref=existing.ref,
-                year=year,
-                status=existing.status,
-                duplicate=True,
-            )
-        if submission.ref:
-            taken = session.exec(
-                select(Idea.id).where(Idea.year == year, Idea.ref == submission.ref)
-            ).first()
-            if taken is not None:
-                raise SubmissionRejected({"ref": f"编号 {submission.ref} 已被其他建议使用"})
-        session.add(idea)
-        try:
-            session.flush()
-        except IntegrityError:
-            raise SubmissionRejected({"ref": "编号或内容与同时提交的建议重复，请重试"}) from None
+        outcomes.append(index)  # decided below
+        valid.append((index, idea))
+
+    # what is stored already: one query for the batch's fingerprints, one for its own refs
+    prints = {idea.fingerprint for _, idea in valid}
+    stored = {
+        (row.year, row.fingerprint): Ack(
+            id=row.id, ref=row.ref, year=row.year, status=row.status, duplicate=True
+        )
+        for row in session.exec(select(Idea).where(col(Idea.fingerprint).in_(prints))).all()
+        if row.id is not None
+    }
+    own_refs = {items[index][1].ref for index, _ in valid if items[index][1].ref}
+    taken = {
+        (year, ref)
+        for year, ref in session.exec(
+            select(Idea.year, Idea.ref).where(col(Idea.ref).in_(own_refs))
+        ).all()
+    }
+    first: dict[tuple[int, str], int] = {}  # (year, fingerprint) -> the batch item storing it
+    new: list[tuple[int, Idea]] = []
+    for index, idea in valid:
+        key = (idea.year, idea.fingerprint)
+        ref = items[index][1].ref
+        if key in stored:
+            outcomes[index] = stored[key]
+        elif key in first:
+            outcomes[index] = first[key]
+        elif ref and GENERATED_REF.fullmatch(ref):
+            rule = "编号不能采用系统自动编号的格式（年度-六位数字），请留空由系统编号"
+            outcomes[index] = SubmissionRejected({"ref": rule})
+        elif ref and (idea.year, ref) in taken:
+            outcomes[index] = SubmissionRejected({"ref": f"编号 {ref} 已被其他建议使用"})
+        else:
+            first[key] = index
+            if ref:
+                taken.add((idea.year, ref))
+            new.append((index, idea))
+    session.add_all(idea for _, idea in new)
+    session.flush()  # IntegrityError: another writer stored the same ref or idea meanwhile
+    for index, idea in new:
         assert idea.id is not None
-        if not submission.ref:
-            idea.ref = _generated_ref(year, idea.id)
-            session.flush()
-        return Ack(id=idea.id, ref=idea.ref, year=year, status=idea.status)
+        if not items[index][1].ref:
+            idea.ref = _generated_ref(idea.year, idea.id)
+    session.flush()
+    acks = {
+        index: Ack(id=idea.id, ref=idea.ref, year=idea.year, status=idea.status)
+        for index, idea in new
+        if idea.id is not None
+    }
+    done: list[Ack | SubmissionRejected] = []
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, int):
+            ack = acks[outcome]
+            done.append(ack if outcome == index else ack.model_copy(update={"duplicate": True}))
+        else:
+            done.append(outcome)
+    return done
 
 
 class ImportedIdeas(BaseModel):
@@ -392,9 +491,33 @@ def screen_ids(*, ids: Sequence[int], now: datetime) -> int:
 
 
 def mark_enqueued(*, ids: Sequence[int], now: datetime) -> None:
+    """Stamp when a batch went on the task queue (one statement, however large the batch)."""
+    if not ids:
+        return
     with session_scope() as session:
-        for idea in session.exec(select(Idea).where(col(Idea.id).in_(list(ids)))).all():
-            idea.enqueued_at = now
+        session.execute(update(Idea).where(col(Idea.id).in_(list(ids))).values(enqueued_at=now))
+
+
+def unannounced(*, source: str) -> list[Ack]:
+    """Ideas from SOURCE still `received` and never put on the task queue, oldest first.
+
+    What an intake process that stopped between storing and enqueueing left behind.
+    """
+    with session_scope() as session:
+        rows = session.exec(
+            select(Idea.id, Idea.ref, Idea.year, Idea.status)
+            .where(
+                Idea.status == "received",
+                col(Idea.enqueued_at).is_(None),
+                Idea.source == source,
+            )
+            .order_by(col(Idea.id))
+        ).all()
+    return [
+        Ack(id=idea_id, ref=ref, year=year, status=status)
+        for idea_id, ref, year, status in rows
+        if idea_id is not None
+    ]
 
 
 def overdue_ids(*, now: datetime, after: timedelta, year: int | None = None) -> list[int]:
