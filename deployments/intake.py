@@ -117,8 +117,12 @@ def announce(
         logger.warning("could not emit %s for %d ideas", SUBMITTED_EVENT, len(acks), exc_info=True)
     try:
         enqueue([ack.id for ack in acks], now)
-    except Exception:
-        logger.warning("could not enqueue screening of %d ideas; the sweeper will", len(acks))
+    except Exception as exc:
+        logger.warning(
+            "could not enqueue screening of %d ideas (%s); the sweeper will",
+            len(acks),
+            type(exc).__name__,
+        )
 
 
 def create_app(
@@ -193,8 +197,7 @@ def create_app(
     async def post_idea(form: IdeaForm) -> JSONResponse:
         try:
             outcome = await asyncio.wrap_future(writer.put(form))
-        except Exception:  # not stored (the batch's transaction failed): not acknowledged
-            logger.warning("could not store a batch of submissions", exc_info=True)
+        except Exception:  # not stored (the batch's transaction failed; the writer logged why)
             return JSONResponse(
                 {"errors": {"server": "暂时无法保存，请稍后重试"}},
                 status_code=503,

@@ -99,7 +99,10 @@ class Batcher(Generic[T, R]):
                     f"{self._name}: {len(results)} results for a batch of {len(live)}"
                 )
         except Exception as exc:
-            logger.warning("%s: a batch of %d failed: %s", self._name, len(live), exc)
+            # the type only: a database error's text carries the statement's parameters (PII)
+            logger.warning(
+                "%s: a batch of %d failed (%s)", self._name, len(live), type(exc).__name__
+            )
             for _, future in live:
                 future.set_exception(exc)
             return

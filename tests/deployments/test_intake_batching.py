@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from deployments.intake import create_app
 from deployments.intake_batching import Batcher
 from models.db import session_scope
 from models.ideas import Idea
@@ -211,3 +213,58 @@ def test_a_clash_with_another_writer_stores_each_item_on_its_own(
     assert isinstance(first, records.Ack) and first.duplicate
     assert isinstance(second, records.Ack) and not second.duplicate
     assert len(_refs()) == 2
+
+
+# --------------------------------------------------------------------------- the app's announcer
+
+
+def test_the_app_announces_at_start_what_a_stopped_intake_left_unannounced(
+    campaign: DistrictProfile,
+) -> None:
+    """Stored, acknowledged, then the process stopped before announcing: the next start puts
+    those ideas on the queue — and only those (not the enqueued, screened or imported)."""
+    left = [
+        records.submit(year=YEAR, submission=_submission(campaign, n), source="http", now=NOW).id
+        for n in range(1, 4)
+    ]
+    enqueued_before = records.submit(
+        year=YEAR, submission=_submission(campaign, 4), source="http", now=NOW
+    ).id
+    records.mark_enqueued(ids=[enqueued_before], now=NOW)
+    screened = records.submit(
+        year=YEAR, submission=_submission(campaign, 5), source="http", now=NOW
+    ).id
+    records.screen_ids(ids=[screened], now=NOW)
+    records.submit(year=YEAR, submission=_submission(campaign, 6), source="cli", now=NOW)
+
+    def enqueue(ids: list[int], now: datetime) -> None:
+        queued.append(ids)
+        records.mark_enqueued(ids=ids, now=now)
+
+    queued: list[list[int]] = []
+    events: list[dict[str, object]] = []
+    with TestClient(create_app(enqueue=enqueue, emit=events.append, clock=lambda: NOW)):
+        pass  # start and stop: the stop waits for the announcer
+    assert [idea for batch in queued for idea in batch] == left  # each once, in order
+    announced = [event["payload"]["ids"] for event in events]  # type: ignore[index]
+    assert announced == queued
+    assert records.unannounced(source="http") == []
+
+
+def test_an_unreachable_queue_still_acknowledges_and_leaves_the_idea_for_later(
+    campaign: DistrictProfile, caplog: pytest.LogCaptureFixture
+) -> None:
+    def unreachable(ids: list[int], now: datetime) -> None:
+        raise ConnectionError("Prefect API unreachable")
+
+    def no_events(event: dict[str, object]) -> None:
+        raise ConnectionError("Prefect API unreachable")
+
+    form = {**_submission(campaign, 1).model_dump(exclude={"ref"}), "year": YEAR}
+    with TestClient(create_app(enqueue=unreachable, emit=no_events, clock=lambda: NOW)) as client:
+        reply = client.post("/ideas", json=form)
+    assert reply.status_code == 201
+    # stored, never enqueued: the sweeper's to screen, or the next start's to announce
+    (left,) = records.unannounced(source="http")
+    assert left.ref == reply.json()["ref"]
+    assert "the sweeper will" in caplog.text

@@ -296,9 +296,11 @@ def test_a_database_failure_answers_503_and_acknowledges_nothing(
     campaign: DistrictProfile,
     hardening: Ledger,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     def unavailable(**_: Any) -> list[Any]:
-        raise OperationalError("INSERT", {}, Exception("database is locked"))
+        statement = "INSERT INTO idea (phone, content) VALUES (?, ?)"
+        raise OperationalError(statement, ("13812345678", SCRIPT), Exception("database is locked"))
 
     with monkeypatch.context() as patch:
         patch.setattr(records, "submit_many", unavailable)
@@ -311,6 +313,8 @@ def test_a_database_failure_answers_503_and_acknowledges_nothing(
     assert reply.status_code == 503 and reply.headers["retry-after"] == "5"
     assert set(reply.json()) == {"errors"} and _is_json_and_nosniff(reply)
     assert "<script" not in reply.text and "locked" not in reply.text
+    assert "OperationalError" in caplog.text  # logged by type, without its parameters (PII)
+    assert "13812345678" not in caplog.text and "<script" not in caplog.text
     assert _stored() == []
     assert client.post("/ideas", json=_form(campaign)).status_code == 201  # and it recovers
 
