@@ -48,6 +48,7 @@ SUBMITTED_EVENT = "district.ideas.submitted"
 SOURCE = "http"
 WRITE_BATCH = 200  # submissions per transaction at most
 ANNOUNCE_BATCH = 200  # ideas per `.delay()` at most
+ANNOUNCE_DRAIN_SECONDS = 30.0  # how long a stopping intake waits for its announcer
 # messages of `records.validate_submission` that quote the input, as plain rules for HTTP
 PLAIN_RULES = {
     "community": "社区须为本区社区名录中的名称",
@@ -162,7 +163,9 @@ def create_app(
             announcer.put(ack)
         yield
         await asyncio.to_thread(writer.flush)
-        await asyncio.to_thread(announcer.flush)
+        # bounded: with Prefect down every batch fails slowly; what is left unannounced is
+        # announced at the next start (the database says which) or screened by the sweeper
+        await asyncio.to_thread(announcer.flush, ANNOUNCE_DRAIN_SECONDS)
 
     app = FastAPI(
         title="learning-district idea intake",
