@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future
 from datetime import UTC, date, datetime
@@ -19,9 +20,11 @@ from deployments.intake import create_app
 from deployments.intake_batching import Batcher
 from models.db import session_scope
 from models.ideas import Idea
-from models.profile import DistrictProfile
+from models.profile import DistrictProfile, load_profile
 from tasks import ideas_records as records
+from tasks.registry import sync_registry
 from tasks.screening import Submission
+from tests.models.test_db import pg_db, pg_server, pg_url  # noqa: F401 (fixtures)
 
 YEAR = 2026
 NOW = datetime(2026, 9, 5, 2, 0, tzinfo=UTC)
@@ -268,3 +271,58 @@ def test_an_unreachable_queue_still_acknowledges_and_leaves_the_idea_for_later(
     (left,) = records.unannounced(source="http")
     assert left.ref == reply.json()["ref"]
     assert "the sweeper will" in caplog.text
+
+
+@pytest.mark.postgres
+def test_two_intake_writers_racing_on_postgresql_store_each_idea_once(
+    pg_db: str,  # noqa: F811 (the fixture imported above)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two intake processes on one PostgreSQL database, 100 of their 200 ideas each the same:
+    both check for resubmissions before either inserts (held at a barrier), so one batch fails
+    its unique key, is redone item by item, and answers the shared ideas as resubmissions of
+    the ones the other stored."""
+    checked = threading.Barrier(2)
+    held: set[int] = set()
+    add_all = Session.add_all
+    batch_calls = Counter[str]()
+
+    def add_after_both_checked(self: Session, instances: Any) -> None:
+        if threading.get_ident() not in held:  # each writer's first batch only
+            held.add(threading.get_ident())
+            checked.wait(timeout=30)
+        batch_calls[threading.current_thread().name] += 1
+        add_all(self, instances)
+
+    monkeypatch.setattr(Session, "add_all", add_after_both_checked)
+    profile, text = load_profile()
+    with session_scope() as session:
+        sync_registry(session, profile=profile, text=text, source="bundled")
+    records.open_campaign(year=YEAR, start=date(2026, 9, 1))
+    batches = {
+        "a": [(YEAR, _submission(profile, n)) for n in range(1, 201)],
+        "b": [(YEAR, _submission(profile, n)) for n in range(101, 301)],
+    }
+    start = threading.Barrier(2)
+    outcomes: dict[str, list[records.Ack | records.SubmissionRejected]] = {}
+
+    def write(name: str) -> None:
+        start.wait(timeout=30)
+        outcomes[name] = records.submit_many(items=batches[name], source="http", now=NOW)
+
+    writers = [threading.Thread(target=write, args=(name,), name=name) for name in batches]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+
+    acks = {
+        name: [o for o in found if isinstance(o, records.Ack)] for name, found in outcomes.items()
+    }
+    assert len(acks["a"]) == 200 and len(acks["b"]) == 200  # nobody refused
+    shared_a = {ack.id for ack in acks["a"][100:]}
+    shared_b = {ack.id for ack in acks["b"][:100]}
+    assert shared_a == shared_b  # both were told the same ideas for the shared forms
+    assert sum(ack.duplicate for ack in acks["a"] + acks["b"]) == 100
+    assert len(_refs()) == 300 and len(set(_refs())) == 300
+    assert sorted(batch_calls.values()) == [1, 1 + 200]  # one writer redid its 200 one by one
