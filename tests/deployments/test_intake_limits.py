@@ -163,6 +163,19 @@ def test_an_invalid_submission_names_field_and_rule_without_echoing_it(
     assert _stored() == []
 
 
+def test_a_taken_ref_is_refused_without_quoting_it(
+    client: TestClient, campaign: DistrictProfile, hardening: Ledger
+) -> None:
+    ref = "<b>P-1</b>"
+    assert client.post("/ideas", json=_form(campaign, ref=ref)).status_code == 201
+    reply = client.post("/ideas", json=_form(campaign, ref=ref, title="另一条建议"))
+    clean = reply.status_code == 422 and reply.json()["errors"] == {"ref": "编号已被其他建议使用"}
+    hardening.bad_input("POST /ideas: a ref already used, with HTML in it", rejected_cleanly=clean)
+    assert clean, reply.text
+    assert "P-1" not in reply.text and "<b>" not in reply.text
+    assert len(_stored()) == 1
+
+
 @pytest.mark.parametrize(
     ("name", "body", "content_type", "rule"),
     [
