@@ -354,7 +354,7 @@ def _store_batch(
 class ImportedIdeas(BaseModel):
     """What an ideas import wrote."""
 
-    ids: list[int]
+    ids: list[int]  # to screen: the new ideas, and earlier-imported ones still unscreened
     inserted: int
     unchanged: int
 
@@ -376,6 +376,8 @@ def store_imported(
         problems: list[str] = []
         new: list[Idea] = []
         unchanged = 0
+        # stored by an earlier import of this file that stopped before screening them
+        unscreened: list[int] = []
         for row in rows:
             number = row["_row"]
             submission = Submission(
@@ -398,15 +400,26 @@ def store_imported(
             if old is not None:
                 if old.fingerprint == idea.fingerprint:
                     unchanged += 1
+                    if old.status == "received" and old.id is not None:
+                        unscreened.append(old.id)
                     continue
                 problems.append(
                     f"row {number}, column 编号: {submission.ref} is already used in {year} "
                     f"for another idea"
                 )
                 continue
+            if submission.ref and GENERATED_REF.fullmatch(submission.ref):
+                problems.append(
+                    f"row {number}, column 编号: {submission.ref} looks like an automatic "
+                    f"number (YYYY-NNNNNN), which is reserved; leave it empty or use another"
+                )
+                continue
             if idea.fingerprint in by_print:
                 if not submission.ref and by_print[idea.fingerprint] in existing:
                     unchanged += 1  # the same file imported again without refs
+                    same = existing[by_print[idea.fingerprint]]
+                    if same.status == "received" and same.id is not None:
+                        unscreened.append(same.id)
                     continue
                 problems.append(
                     f"row {number}, column 内容: the same person already submitted this idea "
@@ -425,7 +438,7 @@ def store_imported(
                 idea.ref = _generated_ref(year, idea.id)
         session.flush()
         return ImportedIdeas(
-            ids=[i.id for i in new if i.id is not None],
+            ids=[i.id for i in new if i.id is not None] + unscreened,
             inserted=len(new),
             unchanged=unchanged,
         )

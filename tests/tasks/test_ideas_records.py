@@ -145,6 +145,52 @@ def test_import_rejects_bad_rows_whole_then_imports_and_screens(
     assert len(clusters) == 1 and "P1" in clusters[0] and len(clusters[0]) == 2
 
 
+def test_import_refuses_refs_that_look_automatic(campaign: DistrictProfile, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "auto.csv",
+        ["2026-000002,王芳,13812345678,嘉兴一居委,读书会,建议每月举办一次读书分享会。,"],
+    )
+    with pytest.raises(ImportRejected, match="row 2, column 编号: 2026-000002 looks like"):
+        import_ideas_file(path, year=YEAR, now=NOW)
+    with session_scope() as session:
+        assert session.exec(select(Idea)).all() == []
+
+
+def test_reimport_screens_what_a_stopped_import_stored(
+    campaign: DistrictProfile, tmp_path: Path
+) -> None:
+    rows = [
+        {
+            "_row": 2,
+            "ref": "P1",
+            "submitter": "王芳",
+            "phone": "13812345678",
+            "community": "嘉兴一居委",
+            "title": "读书会",
+            "content": "建议每月举办一次读书分享会。",
+        },
+        {
+            "_row": 3,
+            "ref": "",
+            "submitter": "张伟",
+            "phone": "13912345678",
+            "community": "洛阳一居委",
+            "title": "老人手机课",
+            "content": "给老年人开设智能手机培训课程",
+        },
+    ]
+    # an import that stored its rows and stopped before screening them
+    first = records.store_imported(year=YEAR, rows=rows, now=NOW, path=tmp_path / "f.csv")
+
+    again = records.store_imported(year=YEAR, rows=rows, now=NOW, path=tmp_path / "f.csv")
+
+    assert (again.inserted, again.unchanged) == (0, 2)
+    assert sorted(again.ids) == sorted(first.ids)  # still to screen
+    records.screen_ids(ids=again.ids, now=NOW)
+    third = records.store_imported(year=YEAR, rows=rows, now=NOW, path=tmp_path / "f.csv")
+    assert third.ids == []
+
+
 def test_merge_unmerge_and_undo_are_logged_and_reversible(campaign: DistrictProfile) -> None:
     a = records.submit(year=YEAR, submission=idea(), source="cli", now=NOW)
     b = records.submit(
