@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,17 @@ from models.profile import DistrictProfile, load_profile
 from models.settings import get_settings
 from tasks.registry import sync_registry
 from tests.hardening import LEDGER, Ledger
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment() -> Iterator[None]:
+    """Undo what a test left in os.environ: CLI commands run in-process (CliRunner) set e.g.
+    PREFECT_LOGGING_LEVEL=WARNING, which would silence the child processes of later tests."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture

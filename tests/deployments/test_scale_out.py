@@ -195,10 +195,16 @@ def test_scale_out_topology_matches_the_single_machine_run(
                 timeout=120,
             )
         decline_run = str(runs[0].id)
-        logs = {p.name: p.log_file.read_text(errors="replace") for p in topology.processes}
-        assert decline_run in logs["worker-b"], "the event was not handled by worker B"
-        assert decline_run not in logs["worker-a"]
-        assert str(cycle.id) in logs["worker-a"] + logs["worker-b"]
+        assert runs[0].work_queue_name == "events"  # polled by worker B alone
+
+        def logs() -> dict[str, str]:
+            return {p.name: p.log_file.read_text(errors="replace") for p in topology.processes}
+
+        _wait_for(
+            "worker B's log of the run", lambda: decline_run in logs()["worker-b"], timeout=30
+        )
+        assert decline_run not in logs()["worker-a"]
+        assert str(cycle.id) in logs()["worker-a"] + logs()["worker-b"]
         assert topology.alive() == [], "a role stopped while the year ran"
 
     actual = year_outcome(YEAR)
