@@ -33,6 +33,7 @@ from tasks.importing import (
     parse_text,
     parse_yes_no,
     read_rows,
+    upsert_records,
 )
 from tasks.registry import active_profile
 
@@ -234,31 +235,7 @@ def import_nominations_file(path: Path, *, year: int | None = None) -> ImportSum
     with session_scope() as session:
         profile = active_profile(session)
         nominations = validate_nominations(path, profile=profile, year=year)
-        inserted = updated = unchanged = 0
-        for n in nominations:
-            stored = session.exec(
-                select(Nomination).where(Nomination.year == n.year, Nomination.ref == n.ref)
-            ).first()
-            values = n.model_dump()
-            if stored is None:
-                session.add(Nomination(**values))
-                inserted += 1
-            elif NominationBase.model_validate(stored.model_dump()).model_dump() != values:
-                for key, value in values.items():
-                    setattr(stored, key, value)
-                stored.updated_at = utcnow()
-                session.add(stored)
-                updated += 1
-            else:
-                unchanged += 1
-    return ImportSummary(
-        path=path,
-        rows=len(nominations),
-        inserted=inserted,
-        updated=updated,
-        unchanged=unchanged,
-        encoding="",
-    )
+        return upsert_records(session, Nomination, nominations, key=("year", "ref"), path=path)
 
 
 def import_scores_file(path: Path, *, year: int | None = None) -> ImportSummary:

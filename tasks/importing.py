@@ -37,7 +37,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import insert, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from models.db import session_scope
 from models.registry import School, Street
@@ -945,6 +945,43 @@ class ImportSummary(BaseModel):
     updated: int
     unchanged: int
     encoding: str
+
+
+def upsert_records(
+    session: Session,
+    table: type[SQLModel],
+    records: Sequence[BaseModel],
+    *,
+    key: tuple[str, ...],
+    path: Path,
+) -> ImportSummary:
+    """Insert each validated record, or update the stored row with the same `key` columns when a
+    value differs (stamping `updated_at`); count what happened. The caller's session is the one
+    transaction of the import."""
+    inserted = updated = unchanged = 0
+    for record in records:
+        values = record.model_dump()
+        matches = [getattr(table, column) == values[column] for column in key]
+        stored = session.exec(select(table).where(*matches)).first()
+        if stored is None:
+            session.add(table(**values))
+            inserted += 1
+        elif any(getattr(stored, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(stored, name, value)
+            setattr(stored, "updated_at", utcnow())  # noqa: B010 (every such table has it)
+            session.add(stored)
+            updated += 1
+        else:
+            unchanged += 1
+    return ImportSummary(
+        path=path,
+        rows=len(records),
+        inserted=inserted,
+        updated=updated,
+        unchanged=unchanged,
+        encoding="",
+    )
 
 
 class _Stage:

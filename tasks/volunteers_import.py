@@ -10,11 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from sqlmodel import select
-
 from models.db import session_scope
 from models.profile import DistrictProfile
-from models.timeutil import utcnow
 from models.volunteers import ROLES, Volunteer, VolunteerBase
 from tasks.awards_import import parse_year
 from tasks.importing import (
@@ -29,6 +26,7 @@ from tasks.importing import (
     parse_rows,
     parse_text,
     read_rows,
+    upsert_records,
 )
 from tasks.registry import active_profile
 
@@ -158,30 +156,4 @@ def import_volunteers_file(path: Path, *, year: int | None = None) -> ImportSumm
     with session_scope() as session:
         profile = active_profile(session)
         people = validate_volunteers(path, profile=profile, year=year)
-        inserted = updated = unchanged = 0
-        for person in people:
-            stored = session.exec(
-                select(Volunteer).where(
-                    Volunteer.year == person.year, Volunteer.person_id == person.person_id
-                )
-            ).first()
-            values = person.model_dump()
-            if stored is None:
-                session.add(Volunteer(**values))
-                inserted += 1
-            elif VolunteerBase.model_validate(stored.model_dump()).model_dump() != values:
-                for key, value in values.items():
-                    setattr(stored, key, value)
-                stored.updated_at = utcnow()
-                session.add(stored)
-                updated += 1
-            else:
-                unchanged += 1
-    return ImportSummary(
-        path=path,
-        rows=len(people),
-        inserted=inserted,
-        updated=updated,
-        unchanged=unchanged,
-        encoding="",
-    )
+        return upsert_records(session, Volunteer, people, key=("year", "person_id"), path=path)
