@@ -7,7 +7,6 @@ and runs one role; README "Scale-out" says which machine runs what.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -126,17 +125,13 @@ def local_cmd(
     with session_scope() as session:
         profile = active_profile(session)
     out.print("starting the topology (Prefect database upgrade first) …")
-    stop = threading.Event()
     try:
         with local_topology(profile, scale=scale) as (topology, api_a, api_b):
             out.print(f"API A: {api_a}  (UI {api_a.removesuffix('/api')})")
             out.print(f"API B: {api_b}  (UI {api_b.removesuffix('/api')})")
             out.print(f"logs: {topology.home}; Ctrl-C stops everything")
-            while not stop.is_set():
-                exited = topology.alive()
-                if exited:
-                    out.print(f"[red]stopped unexpectedly:[/red] {', '.join(exited)}")
-                    break
+            while not (exited := topology.exited()):
                 time.sleep(2)
+            out.print(f"[red]stopped unexpectedly:[/red] {', '.join(exited)}")
     except KeyboardInterrupt:
         out.print("stopping …")

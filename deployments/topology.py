@@ -222,8 +222,8 @@ class LocalTopology:
             stop_process(process.process, grace=30)
         self.processes.clear()
 
-    def alive(self) -> list[str]:
-        """Names of roles whose process has exited (should be empty while running)."""
+    def exited(self) -> list[str]:
+        """Names of roles whose process has exited: empty while all of them run."""
         return [p.name for p in self.processes if p.process.poll() is not None]
 
 
