@@ -156,6 +156,8 @@ def _rest_of_the_year(*, year: int, console: Console) -> None:
     console.rule(f"{year}年度学习型组织评选（R11.2）")
     run_awards_demo(year=year, console=console)
     console.rule(f"{year}年度指标报告（R1）")
+    volunteers = _import_volunteers(year)
+    console.print(f"志愿者和讲师团（R10.3、R10.4）: {volunteers}")
     report = asyncio.run(kpi_report(year))
     table = Table(title=f"{year}年度学习型城区建设指标")
     for column in ("指标", "政策", "实际", "目标", "达成"):
@@ -166,6 +168,23 @@ def _rest_of_the_year(*, year: int, console: Console) -> None:
         table.add_row(line["label"], line["rule"], str(line["actual"]), target, met)
     console.print(table)
     console.print("report files: " + ", ".join(report["files"]))
+
+
+def _import_volunteers(year: int) -> str:
+    """Register a generated list of volunteers and lecturers through the real importer."""
+    from models.db import session_scope
+    from models.settings import get_settings
+    from tasks.registry import active_profile
+    from tasks.sample_year import write_volunteers_csv
+    from tasks.volunteers_import import import_volunteers_file
+
+    with session_scope() as session:
+        profile = active_profile(session)
+    path = write_volunteers_csv(
+        get_settings().data_dir / "volunteers.csv", profile, year=year, seed=2026
+    )
+    summary = import_volunteers_file(path, year=year)
+    return f"imported {summary.inserted} people from {path.name}"
 
 
 def _print_result(console: Console, result: dict[str, object]) -> None:

@@ -9,13 +9,17 @@ by their outcome (tasks/outcome.py). Re-running adds nothing: every write is key
 
 from __future__ import annotations
 
+import csv
+import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlmodel import select
 
 from models.awards import AwardScore, Nomination
 from models.db import session_scope
+from models.profile import DistrictProfile
 from models.secondment import Teacher
 from tasks import ideas_records
 from tasks.awards_sample import generate_nominations, generate_scores
@@ -91,3 +95,41 @@ def seed_sample_year(
             session.add_all(AwardScore(**s.model_dump()) for s in scores)
             stored_nominations, stored_scores = len(noms), len(scores)
     return SampleYear(stored_teachers, stored_ideas, stored_nominations, stored_scores)
+
+
+VOLUNTEER_SKILLS = ("书法", "摄影", "烘焙", "太极拳", "英语口语", "手机摄影", "法律咨询", "合唱")
+LECTURER_BACKGROUNDS = ("老党员", "退休干部", "退休教师")
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+GIVEN = ("芳", "伟", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超")
+
+
+def write_volunteers_csv(
+    path: Path, profile: DistrictProfile, *, year: int, seed: int, count: int = 24
+) -> Path:
+    """A generated `volunteers` file (R10.3, R10.4): two volunteers for each lecturer; most
+    volunteers teach some unpaid lessons at a community school of their street."""
+    rng = random.Random(seed)
+    header = ["年度", "编号", "姓名", "类别", "背景", "街道", "授课社区", "授课次数"]
+    rows = []
+    for number in range(1, count + 1):
+        street = rng.choice(profile.streets)
+        lecturer = number % 3 == 0
+        teaches = lecturer or rng.random() < 0.7
+        rows.append(
+            [
+                year,
+                f"{'L' if lecturer else 'V'}{number:04d}",
+                rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(("", *GIVEN)),
+                "讲师团" if lecturer else "志愿者",
+                rng.choice(LECTURER_BACKGROUNDS if lecturer else VOLUNTEER_SKILLS),
+                street.name,
+                rng.choice(street.communities) if teaches and street.communities else "",
+                rng.randint(1, 12) if teaches and street.communities else 0,
+            ]
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path

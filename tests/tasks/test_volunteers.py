@@ -96,3 +96,20 @@ def test_cli_import_and_template(registry: DistrictProfile, tmp_path: Path) -> N
     assert "1 new" in imported.output
     assert template.exit_code == 0 and (tmp_path / "t.xlsx").stat().st_size > 0
     assert [p.person_id for p in _people()] == ["L9"]
+
+
+def test_generated_list_imports_cleanly_and_is_reproducible(
+    registry: DistrictProfile, tmp_path: Path
+) -> None:
+    from tasks.sample_year import write_volunteers_csv
+
+    first = write_volunteers_csv(tmp_path / "a.csv", registry, year=2026, seed=5, count=30)
+    second = write_volunteers_csv(tmp_path / "b.csv", registry, year=2026, seed=5, count=30)
+    assert first.read_bytes() == second.read_bytes()
+
+    summary = import_volunteers_file(first, year=2026)
+
+    assert summary.inserted == 30
+    lines = {line.key: line for line in collect_kpis(year=2026).lines}
+    assert lines["lecturers"].actual == 10  # every third person
+    assert 0 < lines["volunteers_teaching"].actual <= 20
