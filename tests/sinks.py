@@ -40,8 +40,17 @@ class HttpSink:
     """A local HTTP server that records every POST on arrival and answers with `status` after
     `delay` s (a sender that times out meanwhile has still delivered)."""
 
-    def __init__(self, *, delay: float = 0.0, record: IO[str] | None = None) -> None:
-        """`record`: a text file that also gets each request as a JSON line, flushed at once."""
+    def __init__(
+        self,
+        *,
+        delay: float = 0.0,
+        record: IO[str] | None = None,
+        hang_first: int = 0,
+        hang: float = 0.0,
+    ) -> None:
+        """`record`: a text file that also gets each request as a JSON line, flushed at once.
+        The first `hang_first` answers wait `hang` s instead of `delay` (longer than a sender's
+        read timeout: the message arrived, the sender reports a failure)."""
         self.status = 200
         self.delay = delay
         self.requests: list[tuple[str, int, dict[str, Any]]] = []
@@ -55,6 +64,8 @@ class HttpSink:
                 payload = json.loads(data)
                 with sink._lock:
                     sink.requests.append((self.path, status, payload))
+                    if len(sink.requests) <= hang_first:
+                        delay = hang
                     if record is not None:
                         line = {"path": self.path, "status": status, "payload": payload}
                         record.write(json.dumps(line, ensure_ascii=False) + "\n")

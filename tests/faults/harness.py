@@ -10,12 +10,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,45 +22,18 @@ from sqlmodel import select
 
 from models.db import session_scope
 from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
+from tests.sinks import HttpSink
 
 
-class Sink:
-    """A local HTTP receiver for Apprise's json:// that records every message it is handed.
+class Sink(HttpSink):
+    """The receiver of the fault tests (tests/sinks.py): records each message on arrival, then
+    answers after `delay` s, or `hang` s for the first `hang_first` messages."""
 
-    Each POST is read whole and recorded first, then the answer waits `delay` seconds; the first
-    `hang_first` answers wait `hang` seconds instead (longer than the sender's read timeout: the
-    message arrived, the sender reports a failure).
-    """
-
-    def __init__(self, *, delay: float = 0.0, hang_first: int = 0, hang: float = 0.0) -> None:
-        self.received: list[str] = []
-        self._lock = threading.Lock()
-        sink = self
-        self.delay, self.hang_first, self.hang = delay, hang_first, hang
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                payload = json.loads(body)
-                with sink._lock:
-                    sink.received.append(f"{payload.get('title')}|{payload.get('message')}")
-                    hang = len(sink.received) <= sink.hang_first
-                time.sleep(sink.hang if hang else sink.delay)
-                try:
-                    self.send_response(200)
-                    self.end_headers()
-                except OSError:
-                    pass  # the sender gave up waiting and closed the connection
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+    @property
+    def received(self) -> list[str]:
+        """`title|message` of every message received, in order."""
+        with self._lock:
+            return [f"{p.get('title')}|{p.get('message')}" for _, _, p in self.requests]
 
     def config(self, path: Path, *, query: str = "") -> Path:
         """An Apprise YAML config whose one target (tag `sink`) serves every audience."""
@@ -71,10 +42,6 @@ class Sink:
             encoding="utf-8",
         )
         return path
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @contextmanager

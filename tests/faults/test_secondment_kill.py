@@ -7,17 +7,14 @@ receivers must tolerate a duplicate, see tasks/notify.py).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -29,43 +26,16 @@ from models.outbox import OutboxMessage
 from models.profile import DistrictProfile
 from models.secondment import Assignment
 from tests.factories import seed_roster
+from tests.faults.harness import Sink, running_sink
 from tests.hardening import Ledger
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
-class SlowSink:
-    """A local HTTP receiver that takes `delay` seconds per message and records each title."""
-
-    def __init__(self, delay: float) -> None:
-        self.titles: list[str] = []
-        received = self.titles
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                time.sleep(delay)
-                payload = json.loads(body)
-                received.append(f"{payload.get('title')}|{payload.get('message')}")
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
 @pytest.fixture
-def sink() -> Iterator[SlowSink]:
-    server = SlowSink(delay=0.3)
-    yield server
-    server.close()
+def sink() -> Iterator[Sink]:
+    with running_sink(delay=0.3) as server:
+        yield server
 
 
 def _cli_env(db: Path, tmp_path: Path, config: Path) -> dict[str, str]:
@@ -77,13 +47,10 @@ def _cli_env(db: Path, tmp_path: Path, config: Path) -> dict[str, str]:
 
 
 def test_killed_during_delivery_then_rerun(
-    registry: DistrictProfile, db: Path, tmp_path: Path, sink: SlowSink, hardening: Ledger
+    registry: DistrictProfile, db: Path, tmp_path: Path, sink: Sink, hardening: Ledger
 ) -> None:
     seed_roster(registry, count=150, seed=9)
-    config = tmp_path / "apprise.yaml"
-    config.write_text(
-        f"urls:\n  - json://127.0.0.1:{sink.port}/:\n      tag: sink, fallback\n", encoding="utf-8"
-    )
+    config = sink.config(tmp_path / "apprise.yaml")
     exe = shutil.which("learning-district")
     command = [exe] if exe else [sys.executable, "-m", "deployments.cli"]
     args = [*command, "secondment", "--year", "2026", "--approve", "--json"]
@@ -93,11 +60,11 @@ def test_killed_during_delivery_then_rerun(
         args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     deadline = time.monotonic() + 120
-    while len(sink.titles) < 4 and time.monotonic() < deadline and first.poll() is None:
+    while len(sink.received) < 4 and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.05)
     os.killpg(first.pid, signal.SIGKILL)  # mid-delivery, no chance to clean up
     first.wait(timeout=30)
-    killed_at = len(sink.titles)
+    killed_at = len(sink.received)
     assert 4 <= killed_at < 20, "the kill did not land during delivery"
 
     second = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
@@ -106,7 +73,7 @@ def test_killed_during_delivery_then_rerun(
     with session_scope() as session:
         assignments = session.exec(select(Assignment)).all()
         messages = session.exec(select(OutboxMessage)).all()
-    received = Counter(sink.titles)
+    received = Counter(sink.received)
     duplicates = sum(n - 1 for n in received.values())
     hardening.fault(
         "secondment: SIGKILL during delivery, re-run",
