@@ -13,7 +13,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.events import DeploymentEventTrigger
 from prefect.schedules import Cron, Interval
 
-from models.profile import DistrictProfile
+from models.profile.schema import DistrictProfile
 
 DECLINED_EVENT = "district.secondment.declined"
 

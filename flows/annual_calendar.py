@@ -15,8 +15,8 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_table_artifact
 from prefect.runtime import flow_run
 
-from models.calendar_params import CalendarParameters
-from tasks.calendar_tasks import (
+from models.params.calendar import CalendarParameters
+from tasks.calendar.tasks import (
     calendar_result_task,
     is_planned_task,
     local_today,
@@ -28,7 +28,7 @@ from tasks.calendar_tasks import (
     stage_due_task,
     write_year_files_task,
 )
-from tasks.notify import deliver_outbox_task
+from tasks.notify.delivery import deliver_outbox_task
 
 
 def _run_name() -> str:
@@ -75,7 +75,7 @@ async def _publish(result: dict[str, Any]) -> None:
 
 @flow(name="annual-calendar", flow_run_name=_run_name, log_prints=False)
 async def annual_calendar(
-    params: CalendarParameters = CalendarParameters(),  # noqa: B008 (a frozen default)
+    params: CalendarParameters = CalendarParameters(),
 ) -> dict[str, Any]:
     """年度社区教育日历：宣传月、活动周、宣传日，年度会议和干部培训排期，邀请与提醒。
 

@@ -16,13 +16,13 @@ from flows.annual_calendar import annual_calendar
 from flows.golden_ideas import open_ideas_campaign, review_ideas
 from flows.learning_awards import learning_awards
 from flows.teacher_secondment import teacher_secondment
-from models.awards_params import AwardsParameters
-from models.calendar_params import CalendarParameters
-from models.cycle_params import AnnualCycleParameters
-from models.ideas_params import CampaignParameters, ReviewParameters
-from models.secondment_params import SecondmentParameters, current_year
+from models.params.awards import AwardsParameters
+from models.params.calendar import CalendarParameters
+from models.params.cycle import AnnualCycleParameters
+from models.params.ideas import CampaignParameters, ReviewParameters
+from models.params.secondment import SecondmentParameters, current_year
 from models.settings import get_settings
-from tasks.kpi_tasks import kpi_report_task
+from tasks.kpi.tasks import kpi_report_task
 
 
 @flow(name="kpi-report")

@@ -7,15 +7,15 @@ from typing import Any
 
 from prefect import flow
 
-from models.calendar_params import ConfirmParameters, MeetingChangeParameters, RsvpParameters
-from tasks.calendar_tasks import (
+from models.params.calendar import ConfirmParameters, MeetingChangeParameters, RsvpParameters
+from tasks.calendar.tasks import (
     change_task,
     confirm_task,
     local_today,
     pending_messages_task,
     rsvp_task,
 )
-from tasks.notify import deliver_outbox_task
+from tasks.notify.delivery import deliver_outbox_task
 
 
 @flow(name="meeting-rsvp", flow_run_name="rsvp-{params.year}-{params.event}")

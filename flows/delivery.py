@@ -6,7 +6,7 @@ from typing import Any
 
 from prefect import flow
 
-from tasks.notify import deliver_outbox_task
+from tasks.notify.delivery import deliver_outbox_task
 
 
 @flow(name="deliver-outbox")

@@ -11,12 +11,11 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.flow_runs import apause_flow_run
 
-from models.ideas_params import CampaignParameters, IdeasSignOff, ReviewParameters
-from models.secondment_params import current_year
+from models.params.ideas import CampaignParameters, IdeasSignOff, ReviewParameters
+from models.params.secondment import current_year
 from models.timeutil import utcnow
-from tasks import ideas_records as records
-from tasks import ideas_review as review
-from tasks.ideas_tasks import (
+from tasks.ideas import records, review
+from tasks.ideas.tasks import (
     open_campaign_task,
     overdue_ideas_task,
     overdue_reminders_task,
@@ -26,7 +25,7 @@ from tasks.ideas_tasks import (
     publish_task,
     screen_ideas,
 )
-from tasks.notify import deliver_outbox_task
+from tasks.notify.delivery import deliver_outbox_task
 
 SIGN_OFF_TIMEOUT = 7 * 24 * 3600
 SWEEP_BATCH = 500
@@ -39,7 +38,7 @@ def _today() -> date:
 
 @flow(name="ideas-campaign", flow_run_name="ideas-campaign")
 async def open_ideas_campaign(
-    params: CampaignParameters = CampaignParameters(),  # noqa: B008 (a frozen default)
+    params: CampaignParameters = CampaignParameters(),
 ) -> dict[str, Any]:
     """金点子征集启动：建立年度征集（分阶段日期），向居民和各居委会发布公告（R7.3、R7.4）。"""
     year = params.year or current_year()

@@ -11,9 +11,9 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.flow_runs import apause_flow_run
 
 from models.awards import CATEGORIES
-from models.awards_params import AwardsParameters, AwardsSignOff
-from tasks.awards import AwardsProposal
-from tasks.awards_tasks import (
+from models.params.awards import AwardsParameters, AwardsSignOff
+from tasks.awards.rules import AwardsProposal
+from tasks.awards.tasks import (
     category_reports_task,
     file_objection_task,
     finalise_task,
@@ -24,7 +24,7 @@ from tasks.awards_tasks import (
     round_result_task,
     rule_objection_task,
 )
-from tasks.notify import deliver_outbox_task
+from tasks.notify.delivery import deliver_outbox_task
 
 SIGN_OFF_TIMEOUT = 14 * 24 * 3600  # the committee has two weeks before the run fails
 TIMEZONE = "Asia/Shanghai"

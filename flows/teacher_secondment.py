@@ -9,10 +9,10 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.flow_runs import apause_flow_run
 from prefect.runtime import flow_run
 
-from models.secondment_params import SecondmentParameters, SecondmentSignOff, current_year
-from tasks.notify import deliver_outbox_task
-from tasks.reports import proposal_markdown, proposal_table
-from tasks.secondment_tasks import (
+from models.params.secondment import SecondmentParameters, SecondmentSignOff, current_year
+from tasks.notify.delivery import deliver_outbox_task
+from tasks.secondment.reports import proposal_markdown, proposal_table
+from tasks.secondment.tasks import (
     decline_task,
     pending_messages_task,
     propose_task,
@@ -34,7 +34,7 @@ def _run_name() -> str:
 
 @flow(name="teacher-secondment", flow_run_name=_run_name, log_prints=False)
 async def teacher_secondment(
-    params: SecondmentParameters = SecondmentParameters(),  # noqa: B008 (a frozen default)
+    params: SecondmentParameters = SecondmentParameters(),
 ) -> dict[str, Any]:
     """教师挂职选派：资格审查、择优、最优分配、审批、通知（R10.2）。
 

@@ -1,4 +1,9 @@
-"""Application settings: one `Settings`, read from `LD_*` environment variables and `.env`."""
+"""Application settings, read from environment variables and `.env`.
+
+`Settings` (`LD_*`) is what every process needs; `ScaleOutSettings` (`LD_SCALE_*`) only what the
+multi-machine topology adds. Every machine of a scaled-out installation gets the same values; what
+differs per machine is only which role it runs.
+"""
 
 from __future__ import annotations
 
@@ -70,3 +75,26 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The settings of this process, read once on first use (never at import time)."""
     return Settings()
+
+
+class ScaleOutSettings(BaseSettings):
+    """Where the shared pieces of a multi-machine installation are."""
+
+    model_config = SettingsConfigDict(env_prefix="LD_SCALE_", env_file=".env", extra="ignore")
+
+    prefect_database_url: SecretStr = Field(
+        min_length=1,
+        description="The Prefect server's own PostgreSQL database: "
+        "postgresql+asyncpg://user:password@host:5432/prefect",
+    )
+    redis_url: SecretStr = Field(
+        min_length=1,
+        description="Redis for Prefect's messaging, ordering, leases and docket: "
+        "redis://host:6379/0",
+    )
+    work_pool: str = Field(default="district", description="The process work pool's name.")
+    storage_path: Path | None = Field(
+        default=None,
+        description="Result and cache-record storage shared by every worker machine "
+        "(a shared mount); default PREFECT_HOME/storage of each machine.",
+    )

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from models.db import migrate, session_scope
-from models.profile import DistrictProfile, load_profile
+from models.profile.schema import DistrictProfile, load_profile
 from models.settings import get_settings
-from tasks.registry import sync_registry
+from tasks.common.district import sync_registry
 from tests.hardening import LEDGER, Ledger
 
 
@@ -68,7 +68,7 @@ def hardening() -> Ledger:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the hardening summary table (issue #7) when any test recorded into it."""
+    """Print the hardening summary table when any test recorded into it."""
     if LEDGER.empty():
         return
     terminalreporter.section("hardening summary")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from models.db import session_scope
-from models.profile import DistrictProfile
+from models.profile.schema import DistrictProfile
 from models.secondment import Teacher, TeacherBase
-from tasks.sample_data import generate_roster
+from tasks.samples.roster import generate_roster
 
 
 def make_teacher(**overrides: Any) -> TeacherBase:

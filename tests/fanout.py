@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from models.db import session_scope
-from tasks.notify import Notifier, stage_message
+from tasks.notify.delivery import Notifier, stage_message
 
 FLOW = "fanout"
 YEAR = 2026

@@ -1,6 +1,6 @@
 """The hardening ledger: tests record what they tried, and pytest prints one summary table.
 
-Issue #7 asks the suite to report figures, not just green ticks. A test takes the `hardening`
+The suite reports figures, not just green ticks. A test takes the `hardening`
 fixture and records each thing it tried:
 
     hardening.fault("secondment: SIGKILL during delivery", survived=True)

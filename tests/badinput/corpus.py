@@ -1,4 +1,4 @@
-"""The bad-input corpus (issue #7): malformed files, profiles and parameters, built in tmp_path.
+"""The bad-input corpus: malformed files, profiles and parameters, built in tmp_path.
 
 Each import case writes one file of one kind (teachers, ideas, nominations, scores, idea-scores)
 and says what must happen: `expect` lists the fragments the rejection must contain (the place —

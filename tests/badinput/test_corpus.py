@@ -1,5 +1,5 @@
 """The bad-input corpus through the real entry points: rejected whole, the place named, nothing
-written — or, where the data is actually fine, accepted correctly (issue #7).
+written — or, where the data is actually fine, accepted correctly.
 
 Each case records its outcome in the hardening ledger before asserting it, so the summary table
 shows failures too. Import cases share one migrated district database (a rejected file must leave
@@ -25,20 +25,20 @@ from sqlmodel import SQLModel, select
 from typer.testing import CliRunner
 
 import models.tables  # noqa: F401  (every table in SQLModel.metadata, for the row counts)
-from deployments.cli import IMPORTERS, app
-from models.awards_params import AwardsParameters
-from models.calendar_params import CalendarParameters, RsvpParameters
-from models.cycle_params import AnnualCycleParameters
+from deployments.cli.app import IMPORTERS, app
 from models.db import migrate, session_scope
-from models.ideas_params import ReviewParameters
-from models.profile import ProfileError, load_profile
+from models.params.awards import AwardsParameters
+from models.params.calendar import CalendarParameters, RsvpParameters
+from models.params.cycle import AnnualCycleParameters
+from models.params.ideas import ReviewParameters
+from models.params.secondment import SecondmentParameters
+from models.profile.schema import ProfileError, load_profile
 from models.registry import StoredProfile
-from models.secondment_params import SecondmentParameters
 from models.settings import get_settings
-from tasks.ideas_records import open_campaign
-from tasks.importing import ImportRejected
-from tasks.registry import sync_registry
-from tasks.templates import render
+from tasks.common.district import sync_registry
+from tasks.ideas.records import open_campaign
+from tasks.importing.core import ImportRejected
+from tasks.notify.render import render
 from tests.badinput.corpus import (
     IMPORT_CASES,
     MINIMAL,
@@ -128,7 +128,7 @@ def test_import_case(case: ImportCase, district: Path, tmp_path: Path, hardening
 
 
 def test_the_corpus_is_large_enough() -> None:
-    # issue #7 asks for at least 50 malformed inputs across every kind, the profile and parameters
+    # at least 50 malformed inputs across every kind, the profile and parameters
     kinds = {case.kind for case in IMPORT_CASES}
     assert kinds == set(IMPORTERS)
     assert len(IMPORT_CASES) + len(PROFILE_CASES) + len(PARAMETER_CASES) + len(CLI_CASES) >= 70
@@ -222,9 +222,9 @@ def test_profile_case(case: ProfileCase, tmp_path: Path, hardening: Ledger) -> N
 def test_quotas_beyond_the_places_load_and_the_run_refuses_naming_the_shortfall(
     tmp_path: Path, hardening: Ledger
 ) -> None:
-    # SPEC's own minimal profile asks 15 places of one school (2 at most): it must load, so the
+    # the spec's own minimal profile asks 15 places of one school (2 at most): it must load, so the
     # refusal comes when the year is run, naming the binding shortfall and writing nothing.
-    from tasks.secondment import InfeasibleSecondment, SecondmentRules, select_candidates
+    from tasks.secondment.rules import InfeasibleSecondment, SecondmentRules, select_candidates
     from tests.factories import make_teacher
 
     path = tmp_path / "district.yaml"

@@ -1,11 +1,11 @@
-"""Property tests (hypothesis) of the parsers and the decision rules (issue #7).
+"""Property tests (hypothesis) of the parsers and the decision rules.
 
 Parsers: whatever the text, the importer and the profile loader fail only with their own error
 (ImportRejected, ProfileError) — never a crash — and what they accept round-trips. Decision rules:
 calibration is invariant under row order, ranking is a function of the scores and the seed, every
 placed teacher is eligible and the quotas, school cap and backbone share hold at the brute-force
 optimum, a replacement is the best free eligible teacher, and near-duplicate clusters equal a
-naive all-pairs reading of SPEC.md's rule.
+naive all-pairs reading of docs/spec.md's rule.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from models.ideas_policy import IdeasPolicy
-from models.profile import AwardsPolicy, MeritWeights, ProfileError, parse_profile
+from models.profile.ideas import IdeasPolicy
+from models.profile.schema import AwardsPolicy, MeritWeights, ProfileError, parse_profile
 from models.secondment import RATINGS
-from tasks.awards_import import nominations_kind, scores_kind
-from tasks.dedup import cluster_keys
-from tasks.ideas_import import idea_scores_kind, ideas_kind
-from tasks.importing import (
+from tasks.common.dedup import cluster_keys
+from tasks.common.review import Calibrated, calibrate_totals, rank_with_tiebreak
+from tasks.importing.awards import nominations_kind, scores_kind
+from tasks.importing.core import (
     KINDS,
     TEACHERS,
     ImportRejected,
@@ -39,8 +39,8 @@ from tasks.importing import (
     read_rows,
     validate_teachers,
 )
-from tasks.review import Calibrated, calibrate_totals, rank_with_tiebreak
-from tasks.secondment import (
+from tasks.importing.ideas import idea_scores_kind, ideas_kind
+from tasks.secondment.rules import (
     Candidate,
     InfeasibleSecondment,
     SecondmentRules,
@@ -370,7 +370,7 @@ def test_replacement_is_the_best_free_eligible_teacher(
     leaving = next(((c, s) for c, s in pairs if s == street), None)
     if leaving is None:
         return
-    from tasks.secondment import Placement
+    from tasks.secondment.rules import Placement
 
     active = [
         Placement(
@@ -429,7 +429,7 @@ def test_replacement_is_the_best_free_eligible_teacher(
 
 
 def naive_clusters(keys: list[str], threshold: Fraction) -> list[list[int]]:
-    """SPEC.md's rule read literally: 2-gram sets, Jaccard ≥ t for every pair, then components."""
+    """The spec's rule read literally: 2-gram sets, Jaccard ≥ t for every pair, then components."""
     grams = [{k[i : i + 2] for i in range(len(k) - 1)} for k in keys]
     edges: dict[int, set[int]] = {i: set() for i in range(len(keys))}
     for i, j in itertools.combinations(range(len(keys)), 2):

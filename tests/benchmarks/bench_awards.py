@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from models.awards import CATEGORIES, AwardScoreBase, NominationBase
-from tasks.awards import (
+from tasks.awards.rules import (
     AwardsProposal,
     AwardsRules,
     JudgeInfo,

@@ -27,8 +27,8 @@ from datetime import date, timedelta
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from tasks.calendar_rules import publicity_calendar
-from tasks.scheduling import (
+from tasks.calendar.rules import publicity_calendar
+from tasks.calendar.scheduling import (
     EventSpec,
     ScheduleRules,
     VenueSpec,

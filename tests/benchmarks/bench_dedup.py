@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from tasks.dedup import cluster_keys, cluster_keys_exact, idea_key, pair_recall
-from tasks.ideas_sample import generate_ideas
+from tasks.common.dedup import cluster_keys, cluster_keys_exact, idea_key, pair_recall
+from tasks.samples.ideas import generate_ideas
 
 
 def keys_for(count: int, seed: int) -> list[str]:

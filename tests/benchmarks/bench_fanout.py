@@ -1,4 +1,4 @@
-"""Benchmark: notification fan-out to json:// targets answering in 50 ms (issue #7). Run as a
+"""Benchmark: notification fan-out to json:// targets answering in 50 ms. Run as a
 script:
 
     .venv/bin/python tests/benchmarks/bench_fanout.py [--messages 10000] [--offices 500]
@@ -34,7 +34,7 @@ import apprise
 
 from models.db import migrate
 from models.settings import get_settings
-from tasks.notify import AppriseNotifier, deliver_pending
+from tasks.notify.delivery import AppriseNotifier, deliver_pending
 from tests import fanout
 from tests.sinks import SinkProcess
 

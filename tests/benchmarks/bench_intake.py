@@ -50,7 +50,7 @@ def _serve(port: int) -> None:
     """The server process: the production app object, uvicorn on loopback."""
     import uvicorn
 
-    from deployments.intake import create_app
+    from deployments.intake.app import create_app
 
     uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="warning")
 
@@ -116,12 +116,12 @@ def main() -> None:
     os.environ["LD_DATA_DIR"] = data_dir
     from sqlmodel import select
 
-    from deployments.cli import ensure_ready
+    from deployments.cli.common import ensure_ready
     from models.db import session_scope
     from models.ideas import Idea
-    from tasks import ideas_records as records
-    from tasks.ideas_sample import generate_ideas
-    from tasks.screening import Submission
+    from tasks.ideas import records
+    from tasks.ideas.screening import Submission
+    from tasks.samples.ideas import generate_ideas
 
     ensure_ready()
     records.open_campaign(year=YEAR, start=date(YEAR, 9, 1))

@@ -24,8 +24,8 @@ from ortools.sat.python import cp_model
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from models.secondment import TeacherBase
-from tasks.sample_data import generate_roster
-from tasks.secondment import (
+from tasks.samples.roster import generate_roster
+from tasks.secondment.rules import (
     SCALE,
     Candidate,
     SecondmentRules,

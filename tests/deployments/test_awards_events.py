@@ -16,15 +16,15 @@ from prefect.runner import Runner
 from sqlmodel import select
 
 from deployments.catalog import build_deployments, objection_event
-from deployments.server import flush_to_api
+from deployments.runtime.server import flush_to_api
 from flows.learning_awards import TIMEZONE
 from models.awards import AwardEntry, AwardObjection, AwardScore, Nomination
-from models.awards_params import AwardsParameters
 from models.db import session_scope
-from models.profile import DistrictProfile
-from tasks import awards_records as records
-from tasks.awards import propose
-from tasks.awards_sample import generate_nominations, generate_scores
+from models.params.awards import AwardsParameters
+from models.profile.schema import DistrictProfile
+from tasks.awards import records
+from tasks.awards.rules import propose
+from tasks.samples.awards import generate_nominations, generate_scores
 
 YEAR = 2026
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from deployments.calendar_demo import run_calendar_demo
-from models.profile import DistrictProfile
-from tasks.ics import parse_ics
+from deployments.demo.calendar import run_calendar_demo
+from models.profile.schema import DistrictProfile
+from tasks.common.ics import parse_ics
 
 
 @pytest.mark.usefixtures("prefect_harness")

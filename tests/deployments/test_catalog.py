@@ -14,12 +14,12 @@ from prefect.runner import Runner
 from sqlmodel import select
 
 from deployments.catalog import DECLINED_EVENT, build_deployments, decline_event
-from deployments.server import flush_to_api
+from deployments.runtime.server import flush_to_api
 from flows.teacher_secondment import teacher_secondment
 from models.db import session_scope
-from models.profile import DistrictProfile, load_profile
+from models.params.secondment import SecondmentParameters
+from models.profile.schema import DistrictProfile, load_profile
 from models.secondment import Assignment
-from models.secondment_params import SecondmentParameters
 from tests.factories import seed_roster
 
 

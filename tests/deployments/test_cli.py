@@ -16,11 +16,11 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
-from deployments.cli import app
+from deployments.cli.app import app
 from models.db import session_scope
 from models.registry import School, StoredProfile, Street
 from models.secondment import Teacher
-from tasks.importing import TEACHERS
+from tasks.importing.core import TEACHERS
 
 ZH_HEADERS = [column.zh for column in TEACHERS.columns]
 KEYS = [column.key for column in TEACHERS.columns]

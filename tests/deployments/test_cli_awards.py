@@ -10,9 +10,9 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from deployments.awards_demo import _store_sample, run_awards_demo
-from deployments.cli import app
-from models.profile import DistrictProfile
+from deployments.cli.app import app
+from deployments.demo.awards import _store_sample, run_awards_demo
+from models.profile.schema import DistrictProfile
 
 
 @pytest.mark.usefixtures("prefect_harness")

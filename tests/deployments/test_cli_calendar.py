@@ -1,4 +1,4 @@
-"""`calendar` on the command line: the SPEC.md JSON, the fallback year, and the subcommands."""
+"""`calendar` on the command line: the docs/spec.md JSON, the fallback year, and the subcommands."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from deployments.cli import app
-from models.profile import DistrictProfile
-from tasks.workdays import is_working_day
+from deployments.cli.app import app
+from models.profile.schema import DistrictProfile
+from tasks.common.workdays import is_working_day
 
 runner = CliRunner()
 

@@ -1,4 +1,4 @@
-"""`import ideas` and `ideas clusters --json` on the command line (SPEC.md contract)."""
+"""`import ideas` and `ideas clusters --json` on the command line (docs/spec.md contract)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from deployments.cli import app
-from models.profile import DistrictProfile
-from tasks import ideas_records as records
+from deployments.cli.app import app
+from models.profile.schema import DistrictProfile
+from tasks.ideas import records
 
 runner = CliRunner()
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from deployments.cli import app
-from models.profile import DistrictProfile
+from deployments.cli.app import app
+from models.profile.schema import DistrictProfile
 from tests.factories import seed_roster
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -14,7 +14,7 @@ def test_demo_runs_clean(tmp_path: Path) -> None:
     env["LD_DATA_DIR"] = str(tmp_path / "data")
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     exe = shutil.which("learning-district") or ""
-    command = [exe] if exe else [sys.executable, "-m", "deployments.cli"]
+    command = [exe] if exe else [sys.executable, "-m", "deployments.cli.app"]
 
     done = subprocess.run(
         [*command, "demo", "--teachers", "200"],

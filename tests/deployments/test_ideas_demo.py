@@ -7,9 +7,9 @@ import io
 import pytest
 from rich.console import Console
 
-from deployments.ideas_demo import DEMO_IDEAS, run_ideas_demo
-from models.profile import DistrictProfile
-from tasks.ideas_review import results
+from deployments.demo.ideas import DEMO_IDEAS, run_ideas_demo
+from models.profile.schema import DistrictProfile
+from tasks.ideas.review import results
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

@@ -16,14 +16,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from deployments.intake import create_app
-from deployments.intake_batching import Batcher
+from deployments.intake.app import create_app
+from deployments.intake.batching import Batcher
 from models.db import session_scope
 from models.ideas import Idea
-from models.profile import DistrictProfile, load_profile
-from tasks import ideas_records as records
-from tasks.registry import sync_registry
-from tasks.screening import Submission
+from models.profile.schema import DistrictProfile, load_profile
+from tasks.common.district import sync_registry
+from tasks.ideas import records
+from tasks.ideas.screening import Submission
 from tests.models.test_db import pg_db, pg_server, pg_url  # noqa: F401 (fixtures)
 
 YEAR = 2026

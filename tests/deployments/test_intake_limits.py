@@ -1,4 +1,4 @@
-"""The intake's limits (issue #7): request size, rate per source, and no reflected input.
+"""The intake's limits: request size, rate per source, and no reflected input.
 
 Every answer is JSON with `X-Content-Type-Options: nosniff`; an oversize body gets 413 before it
 is read, a source over its rate 429 with Retry-After; an invalid request's errors name the field
@@ -20,12 +20,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from deployments.intake import create_app
-from deployments.intake_limits import MAX_CLIENTS, IntakeGuard, TokenBuckets
+from deployments.intake.app import create_app
+from deployments.intake.limits import MAX_CLIENTS, IntakeGuard, TokenBuckets
 from models.db import session_scope
 from models.ideas import Idea
-from models.profile import DistrictProfile
-from tasks import ideas_records as records
+from models.profile.schema import DistrictProfile
+from tasks.ideas import records
 from tests.hardening import Ledger
 
 YEAR = 2026

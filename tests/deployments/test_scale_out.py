@@ -1,11 +1,11 @@
-"""The scale-out topology (issue #6) reaches exactly the single-machine outcome.
+"""The scale-out topology reaches exactly the single-machine outcome.
 
 The same rehearsal year (inputs and seed) runs twice: once in this process on SQLite, once on the
 topology — Prefect on PostgreSQL with Redis messaging, two API processes, one services process,
 two process workers, a task worker per API process, the application database on PostgreSQL. The
 annual cycle is started through API A; a decline event is sent through API A and must be handled
 by worker B, the only one polling the `events` queue, which talks to API B. Both outcomes (every
-decision, placement and message, tasks/outcome.py) must be equal.
+decision, placement and message, tasks/samples/outcome.py) must be equal.
 """
 
 from __future__ import annotations
@@ -26,12 +26,11 @@ import pytest
 from sqlmodel import select
 
 from models.db import migrate, session_scope
-from models.scale_settings import ScaleOutSettings
 from models.secondment import Assignment
-from models.settings import get_settings
-from tasks.outcome import outcome_differences, outcome_digest, year_outcome
-from tasks.registry import active_profile
-from tasks.sample_year import seed_sample_year
+from models.settings import ScaleOutSettings, get_settings
+from tasks.common.district import active_profile
+from tasks.samples.outcome import outcome_differences, outcome_digest, year_outcome
+from tasks.samples.year import seed_sample_year
 
 pytestmark = [pytest.mark.postgres, pytest.mark.scaleout]
 
@@ -100,7 +99,7 @@ def single_machine_outcome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
     """The rehearsal year on SQLite in this process (the `up` / demo installation)."""
     from flows.annual_cycle import annual_cycle
     from flows.teacher_secondment import secondment_decline
-    from models.cycle_params import AnnualCycleParameters
+    from models.params.cycle import AnnualCycleParameters
 
     monkeypatch.setenv("LD_DATA_DIR", str(tmp_path / "single"))
     monkeypatch.setenv("LD_DATABASE_URL", f"sqlite:///{tmp_path / 'single.db'}")
@@ -135,7 +134,7 @@ def test_scale_out_topology_matches_the_single_machine_run(
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from deployments.topology import local_topology
+    from deployments.runtime.topology import local_topology
 
     expected = single_machine_outcome(tmp_path, monkeypatch)
 
@@ -166,7 +165,7 @@ def test_scale_out_topology_matches_the_single_machine_run(
         staff_id = _first_assignment()
         env = {**os.environ, "PREFECT_API_URL": api_a}
         sent = subprocess.run(
-            [sys.executable, "-m", "deployments.cli", "decline", staff_id, "--year", str(YEAR)]
+            [sys.executable, "-m", "deployments.cli.app", "decline", staff_id, "--year", str(YEAR)]
             + ["--reason", "家中老人需要照顾", "--via-event"],
             env=env,
             capture_output=True,

@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from deployments.cli import app
-from deployments.topology import (
+from deployments.cli.app import app
+from deployments.runtime.topology import (
     DEFAULT_QUEUE,
     EVENTS_QUEUE,
     module_entrypoint,
@@ -19,9 +19,9 @@ from deployments.topology import (
 )
 from models.db import session_scope
 from models.ideas import Idea
-from models.scale_settings import ScaleOutSettings
-from tasks.outcome import outcome_differences, outcome_digest, year_outcome
-from tasks.sample_year import seed_sample_year
+from models.settings import ScaleOutSettings
+from tasks.samples.outcome import outcome_differences, outcome_digest, year_outcome
+from tasks.samples.year import seed_sample_year
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def test_up_serves_every_deployment_and_stops_cleanly(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LD_"))}
     env["LD_DATA_DIR"] = str(tmp_path / "data")
     exe = shutil.which("learning-district")
-    command = [exe] if exe else [sys.executable, "-m", "deployments.cli"]
+    command = [exe] if exe else [sys.executable, "-m", "deployments.cli.app"]
     log = (tmp_path / "up.log").open("w+")
     process = subprocess.Popen(
         [*command, "up"], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True

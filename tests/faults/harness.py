@@ -58,7 +58,7 @@ def cli_command(*args: str) -> list[str]:
     exe = shutil.which("learning-district") or str(
         Path(sys.executable).parent / "learning-district"
     )
-    command = [exe] if Path(exe).exists() else [sys.executable, "-m", "deployments.cli"]
+    command = [exe] if Path(exe).exists() else [sys.executable, "-m", "deployments.cli.app"]
     return [*command, *args]
 
 

@@ -18,8 +18,8 @@ from sqlmodel import select
 from models.audit import Decision
 from models.awards import AwardEntry, AwardRound, AwardScore, Nomination
 from models.db import session_scope
-from models.profile import DistrictProfile
-from tasks.awards_sample import generate_nominations, generate_scores
+from models.profile.schema import DistrictProfile
+from tasks.samples.awards import generate_nominations, generate_scores
 from tests.faults.harness import (
     child_env,
     cli_command,

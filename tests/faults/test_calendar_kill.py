@@ -16,7 +16,7 @@ from sqlmodel import select
 from models.db import session_scope
 from models.meetings import CalendarYear, Meeting
 from models.outbox import OutboxMessage
-from models.profile import DistrictProfile
+from models.profile.schema import DistrictProfile
 from tests.faults.harness import (
     child_env,
     cli_command,

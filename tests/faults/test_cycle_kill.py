@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from models.db import session_scope
 from models.meetings import Meeting
-from models.profile import DistrictProfile
+from models.profile.schema import DistrictProfile
 from models.secondment import Assignment
 from models.settings import get_settings
 from tests.factories import seed_roster
@@ -41,7 +41,7 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 CYCLE = """
 import asyncio, json
 from flows.annual_cycle import annual_cycle
-from models.cycle_params import AnnualCycleParameters
+from models.params.cycle import AnnualCycleParameters
 params = AnnualCycleParameters(year=2026, approval="auto", skip=["ideas", "awards"])
 print(json.dumps(asyncio.run(annual_cycle(params))["steps"]))
 """

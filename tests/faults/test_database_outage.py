@@ -27,12 +27,12 @@ from sqlmodel import select
 from flows.teacher_secondment import teacher_secondment
 from models.db import engine_for, migrate, session_scope
 from models.outbox import OutboxMessage
-from models.profile import DistrictProfile, load_profile
+from models.params.secondment import SecondmentParameters
+from models.profile.schema import DistrictProfile, load_profile
 from models.secondment import Assignment
-from models.secondment_params import SecondmentParameters
 from models.settings import get_settings
-from tasks.registry import sync_registry
-from tasks.secondment_tasks import propose_task, resolve_rules_task
+from tasks.common.district import sync_registry
+from tasks.secondment.tasks import propose_task, resolve_rules_task
 from tests.factories import seed_roster
 from tests.faults.proxy import FlakyProxy
 from tests.hardening import Ledger

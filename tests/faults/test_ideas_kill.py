@@ -22,11 +22,10 @@ from sqlmodel import select
 
 from models.db import session_scope
 from models.ideas import IdeaAction, IdeaResult
-from models.profile import DistrictProfile
-from tasks import ideas_records as records
-from tasks import ideas_review as review
-from tasks.ideas_sample import generate_ideas
-from tasks.screening import Submission
+from models.profile.schema import DistrictProfile
+from tasks.ideas import records, review
+from tasks.ideas.screening import Submission
+from tasks.samples.ideas import generate_ideas
 from tests.faults.harness import (
     child_env,
     cli_command,

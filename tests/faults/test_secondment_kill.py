@@ -2,7 +2,7 @@
 
 Nothing is assigned twice, no logical message is created twice, every message is delivered, and
 at most the one send in flight at the kill reaches the receiver twice (at-least-once delivery:
-receivers must tolerate a duplicate, see tasks/notify.py).
+receivers must tolerate a duplicate, see tasks/notify/delivery.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlmodel import select
 
 from models.db import session_scope
 from models.outbox import OutboxMessage
-from models.profile import DistrictProfile
+from models.profile.schema import DistrictProfile
 from models.secondment import Assignment
 from tests.factories import seed_roster
 from tests.faults.harness import Sink, running_sink
@@ -52,7 +52,7 @@ def test_killed_during_delivery_then_rerun(
     seed_roster(registry, count=150, seed=9)
     config = sink.config(tmp_path / "apprise.yaml")
     exe = shutil.which("learning-district")
-    command = [exe] if exe else [sys.executable, "-m", "deployments.cli"]
+    command = [exe] if exe else [sys.executable, "-m", "deployments.cli.app"]
     args = [*command, "secondment", "--year", "2026", "--approve", "--json"]
     env = _cli_env(db, tmp_path, config)
 

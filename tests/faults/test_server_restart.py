@@ -1,8 +1,8 @@
 """Fault injection: the Prefect server is stopped in the middle of idea intake and started again.
 
-A real `prefect server start` (deployments.server, its own PREFECT_HOME) serves a task worker
-(`learning-district ideas worker`) and the intake (`learning-district ideas intake`, the app of
-`create_app` under uvicorn; POST /ideas), each a child process as deployed.
+A real `prefect server start` (deployments.runtime.server, its own PREFECT_HOME) serves a task
+worker (`learning-district ideas worker`) and the intake (`learning-district ideas intake`, the
+app of `create_app` under uvicorn; POST /ideas), each a child process as deployed.
 Ten ideas go in and are screened through the task queue; the server is stopped; ten more go in
 — each still answered 201, because an idea is stored before it is acknowledged and only the
 announcement (event + `.delay()`) needs the server; the server is started again on the same
@@ -26,16 +26,16 @@ import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlmodel import select
 
-from deployments.server import free_port, start_server, stop_process, wait_healthy
+from deployments.runtime.server import free_port, start_server, stop_process, wait_healthy
 from flows.golden_ideas import sweep_ideas
 from models.audit import Decision
 from models.db import session_scope
 from models.ideas import Idea
 from models.outbox import OutboxMessage
-from models.profile import DistrictProfile
+from models.profile.schema import DistrictProfile
 from models.timeutil import utcnow
-from tasks import ideas_records as records
-from tasks.ideas_sample import generate_ideas
+from tasks.ideas import records
+from tasks.samples.ideas import generate_ideas
 from tests.faults.harness import cli_command, with_bytecode_cache
 from tests.hardening import Ledger
 

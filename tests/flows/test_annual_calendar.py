@@ -14,19 +14,19 @@ from sqlmodel import select
 
 from flows.annual_calendar import annual_calendar, calendar_daily
 from flows.calendar_actions import distribution_confirm, meeting_change, meeting_rsvp
-from models.calendar_params import (
+from models.db import session_scope
+from models.meetings import CalendarYear, Meeting
+from models.outbox import DeliveryAttempt, OutboxMessage
+from models.params.calendar import (
     CalendarParameters,
     ConfirmParameters,
     MeetingChangeParameters,
     RsvpParameters,
 )
-from models.db import session_scope
-from models.meetings import CalendarYear, Meeting
-from models.outbox import DeliveryAttempt, OutboxMessage
-from models.profile import DistrictProfile, load_profile
-from tasks.registry import sync_registry
-from tasks.scheduling import InfeasibleSchedule
-from tasks.workdays import is_working_day
+from models.profile.schema import DistrictProfile, load_profile
+from tasks.calendar.scheduling import InfeasibleSchedule
+from tasks.common.district import sync_registry
+from tasks.common.workdays import is_working_day
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

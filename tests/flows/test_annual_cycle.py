@@ -9,10 +9,10 @@ import pytest
 from sqlmodel import select
 
 from flows.annual_cycle import annual_cycle
-from models.cycle_params import AnnualCycleParameters
 from models.db import session_scope
 from models.outbox import DeliveryAttempt, OutboxMessage
-from models.profile import DistrictProfile
+from models.params.cycle import AnnualCycleParameters
+from models.profile.schema import DistrictProfile
 from models.secondment import Assignment
 from tests.factories import seed_roster
 

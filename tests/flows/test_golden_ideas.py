@@ -11,18 +11,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from deployments.intake import create_app, queue_screening
-from deployments.operator import find_paused_run, sign_off
+from deployments.intake.app import create_app, queue_screening
+from deployments.runtime.operator import find_paused_run, sign_off
 from flows.golden_ideas import follow_up_ideas, review_ideas, sweep_ideas
 from models.db import session_scope
 from models.ideas import Idea, IdeaAction, IdeaResult
-from models.ideas_params import ReviewParameters
 from models.outbox import OutboxMessage
-from models.profile import DistrictProfile
-from tasks import ideas_records as records
-from tasks import ideas_review as review
-from tasks.ideas_sample import generate_ideas
-from tasks.screening import Submission
+from models.params.ideas import ReviewParameters
+from models.profile.schema import DistrictProfile
+from tasks.ideas import records, review
+from tasks.ideas.screening import Submission
+from tasks.samples.ideas import generate_ideas
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 YEAR = 2026

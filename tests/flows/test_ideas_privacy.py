@@ -15,12 +15,12 @@ from sqlmodel import select
 from flows.golden_ideas import review_ideas, sweep_ideas
 from models.db import session_scope
 from models.ideas import Idea
-from models.ideas_params import ReviewParameters
 from models.outbox import OutboxMessage
-from models.profile import DistrictProfile
-from tasks import ideas_records as records
-from tasks.ideas_sample import generate_ideas
-from tasks.screening import Submission
+from models.params.ideas import ReviewParameters
+from models.profile.schema import DistrictProfile
+from tasks.ideas import records
+from tasks.ideas.screening import Submission
+from tasks.samples.ideas import generate_ideas
 from tests.hardening import Ledger
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -31,18 +31,18 @@ from prefect.client.schemas.objects import StateType
 from prefect.settings import PREFECT_API_URL
 from sqlmodel import select
 
-from deployments.intake import queue_screening
+from deployments.intake.app import queue_screening
 from flows.golden_ideas import sweep_ideas
 from models.audit import Decision
 from models.db import session_scope
 from models.ideas import Idea
 from models.outbox import OutboxMessage
-from models.profile import DistrictProfile
+from models.profile.schema import DistrictProfile
 from models.settings import get_settings
-from tasks import ideas_records as records
-from tasks.ideas_sample import generate_ideas
-from tasks.ideas_tasks import screen_ideas
-from tasks.screening import Submission
+from tasks.ideas import records
+from tasks.ideas.screening import Submission
+from tasks.ideas.tasks import screen_ideas
+from tasks.samples.ideas import generate_ideas
 from tests.hardening import Ledger
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -17,13 +17,13 @@ from prefect.client.schemas.filters import (
     ArtifactFilterKey,
 )
 
-from deployments.operator import find_paused_run, sign_off, wait_next_pause
+from deployments.runtime.operator import find_paused_run, sign_off, wait_next_pause
 from flows.learning_awards import learning_awards
 from models.awards import AwardScore, Nomination
-from models.awards_params import AwardsParameters
 from models.db import session_scope
-from models.profile import DistrictProfile
-from tasks.awards_sample import generate_nominations, generate_scores
+from models.params.awards import AwardsParameters
+from models.profile.schema import DistrictProfile
+from tasks.samples.awards import generate_nominations, generate_scores
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 YEAR = 2026

@@ -1,4 +1,4 @@
-"""No phone number of a teacher leaks into logs, artifacts or notifications (SPEC: PII)."""
+"""No phone number of a teacher leaks into logs, artifacts or notifications (spec: PII)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from sqlmodel import select
 from flows.teacher_secondment import teacher_secondment
 from models.db import session_scope
 from models.outbox import OutboxMessage
-from models.profile import DistrictProfile
-from models.secondment_params import SecondmentParameters
+from models.params.secondment import SecondmentParameters
+from models.profile.schema import DistrictProfile
 from tests.factories import seed_roster
 from tests.hardening import Ledger
 

@@ -13,15 +13,15 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlmodel import select
 
-from deployments.operator import find_paused_run, sign_off, wait_next_pause
+from deployments.runtime.operator import find_paused_run, sign_off, wait_next_pause
 from flows.teacher_secondment import secondment_decline, teacher_secondment
 from models.audit import Decision
 from models.db import session_scope
 from models.outbox import DeliveryAttempt, OutboxMessage
-from models.profile import DistrictProfile
+from models.params.secondment import SecondmentParameters
+from models.profile.schema import DistrictProfile
 from models.secondment import Assignment, SecondmentRound
-from models.secondment_params import SecondmentParameters
-from tasks.secondment import InfeasibleSecondment, SecondmentRules, select_candidates
+from tasks.secondment.rules import InfeasibleSecondment, SecondmentRules, select_candidates
 from tests.factories import seed_roster
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -76,7 +76,7 @@ def test_auto_approval_stores_notifies_and_is_idempotent(roster: DistrictProfile
     assert per_street == {"嘉兴路街道": 5, "洛阳路街道": 5, "海伦路街道": 5}
 
     # the flow's answer is the plain solver's answer on the same roster
-    from tasks.secondment_records import load_roster
+    from tasks.secondment.records import load_roster
 
     expected = select_candidates(load_roster(), rules=SecondmentRules(year=YEAR, quotas=per_street))
     assert result["total_score"] == pytest.approx(expected.total_score)
@@ -105,7 +105,7 @@ def test_auto_approval_stores_notifies_and_is_idempotent(roster: DistrictProfile
     assert artifacts
     table = json.dumps(artifacts[0].data, ensure_ascii=False)
     assert "****" in table
-    from tasks.secondment_records import teacher_phones
+    from tasks.secondment.records import teacher_phones
 
     for phone in teacher_phones([a["staff_id"] for a in result["assignments"]]).values():
         assert phone not in table
@@ -135,7 +135,7 @@ def test_operator_excludes_then_approves(roster: DistrictProfile) -> None:
     thread, box = run_in_thread(SecondmentParameters(year=YEAR))
     run_id = find_paused_run(f"secondment-{YEAR}", timeout=120, stop=lambda: not thread.is_alive())
     assert run_id is not None, box.get("error")
-    from tasks.secondment_records import load_roster
+    from tasks.secondment.records import load_roster
 
     first = select_candidates(
         load_roster(), rules=SecondmentRules(year=YEAR, quotas=roster.secondment_quotas())

@@ -1,4 +1,4 @@
-"""Load (issue #7): a burst of 10,000 idea submissions to the HTTP intake, with two task workers
+"""Load: a burst of 10,000 idea submissions to the HTTP intake, with two task workers
 screening concurrently — 0 lost, 0 duplicates, every idea screened exactly once.
 
 Everything is real and local: `learning-district ideas intake` (uvicorn, a subprocess on a free
@@ -46,10 +46,10 @@ from models.audit import Decision
 from models.db import session_scope
 from models.ideas import Idea
 from models.outbox import OutboxMessage
-from models.profile import DistrictProfile
-from tasks import ideas_records as records
-from tasks.ideas_sample import generate_ideas
-from tasks.screening import clean_phone, fingerprint
+from models.profile.schema import DistrictProfile
+from tasks.ideas import records
+from tasks.ideas.screening import clean_phone, fingerprint
+from tasks.samples.ideas import generate_ideas
 from tests.hardening import Ledger
 from tests.load.http_load import Answer, HttpLoad, percentile
 

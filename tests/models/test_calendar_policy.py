@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from models.calendar_policy import CalendarPolicy, month_day_of
-from models.profile import ProfileError, parse_profile
+from models.profile.calendar import CalendarPolicy, month_day_of
+from models.profile.schema import ProfileError, parse_profile
 
 MINIMAL = """\
 district: 示例区

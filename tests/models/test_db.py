@@ -26,11 +26,11 @@ from sqlmodel import SQLModel, select
 
 import models.tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from models.db import MIGRATIONS_DIR, engine_for, migrate, session_scope
-from models.profile import load_profile
+from models.profile.schema import load_profile
 from models.secondment import Teacher
 from models.settings import get_settings
-from tasks.importing import TEACHERS, ImportRejected, import_teachers_file
-from tasks.registry import sync_registry
+from tasks.common.district import sync_registry
+from tasks.importing.core import TEACHERS, ImportRejected, import_teachers_file
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432

@@ -1,4 +1,4 @@
-"""The district profile: the bundled default, SPEC's minimal profile, and errors a clerk can fix."""
+"""The district profile: the bundled default, the minimal profile, and errors a clerk can fix."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from models.profile import (
+from models.profile.schema import (
     DistrictProfile,
     ProfileError,
     default_profile_text,
@@ -22,7 +22,7 @@ PILOT_SCHOOLS = {
     "区实验小学": "海伦路街道",
 }
 
-# Copied verbatim from SPEC.md "The district profile": a profile with only these keys must load.
+# Verbatim from docs/spec.md "The district profile": a profile with only these keys must load.
 SPEC_MINIMAL = """\
 district: 示例区
 timezone: Asia/Shanghai
@@ -49,7 +49,7 @@ awards:                         # R11.2; every key optional
     - {name: 评委甲, street: 嘉兴路街道}
 """
 
-# The smallest profile that still lists the three pilot streets the SPEC block's quotas name.
+# The smallest profile that still lists the three pilot streets the spec block's quotas name.
 SPEC_MINIMAL_WITH_STREETS = SPEC_MINIMAL.replace(
     "schools:",
     "  - name: 洛阳路街道\n    pilot: true\n  - name: 海伦路街道\n    pilot: true\nschools:",
@@ -119,11 +119,11 @@ def test_profile_digest_is_stable_and_tells_texts_apart() -> None:
     assert profile_digest(text) != profile_digest(text + "\n# edited\n")
 
 
-# ---------------------------------------------------------------- SPEC's minimal profile
+# ---------------------------------------------------------------- the spec's minimal profile
 
 
 def test_spec_minimal_profile_loads_verbatim() -> None:
-    # SPEC's block names quotas for streets it does not list: it loads, with a warning per street
+    # the spec's block names quotas for streets it does not list: it loads, a warning per street
     warnings: list[str] = []
     profile = parse_profile(SPEC_MINIMAL, "spec.yaml", warnings=warnings)
 

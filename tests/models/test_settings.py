@@ -117,7 +117,13 @@ def test_get_settings_is_lazy_and_cached(clean_env: Path, monkeypatch: pytest.Mo
 def test_importing_the_modules_reads_no_settings(clean_env: Path) -> None:
     # Prefect imports modules at deploy time: settings must be read on first use, not at import.
     # A fresh interpreter, because this one has long since used them.
-    modules = ["models.tables", "models.db", "tasks.registry", "tasks.importing", "deployments.cli"]
+    modules = [
+        "models.tables",
+        "models.db",
+        "tasks.common.district",
+        "tasks.importing.core",
+        "deployments.cli.app",
+    ]
     code = (
         f"import {', '.join(modules)}\n"
         "from models.settings import get_settings\n"

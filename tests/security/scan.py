@@ -30,7 +30,7 @@ from models.db import session_scope
 from models.ideas import Idea
 from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
 from models.secondment import Teacher
-from tasks.privacy import find_personal_numbers, mask_text
+from tasks.common.privacy import find_personal_numbers, mask_text
 
 PAGE = 200
 EVENTS_PAGE = 50  # the API's maximum for events

@@ -7,7 +7,7 @@ import logging
 import apprise
 import pytest
 
-from tasks.redaction import REDACTED, SecretRedactor, guard_logs, service_secrets
+from tasks.common.redaction import REDACTED, SecretRedactor, guard_logs, service_secrets
 
 CONFIG = """\
 version: 1

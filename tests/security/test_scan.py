@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from tasks.privacy import find_personal_numbers, id_number_valid, mask_text
+from tasks.common.privacy import find_personal_numbers, id_number_valid, mask_text
 from tests.security.scan import Item, report_files, scan
 
 VALID_IDS = ("11010519491231002X", "440524188001010014", "310105198003154416")

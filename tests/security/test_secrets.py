@@ -15,15 +15,15 @@ from prefect.client.orchestration import get_client
 from sqlmodel import select
 from typer.testing import CliRunner, Result
 
-from deployments.cli import app
+from deployments.cli.app import app
 from flows.teacher_secondment import teacher_secondment
 from models.db import engine_for, migrate, session_scope
 from models.outbox import DeliveryAttempt
-from models.profile import DistrictProfile, load_profile
-from models.secondment_params import SecondmentParameters
+from models.params.secondment import SecondmentParameters
+from models.profile.schema import DistrictProfile, load_profile
 from models.settings import get_settings
-from tasks.redaction import REDACTED
-from tasks.registry import sync_registry
+from tasks.common.district import sync_registry
+from tasks.common.redaction import REDACTED
 from tests.factories import seed_roster
 from tests.hardening import Ledger
 from tests.security.scan import Item, everything_in_prefect, outbox_items, report_files
@@ -32,7 +32,7 @@ JSON_PASSWORD = "jsonPw-7Q2zK9x"
 TEMPLATE_TOKEN = "tmplTok5a8c3e1f9b"  # from APPRISE_TEMPLATE_DINGTALK_TOKEN
 LITERAL_TOKEN = "litTok0d4f7a2c6e"  # written into the config file itself
 DB_PASSWORD = "dbPw-Hq83nZr"
-BUNDLED_PROFILE = Path(__file__).parents[2] / "models" / "default_profile.yaml"
+BUNDLED_PROFILE = Path(__file__).parents[2] / "models" / "profile" / "default_profile.yaml"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 

@@ -19,7 +19,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
-from deployments.up import AUTH_FILE, UpError, api_auth_string, is_loopback
+from deployments.runtime.up import AUTH_FILE, UpError, api_auth_string, is_loopback
 
 
 def test_loopback_hosts_are_recognised() -> None:
@@ -107,7 +107,7 @@ def test_up_beyond_loopback_requires_basic_auth(tmp_path: Path) -> None:
     env["LD_DATA_DIR"] = str(tmp_path / "data")
     env["PREFECT_RUNNER_POLL_FREQUENCY"] = "2"  # pick the test's run up quickly
     exe = shutil.which("learning-district")
-    command = [exe] if exe else [sys.executable, "-m", "deployments.cli"]
+    command = [exe] if exe else [sys.executable, "-m", "deployments.cli.app"]
     log = tmp_path / "up.log"
     with log.open("w") as out:
         process = subprocess.Popen(

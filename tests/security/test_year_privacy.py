@@ -23,7 +23,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from deployments.server import start_server, stop_process, wait_healthy
+from deployments.runtime.server import start_server, stop_process, wait_healthy
 from models.settings import get_settings
 from tests.hardening import Ledger
 from tests.security.scan import (
@@ -46,7 +46,7 @@ def run_demo(tmp_path: Path, api_url: str) -> subprocess.CompletedProcess[str]:
         PREFECT_LOGGING_LEVEL="INFO",
     )
     exe = shutil.which("learning-district")
-    command = [exe] if exe else [sys.executable, "-m", "deployments.cli"]
+    command = [exe] if exe else [sys.executable, "-m", "deployments.cli.app"]
     return subprocess.run(
         [*command, "demo"],
         cwd=tmp_path,

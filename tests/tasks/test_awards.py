@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.awards import CATEGORIES, AwardScoreBase, NominationBase
-from models.profile import load_profile
-from tasks.awards import AwardsRules, JudgeInfo, nomination_keys, propose, weighted_total
-from tasks.awards_sample import generate_nominations, generate_scores
-from tasks.review import seeded_draw
+from models.profile.schema import load_profile
+from tasks.awards.rules import AwardsRules, JudgeInfo, nomination_keys, propose, weighted_total
+from tasks.common.review import seeded_draw
+from tasks.samples.awards import generate_nominations, generate_scores
 
 YEAR = 2026
 PROFILE, _ = load_profile()
@@ -40,7 +40,7 @@ def rules(**overrides: object) -> AwardsRules:
 def independent(
     noms: list[NominationBase], scores: list[AwardScoreBase], r: AwardsRules
 ) -> dict[str, tuple[float, float, int]]:
-    """SPEC's rule written again: recuse own street/unit, per-judge z with numpy, mean z."""
+    """the spec's rule written again: recuse own street/unit, per-judge z with numpy, mean z."""
     judges = {j.name: j for j in r.judges}
     by_ref = {n.ref: n for n in noms}
     valid = [
@@ -137,7 +137,7 @@ def test_eligibility_reasons_cite_the_rule() -> None:
     renewed = noms[1].model_copy(update={"last_award_year": YEAR - 2, "new_merit": True})
     outside = noms[2].model_copy(update={"street": "外区街道"})
     thin = noms[4].model_copy(update={"metrics": {"reading_hours": 10.0}})
-    _, ineligible = __import__("tasks.awards", fromlist=["screen"]).screen(
+    _, ineligible = __import__("tasks.awards.rules", fromlist=["screen"]).screen(
         [repeat, renewed, outside, thin], rules=rules()
     )
     reasons = {i.ref: i.reasons for i in ineligible}

@@ -10,15 +10,15 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from models.awards import AwardEntry, Nomination
-from models.awards_params import AwardsParameters
 from models.db import session_scope
 from models.outbox import OutboxMessage
-from models.profile import DistrictProfile
-from tasks import awards_records as records
-from tasks.awards import propose
-from tasks.awards_import import import_nominations_file, import_scores_file
-from tasks.awards_sample import generate_nominations, generate_scores
-from tasks.importing import ImportRejected
+from models.params.awards import AwardsParameters
+from models.profile.schema import DistrictProfile
+from tasks.awards import records
+from tasks.awards.rules import propose
+from tasks.importing.awards import import_nominations_file, import_scores_file
+from tasks.importing.core import ImportRejected
+from tasks.samples.awards import generate_nominations, generate_scores
 
 YEAR = 2026
 

@@ -10,17 +10,17 @@ import pytest
 from sqlmodel import select
 
 from models.audit import Decision
-from models.calendar_params import CalendarParameters
 from models.db import session_scope
 from models.meetings import CalendarYear, Distribution, Meeting
 from models.outbox import OutboxMessage
-from models.profile import DistrictProfile
-from tasks import calendar_records as records
-from tasks.calendar_records import CalendarError
-from tasks.calendar_rules import reminder_dates
-from tasks.ics import parse_ics
-from tasks.scheduling import solve_schedule
-from tasks.workdays import is_working_day
+from models.params.calendar import CalendarParameters
+from models.profile.schema import DistrictProfile
+from tasks.calendar import records
+from tasks.calendar.records import CalendarError
+from tasks.calendar.rules import reminder_dates
+from tasks.calendar.scheduling import solve_schedule
+from tasks.common.ics import parse_ics
+from tasks.common.workdays import is_working_day
 
 
 def plan(year: int, **params: object) -> bool:

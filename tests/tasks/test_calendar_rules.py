@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.calendar_policy import CalendarPolicy, DistributionPolicy
-from models.profile import load_profile
-from tasks.calendar_rules import (
+from models.profile.calendar import CalendarPolicy, DistributionPolicy
+from models.profile.schema import load_profile
+from tasks.calendar.rules import (
     PastEvent,
     activity_week,
     clone_specs,
@@ -24,8 +24,8 @@ from tasks.calendar_rules import (
     schedule_rules,
     training_periods,
 )
-from tasks.scheduling import VenueSpec
-from tasks.workdays import is_working_day, working_days_between
+from tasks.calendar.scheduling import VenueSpec
+from tasks.common.workdays import is_working_day, working_days_between
 
 
 @pytest.mark.parametrize(

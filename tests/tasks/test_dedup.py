@@ -1,4 +1,4 @@
-"""The near-duplicate rule of SPEC.md: normalisation, exact Jaccard, components, fast = exact."""
+"""The near-duplicate rule (docs/spec.md): normalisation, exact Jaccard, components, fast=exact."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.dedup import (
+from tasks.common.dedup import (
     bigrams,
     cluster_keys,
     cluster_keys_exact,
@@ -16,7 +16,7 @@ from tasks.dedup import (
     pair_recall,
     similar,
 )
-from tasks.ideas_sample import generate_ideas
+from tasks.samples.ideas import generate_ideas
 
 
 def test_normalise_drops_punctuation_symbols_spaces_and_folds_width() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from tasks.ics import (
+from tasks.common.ics import (
     IcsAttendee,
     IcsEvent,
     event_uid,

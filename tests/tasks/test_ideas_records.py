@@ -12,11 +12,11 @@ from models.audit import Decision
 from models.db import session_scope
 from models.ideas import Idea
 from models.outbox import OutboxMessage
-from models.profile import DistrictProfile
-from tasks import ideas_records as records
-from tasks.ideas_import import import_ideas_file
-from tasks.importing import ImportRejected
-from tasks.screening import Submission
+from models.profile.schema import DistrictProfile
+from tasks.ideas import records
+from tasks.ideas.screening import Submission
+from tasks.importing.core import ImportRejected
+from tasks.importing.ideas import import_ideas_file
 
 YEAR = 2026
 NOW = datetime(2026, 9, 5, 2, 0, tzinfo=UTC)

@@ -17,10 +17,11 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from models.db import migrate, session_scope
-from models.profile import DistrictProfile, load_profile
+from models.profile.schema import DistrictProfile, load_profile
 from models.secondment import RATINGS, Teacher, TeacherBase
 from models.settings import get_settings
-from tasks.importing import (
+from tasks.common.district import sync_registry
+from tasks.importing.core import (
     KINDS,
     TEACHERS,
     ImportRejected,
@@ -29,7 +30,6 @@ from tasks.importing import (
     validate_teachers,
     write_template,
 )
-from tasks.registry import sync_registry
 
 YEAR = 2026
 ZH = [c.zh for c in TEACHERS.columns]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from models.profile import DistrictProfile
-from tasks.kpi import collect_kpis, kpi_markdown, write_kpi_xlsx, write_trend_png
-from tasks.secondment import SecondmentRules, select_candidates
-from tasks.secondment_records import load_roster, record_approval
+from models.profile.schema import DistrictProfile
+from tasks.kpi.report import collect_kpis, kpi_markdown, write_kpi_xlsx, write_trend_png
+from tasks.secondment.records import load_roster, record_approval
+from tasks.secondment.rules import SecondmentRules, select_candidates
 from tests.factories import seed_roster
 
 

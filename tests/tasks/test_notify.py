@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from models.db import session_scope
 from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
-from tasks.notify import (
+from tasks.notify.delivery import (
     AppriseNotifier,
     NotifierConfigError,
     RecordingNotifier,
@@ -290,8 +290,8 @@ def test_targets_are_served_concurrently_each_target_in_message_order(db: Path) 
 def test_chunks_are_planned_sent_and_settled_in_turn(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tasks.notify.PLAN_CHUNK", 4)
-    monkeypatch.setattr("tasks.notify.BOOK_BATCH", 3)
+    monkeypatch.setattr("tasks.notify.delivery.PLAN_CHUNK", 4)
+    monkeypatch.setattr("tasks.notify.delivery.BOOK_BATCH", 3)
     notifier = RecordingNotifier({"a": ["street-a"], "b": ["street-a"]}, failures={"b": 1})
     staged = [stage(recipient=f"S{i:03d}") for i in range(10)]
 
@@ -673,7 +673,7 @@ def test_concurrent_delivery_books_outcomes_on_postgresql(
     pg_db: str,  # noqa: F811 (the fixture imported above)
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("tasks.notify.PLAN_CHUNK", 7)
+    monkeypatch.setattr("tasks.notify.delivery.PLAN_CHUNK", 7)
     routes = {f"t{n}": [f"street-{n}", "all-streets"] for n in range(5)}
     notifier = RecordingNotifier(routes, failures={"t3": 2})
     staged = [stage(f"street-{i % 5}", f"S{i:03d}") for i in range(20)]

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.review import (
+from tasks.common.review import (
     Calibrated,
     Reviewer,
     ReviewItem,

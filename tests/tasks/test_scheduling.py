@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.profile import load_profile
-from tasks.calendar_rules import event_specs, publicity_calendar, schedule_rules
-from tasks.scheduling import (
+from models.profile.schema import load_profile
+from tasks.calendar.rules import event_specs, publicity_calendar, schedule_rules
+from tasks.calendar.scheduling import (
     EventSpec,
     InfeasibleSchedule,
     PlacedEvent,
@@ -22,7 +22,7 @@ from tasks.scheduling import (
     solve_schedule,
     violations,
 )
-from tasks.workdays import covered, fallback_note, holiday_name, is_working_day
+from tasks.common.workdays import covered, fallback_note, holiday_name, is_working_day
 
 VENUES = [
     VenueSpec(name="报告厅", capacity=300),

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from models.ideas_policy import IdeasPolicy
-from tasks.screening import Submission, clean_phone, fingerprint, screen_idea, validate_submission
+from models.profile.ideas import IdeasPolicy
+from tasks.ideas.screening import (
+    Submission,
+    clean_phone,
+    fingerprint,
+    screen_idea,
+    validate_submission,
+)
 
 POLICY = IdeasPolicy()
 

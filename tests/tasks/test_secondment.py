@@ -19,10 +19,10 @@ import pytest
 from ortools.sat.python import cp_model
 from pydantic import ValidationError
 
-from models.profile import MeritWeights, load_profile
+from models.profile.schema import MeritWeights, load_profile
 from models.secondment import TeacherBase
-from tasks.sample_data import generate_roster
-from tasks.secondment import (
+from tasks.samples.roster import generate_roster
+from tasks.secondment.rules import (
     SCALE,
     Candidate,
     InfeasibleSecondment,
@@ -106,7 +106,7 @@ def make_rules(**overrides: Any) -> SecondmentRules:
 
 
 def is_eligible(t: TeacherBase, rules: SecondmentRules) -> bool:
-    """R10.2 eligibility, restated from SPEC.md."""
+    """R10.2 eligibility, restated from docs/spec.md."""
     return (
         t.in_service
         and t.annual_rating != "不合格"
@@ -384,7 +384,7 @@ def test_screen_splits_the_roster_and_keeps_every_reason() -> None:
 
 
 def spec_merit(t: TeacherBase, w: MeritWeights) -> float:
-    """SPEC.md R10.2 merit, in exact fractions."""
+    """docs/spec.md R10.2 merit, in exact fractions."""
     f = Fraction
     experience = f(min(t.years_teaching, 30), 30) * 100
     value = (

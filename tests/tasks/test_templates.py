@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from jinja2 import TemplateNotFound, UndefinedError
 
-from tasks.templates import render
+from tasks.notify.render import render
 
 
 @pytest.fixture

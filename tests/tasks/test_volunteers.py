@@ -8,13 +8,13 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from deployments.cli import app
+from deployments.cli.app import app
 from models.db import session_scope
-from models.profile import DistrictProfile
+from models.profile.schema import DistrictProfile
 from models.volunteers import Volunteer
-from tasks.importing import ImportRejected
-from tasks.kpi import collect_kpis, kpi_markdown
-from tasks.volunteers_import import import_volunteers_file
+from tasks.importing.core import ImportRejected
+from tasks.importing.volunteers import import_volunteers_file
+from tasks.kpi.report import collect_kpis, kpi_markdown
 
 HEADER = "年度,编号,姓名,类别,背景,街道,授课社区,授课次数\n"
 
@@ -101,7 +101,7 @@ def test_cli_import_and_template(registry: DistrictProfile, tmp_path: Path) -> N
 def test_generated_list_imports_cleanly_and_is_reproducible(
     registry: DistrictProfile, tmp_path: Path
 ) -> None:
-    from tasks.sample_year import write_volunteers_csv
+    from tasks.samples.year import write_volunteers_csv
 
     first = write_volunteers_csv(tmp_path / "a.csv", registry, year=2026, seed=5, count=30)
     second = write_volunteers_csv(tmp_path / "b.csv", registry, year=2026, seed=5, count=30)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tasks.workdays import (
+from tasks.common.workdays import (
     add_working_days,
     covered,
     fallback_note,

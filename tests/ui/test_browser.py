@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from models.profile import DistrictProfile
+from models.profile.schema import DistrictProfile
 from tests.factories import seed_roster
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def _start_up(workdir: Path) -> tuple[subprocess.Popen[str], Path]:
     """`learning-district up` with this test's LD_DATA_DIR / LD_DATABASE_URL, no outside Prefect."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     exe = shutil.which("learning-district")
-    command = [exe] if exe else [sys.executable, "-m", "deployments.cli"]
+    command = [exe] if exe else [sys.executable, "-m", "deployments.cli.app"]
     log_path = workdir / "up.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(

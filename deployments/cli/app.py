@@ -1,0 +1,149 @@
+"""The `learning-district` command line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from deployments.cli import awards, calendar, ideas, notify, scale, secondment, volunteers
+from deployments.cli.common import ensure_ready, err, fail, out
+
+app = typer.Typer(
+    help="learning-district: a district's community-education policy as Prefect workflows.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def init(
+    profile: Path | None = typer.Option(None, help="District profile YAML (default: bundled)."),
+) -> None:
+    """Create or migrate the database and load the district profile."""
+    from models.db import migrate
+    from models.profile.schema import ProfileError
+    from models.settings import get_settings
+    from tasks.common.district import init_registry
+
+    migrate()
+    warnings: list[str] = []
+    try:
+        loaded, changed = init_registry(profile or get_settings().profile, warnings=warnings)
+    except ProfileError as exc:
+        raise fail(str(exc)) from None
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    out.print(
+        f"database ready; profile {loaded.district}: {len(loaded.streets)} streets "
+        f"({sum(s.pilot for s in loaded.streets)} pilot), {len(loaded.schools)} schools"
+        + ("" if changed else " (unchanged)")
+    )
+
+
+@app.command("profile-check")
+def profile_check(file: Path) -> None:
+    """Validate a district profile file without loading it."""
+    from models.profile.schema import ProfileError, load_profile
+
+    warnings: list[str] = []
+    try:
+        loaded, _ = load_profile(file, warnings=warnings)
+    except ProfileError as exc:
+        raise fail(str(exc)) from None
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    out.print(f"{file}: valid ({loaded.district}, {len(loaded.streets)} streets)")
+
+
+# KIND -> function(file, year) that validates the whole file, writes it and returns a summary.
+# Each process's command module adds its kinds in its `register`.
+IMPORTERS: dict[str, Callable[[Path, int | None], str]] = {}
+
+
+@app.command("import")
+def import_file(
+    kind: str = typer.Argument(..., help="teachers, ideas, nominations, scores, …"),
+    file: Path = typer.Argument(..., exists=False),
+    year: int | None = typer.Option(None, help="The year the data belongs to."),
+) -> None:
+    """Validate a CSV/XLSX file whole, then upsert it; a bad file writes nothing."""
+    from tasks.importing.core import ImportRejected
+
+    importer = IMPORTERS.get(kind)
+    if importer is None:
+        raise fail(f"cannot import '{kind}'; known kinds: {', '.join(sorted(IMPORTERS))}")
+    ensure_ready()
+    try:
+        out.print(importer(file, year))
+    except ImportRejected as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def template(
+    kind: str = typer.Argument(..., help="teachers"),
+    out_file: Path | None = typer.Option(None, "--out", help="Where to write the XLSX."),
+) -> None:
+    """Write an empty XLSX with the headers of KIND."""
+    from tasks.importing.core import write_template
+
+    target = out_file or Path(f"{kind}-template.xlsx")
+    try:
+        written = write_template(kind, target)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"wrote {written}")
+
+
+@app.command()
+def up(
+    host: str = typer.Option(
+        "127.0.0.1",
+        help="Address the Prefect server listens on; beyond loopback it requires basic auth.",
+    ),
+) -> None:
+    """Local Prefect server + every deployment served (schedules, triggers); Ctrl-C stops."""
+    from deployments.runtime.up import UpError, run_up
+
+    ensure_ready()
+    try:
+        run_up(console=out, host=host)
+    except UpError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def demo(
+    teachers: int = typer.Option(300, help="Size of the generated roster."),
+    seed: int = typer.Option(2026, help="Seed of the generated data."),
+    year: int = typer.Option(2026, help="The pilot year."),
+    secondment_only: bool = typer.Option(
+        False, "--secondment-only", help="Stop after the teacher secondment."
+    ),
+) -> None:
+    """The pilot year on embedded defaults: secondment, calendar, ideas, awards, KPI report."""
+    from deployments.demo.run import run_demo
+
+    run_demo(teachers=teachers, seed=seed, year=year, console=out, secondment_only=secondment_only)
+
+
+for register in (
+    secondment.register,
+    calendar.register,
+    ideas.register,
+    awards.register,
+    volunteers.register,
+    notify.register,
+    scale.register,
+):
+    register(app, IMPORTERS)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+"""`learning-district calendar …`: plan and show the year, RSVP, confirm distribution, move.
+
+`calendar --year Y [--json]` runs the annual-calendar flow (a flow run in the Prefect UI) and
+prints the year; the subcommands act directly on the database and deliver what they cause, so
+a clerk's confirmation or an RSVP does not wait for a Prefect server to start.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import typer
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        from deployments.cli.common import fail
+
+        raise fail(f"{option} '{text}' is not a date like 2026-09-10") from None
+
+
+def _deliver(year: int) -> int:
+    from tasks.calendar.records import pending_message_ids
+    from tasks.notify.delivery import deliver_pending
+
+    ids = pending_message_ids(year)
+    if ids:
+        deliver_pending(message_ids=ids)
+    return len(ids)
+
+
+def _today(text: str | None) -> date:
+    from tasks.calendar.tasks import local_today
+
+    return _day(text, "--today") or local_today()
+
+
+def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:
+    """Add the `calendar` command group (no import kinds of its own)."""
+    del importers  # the calendar imports nothing; its inputs are the profile and the CLI
+    group = typer.Typer(
+        help="The annual calendar (R7.4, R7.2, R7.5, R7.1): publicity month, meetings, RSVP.",
+    )
+    app.add_typer(group, name="calendar")
+
+    @group.callback(invoke_without_command=True)
+    def calendar(
+        ctx: typer.Context,
+        year: int | None = typer.Option(None, min=2000, max=2100, help="The year to plan or show."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        today: str | None = typer.Option(
+            None, help="Business day for due notices (YYYY-MM-DD; default today)."
+        ),
+        clone_from: int | None = typer.Option(
+            None,
+            "--clone-from",
+            min=2000,
+            max=2100,
+            help="Place this earlier year's meetings on the year's days.",
+        ),
+        allow_activity_week: bool = typer.Option(
+            False, "--allow-activity-week", help="Let meetings fall in the activity week."
+        ),
+    ) -> None:
+        """Plan the year (first time) or show it: publicity month, activity week, meetings."""
+        if ctx.invoked_subcommand is not None:
+            return
+        from deployments.cli.common import ensure_ready, fail, out, quiet_prefect
+        from deployments.cli.views import print_calendar
+        from deployments.runtime.flows import run_calendar
+        from tasks.calendar.records import CalendarError
+        from tasks.calendar.scheduling import InfeasibleSchedule
+
+        if year is None:
+            raise fail("--year is required (e.g. calendar --year 2026 --json)")
+        ensure_ready()
+        quiet_prefect(as_json)
+        try:
+            result = run_calendar(
+                year=year,
+                today=_day(today, "--today"),
+                clone_from=clone_from,
+                avoid_activity_week=False if allow_activity_week else None,
+            )
+        except InfeasibleSchedule as exc:
+            raise fail(
+                f"no feasible calendar for {year} (nothing written): " + "; ".join(exc.reasons)
+            ) from None
+        except CalendarError as exc:
+            raise fail(str(exc)) from None
+        if as_json:
+            typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        else:
+            print_calendar(out, result)
+
+    @group.command("rsvp")
+    def rsvp(
+        event: str = typer.Argument(..., help="Meeting key, e.g. work_conference"),
+        year: int = typer.Option(..., help="The meeting's year."),
+        attendee: str = typer.Option(..., help="Who answers (name or unit)."),
+        response: str = typer.Option("accepted", help="accepted / declined / tentative"),
+        audience: str = typer.Option("", help="The invited audience they belong to."),
+        comment: str = typer.Option("", help="A note, e.g. who stands in."),
+    ) -> None:
+        """Record an answer to an invitation (answering again replaces it)."""
+        from deployments.cli.common import ensure_ready, fail, out
+        from tasks.calendar.records import CalendarError, record_rsvp
+
+        ensure_ready()
+        try:
+            outcome = record_rsvp(
+                year=year,
+                key=event,
+                attendee=attendee,
+                response=response,
+                audience=audience,
+                comment=comment,
+            )
+        except CalendarError as exc:
+            raise fail(str(exc)) from None
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(outcome["counts"].items()))
+        out.print(f"{attendee}: {outcome['response']} for {event} ({year}); so far {counts}")
+
+    @group.command("confirm")
+    def confirm(
+        community: str = typer.Argument(..., help="The community office (居委) confirming."),
+        year: int = typer.Option(..., help="The campaign's year."),
+        by: str = typer.Option("", "--by", help="Who confirms."),
+        note: str = typer.Option("", help="A note, e.g. households reached."),
+        today: str | None = typer.Option(None, help="Date of confirmation (default today)."),
+    ) -> None:
+        """Confirm the publicity material reached every household of a community (R7.2)."""
+        from deployments.cli.common import ensure_ready, fail, out
+        from tasks.calendar.records import CalendarError, confirm_distribution
+
+        ensure_ready()
+        try:
+            outcome = confirm_distribution(
+                year=year, community=community, confirmed_by=by, note=note, today=_today(today)
+            )
+        except CalendarError as exc:
+            raise fail(str(exc)) from None
+        suffix = "" if outcome["changed"] else " (already confirmed)"
+        out.print(f"{community}: distribution confirmed on {outcome['confirmed_on']}{suffix}")
+
+    @group.command("move")
+    def move(
+        event: str = typer.Argument(..., help="Meeting key, e.g. theory_symposium"),
+        year: int = typer.Option(..., help="The meeting's year."),
+        new_date: str | None = typer.Option(None, "--date", help="New date (a working day)."),
+        venue: str | None = typer.Option(None, help="New venue."),
+        reason: str = typer.Option("", help="Why it moves (goes into the notice)."),
+        operator: str = typer.Option("", help="Who decides."),
+    ) -> None:
+        """Move a meeting: same UID, next SEQUENCE, update sent, reminders recomputed."""
+        from deployments.cli.common import ensure_ready, fail, out
+        from tasks.calendar.records import CalendarError, move_meeting
+
+        if new_date is None and venue is None:
+            raise fail("give --date and/or --venue")
+        ensure_ready()
+        try:
+            outcome = move_meeting(
+                year=year,
+                key=event,
+                day=_day(new_date, "--date"),
+                venue=venue,
+                reason=reason,
+                operator=operator,
+            )
+        except CalendarError as exc:
+            raise fail(str(exc)) from None
+        if not outcome["changed"]:
+            out.print(f"{event} is already on {outcome['day']}: nothing changed")
+            return
+        sent = _deliver(year)
+        out.print(
+            f"{event} moved to {outcome['day']} at {outcome['venue']} "
+            f"(SEQUENCE {outcome['sequence']}); {sent} notices delivered"
+        )
+
+    @group.command("cancel")
+    def cancel(
+        event: str = typer.Argument(..., help="Meeting key"),
+        year: int = typer.Option(..., help="The meeting's year."),
+        reason: str = typer.Option("", help="Why it is cancelled."),
+        operator: str = typer.Option("", help="Who decides."),
+    ) -> None:
+        """Cancel a meeting: METHOD:CANCEL with the same UID to every invited audience."""
+        from deployments.cli.common import ensure_ready, fail, out
+        from tasks.calendar.records import CalendarError, cancel_meeting
+
+        ensure_ready()
+        try:
+            outcome = cancel_meeting(year=year, key=event, reason=reason, operator=operator)
+        except CalendarError as exc:
+            raise fail(str(exc)) from None
+        if not outcome["changed"]:
+            out.print(f"{event} was already cancelled")
+            return
+        out.print(f"{event} cancelled; {_deliver(year)} notices delivered")
+
+    @group.command("due")
+    def due(
+        year: int = typer.Option(..., help="The calendar's year."),
+        today: str | None = typer.Option(None, help="Business day (default today)."),
+    ) -> None:
+        """Send what is due today: key-day notices, reminders, distribution follow-ups."""
+        from deployments.cli.common import ensure_ready, out
+        from tasks.calendar.records import stage_due
+
+        ensure_ready()
+        day = _today(today)
+        report = stage_due(year, today=day)
+        sent = _deliver(year)
+        out.print(
+            f"{day}: {report.key_day_notices} key-day notices, {report.reminders} reminders, "
+            f"{report.distribution_requests} distribution requests, "
+            f"{report.distribution_reminders} distribution reminders staged; {sent} delivered"
+        )
+
+    @group.command("coverage")
+    def coverage_command(
+        year: int = typer.Option(..., help="The campaign's year."),
+        as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    ) -> None:
+        """Material-distribution coverage per street (R7.2)."""
+        from deployments.cli.common import ensure_ready, fail, out
+        from deployments.cli.views import coverage_table
+        from tasks.calendar.records import coverage
+
+        ensure_ready()
+        rows = coverage(year)
+        if not rows:
+            raise fail(f"no distribution campaign for {year} (plan the year first)")
+        if as_json:
+            typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        else:
+            out.print(coverage_table(year, rows))

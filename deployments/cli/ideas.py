@@ -1,0 +1,266 @@
+"""`learning-district ideas …` commands and the `ideas` / `idea-scores` import kinds (R7.3)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import typer
+
+ideas_app = typer.Typer(help="Golden-idea campaign (R7.3): intake, clusters, review.")
+
+
+def _import_ideas(file: Path, year: int | None) -> str:
+    from tasks.importing.ideas import import_ideas_file
+
+    s = import_ideas_file(file, year=year)
+    return (
+        f"{file}: {s.rows} ideas ({s.encoding}) — {s.inserted} new, {s.unchanged} unchanged; "
+        f"{s.screened} screened now, {s.rejected} rejected in total"
+    )
+
+
+def _import_idea_scores(file: Path, year: int | None) -> str:
+    from models.ideas import IdeaCampaign
+    from tasks.ideas.records import profile_and_policy
+    from tasks.ideas.review import prepare_review, record_scores
+    from tasks.importing.core import ImportRejected
+    from tasks.importing.ideas import read_idea_scores
+
+    if year is None:
+        raise ImportRejected(file, ["--year is required for idea-scores"])
+    from models.db import session_scope
+
+    with session_scope() as session:
+        campaign = session.get(IdeaCampaign, year)
+    if campaign is None:
+        raise ImportRejected(file, [f"no golden-idea campaign for {year}"])
+    _, policy = profile_and_policy()
+    rows = read_idea_scores(file, policy=policy)
+    setup = prepare_review(year=year, seed=campaign.seed)
+    try:
+        count = record_scores(year=year, setup=setup, rows=rows)
+    except ValueError as exc:
+        raise ImportRejected(file, str(exc).split("; ")) from None
+    return f"{file}: {count} idea scores stored"
+
+
+def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:
+    """Add the `ideas` command group and the import kinds."""
+    importers["ideas"] = _import_ideas
+    importers["idea-scores"] = _import_idea_scores
+    app.add_typer(ideas_app, name="ideas")
+
+
+@ideas_app.command("open")
+def open_cmd(
+    year: int = typer.Option(..., help="Campaign year."),
+    start: str = typer.Option("", help="First day of collection (YYYY-MM-DD); default today."),
+) -> None:
+    """Open the year's campaign and announce it (idempotent)."""
+    from deployments.cli.common import ensure_ready, fail, out
+    from tasks.ideas.records import open_campaign, profile_and_policy
+
+    ensure_ready()
+    try:
+        first = date.fromisoformat(start) if start else None
+    except ValueError:
+        raise fail(f"--start '{start}' is not a date like 2026-09-01") from None
+    if first is None:
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        profile, _ = profile_and_policy()
+        first = datetime.now(ZoneInfo(profile.timezone)).date()
+    campaign = open_campaign(year=year, start=first)
+    out.print(f"campaign {year}: phase {campaign['phase']}; phases {campaign['phases']}")
+
+
+@ideas_app.command("submit")
+def submit_cmd(
+    year: int = typer.Option(..., help="Campaign year."),
+    submitter: str = typer.Option(..., help="提交人"),
+    phone: str = typer.Option(..., help="手机"),
+    community: str = typer.Option(..., help="社区"),
+    title: str = typer.Option(..., help="标题"),
+    content: str = typer.Option(..., help="内容"),
+    ref: str = typer.Option("", help="编号 (paper form); generated when empty"),
+) -> None:
+    """Submit one idea: stored first, then screened (the same path as the HTTP intake)."""
+    from deployments.cli.common import ensure_ready, fail, out
+    from models.timeutil import utcnow
+    from tasks.ideas.records import SubmissionRejected, screen_ids, submit
+    from tasks.ideas.screening import Submission
+
+    ensure_ready()
+    submission = Submission(
+        submitter=submitter, phone=phone, community=community, title=title, content=content, ref=ref
+    )
+    try:
+        ack = submit(year=year, submission=submission, source="cli", now=utcnow())
+    except SubmissionRejected as exc:
+        raise fail("; ".join(f"{k}: {v}" for k, v in exc.problems.items())) from None
+    if ack.duplicate:
+        out.print(f"already submitted as {ack.ref} ({ack.status})")
+        return
+    screen_ids(ids=[ack.id], now=utcnow())
+    out.print(f"received {ack.ref}; screened")
+
+
+@ideas_app.command("clusters")
+def clusters_cmd(
+    year: int = typer.Option(..., help="Campaign year."),
+    as_json: bool = typer.Option(False, "--json", help="Print docs/spec.md's JSON."),
+) -> None:
+    """The year's near-duplicate clusters: every screened idea in exactly one cluster."""
+    from deployments.cli.common import ensure_ready, out
+    from tasks.ideas.records import year_clusters
+
+    ensure_ready()
+    clusters = year_clusters(year)
+    if as_json:
+        typer.echo(json.dumps({"year": year, "clusters": clusters}, ensure_ascii=False))
+        return
+    multi = [c for c in clusters if len(c) > 1]
+    out.print(f"{year}: {len(clusters)} clusters, {len(multi)} with near-duplicates")
+    for members in multi:
+        out.print("  " + ", ".join(members))
+
+
+@ideas_app.command("merge")
+def merge_cmd(
+    ref: str,
+    into: str = typer.Option(..., help="A ref of the cluster to join."),
+    year: int = typer.Option(...),
+    reason: str = typer.Option(..., help="Why (kept on record)."),
+    operator: str = typer.Option("", help="Who."),
+) -> None:
+    """Merge REF's cluster with INTO's (logged, reversible with `ideas undo`)."""
+    from deployments.cli.common import ensure_ready, fail, out
+    from tasks.ideas.records import edit_cluster
+
+    ensure_ready()
+    try:
+        edit = edit_cluster(
+            year=year, action="merge", ref=ref, target=into, reason=reason, operator=operator
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"edit {edit}: {ref} merged with {into}")
+
+
+@ideas_app.command("unmerge")
+def unmerge_cmd(
+    ref: str,
+    year: int = typer.Option(...),
+    reason: str = typer.Option(..., help="Why (kept on record)."),
+    operator: str = typer.Option("", help="Who."),
+) -> None:
+    """Take REF out of its cluster (logged, reversible with `ideas undo`)."""
+    from deployments.cli.common import ensure_ready, fail, out
+    from tasks.ideas.records import edit_cluster
+
+    ensure_ready()
+    try:
+        edit = edit_cluster(year=year, action="unmerge", ref=ref, reason=reason, operator=operator)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"edit {edit}: {ref} taken out of its cluster")
+
+
+@ideas_app.command("undo")
+def undo_cmd(
+    edit_id: int,
+    year: int = typer.Option(...),
+    reason: str = typer.Option(..., help="Why (kept on record)."),
+    operator: str = typer.Option("", help="Who."),
+) -> None:
+    """Undo a merge or unmerge."""
+    from deployments.cli.common import ensure_ready, fail, out
+    from tasks.ideas.records import undo_edit
+
+    ensure_ready()
+    try:
+        undo_edit(year=year, edit_id=edit_id, reason=reason, operator=operator)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"edit {edit_id} undone")
+
+
+@ideas_app.command("review")
+def review_cmd(
+    year: int = typer.Option(..., min=2000, max=2100),
+    approve: bool = typer.Option(False, "--approve", help="Sign off without pausing."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Rank the reviewed representatives, sign off, publish all results at once."""
+    from deployments.cli.common import ensure_ready, fail, out, quiet_prefect
+    from deployments.cli.signoff import run_flow_with_operator
+    from deployments.runtime.server import prefect_api
+    from flows.golden_ideas import review_ideas
+    from models.params.ideas import ReviewParameters
+
+    ensure_ready()
+    params = ReviewParameters(year=year, approval="auto" if approve else "manual")
+    quiet_prefect(as_json)
+    try:
+        with prefect_api():
+            result = run_flow_with_operator(
+                lambda: review_ideas(params), run_name=f"ideas-review-{year}", approve=approve
+            )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        for item in result["selected"]:
+            out.print(f"{item['rank']:>3} {item['tier']} {item['ref']} ({len(item['members'])})")
+
+
+@ideas_app.command("progress")
+def progress_cmd(
+    ref: str,
+    year: int = typer.Option(...),
+    percent: int = typer.Option(..., min=0, max=100),
+    note: str = typer.Option(""),
+) -> None:
+    """Record progress of an adopted idea; at 100 its submitters are told it is done."""
+    from deployments.cli.common import ensure_ready, fail, out
+    from models.timeutil import utcnow
+    from tasks.ideas.review import update_action
+
+    ensure_ready()
+    try:
+        finished = update_action(year=year, ref=ref, progress=percent, note=note, now=utcnow())
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"{ref}: {percent}%" + ("; done, submitters told" if finished else ""))
+
+
+@ideas_app.command("intake")
+def intake_cmd(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8765)) -> None:
+    """Serve the HTTP intake endpoint (POST /ideas) for forms."""
+    import uvicorn
+
+    from deployments.cli.common import ensure_ready
+    from deployments.intake.app import create_app
+
+    ensure_ready()
+    uvicorn.run(create_app(), host=host, port=port)
+
+
+@ideas_app.command("worker")
+def worker_cmd() -> None:
+    """Serve the screening task queue (`screen_ideas.delay`) for this Prefect server."""
+    from prefect.task_worker import serve
+
+    from deployments.cli.common import ensure_ready
+    from tasks.ideas.tasks import screen_ideas
+
+    ensure_ready()
+    running = serve(screen_ideas)
+    if running is not None:
+        asyncio.run(running)

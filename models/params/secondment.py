@@ -1,0 +1,58 @@
+"""Flow parameters and operator inputs of the secondment (rendered as forms in the Prefect UI)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from prefect.input import RunInput
+from pydantic import BaseModel, Field
+
+from models.profile.schema import MeritWeights
+
+
+def current_year(timezone: str = "Asia/Shanghai") -> int:
+    return datetime.now(ZoneInfo(timezone)).year
+
+
+class SecondmentParameters(BaseModel):
+    """教师挂职选派参数 — every field left empty takes its value from the district profile."""
+
+    year: int | None = Field(
+        default=None, ge=2000, le=2100, title="年度", description="选派年度；留空为当年"
+    )
+    approval: Literal["manual", "auto"] = Field(
+        default="manual",
+        title="审批方式",
+        description="manual：生成方案后暂停，等待经办人员在界面中审批；auto：自动批准（定时任务用）",
+    )
+    quotas: dict[str, Annotated[int, Field(ge=0, le=1000)]] | None = Field(
+        default=None, title="各街道名额", description='如 {"嘉兴路街道": 5}；留空按区情配置'
+    )
+    min_years: int | None = Field(default=None, ge=0, le=50, title="最低教龄（年）")
+    cooldown_years: int | None = Field(default=None, ge=0, le=20, title="再次挂职间隔（年）")
+    max_per_school: int | None = Field(default=None, ge=1, le=50, title="每校最多选派人数")
+    min_backbone_share: float | None = Field(
+        default=None, ge=0, le=1, title="骨干教师最低比例", description="0.2 即 20%，向上取整"
+    )
+    preference_bonus: float | None = Field(default=None, ge=0, le=100, title="意向街道加分")
+    weights: MeritWeights | None = Field(default=None, title="综合得分权重（合计为1）")
+    exclude: list[str] = Field(
+        default_factory=list, title="排除教师工号", description="审批时排除的教师，重新求解"
+    )
+
+
+class SecondmentSignOff(RunInput):
+    """经办人员审批：批准、退回（附意见）或排除指定教师后重新求解。"""
+
+    decision: Literal["approve", "reject", "exclude"] = Field(
+        default="approve",
+        title="审批结果",
+        description="approve 批准；reject 退回；exclude 排除后重算",
+    )
+    operator: str = Field(default="", max_length=50, title="审批人")
+    comment: str = Field(default="", max_length=500, title="意见")
+    exclude_staff_ids: list[str] = Field(
+        default_factory=list, title="排除教师工号", description="decision 为 exclude 时填写"
+    )

@@ -1,0 +1,440 @@
+"""The district profile (YAML): streets, communities, schools, bases, venues and policy parameters.
+
+Errors name the place in the file (`profile.yaml, line 12 (streets[1].name): ...`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from models.profile.calendar import CalendarPolicy, calendar_problems
+from models.profile.ideas import IdeasPolicy
+from models.profile.kpi import KpiTargets
+
+DEFAULT_PROFILE_NAME = "default_profile.yaml"
+# Bounds that keep a hostile or broken file from hanging the loader: the bundled district is
+# 8 kB, ~600 values and 6 levels deep; a district with a thousand communities stays far inside.
+MAX_PROFILE_BYTES = 500_000
+MAX_PROFILE_VALUES = 100_000  # after expanding YAML aliases ("billion laughs")
+MAX_PROFILE_DEPTH = 20
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; `problems` lists each one with its place in the file."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: invalid district profile\n" + "\n".join(problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StreetProfile(_Strict):
+    name: str = Field(min_length=1)
+    pilot: bool = False
+    communities: list[str] = Field(default_factory=list)
+
+
+class SchoolProfile(_Strict):
+    name: str = Field(min_length=1)
+    street: str
+    pilot: bool = Field(default=False, description="Pilot community school of R8.3")
+
+
+class BaseProfile(_Strict):
+    """One of the four bases of R5."""
+
+    name: str
+    kind: Literal[
+        "party_school", "community_management_school", "elderly_university", "children_centre"
+    ]
+    street: str | None = None
+
+
+class VenueProfile(_Strict):
+    name: str
+    capacity: int = Field(gt=0)
+    street: str | None = None
+
+
+class MeritWeights(_Strict):
+    """R10.2 criteria: political quality, experience, overall ability, skill at community work."""
+
+    political: float = Field(default=0.30, ge=0, le=1)
+    experience: float = Field(default=0.20, ge=0, le=1)
+    ability: float = Field(default=0.25, ge=0, le=1)
+    community_work: float = Field(default=0.25, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> MeritWeights:
+        total = self.political + self.experience + self.ability + self.community_work
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"merit weights must sum to 1, they sum to {total:g}")
+        return self
+
+
+class SecondmentPolicy(_Strict):
+    """R10.2 parameters; empty quotas mean 5 teachers to every pilot street (the pilot year)."""
+
+    quotas: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=dict)
+    min_years: int = Field(default=5, ge=0)
+    cooldown_years: int = Field(default=2, ge=0)
+    max_per_school: int = Field(default=2, ge=1)
+    min_backbone_share: float = Field(default=0.2, ge=0, le=1)
+    preference_bonus: float = Field(default=5, ge=0)
+    weights: MeritWeights = Field(default_factory=MeritWeights)
+    schedule: str = Field(
+        default="0 9 1 3 *", description="Cron (district timezone) of the yearly secondment run"
+    )
+
+
+class Judge(_Strict):
+    name: str
+    street: str | None = None
+    unit: str | None = None
+
+
+class AwardsPolicy(_Strict):
+    """R11.2 parameters."""
+
+    quotas: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(
+        default_factory=lambda: dict.fromkeys(
+            ["residential_area", "agency", "enterprise", "building", "family", "leader"], 5
+        )
+    )
+    min_judges: int = Field(default=3, ge=1)
+    criteria: dict[str, float] = Field(
+        default_factory=lambda: {
+            "organisation": 0.3,
+            "activities": 0.3,
+            "participation": 0.2,
+            "effect": 0.2,
+        }
+    )
+    judges: list[Judge] = Field(default_factory=list)
+    # extensions beyond the spec's minimal keys (all optional)
+    publicity_days: int = Field(default=5, ge=1, le=30)  # 公示 working days
+    objection_publicity_days: int = Field(default=3, ge=1, le=30)  # short 公示 of a promotion
+    repeat_cooldown_years: int = Field(default=3, ge=0)  # no repeat award within N years
+    metrics: dict[str, str] = Field(
+        default_factory=lambda: {
+            "activities": "活动场次",
+            "participants": "参与人次",
+            "reading_hours": "阅读时长",
+            "volunteers": "志愿者人数",
+            "courses": "课程数",
+        },
+        description="evidence metric columns of nominations: code -> Chinese header",
+    )
+    criteria_labels: dict[str, str] = Field(
+        default_factory=lambda: {
+            "organisation": "组织保障",
+            "activities": "活动开展",
+            "participation": "群众参与",
+            "effect": "工作成效",
+        },
+        description="Chinese headers of the rubric criteria in score files",
+    )
+    requirements: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="category -> {metric: minimum} for eligibility"
+    )
+    schedule: str = Field(default="0 9 1 12 *", description="Cron of the yearly awards run")
+
+
+class DistrictProfile(_Strict):
+    district: str = Field(min_length=1)
+    timezone: str = "Asia/Shanghai"
+    streets: list[StreetProfile] = Field(min_length=1)
+    schools: list[SchoolProfile] = Field(default_factory=list)
+    bases: list[BaseProfile] = Field(default_factory=list)
+    venues: list[VenueProfile] = Field(default_factory=list)
+    secondment: SecondmentPolicy = Field(default_factory=SecondmentPolicy)
+    awards: AwardsPolicy = Field(default_factory=AwardsPolicy)
+    ideas: IdeasPolicy = Field(default_factory=IdeasPolicy)
+    calendar: CalendarPolicy = Field(default_factory=CalendarPolicy)
+    kpi: KpiTargets = Field(default_factory=KpiTargets)
+
+    @property
+    def street_names(self) -> list[str]:
+        return [s.name for s in self.streets]
+
+    @property
+    def school_streets(self) -> dict[str, str]:
+        return {s.name: s.street for s in self.schools}
+
+    def secondment_quotas(self) -> dict[str, int]:
+        """Quotas in profile street order; default 5 per pilot street (R10.2 pilot year)."""
+        quotas = self.secondment.quotas or {s.name: 5 for s in self.streets if s.pilot}
+        ordered = {s.name: quotas[s.name] for s in self.streets if s.name in quotas}
+        # unknown streets stay in, so the run refuses them by name instead of dropping places
+        return ordered | {name: n for name, n in quotas.items() if name not in ordered}
+
+
+def _node_lines(
+    node: yaml.Node,
+    path: tuple[Any, ...],
+    out: dict[tuple[Any, ...], int],
+    problems: list[str],
+    source: str,
+) -> None:
+    """Record the 1-based line of every path in the YAML tree; report duplicate keys."""
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(
+                    f"{source}, line {line} ({_dotted(path + (key,))}): duplicate key "
+                    f"'{key}' (first on line {seen[key]})"
+                )
+            seen[key] = line
+            out[path + (key,)] = line
+            _node_lines(value_node, path + (key,), out, problems, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _node_lines(item, path + (i,), out, problems, source)
+
+
+def _too_large(size: int) -> str:
+    return f"{size:,} bytes; a district profile may be at most {MAX_PROFILE_BYTES:,}"
+
+
+def _check_shape(text: str, source: str) -> None:
+    """Refuse a file too large or nested too deeply to load safely, naming the line."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_PROFILE_BYTES:
+        raise ProfileError(source, [f"{source}: {_too_large(size)}"])
+    depth = 0
+    try:
+        # events, not nodes: the event parser is not recursive, so depth is safe to measure
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_PROFILE_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else 1
+                    raise ProfileError(
+                        source,
+                        [
+                            f"{source}, line {line}: nested more than {MAX_PROFILE_DEPTH} "
+                            "levels deep; a district profile is never that deep"
+                        ],
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # compose reports the syntax error with its line
+
+
+class _RecursiveAlias(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.line = node.start_mark.line + 1
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int | None]) -> int:
+    """How many values NODE stands for once every alias is expanded.
+
+    A shared node counts once per use but is measured once, so an alias bomb is cheap to size;
+    a node met again while it is being measured is an alias inside its own anchor (a loop).
+    """
+    if id(node) in memo:
+        known = memo[id(node)]
+        if known is None:
+            raise _RecursiveAlias(node)
+        return known
+    memo[id(node)] = None
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            size += _expanded_size(key, memo) + _expanded_size(value, memo)
+    elif isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(item, memo) for item in node.value)
+    memo[id(node)] = size
+    return size
+
+
+def _check_aliases(node: yaml.Node, source: str) -> None:
+    """Refuse aliases that loop or expand beyond MAX_PROFILE_VALUES, naming the line."""
+    memo: dict[int, int | None] = {}
+    try:
+        if _expanded_size(node, memo) <= MAX_PROFILE_VALUES:
+            return
+    except _RecursiveAlias as loop:
+        problem = f"{source}, line {loop.line}: a YAML alias (*name) inside its own anchor loops"
+        raise ProfileError(source, [problem]) from None
+    where = ""
+    if isinstance(node, yaml.MappingNode):
+        key, _ = max(node.value, key=lambda pair: memo[id(pair[1])] or 0)
+        where = f", line {key.start_mark.line + 1} ({key.value})"
+    raise ProfileError(
+        source,
+        [
+            f"{source}{where}: YAML aliases (*name) expand to more than {MAX_PROFILE_VALUES:,} "
+            "values; write the values out instead of repeating anchors"
+        ],
+    )
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top)"
+
+
+def _line_of(path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int:
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path, 1)
+
+
+def _duplicates(names: list[str]) -> list[tuple[int, str]]:
+    seen: set[str] = set()
+    dups = []
+    for i, name in enumerate(names):
+        if name in seen:
+            dups.append((i, name))
+        seen.add(name)
+    return dups
+
+
+def _cross_check(profile: DistrictProfile) -> list[tuple[tuple[Any, ...], str]]:
+    """Problems that span several sections: duplicate names and unknown street references."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    streets = set(profile.street_names)
+    for i, name in _duplicates(profile.street_names):
+        problems.append((("streets", i, "name"), f"duplicate street name '{name}'"))
+    communities: list[str] = []
+    places: list[tuple[Any, ...]] = []
+    for si, street in enumerate(profile.streets):
+        for ci, community in enumerate(street.communities):
+            communities.append(community)
+            places.append(("streets", si, "communities", ci))
+    for i, name in _duplicates(communities):
+        problems.append((places[i], f"duplicate community name '{name}'"))
+    for i, name in _duplicates([s.name for s in profile.schools]):
+        problems.append((("schools", i, "name"), f"duplicate school name '{name}'"))
+    for i, name in _duplicates([v.name for v in profile.venues]):
+        problems.append((("venues", i, "name"), f"duplicate venue name '{name}'"))
+    for i, school in enumerate(profile.schools):
+        if school.street not in streets:
+            problems.append(
+                (
+                    ("schools", i, "street"),
+                    f"school '{school.name}' is on unknown street '{school.street}'",
+                )
+            )
+    for i, base in enumerate(profile.bases):
+        if base.street is not None and base.street not in streets:
+            problems.append((("bases", i, "street"), f"unknown street '{base.street}'"))
+    for i, venue in enumerate(profile.venues):
+        if venue.street is not None and venue.street not in streets:
+            problems.append((("venues", i, "street"), f"unknown street '{venue.street}'"))
+    for i, judge in enumerate(profile.awards.judges):
+        if judge.street is not None and judge.street not in streets:
+            problems.append(
+                (("awards", "judges", i, "street"), f"judge on unknown street '{judge.street}'")
+            )
+    problems += calendar_problems(profile.calendar, [v.name for v in profile.venues])
+    return problems
+
+
+def _warnings(profile: DistrictProfile) -> list[tuple[tuple[Any, ...], str]]:
+    """Things that load but cannot be used as written (docs/spec.md's minimal profile has one)."""
+    streets = set(profile.street_names)
+    return [
+        (
+            ("secondment", "quotas", street),
+            f"quota for unknown street '{street}' (a secondment with these quotas will refuse "
+            f"to run until the street is added)",
+        )
+        for street in profile.secondment.quotas
+        if street not in streets
+    ]
+
+
+def parse_profile(
+    text: str, source: str = "profile", *, warnings: list[str] | None = None
+) -> DistrictProfile:
+    """Validate profile YAML text; raise ProfileError naming every problem and its line.
+
+    Problems that do not stop the profile from loading are appended to `warnings` when given.
+    """
+    problems: list[str] = []
+    _check_shape(text, source)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ProfileError(source, [f"{source}{where}: not valid YAML: {exc}"]) from exc
+    if node is None:
+        raise ProfileError(source, [f"{source}: the file is empty"])
+    _check_aliases(node, source)
+    lines: dict[tuple[Any, ...], int] = {}
+    _node_lines(node, (), lines, problems, source)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:  # e.g. a !!python/object tag: composes, cannot be constructed
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ProfileError(source, [f"{source}{where}: not valid YAML: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise ProfileError(source, [f"{source}, line 1: the profile must be a mapping of keys"])
+    try:
+        profile = DistrictProfile.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown key '{loc[-1]}'"
+            problems.append(f"{source}, line {_line_of(loc, lines)} ({_dotted(loc)}): {msg}")
+        raise ProfileError(source, problems) from None
+    for loc, msg in _cross_check(profile):
+        problems.append(f"{source}, line {_line_of(loc, lines)} ({_dotted(loc)}): {msg}")
+    if problems:
+        raise ProfileError(source, problems)
+    if warnings is not None:
+        for loc, msg in _warnings(profile):
+            warnings.append(f"{source}, line {_line_of(loc, lines)} ({_dotted(loc)}): {msg}")
+    return profile
+
+
+def default_profile_text() -> str:
+    return (
+        resources.files("models.profile").joinpath(DEFAULT_PROFILE_NAME).read_text(encoding="utf-8")
+    )
+
+
+def load_profile(
+    path: Path | None = None, *, warnings: list[str] | None = None
+) -> tuple[DistrictProfile, str]:
+    """Load a profile file (default: the bundled district of the policy); return it and its text."""
+    if path is None:
+        text = default_profile_text()
+        return parse_profile(text, DEFAULT_PROFILE_NAME, warnings=warnings), text
+    try:
+        size = Path(path).stat().st_size
+        if size > MAX_PROFILE_BYTES:  # refused before reading 50 MB into memory
+            raise ProfileError(str(path), [f"{path}: {_too_large(size)}"])
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError(str(path), [f"{path}: no such file"]) from None
+    except UnicodeDecodeError as exc:
+        raise ProfileError(str(path), [f"{path}: not UTF-8 text ({exc.reason})"]) from None
+    return parse_profile(text, str(path), warnings=warnings), text
+
+
+def profile_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

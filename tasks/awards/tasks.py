@@ -1,0 +1,94 @@
+"""Prefect task wrappers of the learning-awards functions (each one retryable as a unit)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from models.params.awards import AwardsParameters
+from tasks.awards import records
+from tasks.awards.rules import AwardsProposal, AwardsRules, propose
+
+
+def _not_a_value_error(_task: Any, _run: Any, state: Any) -> bool:
+    return not isinstance(state.result(raise_on_failure=False), ValueError)
+
+
+@task(name="awards-rules", cache_policy=NO_CACHE)
+def resolve_rules_task(params: AwardsParameters) -> AwardsRules:
+    return records.resolve_rules(params)
+
+
+@task(name="awards-propose", cache_policy=NO_CACHE)
+def propose_task(rules: AwardsRules) -> AwardsProposal:
+    """Inputs snapshot → eligibility → judge plan → calibrated ranking (nothing written)."""
+    nominations, scores = records.load_inputs(rules.year)
+    return propose(nominations, scores, rules=rules)
+
+
+@task(name="awards-result", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def round_result_task(year: int) -> dict[str, Any] | None:
+    return records.round_result(year)
+
+
+@task(name="awards-record-approval", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def record_approval_task(
+    proposal: AwardsProposal, rules: AwardsRules, operator: str, comment: str, start: date
+) -> bool:
+    return records.record_approval(
+        proposal=proposal, rules=rules, operator=operator, comment=comment, start=start
+    )
+
+
+@task(
+    name="awards-file-objection",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=_not_a_value_error,
+)
+def file_objection_task(
+    year: int, ref: str, objector: str, content: str, today: date, phone: str
+) -> dict[str, Any]:
+    return records.file_objection(
+        year=year, ref=ref, objector=objector, content=content, today=today, phone=phone
+    )
+
+
+@task(
+    name="awards-rule-objection",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=_not_a_value_error,
+)
+def rule_objection_task(
+    objection_id: int, decision: str, ruling: str, operator: str, today: date
+) -> dict[str, Any]:
+    return records.rule_objection(
+        objection_id=objection_id, decision=decision, ruling=ruling, operator=operator, today=today
+    )
+
+
+@task(
+    name="awards-finalise",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=_not_a_value_error,
+)
+def finalise_task(year: int, today: date) -> dict[str, Any]:
+    return records.finalise(year=year, today=today)
+
+
+@task(name="awards-reports", cache_policy=NO_CACHE)
+def category_reports_task(year: int) -> dict[str, str]:
+    return records.category_reports(year)
+
+
+@task(name="awards-pending-messages", cache_policy=NO_CACHE)
+def pending_messages_task(year: int) -> list[int]:
+    return records.pending_message_ids(year)

@@ -1,0 +1,922 @@
+"""Database side of the annual calendar: plan in, meetings, files and messages out.
+
+Each public function is one transaction (`session_scope`): a decision and the outbox messages it
+causes are written together (R7.1, R7.2, R7.4, R7.5). Calendar files (.ics) are written under
+`<data dir>/calendar/<year>/`, one file per version of a meeting, before the transaction commits;
+the outbox stores text, so a message names its file's path in the body (a clerk opens it, or an
+e-mail target's operator attaches it). A file left by a rolled-back transaction is harmless: it
+is never referenced and the same decision would write the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from models.audit import Decision
+from models.db import session_scope
+from models.meetings import CalendarYear, Distribution, Meeting, Rsvp
+from models.params.calendar import CalendarParameters
+from models.profile.calendar import CalendarPolicy
+from models.profile.schema import DistrictProfile
+from models.settings import get_settings
+from models.timeutil import utcnow
+from tasks.calendar.rules import (
+    PastEvent,
+    PublicityCalendar,
+    clone_specs,
+    distribution_reminder_days,
+    distribution_request_day,
+    event_specs,
+    key_days,
+    publicity_calendar,
+    reminder_dates,
+    schedule_rules,
+)
+from tasks.calendar.scheduling import (
+    EventSpec,
+    PlacedEvent,
+    Schedule,
+    ScheduleRules,
+    VenueSpec,
+    fmt,
+    violations,
+)
+from tasks.common.district import active_profile
+from tasks.common.ics import IcsAttendee, IcsEvent, event_uid, ics_path, invitation_ics, write_file
+from tasks.common.ics import year_ics as render_year_ics
+from tasks.common.workdays import holiday_name, is_working_day, notes_for
+from tasks.notify.delivery import stage_message, undelivered_message_ids
+from tasks.notify.render import render
+
+FLOW = "calendar"
+
+
+class CalendarError(ValueError):
+    """A calendar action that cannot be done as asked; the message says why, in words."""
+
+
+class PlanInputs(BaseModel):
+    """Everything the year's placement is decided on (a snapshot, so the flow can show it)."""
+
+    year: int
+    events: list[EventSpec]
+    venues: list[VenueSpec]
+    rules: ScheduleRules
+    clone_from: int | None = None
+    cloned_uids: dict[str, str] = {}  # event key -> last year's UID
+
+
+def calendar_dir() -> Path:
+    return get_settings().data_dir / "calendar"
+
+
+def _profile() -> DistrictProfile:
+    with session_scope() as session:
+        return active_profile(session)
+
+
+def _venues(profile: DistrictProfile) -> list[VenueSpec]:
+    return [VenueSpec(name=v.name, capacity=v.capacity) for v in profile.venues]
+
+
+def plan_inputs(params: CalendarParameters, *, year: int) -> PlanInputs:
+    """The year's events (from the profile, or cloned from an earlier year), venues and rules."""
+    profile = _profile()
+    policy = profile.calendar
+    venues = _venues(profile)
+    if not venues:
+        raise CalendarError("the district profile lists no venues (venues:); meetings need one")
+    rules = schedule_rules(
+        policy,
+        year,
+        avoid_activity_week=params.avoid_activity_week,
+        one_event_per_day=params.one_event_per_day,
+    )
+    if params.clone_from is None:
+        return PlanInputs(year=year, events=event_specs(policy, year), venues=venues, rules=rules)
+    if params.clone_from >= year:
+        raise CalendarError(f"can only clone an earlier year onto {year}, not {params.clone_from}")
+    with session_scope() as session:
+        rows = session.exec(
+            select(Meeting)
+            .where(Meeting.year == params.clone_from, Meeting.status == "scheduled")
+            .order_by(col(Meeting.day), col(Meeting.key))
+        ).all()
+        past = [
+            PastEvent(
+                key=m.key,
+                kind=m.kind,
+                title=m.title,
+                day=m.day,
+                venue=m.venue,
+                audiences=tuple(m.audiences),
+                invitees=m.invitees,
+            )
+            for m in rows
+        ]
+        uids = {m.key: m.uid for m in rows}
+    if not past:
+        raise CalendarError(f"no meetings of {params.clone_from} to clone (plan that year first)")
+    specs = clone_specs(past, year=year, venues=venues, audience_sizes=policy.audience_sizes)
+    return PlanInputs(
+        year=year,
+        events=specs,
+        venues=venues,
+        rules=rules,
+        clone_from=params.clone_from,
+        cloned_uids=uids,
+    )
+
+
+def is_planned(year: int) -> bool:
+    with session_scope() as session:
+        return session.get(CalendarYear, year) is not None
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _times(policy: CalendarPolicy, kind: str) -> tuple[time, time]:
+    """Start and end time of a meeting kind, from the profile (09:00-11:30 if it has none)."""
+    for meeting in policy.meetings:
+        if meeting.kind == kind:
+            return meeting.start_time, meeting.end_time
+    if kind == "cadre_training" and policy.trainings is not None:
+        return policy.trainings.start_time, policy.trainings.end_time
+    return time(9, 0), time(11, 30)
+
+
+def _ics_event(meeting: Meeting, profile: DistrictProfile) -> IcsEvent:
+    names = profile.calendar.audience_names
+    return IcsEvent(
+        uid=meeting.uid,
+        sequence=meeting.sequence,
+        title=meeting.title,
+        day=meeting.day,
+        start_time=meeting.start_time,
+        end_time=meeting.end_time,
+        venue=meeting.venue,
+        description=meeting.reason,
+        organizer=profile.calendar.organizer,
+        attendees=tuple(IcsAttendee(key=a, name=names.get(a, a)) for a in meeting.audiences),
+        cancelled=meeting.status == "cancelled",
+        stamp=meeting.stamped_at,
+        timezone=profile.timezone,
+    )
+
+
+def _write_ics(meeting: Meeting, profile: DistrictProfile) -> Path:
+    path = ics_path(
+        calendar_dir(),
+        year=meeting.year,
+        key=meeting.key,
+        sequence=meeting.sequence,
+        cancelled=meeting.status == "cancelled",
+    )
+    return write_file(path, invitation_ics(_ics_event(meeting, profile))).resolve()
+
+
+def write_year_files(year: int) -> list[Path]:
+    """Every meeting's current file and the year's calendar (`calendar-<year>.ics`); idempotent."""
+    profile = _profile()
+    with session_scope() as session:
+        meetings = _meetings(session, year)
+        paths = [_write_ics(m, profile) for m in meetings]
+        events = [_ics_event(m, profile) for m in meetings]
+    whole = calendar_dir() / str(year) / f"calendar-{year}.ics"
+    name = f"{profile.district}{year}年社区教育日历"
+    paths.append(write_file(whole, render_year_ics(events, name=name)).resolve())
+    return paths
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _when_and_where(meeting: Meeting) -> dict[str, Any]:
+    """The template fields that say what the meeting is, when and where."""
+    return {
+        "title": meeting.title,
+        "day": fmt(meeting.day),
+        "start": meeting.start_time.strftime("%H:%M"),
+        "end": meeting.end_time.strftime("%H:%M"),
+        "venue": meeting.venue,
+    }
+
+
+def _stage_invitations(
+    session: Session, meeting: Meeting, profile: DistrictProfile, *, previous: str = ""
+) -> None:
+    """The invitation (or update) of this version of the meeting to each invitee audience."""
+    path = _write_ics(meeting, profile)
+    names = profile.calendar.audience_names
+    rule = "R7.1" if meeting.kind == "cadre_training" else "R7.5"
+    for audience in meeting.audiences:
+        title, body = render(
+            "calendar_invitation",
+            **_when_and_where(meeting),
+            rule=rule,
+            reason=meeting.reason,
+            sequence=meeting.sequence,
+            previous=previous,
+            audience_name=names.get(audience, audience),
+            ics_path=str(path),
+            organizer=profile.calendar.organizer,
+        )
+        stage_message(
+            session,
+            flow=FLOW,
+            year=meeting.year,
+            kind=f"invitation-{meeting.key}-v{meeting.sequence}",
+            recipient=audience,
+            audience=f"group-{audience}",
+            title=title,
+            body=body,
+        )
+
+
+def _offices(profile: DistrictProfile) -> list[tuple[str, str]]:
+    """(audience tag, office name) of every street and community office of the district."""
+    offices = []
+    for street in profile.streets:
+        offices.append((f"street-{street.name}", street.name))
+        offices += [(f"community-{c}", c) for c in street.communities]
+    return offices
+
+
+def _stage_annual_plan(
+    session: Session,
+    *,
+    publicity: PublicityCalendar,
+    meetings: list[Meeting],
+    profile: DistrictProfile,
+    request_on: date,
+) -> None:
+    for tag, office in _offices(profile):
+        title, body = render(
+            "calendar_annual_plan",
+            year=publicity.year,
+            office=office,
+            month_start=fmt(publicity.month_start),
+            month_end=fmt(publicity.month_end),
+            week_start=fmt(publicity.activity_week_start),
+            week_end=fmt(publicity.activity_week_end),
+            publicity_day=fmt(publicity.publicity_day),
+            request_on=fmt(request_on),
+            material=profile.calendar.distribution.material,
+            meetings=[{"day": fmt(m.day), "title": m.title, "venue": m.venue} for m in meetings],
+            notes=list(publicity.notes),
+            organizer=profile.calendar.organizer,
+        )
+        stage_message(
+            session,
+            flow=FLOW,
+            year=publicity.year,
+            kind="annual-plan",
+            recipient=office,
+            audience=tag,
+            title=title,
+            body=body,
+        )
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def record_calendar(*, inputs: PlanInputs, schedule: Schedule, now: datetime | None = None) -> bool:
+    """Store the placed year, its files, its distribution campaign and its messages at once.
+
+    Returns False (and writes nothing) when the year is already planned: re-runs are no-ops.
+    """
+    year = inputs.year
+    now = now or utcnow()
+    profile = _profile()
+    policy = profile.calendar
+    publicity = publicity_calendar(year)
+    request_on = distribution_request_day(policy, year)
+    with session_scope() as session:
+        if session.get(CalendarYear, year) is not None:
+            return False
+        session.add(
+            CalendarYear(
+                year=year,
+                publicity_day=publicity.publicity_day,
+                activity_week_start=publicity.activity_week_start,
+                activity_week_end=publicity.activity_week_end,
+                notes=sorted({*publicity.notes, *schedule.notes}),
+                rules=inputs.rules.model_dump(mode="json"),
+                solver_status=schedule.status,
+                cloned_from=inputs.clone_from,
+                inputs_digest=schedule.inputs_digest,
+                created_at=now,
+            )
+        )
+        session.flush()
+        meetings = []
+        for placed in schedule.events:
+            start, end = _times(policy, placed.kind)
+            meeting = Meeting(
+                year=year,
+                key=placed.key,
+                uid=event_uid(district=profile.district, year=year, key=placed.key),
+                kind=placed.kind,
+                title=placed.title,
+                day=placed.day,
+                start_time=start,
+                end_time=end,
+                venue=placed.venue,
+                audiences=list(placed.audiences),
+                invitees=placed.invitees,
+                reason=placed.reason,
+                cloned_from=inputs.cloned_uids.get(placed.key),
+                stamped_at=now,
+                created_at=now,
+            )
+            session.add(meeting)
+            meetings.append(meeting)
+            session.add(
+                Decision(
+                    process=FLOW,
+                    year=year,
+                    subject=placed.key,
+                    kind="placed",
+                    rule="R7.1" if placed.kind == "cadre_training" else "R7.5",
+                    reason=placed.reason,
+                    inputs_digest=schedule.inputs_digest,
+                    seed=inputs.rules.seed,
+                    decided_at=now,
+                )
+            )
+        session.flush()
+        for street in profile.streets:
+            for community in street.communities:
+                session.add(
+                    Distribution(
+                        year=year, community=community, street=street.name, requested_on=request_on
+                    )
+                )
+        for meeting in meetings:
+            _stage_invitations(session, meeting, profile)
+        _stage_annual_plan(
+            session, publicity=publicity, meetings=meetings, profile=profile, request_on=request_on
+        )
+    return True
+
+
+def _meetings(session: Session, year: int, *, status: str | None = None) -> list[Meeting]:
+    query = select(Meeting).where(Meeting.year == year)
+    if status is not None:
+        query = query.where(Meeting.status == status)
+    return list(session.exec(query.order_by(col(Meeting.day), col(Meeting.key))).all())
+
+
+# --------------------------------------------------------------------------- the daily advance
+
+
+class DueReport(BaseModel):
+    key_day_notices: int = 0
+    reminders: int = 0
+    distribution_requests: int = 0
+    distribution_reminders: int = 0
+
+    @property
+    def total(self) -> int:
+        return (
+            self.key_day_notices
+            + self.reminders
+            + self.distribution_requests
+            + self.distribution_reminders
+        )
+
+
+def stage_due(year: int, *, today: date) -> DueReport:
+    """Stage whatever is due on `today`: key-day notices, meeting reminders, distribution.
+
+    Every message has its idempotency key, so calling this twice a day, or re-running a missed
+    day, sends nothing twice. Reminders name the meeting's date in their key: a meeting that
+    moves gets fresh reminders for its new date.
+    """
+    report = DueReport()
+    profile = _profile()
+    policy = profile.calendar
+    publicity = publicity_calendar(year)
+    with session_scope() as session:
+        if session.get(CalendarYear, year) is None:
+            return report
+        for key_day in key_days(publicity):
+            if not key_day.due <= today <= key_day.day:
+                continue
+            for tag, office in _offices(profile):
+                title, body = render(
+                    "calendar_key_day",
+                    kind=key_day.kind,
+                    label=key_day.label,
+                    day=fmt(key_day.day),
+                    year=year,
+                    office=office,
+                    month_start=fmt(publicity.month_start),
+                    month_end=fmt(publicity.month_end),
+                    week_start=fmt(publicity.activity_week_start),
+                    week_end=fmt(publicity.activity_week_end),
+                    material=policy.distribution.material,
+                    notes=list(publicity.notes),
+                    organizer=policy.organizer,
+                )
+                staged = stage_message(
+                    session,
+                    flow=FLOW,
+                    year=year,
+                    kind=f"key-day-{key_day.kind}",
+                    recipient=office,
+                    audience=tag,
+                    title=title,
+                    body=body,
+                )
+                report.key_day_notices += staged is not None
+        names = policy.audience_names
+        for meeting in _meetings(session, year, status="scheduled"):
+            if meeting.day <= today:
+                continue
+            due = [
+                (n, d)
+                for n, d in reminder_dates(meeting.day, policy.reminder_offsets)
+                if d <= today
+            ]
+            if not due:
+                continue
+            offset, _ = min(due)  # only the latest reminder when several are due at once
+            path = _write_ics(meeting, profile)
+            for audience in meeting.audiences:
+                title, body = render(
+                    "calendar_reminder",
+                    **_when_and_where(meeting),
+                    offset=offset,
+                    audience_name=names.get(audience, audience),
+                    ics_path=str(path),
+                    organizer=policy.organizer,
+                )
+                staged = stage_message(
+                    session,
+                    flow=FLOW,
+                    year=year,
+                    kind=f"reminder-{meeting.key}-T{offset}-{meeting.day.isoformat()}",
+                    recipient=audience,
+                    audience=f"group-{audience}",
+                    title=title,
+                    body=body,
+                )
+                report.reminders += staged is not None
+        rows = session.exec(
+            select(Distribution).where(Distribution.year == year).order_by(col(Distribution.id))
+        ).all()
+        for row in rows:
+            _advance_distribution(
+                session, row, today=today, policy=policy, publicity=publicity, report=report
+            )
+    return report
+
+
+def _advance_distribution(
+    session: Session,
+    row: Distribution,
+    *,
+    today: date,
+    policy: CalendarPolicy,
+    publicity: PublicityCalendar,
+    report: DueReport,
+) -> None:
+    """Send the request when the campaign starts; remind an unconfirmed office when it is due.
+
+    The campaign belongs to the publicity month: after it (e.g. planning a past year) nothing
+    is asked or chased any more.
+    """
+    if today > publicity.month_end:
+        return
+    common: dict[str, Any] = {
+        "year": row.year,
+        "community": row.community,
+        "street": row.street,
+        "material": policy.distribution.material,
+        "organizer": policy.organizer,
+    }
+    if not row.requested and today >= row.requested_on:
+        reminders = distribution_reminder_days(policy, row.requested_on)
+        title, body = render(
+            "calendar_distribution_request",
+            month_start=fmt(publicity.month_start),
+            month_end=fmt(publicity.month_end),
+            due=fmt(reminders[0]) if reminders else fmt(publicity.month_end),
+            **common,
+        )
+        stage_message(
+            session,
+            flow=FLOW,
+            year=row.year,
+            kind="distribution-request",
+            recipient=row.community,
+            audience=f"community-{row.community}",
+            title=title,
+            body=body,
+        )
+        row.requested = True
+        session.add(row)
+        report.distribution_requests += 1
+    if not row.requested or row.confirmed_on is not None:
+        return
+    due = [d for d in distribution_reminder_days(policy, row.requested_on) if d <= today]
+    if len(due) <= row.reminders_sent:
+        return
+    number = len(due)
+    title, body = render(
+        "calendar_distribution_reminder",
+        number=number,
+        requested_on=fmt(row.requested_on),
+        today=fmt(today),
+        **common,
+    )
+    staged = stage_message(
+        session,
+        flow=FLOW,
+        year=row.year,
+        kind=f"distribution-reminder-{number}",
+        recipient=row.community,
+        audience=f"community-{row.community}",
+        title=title,
+        body=body,
+    )
+    row.reminders_sent = number
+    row.last_reminded_on = today
+    session.add(row)
+    report.distribution_reminders += staged is not None
+
+
+# --------------------------------------------------------------------------- changes
+
+
+def _find(session: Session, year: int, key: str) -> Meeting:
+    meeting = session.exec(select(Meeting).where(Meeting.year == year, Meeting.key == key)).first()
+    if meeting is None:
+        known = ", ".join(m.key for m in _meetings(session, year)) or "none: plan the year first"
+        raise CalendarError(f"no meeting '{key}' in {year} (known: {known})")
+    return meeting
+
+
+def _check_move(
+    session: Session,
+    meeting: Meeting,
+    *,
+    day: date,
+    venue: str,
+    profile: DistrictProfile,
+) -> None:
+    """Refuse a move that breaks a constraint of the plan; say which, in words."""
+    if day.year != meeting.year:
+        raise CalendarError(f"{day} is not in {meeting.year}")
+    if not is_working_day(day):
+        name = holiday_name(day)
+        raise CalendarError(f"{fmt(day)} is not a working day" + (f" ({name})" if name else ""))
+    stored = session.get(CalendarYear, meeting.year)
+    rules = ScheduleRules.model_validate(stored.rules) if stored else ScheduleRules()
+    venues = _venues(profile)
+    if venue not in {v.name for v in venues}:
+        raise CalendarError(f"unknown venue '{venue}'; venues: {', '.join(v.name for v in venues)}")
+    others = [m for m in _meetings(session, meeting.year, status="scheduled") if m.id != meeting.id]
+    placed = [
+        PlacedEvent(
+            key=m.key,
+            kind=m.kind,
+            title=m.title,
+            day=day if m.id == meeting.id else m.day,
+            venue=venue if m.id == meeting.id else m.venue,
+            audiences=tuple(m.audiences),
+            invitees=m.invitees,
+            reason="",
+        )
+        for m in [meeting, *others]
+    ]
+    whole_year = [
+        EventSpec(
+            key=p.key,
+            kind=p.kind,
+            title=p.title,
+            window_start=date(meeting.year, 1, 1),
+            window_end=date(meeting.year, 12, 31),
+            preferred=p.day,
+            audiences=p.audiences,
+            invitees=p.invitees,
+        )
+        for p in placed
+    ]
+    problems = violations(placed, whole_year, venues, rules=rules)
+    if problems:
+        raise CalendarError("cannot move: " + "；".join(problems))
+
+
+def move_meeting(
+    *,
+    year: int,
+    key: str,
+    day: date | None = None,
+    venue: str | None = None,
+    reason: str = "",
+    operator: str = "",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Move a meeting (day and/or venue): same UID, next SEQUENCE, new file, update notices.
+
+    Moving to where it already is changes nothing. Reminders follow the new date by themselves.
+    """
+    now = now or utcnow()
+    profile = _profile()
+    with session_scope() as session:
+        meeting = _find(session, year, key)
+        if meeting.status == "cancelled":
+            raise CalendarError(f"{meeting.title} ({key}) is cancelled; it cannot be moved")
+        new_day = day or meeting.day
+        new_venue = venue or meeting.venue
+        if (new_day, new_venue) == (meeting.day, meeting.venue):
+            return {
+                "key": key,
+                "day": new_day.isoformat(),
+                "sequence": meeting.sequence,
+                "changed": False,
+            }
+        _check_move(session, meeting, day=new_day, venue=new_venue, profile=profile)
+        previous = f"{fmt(meeting.day)}，{meeting.venue}"
+        meeting.day, meeting.venue = new_day, new_venue
+        meeting.sequence += 1
+        meeting.stamped_at = now
+        meeting.reason = (
+            f"{operator or '经办人员'}调整为{fmt(new_day)}在{new_venue}（原定{previous}）"
+            f"：{reason or '未说明原因'}；新日期为工作日，无会场和参会对象冲突"
+        )
+        session.add(meeting)
+        session.add(
+            Decision(
+                process=FLOW,
+                year=year,
+                subject=key,
+                kind=f"moved-v{meeting.sequence}",
+                rule="R7.1" if meeting.kind == "cadre_training" else "R7.5",
+                reason=meeting.reason,
+                decided_at=now,
+            )
+        )
+        session.flush()
+        _stage_invitations(session, meeting, profile, previous=previous)
+        return {
+            "key": key,
+            "day": new_day.isoformat(),
+            "venue": new_venue,
+            "sequence": meeting.sequence,
+            "uid": meeting.uid,
+            "changed": True,
+        }
+
+
+def cancel_meeting(
+    *, year: int, key: str, reason: str = "", operator: str = "", now: datetime | None = None
+) -> dict[str, Any]:
+    """Cancel a meeting: METHOD:CANCEL with the same UID and the next SEQUENCE, notices sent.
+
+    Cancelling twice changes nothing; pending reminders of a cancelled meeting are never sent.
+    """
+    now = now or utcnow()
+    profile = _profile()
+    with session_scope() as session:
+        meeting = _find(session, year, key)
+        if meeting.status == "cancelled":
+            return {"key": key, "sequence": meeting.sequence, "changed": False}
+        meeting.status = "cancelled"
+        meeting.sequence += 1
+        meeting.stamped_at = now
+        session.add(meeting)
+        session.add(
+            Decision(
+                process=FLOW,
+                year=year,
+                subject=key,
+                kind="cancelled",
+                rule="R7.1" if meeting.kind == "cadre_training" else "R7.5",
+                reason=f"{operator or '经办人员'}取消{meeting.title}：{reason or '未说明原因'}",
+                decided_at=now,
+            )
+        )
+        session.flush()
+        path = _write_ics(meeting, profile)
+        names = profile.calendar.audience_names
+        for audience in meeting.audiences:
+            title, body = render(
+                "calendar_cancel",
+                title=meeting.title,
+                day=fmt(meeting.day),
+                start=meeting.start_time.strftime("%H:%M"),
+                venue=meeting.venue,
+                reason=reason,
+                audience_name=names.get(audience, audience),
+                ics_path=str(path),
+                organizer=profile.calendar.organizer,
+            )
+            stage_message(
+                session,
+                flow=FLOW,
+                year=year,
+                kind=f"cancel-{key}-v{meeting.sequence}",
+                recipient=audience,
+                audience=f"group-{audience}",
+                title=title,
+                body=body,
+            )
+        return {"key": key, "sequence": meeting.sequence, "uid": meeting.uid, "changed": True}
+
+
+def record_rsvp(
+    *,
+    year: int,
+    key: str,
+    attendee: str,
+    response: str,
+    audience: str = "",
+    comment: str = "",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Record (or replace) one attendee's answer to one meeting."""
+    from models.params.calendar import RESPONSES
+
+    normalised = RESPONSES.get(response.strip().lower())
+    if normalised is None:
+        raise CalendarError(
+            f"response '{response}' is not one of accepted / declined / tentative "
+            "(参加/不参加/待定)"
+        )
+    attendee = attendee.strip()
+    if not attendee:
+        raise CalendarError("attendee is empty")
+    now = now or utcnow()
+    with session_scope() as session:
+        meeting = _find(session, year, key)
+        if meeting.status == "cancelled":
+            raise CalendarError(f"{meeting.title} ({key}) is cancelled")
+        if audience and audience not in meeting.audiences:
+            raise CalendarError(
+                f"audience '{audience}' is not invited to {key} "
+                f"(invited: {', '.join(meeting.audiences)})"
+            )
+        assert meeting.id is not None
+        row = session.exec(
+            select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.attendee == attendee)
+        ).first()
+        if row is None:
+            row = Rsvp(meeting_id=meeting.id, attendee=attendee, response=normalised)
+        row.response, row.audience, row.comment, row.responded_at = (
+            normalised,
+            audience,
+            comment,
+            now,
+        )
+        session.add(row)
+        session.flush()
+        counts = Counter(
+            session.exec(select(Rsvp.response).where(Rsvp.meeting_id == meeting.id)).all()
+        )
+        return {"key": key, "attendee": attendee, "response": normalised, "counts": dict(counts)}
+
+
+def confirm_distribution(
+    *, year: int, community: str, confirmed_by: str = "", note: str = "", today: date
+) -> dict[str, Any]:
+    """A community office confirms the material reached every household (R7.2); twice is a no-op."""
+    with session_scope() as session:
+        row = session.exec(
+            select(Distribution).where(
+                Distribution.year == year, Distribution.community == community
+            )
+        ).first()
+        if row is None:
+            known = session.exec(
+                select(Distribution.community).where(Distribution.year == year)
+            ).all()
+            if not known:
+                raise CalendarError(f"no distribution campaign for {year} (plan the year first)")
+            raise CalendarError(f"unknown community '{community}' in the {year} campaign")
+        if row.confirmed_on is not None:
+            return {
+                "community": community,
+                "confirmed_on": row.confirmed_on.isoformat(),
+                "changed": False,
+            }
+        row.confirmed_on, row.confirmed_by, row.note = today, confirmed_by, note
+        session.add(row)
+        return {"community": community, "confirmed_on": today.isoformat(), "changed": True}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def coverage(year: int) -> list[dict[str, Any]]:
+    """Distribution coverage per street (R7.2): communities, confirmed, pending, reminders."""
+    profile = _profile()
+    order = {name: i for i, name in enumerate(profile.street_names)}
+    with session_scope() as session:
+        rows = session.exec(select(Distribution).where(Distribution.year == year)).all()
+    streets: dict[str, list[Distribution]] = {}
+    for row in rows:
+        streets.setdefault(row.street, []).append(row)
+    table = []
+    for street in sorted(streets, key=lambda s: (order.get(s, len(order)), s)):
+        members = streets[street]
+        confirmed = [r for r in members if r.confirmed_on is not None]
+        pending = [r.community for r in members if r.confirmed_on is None]
+        table.append(
+            {
+                "街道": street,
+                "居委数": len(members),
+                "已确认": len(confirmed),
+                "未确认": len(pending),
+                "覆盖率": f"{100 * len(confirmed) / len(members):.0f}%",
+                "已提醒次数": sum(r.reminders_sent for r in members),
+                "未确认居委": "、".join(pending),
+            }
+        )
+    return table
+
+
+def calendar_result(year: int) -> dict[str, Any] | None:
+    """The planned year in the shape of `calendar --json` (None when not planned yet)."""
+    profile = _profile()
+    policy = profile.calendar
+    with session_scope() as session:
+        stored = session.get(CalendarYear, year)
+        if stored is None:
+            return None
+        meetings = _meetings(session, year)
+        ids = [m.id for m in meetings]
+        rsvps = session.exec(select(Rsvp).where(col(Rsvp.meeting_id).in_(ids))).all()
+        rows = session.exec(select(Distribution).where(Distribution.year == year)).all()
+    answers: dict[int, Counter[str]] = {}
+    for r in rsvps:
+        answers.setdefault(r.meeting_id, Counter())[r.response] += 1
+    publicity = publicity_calendar(year)
+
+    def event(m: Meeting) -> dict[str, Any]:
+        return {
+            "kind": m.kind,
+            "date": m.day.isoformat(),
+            "venue": m.venue,
+            "key": m.key,
+            "title": m.title,
+            "start": m.start_time.strftime("%H:%M"),
+            "end": m.end_time.strftime("%H:%M"),
+            "audiences": list(m.audiences),
+            "invitees": m.invitees,
+            "uid": m.uid,
+            "sequence": m.sequence,
+            "status": m.status,
+            "reminders": [d.isoformat() for _, d in reminder_dates(m.day, policy.reminder_offsets)],
+            "rsvp": dict(answers.get(m.id or 0, {})),
+            "reason": m.reason,
+        }
+
+    confirmed = sum(1 for r in rows if r.confirmed_on is not None)
+    request_on = rows[0].requested_on if rows else distribution_request_day(policy, year)
+    return {
+        "year": year,
+        "publicity_day": publicity.publicity_day.isoformat(),
+        "activity_week": [
+            publicity.activity_week_start.isoformat(),
+            publicity.activity_week_end.isoformat(),
+        ],
+        "publicity_month": [publicity.month_start.isoformat(), publicity.month_end.isoformat()],
+        "events": [event(m) for m in meetings if m.status == "scheduled"],
+        "cancelled": [event(m) for m in meetings if m.status == "cancelled"],
+        "key_days": [
+            {
+                "kind": k.kind,
+                "title": k.label,
+                "date": k.day.isoformat(),
+                "notice_on": k.due.isoformat(),
+            }
+            for k in key_days(publicity)
+        ],
+        "distribution": {
+            "request_on": request_on.isoformat(),
+            "reminders_after_working_days": policy.distribution.confirm_within,
+            "communities": len(rows),
+            "confirmed": confirmed,
+            "coverage": coverage(year),
+        },
+        "notes": sorted({*stored.notes, *notes_for([date(year, 1, 1)])}),
+        "solver_status": stored.solver_status,
+        "cloned_from": stored.cloned_from,
+        "ics_dir": str((calendar_dir() / str(year)).resolve()),
+    }
+
+
+def pending_message_ids(year: int) -> list[int]:
+    """Messages of this year's calendar not yet delivered everywhere."""
+    return undelivered_message_ids(flow=FLOW, year=year)

@@ -1,0 +1,131 @@
+"""Prefect task wrappers of the annual-calendar functions (each one retryable as a unit)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State, TaskRun
+
+from models.db import session_scope
+from models.params.calendar import (
+    CalendarParameters,
+    ConfirmParameters,
+    MeetingChangeParameters,
+    RsvpParameters,
+)
+from tasks.calendar import records
+from tasks.calendar.records import DueReport, PlanInputs
+from tasks.calendar.scheduling import Schedule, solve_schedule
+from tasks.common.district import active_profile
+
+
+def _retry_unless_refused(_task: Task[..., Any], _run: TaskRun, state: State[Any]) -> bool:
+    """Retry I/O trouble, not a refusal (bad input or an impossible plan: a retry cannot help)."""
+    return not isinstance(state.result(raise_on_failure=False), ValueError)
+
+
+RETRY: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": [2, 10],
+    "retry_condition_fn": _retry_unless_refused,
+}
+
+
+def local_today() -> date:
+    """Today in the district's timezone (the flow's notion of "now", passed on to decisions)."""
+    with session_scope() as session:
+        timezone = active_profile(session).timezone
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
+@task(name="calendar-day", cache_policy=NO_CACHE)
+def resolve_day_task(params: CalendarParameters) -> tuple[int, date]:
+    """The year to plan and the business day to act on (parameters, else today)."""
+    today = params.today or local_today()
+    return params.year or today.year, today
+
+
+@task(name="calendar-is-planned", cache_policy=NO_CACHE, **RETRY)
+def is_planned_task(year: int) -> bool:
+    return records.is_planned(year)
+
+
+@task(name="calendar-inputs", cache_policy=NO_CACHE)
+def plan_inputs_task(params: CalendarParameters, year: int) -> PlanInputs:
+    return records.plan_inputs(params, year=year)
+
+
+@task(name="place-meetings", cache_policy=NO_CACHE)
+def solve_task(inputs: PlanInputs) -> Schedule:
+    """CP-SAT placement on working days (nothing written; infeasible raises with reasons)."""
+    return solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
+
+
+@task(name="record-calendar", cache_policy=NO_CACHE, **RETRY)
+def record_calendar_task(inputs: PlanInputs, schedule: Schedule) -> bool:
+    return records.record_calendar(inputs=inputs, schedule=schedule)
+
+
+@task(name="calendar-files", cache_policy=NO_CACHE, **RETRY)
+def write_year_files_task(year: int) -> list[str]:
+    return [str(p) for p in records.write_year_files(year)]
+
+
+@task(name="stage-due-notices", cache_policy=NO_CACHE, **RETRY)
+def stage_due_task(year: int, today: date) -> DueReport:
+    return records.stage_due(year, today=today)
+
+
+@task(name="calendar-result", cache_policy=NO_CACHE, **RETRY)
+def calendar_result_task(year: int) -> dict[str, Any] | None:
+    return records.calendar_result(year)
+
+
+@task(name="calendar-pending-messages", cache_policy=NO_CACHE)
+def pending_messages_task(year: int) -> list[int]:
+    return records.pending_message_ids(year)
+
+
+@task(name="record-rsvp", cache_policy=NO_CACHE, **RETRY)
+def rsvp_task(params: RsvpParameters) -> dict[str, Any]:
+    return records.record_rsvp(
+        year=params.year,
+        key=params.event,
+        attendee=params.attendee,
+        response=params.response,
+        audience=params.audience,
+        comment=params.comment,
+    )
+
+
+@task(name="confirm-distribution", cache_policy=NO_CACHE, **RETRY)
+def confirm_task(params: ConfirmParameters, today: date) -> dict[str, Any]:
+    return records.confirm_distribution(
+        year=params.year,
+        community=params.community,
+        confirmed_by=params.confirmed_by,
+        note=params.note,
+        today=today,
+    )
+
+
+@task(name="change-meeting", cache_policy=NO_CACHE, **RETRY)
+def change_task(params: MeetingChangeParameters) -> dict[str, Any]:
+    if params.action == "cancel":
+        return records.cancel_meeting(
+            year=params.year, key=params.event, reason=params.reason, operator=params.operator
+        )
+    if params.day is None and params.venue is None:
+        raise records.CalendarError("a move needs a new day or a new venue")
+    return records.move_meeting(
+        year=params.year,
+        key=params.event,
+        day=params.day,
+        venue=params.venue,
+        reason=params.reason,
+        operator=params.operator,
+    )

@@ -1,0 +1,61 @@
+"""Prefect task wrappers of the golden-idea functions; `screen_ideas` is the task-queue task.
+
+`screen_ideas.delay([...])` puts a batch on Prefect's background-task queue, served by
+`prefect.task_worker.serve(screen_ideas)` (`learning-district ideas worker`). That queue is not
+durable (it lives in the API process's memory), so ideas are persisted first and the sweeper screens
+whatever a lost task left `received`; screening only touches `received` ideas, so running twice
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from models.timeutil import utcnow
+from tasks.ideas import records, review
+
+
+@task(name="screen-ideas", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def screen_ideas(idea_ids: list[int]) -> int:
+    """Screen a batch of ideas (those still `received`); return how many were screened now."""
+    return records.screen_ids(ids=idea_ids, now=utcnow())
+
+
+@task(name="overdue-ideas", cache_policy=NO_CACHE)
+def overdue_ideas_task(now: datetime, after_minutes: int) -> list[int]:
+    return records.overdue_ids(now=now, after=timedelta(minutes=after_minutes))
+
+
+@task(name="open-campaign", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def open_campaign_task(year: int, start: date, seed: int | None) -> dict[str, object]:
+    return records.open_campaign(year=year, start=start, seed=seed)
+
+
+@task(name="prepare-review", cache_policy=NO_CACHE)
+def prepare_review_task(year: int, seed: int) -> review.ReviewSetup:
+    return review.prepare_review(year=year, seed=seed)
+
+
+@task(name="propose-ranking", cache_policy=NO_CACHE)
+def propose_ranking_task(setup: review.ReviewSetup, method: str | None) -> review.ReviewProposal:
+    return review.propose_ranking(setup=setup, method=method)
+
+
+@task(name="publish-results", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def publish_task(
+    setup: review.ReviewSetup, proposal: review.ReviewProposal, operator: str, today: date
+) -> bool:
+    return review.publish(setup=setup, proposal=proposal, operator=operator, today=today)
+
+
+@task(name="overdue-reminders", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def overdue_reminders_task(year: int, today: date) -> int:
+    return review.overdue_reminders(year=year, today=today)
+
+
+@task(name="idea-messages", cache_policy=NO_CACHE)
+def pending_messages_task(year: int) -> list[int]:
+    return records.pending_message_ids(year)

@@ -1,0 +1,248 @@
+"""Import kinds of the golden-idea campaign: `ideas` (docs/spec.md) and `idea-scores` (R7.3).
+
+A bad file is rejected whole (`row N, column C: problem`), nothing written. `import ideas`
+returns once the imported ideas are screened: they are screened here, in batches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from sqlmodel import select
+
+from models.db import session_scope
+from models.profile.ideas import IdeasPolicy
+from models.settings import get_settings
+from models.timeutil import utcnow
+from tasks.common.district import active_profile
+from tasks.ideas import records
+from tasks.importing.core import (
+    KINDS,
+    CellError,
+    Column,
+    ImportRejected,
+    Kind,
+    parse_phone,
+    parse_rows,
+    parse_text,
+    read_rows,
+)
+
+_DATETIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+
+
+def parse_submitted_at(text: str) -> datetime | None:
+    """ISO date-time or `YYYY-MM-DD HH:MM` (district time when no offset); empty = now."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        match = _DATETIME.fullmatch(text)
+        if match is None:
+            raise CellError(f"'{text}' is not a date-time like 2026-09-05 14:30") from None
+        parts = [int(p) if p else 0 for p in match.groups()]
+        try:
+            moment = datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
+        except ValueError as exc:
+            raise CellError(f"'{text}' is not a valid date-time ({exc})") from None
+    if not 2000 <= moment.year <= 2100:
+        raise CellError(f"'{text}' is not a date between 2000 and 2100")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    return moment
+
+
+def ideas_kind(policy: IdeasPolicy) -> Kind:
+    """The `ideas` columns of docs/spec.md, with the length bounds of the policy."""
+    return Kind(
+        name="ideas",
+        title_zh="金点子",
+        columns=(
+            Column(
+                "ref",
+                "编号",
+                parse_text,
+                "文本",
+                unique=True,
+                notes="纸质表格上的编号；留空自动生成；同一年度内唯一",
+                example="JX-0001",
+                text_format=True,
+            ),
+            Column("submitter", "提交人", parse_text, "文本", required=True, example="王芳"),
+            Column(
+                "phone",
+                "手机",
+                parse_phone,
+                "11 位手机号",
+                required=True,
+                notes="个人信息，系统中只显示掩码",
+                example="13800138000",
+                text_format=True,
+            ),
+            Column(
+                "community",
+                "社区",
+                parse_text,
+                "文本",
+                required=True,
+                notes="须为区情配置中的社区（居委会）",
+                example="嘉兴一居委",
+            ),
+            Column(
+                "title",
+                "标题",
+                parse_text,
+                f"1-{policy.title_max} 字",
+                required=True,
+                example="社区读书会",
+            ),
+            Column(
+                "content",
+                "内容",
+                parse_text,
+                f"{policy.content_min}-{policy.content_max} 字",
+                required=True,
+                example="建议每月在社区学校举办一次读书分享会……",
+            ),
+            Column(
+                "submitted_at",
+                "提交时间",
+                parse_submitted_at,
+                "日期时间",
+                notes="如 2026-09-05 14:30；留空为导入时间",
+                example="2026-09-05 14:30",
+            ),
+        ),
+    )
+
+
+def _score(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise CellError(f"'{text}' is not a number") from None
+    if not 0 <= value <= 100:
+        raise CellError(f"{text} is outside 0-100")
+    return value
+
+
+def idea_scores_kind(policy: IdeasPolicy) -> Kind:
+    """Reviewer scores of idea representatives: one 0-100 column per criterion of the profile."""
+    return Kind(
+        name="idea-scores",
+        title_zh="金点子评分",
+        columns=(
+            Column("ref", "编号", parse_text, "文本", required=True, example="2026-000001"),
+            Column("reviewer", "评审", parse_text, "文本", required=True, example="专家甲"),
+            *(
+                Column(name, name, _score, "0-100 的数", required=True, example="80")
+                for name in policy.criteria
+            ),
+        ),
+    )
+
+
+KINDS["ideas"] = ideas_kind(IdeasPolicy())
+KINDS["idea-scores"] = idea_scores_kind(IdeasPolicy())
+
+
+class IdeasImportSummary(BaseModel):
+    path: Path
+    rows: int
+    inserted: int
+    unchanged: int
+    screened: int
+    rejected: int
+    encoding: str
+
+
+def _this_year() -> int:
+    return datetime.now(ZoneInfo(get_settings().timezone)).year
+
+
+def import_ideas_file(
+    path: Path, *, year: int | None = None, now: datetime | None = None
+) -> IdeasImportSummary:
+    """Validate an ideas file whole, store it, then screen the new ideas in batches."""
+    path = Path(path)
+    year = year if year is not None else _this_year()
+    now = now or utcnow()
+    table = read_rows(path)
+    with session_scope() as session:
+        policy = active_profile(session).ideas
+        communities = set(records.known_communities(session))
+
+    def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        community = values.get("community")
+        if isinstance(community, str) and community not in communities:
+            problems.append(("community", f"unknown community '{community}'"))
+        title = values.get("title")
+        if isinstance(title, str) and len(title) > policy.title_max:
+            problems.append(("title", f"{len(title)} characters; at most {policy.title_max}"))
+        submitted_at = values.get("submitted_at")
+        if isinstance(submitted_at, datetime) and submitted_at > now:
+            problems.append(("submitted_at", f"{submitted_at:%Y-%m-%d %H:%M} is in the future"))
+        content = values.get("content")
+        if isinstance(content, str) and not (
+            policy.content_min <= len(content) <= policy.content_max
+        ):
+            problems.append(
+                (
+                    "content",
+                    f"{len(content)} characters; {policy.content_min}-{policy.content_max} needed",
+                )
+            )
+        return problems
+
+    parsed = parse_rows(table, ideas_kind(policy), check_row=check)
+    rows: list[dict[str, Any]] = [{**p.values, "_row": p.number} for p in parsed]
+    try:
+        stored = records.store_imported(year=year, rows=rows, now=now, path=path)
+    except records.SubmissionRejected as exc:  # e.g. no campaign open for the year
+        raise ImportRejected(path, [f"{k}: {v}" for k, v in exc.problems.items()]) from None
+    screened = records.screen_ids(ids=stored.ids, now=now)
+    with session_scope() as session:
+        from models.ideas import Idea
+
+        rejected = len(
+            session.exec(select(Idea.id).where(Idea.year == year, Idea.status == "rejected")).all()
+        )
+    return IdeasImportSummary(
+        path=path,
+        rows=len(rows),
+        inserted=stored.inserted,
+        unchanged=stored.unchanged,
+        screened=screened,
+        rejected=rejected,
+        encoding=table.encoding,
+    )
+
+
+def read_idea_scores(path: Path, *, policy: IdeasPolicy) -> list[dict[str, Any]]:
+    """Parsed score rows (ref, reviewer, criterion scores); ImportRejected when anything is bad."""
+    table = read_rows(Path(path))
+    seen: dict[tuple[str, str], int] = {}
+    problems: list[str] = []
+    parsed = parse_rows(table, idea_scores_kind(policy))
+    out = []
+    for row in parsed:
+        key = (str(row.values["ref"]), str(row.values["reviewer"]))
+        if key in seen:
+            problems.append(
+                f"row {row.number}, column 评审: {key[1]} already scored {key[0]} on row "
+                f"{seen[key]}"
+            )
+            continue
+        seen[key] = row.number
+        out.append({**row.values, "_row": row.number})
+    if problems:
+        raise ImportRejected(Path(path), problems)
+    return out

@@ -1,0 +1,159 @@
+"""Import the year's volunteers (R10.3) and lecturer group (R10.4): import kind `volunteers`.
+
+A file is validated whole (streets and communities from the profile, one row per person and
+year, lessons only at a community school) and written in one transaction, or not at all. Rows
+are upserted by (year, person_id), so a corrected file can be imported again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from models.db import session_scope
+from models.profile.schema import DistrictProfile
+from models.volunteers import ROLES, Volunteer, VolunteerBase
+from tasks.common.district import active_profile
+from tasks.importing.awards import parse_year
+from tasks.importing.core import (
+    KINDS,
+    CellError,
+    Column,
+    ImportSummary,
+    Kind,
+    _show,
+    _unknown,
+    parse_count,
+    parse_rows,
+    parse_text,
+    read_rows,
+    upsert_records,
+)
+
+_CODES = {zh: code for code, zh in ROLES.items()}
+
+
+def parse_role(text: str) -> str:
+    """志愿者 / 讲师团, or volunteer / lecturer."""
+    if text in _CODES:
+        return _CODES[text]
+    if text.casefold() in ROLES:
+        return text.casefold()
+    raise CellError(f"{_show(text)} is not 志愿者/讲师团 (volunteer/lecturer)")
+
+
+def parse_lessons(text: str) -> int:
+    """A whole number ≥ 0; an empty cell is 0."""
+    return parse_count(text) if text else 0
+
+
+VOLUNTEERS = Kind(
+    name="volunteers",
+    title_zh="志愿者和讲师团",
+    columns=(
+        Column("year", "年度", parse_year, "年份", required=True, example="2026"),
+        Column(
+            "person_id",
+            "编号",
+            parse_text,
+            "文本",
+            required=True,
+            notes="同一年度内每人唯一；再次导入时按编号更新",
+            example="V0001",
+            text_format=True,
+            max_chars=50,
+        ),
+        Column("name", "姓名", parse_text, "文本", required=True, example="王芳", max_chars=50),
+        Column(
+            "role",
+            "类别",
+            parse_role,
+            "志愿者/讲师团",
+            required=True,
+            notes="志愿者（R10.3）或讲师团（R10.4）",
+            example="志愿者",
+            choices=tuple(ROLES.values()),
+        ),
+        Column(
+            "background",
+            "背景",
+            parse_text,
+            "文本",
+            notes="志愿者填特长；讲师团填老党员、退休干部或退休教师",
+            example="书法",
+            max_chars=100,
+        ),
+        Column(
+            "street", "街道", parse_text, "区情配置中的街道", required=True, example="嘉兴路街道"
+        ),
+        Column(
+            "community",
+            "授课社区",
+            parse_text,
+            "该街道的社区",
+            notes="在社区学校授课的所在社区；未授课可留空",
+        ),
+        Column(
+            "lessons",
+            "授课次数",
+            parse_lessons,
+            "整数 ≥ 0",
+            notes="本年度在社区学校义务授课次数，空为 0",
+            example="6",
+        ),
+    ),
+)
+KINDS["volunteers"] = VOLUNTEERS
+
+
+def validate_volunteers(
+    path: Path, *, profile: DistrictProfile, year: int | None
+) -> list[VolunteerBase]:
+    """Every row checked against the profile; ImportRejected naming each row and column."""
+    table = read_rows(path)
+    streets = {s.name: set(s.communities) for s in profile.streets}
+    seen: set[tuple[object, object]] = set()
+
+    def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if year is not None and "year" in values and values["year"] != year:
+            problems.append(("year", f"{values['year']} is not the year being imported ({year})"))
+        street, community = values.get("street"), values.get("community") or ""
+        if isinstance(street, str):
+            if street not in streets:
+                problems.append(("street", _unknown("street", street, set(streets))))
+            elif isinstance(community, str) and community and community not in streets[street]:
+                problems.append(
+                    ("community", _unknown(f"community of {street}", community, streets[street]))
+                )
+        if (values.get("lessons") or 0) and not community:
+            problems.append(("community", "lessons were taught, so name the community school"))
+        key = (values.get("year"), values.get("person_id"))
+        if key[1] is not None:
+            if key in seen:
+                message = f"{_show(str(key[1]))} is already on an earlier row for {key[0]}"
+                problems.append(("person_id", message))
+            seen.add(key)
+        return problems
+
+    rows = parse_rows(table, VOLUNTEERS, check_row=check)
+    return [
+        VolunteerBase.model_validate(
+            {
+                **row.values,
+                "background": row.values.get("background") or "",
+                "community": row.values.get("community") or "",
+                "lessons": row.values.get("lessons") or 0,
+            }
+        )
+        for row in rows
+    ]
+
+
+def import_volunteers_file(path: Path, *, year: int | None = None) -> ImportSummary:
+    """Validate the file whole, then upsert by (year, person_id) in one transaction."""
+    path = Path(path)
+    with session_scope() as session:
+        profile = active_profile(session)
+        people = validate_volunteers(path, profile=profile, year=year)
+        return upsert_records(session, Volunteer, people, key=("year", "person_id"), path=path)

@@ -1,0 +1,389 @@
+"""Database side of the secondment: roster in, signed-off decision and its messages out (R10.2).
+
+Each public function is one transaction, so a retry or a re-run never half-writes a decision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models.audit import Decision
+from models.db import session_scope
+from models.params.secondment import SecondmentParameters, current_year
+from models.secondment import Assignment, SecondmentRound, Teacher, TeacherBase
+from models.timeutil import utcnow
+from tasks.common.district import active_profile
+from tasks.notify.delivery import stage_message, undelivered_message_ids
+from tasks.notify.render import render
+from tasks.secondment.rules import (
+    Placement,
+    Proposal,
+    SecondmentRules,
+    choose_replacement,
+    replacement_placement,
+    screen,
+)
+
+FLOW = "secondment"
+RULE = "R10.2"
+
+
+def load_roster() -> list[TeacherBase]:
+    """Every teacher on file, as plain records (the snapshot the decision is made on)."""
+    with session_scope() as session:
+        rows = session.exec(select(Teacher).order_by(col(Teacher.staff_id))).all()
+        return [TeacherBase.model_validate(row.model_dump()) for row in rows]
+
+
+def resolve_rules(params: SecondmentParameters) -> SecondmentRules:
+    """The year's rules: the run's overrides on top of the district profile in force."""
+    with session_scope() as session:
+        profile = active_profile(session)
+    policy = profile.secondment
+    quotas = params.quotas if params.quotas is not None else profile.secondment_quotas()
+    unknown = sorted(set(quotas) - set(profile.street_names))
+    if unknown:
+        raise ValueError(f"quotas name streets that are not in the profile: {', '.join(unknown)}")
+
+    def pick(value: Any, default: Any) -> Any:
+        return default if value is None else value
+
+    return SecondmentRules(
+        year=params.year or current_year(profile.timezone),
+        quotas={s: n for s, n in quotas.items() if n > 0},
+        min_years=pick(params.min_years, policy.min_years),
+        cooldown_years=pick(params.cooldown_years, policy.cooldown_years),
+        max_per_school=pick(params.max_per_school, policy.max_per_school),
+        min_backbone_share=pick(params.min_backbone_share, policy.min_backbone_share),
+        preference_bonus=pick(params.preference_bonus, policy.preference_bonus),
+        weights=pick(params.weights, policy.weights),
+        exclude=tuple(sorted(set(params.exclude))),
+    )
+
+
+def round_result(year: int) -> dict[str, Any] | None:
+    """The signed-off result of a year in the shape of `secondment --json`, or None."""
+    with session_scope() as session:
+        rnd = session.get(SecondmentRound, year)
+        if rnd is None:
+            return None
+        rows = session.exec(
+            select(Assignment).where(Assignment.year == year).order_by(col(Assignment.id))
+        ).all()
+        active = [a for a in rows if a.status == "active"]
+        return {
+            "year": year,
+            "status": rnd.status,
+            "assignments": [
+                {
+                    "staff_id": a.staff_id,
+                    "street": a.street,
+                    "score": a.score,
+                    "school": a.school,
+                    "backbone": a.backbone,
+                    "preferred": a.preferred,
+                    "replaces": a.replaces,
+                    "reason": a.reason,
+                }
+                for a in active
+            ],
+            "total_score": round(sum(a.score for a in active), 3),
+            "ineligible": rnd.ineligible,
+            "declined": [
+                {"staff_id": a.staff_id, "street": a.street, "reason": a.decline_reason}
+                for a in rows
+                if a.status == "declined"
+            ],
+        }
+
+
+def _stage_placement_messages(
+    session: Session, *, year: int, placements: list[Placement], replaces: dict[str, str]
+) -> None:
+    """Queue the teacher, school and street notices for these placements (same transaction)."""
+    for p in placements:
+        title, body = render(
+            "secondment_teacher_selected",
+            year=year,
+            name=p.name,
+            street=p.street,
+            reason=p.reason,
+            replaces=replaces.get(p.staff_id),
+        )
+        stage_message(
+            session,
+            flow=FLOW,
+            year=year,
+            kind="selected",
+            recipient=p.staff_id,
+            audience=f"teacher-{p.staff_id}",
+            title=title,
+            body=body,
+        )
+    kind = "replacement" if replaces else "selected"
+    for group_key, audience_prefix in (("school", "school"), ("street", "street")):
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for p in placements:
+            entry = {**p.model_dump(), "replaces": replaces.get(p.staff_id)}
+            groups.setdefault(getattr(p, group_key), []).append(entry)
+        for name, members in groups.items():
+            title, body = render(
+                f"secondment_{group_key}",
+                year=year,
+                placements=members,
+                school=name,
+                street=name,
+            )
+            recipient = name if not replaces else f"{name}:{'+'.join(sorted(replaces))}"
+            stage_message(
+                session,
+                flow=FLOW,
+                year=year,
+                kind=f"{kind}-{group_key}",
+                recipient=recipient,
+                audience=f"{audience_prefix}-{name}",
+                title=title,
+                body=body,
+            )
+
+
+def record_approval(
+    *, proposal: Proposal, rules: SecondmentRules, operator: str, comment: str
+) -> bool:
+    """Store the signed-off proposal, its reasons and its messages in one transaction.
+
+    Returns False (and writes nothing) when the year is already signed off: re-runs are no-ops.
+    """
+    year = proposal.year
+    with session_scope() as session:
+        if session.get(SecondmentRound, year) is not None:
+            return False
+        session.add(
+            SecondmentRound(
+                year=year,
+                approved_by=operator,
+                comment=comment,
+                total_score=proposal.total_score,
+                inputs_digest=proposal.inputs_digest,
+                parameters=rules.model_dump(mode="json"),
+                ineligible=[i.model_dump() for i in proposal.ineligible],
+            )
+        )
+        session.flush()
+        for p in proposal.placements:
+            session.add(
+                Assignment(
+                    year=year,
+                    staff_id=p.staff_id,
+                    street=p.street,
+                    school=p.school,
+                    score=p.score,
+                    merit=p.merit,
+                    preferred=p.preferred,
+                    backbone=p.backbone,
+                    reason=p.reason,
+                )
+            )
+            session.add(
+                Decision(
+                    process=FLOW,
+                    year=year,
+                    subject=p.staff_id,
+                    kind="selected",
+                    rule=RULE,
+                    reason=p.reason,
+                    inputs_digest=proposal.inputs_digest,
+                )
+            )
+        for item in proposal.ineligible:
+            session.add(
+                Decision(
+                    process=FLOW,
+                    year=year,
+                    subject=item.staff_id,
+                    kind="ineligible",
+                    rule=RULE,
+                    reason="；".join(item.reasons),
+                    inputs_digest=proposal.inputs_digest,
+                )
+            )
+        _stage_placement_messages(session, year=year, placements=proposal.placements, replaces={})
+    return True
+
+
+def record_rejection(*, proposal: Proposal, operator: str, comment: str) -> None:
+    """Keep the operator's rejection of a proposal on record; nothing else is written."""
+    with session_scope() as session:
+        subject = f"proposal-{proposal.inputs_digest}"
+        existing = session.exec(
+            select(Decision).where(
+                Decision.process == FLOW,
+                Decision.year == proposal.year,
+                Decision.subject == subject,
+                Decision.kind == "rejected",
+            )
+        ).first()
+        reason = f"{operator or '经办人员'}退回方案：{comment or '（无意见）'}"
+        if existing is None:
+            session.add(
+                Decision(
+                    process=FLOW,
+                    year=proposal.year,
+                    subject=subject,
+                    kind="rejected",
+                    rule=RULE,
+                    reason=reason,
+                    inputs_digest=proposal.inputs_digest,
+                )
+            )
+        else:
+            existing.reason = reason
+            existing.decided_at = utcnow()
+
+
+class DeclineError(ValueError):
+    """A decline that cannot be recorded (unknown teacher, not placed this year, …)."""
+
+
+def decline_and_replace(*, year: int, staff_id: str, reason: str = "") -> dict[str, Any]:
+    """Record a decline and place the next-best teacher on that street, in one transaction.
+
+    Declining twice is a no-op that returns the first replacement.
+    """
+    with session_scope() as session:
+        rnd = session.get(SecondmentRound, year)
+        if rnd is None:
+            raise DeclineError(f"no signed-off secondment for {year}")
+        declined = session.exec(
+            select(Assignment).where(Assignment.year == year, Assignment.staff_id == staff_id)
+        ).first()
+        if declined is None:
+            raise DeclineError(f"{staff_id} is not seconded in {year}")
+        if declined.status == "declined":
+            again = session.exec(
+                select(Assignment).where(Assignment.year == year, Assignment.replaces == staff_id)
+            ).first()
+            return {
+                "year": year,
+                "declined": staff_id,
+                "street": declined.street,
+                "replacement": again.staff_id if again else None,
+                "already_recorded": True,
+            }
+        rules = SecondmentRules.model_validate(rnd.parameters)
+        roster = [
+            TeacherBase.model_validate(t.model_dump()) for t in session.exec(select(Teacher)).all()
+        ]
+        candidates, _ = screen(roster, rules=rules)
+        rows = session.exec(select(Assignment).where(Assignment.year == year)).all()
+        active = [
+            Placement(
+                staff_id=a.staff_id,
+                name="",
+                school=a.school,
+                street=a.street,
+                merit=a.merit,
+                score=a.score,
+                preferred=a.preferred,
+                backbone=a.backbone,
+                reason=a.reason,
+            )
+            for a in rows
+            if a.status == "active" and a.staff_id != staff_id
+        ]
+        unavailable = {a.staff_id for a in rows}  # decliners and everyone placed this year
+        chosen, score = choose_replacement(
+            candidates,
+            active=active,
+            street=declined.street,
+            leaving_backbone=declined.backbone,
+            unavailable=unavailable,
+            rules=rules,
+        )
+        teacher_names = {t.staff_id: t.name for t in roster}
+        placement = replacement_placement(
+            chosen, street=declined.street, score=score, decliner=staff_id, rules=rules
+        )
+        declined.status = "declined"
+        declined.decline_reason = reason
+        declined.declined_at = utcnow()
+        session.add(declined)
+        session.add(
+            Assignment(
+                year=year,
+                staff_id=chosen.staff_id,
+                street=declined.street,
+                school=chosen.school,
+                score=score,
+                merit=chosen.merit,
+                preferred=placement.preferred,
+                backbone=chosen.backbone,
+                replaces=staff_id,
+                reason=placement.reason,
+            )
+        )
+        session.add(
+            Decision(
+                process=FLOW,
+                year=year,
+                subject=staff_id,
+                kind="declined",
+                rule=RULE,
+                reason=f"本人不能到岗：{reason or '未说明'}",
+            )
+        )
+        session.add(
+            Decision(
+                process=FLOW,
+                year=year,
+                subject=chosen.staff_id,
+                kind="replacement",
+                rule=RULE,
+                reason=placement.reason,
+            )
+        )
+        _stage_placement_messages(
+            session, year=year, placements=[placement], replaces={chosen.staff_id: staff_id}
+        )
+        title, body = render(
+            "secondment_declined",
+            year=year,
+            street=declined.street,
+            decliner_name=teacher_names.get(staff_id, staff_id),
+            decline_reason=reason,
+            replacement_name=chosen.name,
+            replacement_school=chosen.school,
+        )
+        stage_message(
+            session,
+            flow=FLOW,
+            year=year,
+            kind="declined",
+            recipient=staff_id,
+            audience=f"street-{declined.street}",
+            title=title,
+            body=body,
+        )
+        return {
+            "year": year,
+            "declined": staff_id,
+            "street": declined.street,
+            "replacement": chosen.staff_id,
+            "score": score,
+            "reason": placement.reason,
+            "already_recorded": False,
+        }
+
+
+def pending_message_ids(year: int) -> list[int]:
+    """Messages of this year's secondment not yet delivered everywhere."""
+    return undelivered_message_ids(flow=FLOW, year=year)
+
+
+def teacher_phones(staff_ids: list[str]) -> dict[str, str]:
+    """Phones of these teachers (to be masked by whoever shows them)."""
+    with session_scope() as session:
+        rows = session.exec(select(Teacher).where(col(Teacher.staff_id).in_(staff_ids))).all()
+        return {t.staff_id: t.phone for t in rows}

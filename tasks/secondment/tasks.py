@@ -1,0 +1,65 @@
+"""Prefect task wrappers of the secondment functions (each one retryable as a unit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from models.params.secondment import SecondmentParameters
+from tasks.secondment import records
+from tasks.secondment.rules import Proposal, SecondmentRules, select_candidates
+
+
+@task(name="resolve-rules", cache_policy=NO_CACHE)
+def resolve_rules_task(params: SecondmentParameters) -> SecondmentRules:
+    return records.resolve_rules(params)
+
+
+@task(name="propose-placement", cache_policy=NO_CACHE)
+def propose_task(rules: SecondmentRules) -> Proposal:
+    """Roster snapshot → eligibility → merit → proven-optimal placement (nothing written)."""
+    return select_candidates(records.load_roster(), rules=rules)
+
+
+@task(name="signed-off-result", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def round_result_task(year: int) -> dict[str, Any] | None:
+    return records.round_result(year)
+
+
+@task(name="record-approval", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def record_approval_task(
+    proposal: Proposal, rules: SecondmentRules, operator: str, comment: str
+) -> bool:
+    return records.record_approval(
+        proposal=proposal, rules=rules, operator=operator, comment=comment
+    )
+
+
+@task(name="record-rejection", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def record_rejection_task(proposal: Proposal, operator: str, comment: str) -> None:
+    records.record_rejection(proposal=proposal, operator=operator, comment=comment)
+
+
+@task(
+    name="decline-and-replace",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=lambda _t, _r, state: (
+        not isinstance(state.result(raise_on_failure=False), ValueError)
+    ),
+)
+def decline_task(year: int, staff_id: str, reason: str) -> dict[str, Any]:
+    return records.decline_and_replace(year=year, staff_id=staff_id, reason=reason)
+
+
+@task(name="pending-messages", cache_policy=NO_CACHE)
+def pending_messages_task(year: int) -> list[int]:
+    return records.pending_message_ids(year)
+
+
+@task(name="teacher-phones", cache_policy=NO_CACHE)
+def teacher_phones_task(staff_ids: list[str]) -> dict[str, str]:
+    return records.teacher_phones(staff_ids)
