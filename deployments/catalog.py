@@ -7,15 +7,13 @@ Schedules run in the district's timezone; flows that change data run one at a ti
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from prefect.deployments.runner import RunnerDeployment
 from prefect.events import DeploymentEventTrigger
 from prefect.schedules import Cron, Interval
 
+from deployments.events import DECLINED_EVENT, OBJECTION_EVENT
 from models.profile.schema import DistrictProfile
-
-DECLINED_EVENT = "district.secondment.declined"
 
 
 def _built(deployment: object) -> RunnerDeployment:
@@ -91,9 +89,6 @@ def delivery_deployments() -> list[RunnerDeployment]:
     ]
 
 
-OBJECTION_EVENT = "district.award.objection.filed"
-
-
 def awards_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
     """The learning awards (R11.2): the selection, objections (event), rulings, the final list."""
     from flows.learning_awards import (
@@ -154,15 +149,6 @@ def awards_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
         )
     )
     return [selection, objection, ruling, final]
-
-
-def objection_event(*, year: int, ref: str, objector: str, content: str) -> dict[str, Any]:
-    """The arguments of `emit_event` for a real-name award objection."""
-    return {
-        "event": OBJECTION_EVENT,
-        "resource": {"prefect.resource.id": f"district.award.{year}.{ref}"},
-        "payload": {"year": year, "ref": ref, "objector": objector, "content": content},
-    }
 
 
 def calendar_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
@@ -318,12 +304,3 @@ def build_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
         *calendar_deployments(profile),
         *ideas_deployments(profile),
     ]
-
-
-def decline_event(*, year: int, staff_id: str, reason: str = "") -> dict[str, Any]:
-    """The arguments of `emit_event` for a decline (CLI, intake forms and tests use this)."""
-    return {
-        "event": DECLINED_EVENT,
-        "resource": {"prefect.resource.id": f"district.secondment.{year}.{staff_id}"},
-        "payload": {"year": year, "staff_id": staff_id, "reason": reason},
-    }

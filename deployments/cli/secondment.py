@@ -96,7 +96,7 @@ def decline(
     if via_event:
         from prefect.events import emit_event
 
-        from deployments.catalog import decline_event
+        from deployments.events import decline_event
 
         if not os.environ.get("PREFECT_API_URL"):
             raise fail("--via-event needs PREFECT_API_URL (the server `up` prints)")

@@ -31,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from deployments.events import SUBMITTED_EVENT, ideas_event
 from deployments.intake.batching import Batcher
 from deployments.intake.limits import (
     IntakeGuard,
@@ -44,7 +45,6 @@ from tasks.ideas import records
 from tasks.ideas.screening import Submission
 
 logger = logging.getLogger(__name__)
-SUBMITTED_EVENT = "district.ideas.submitted"
 SOURCE = "http"
 WRITE_BATCH = 200  # submissions per transaction at most
 ANNOUNCE_BATCH = 200  # ideas per `.delay()` at most
@@ -70,24 +70,6 @@ class IdeaForm(BaseModel):
     content: str = Field(max_length=20000)
     ref: str = Field(default="", max_length=50)
     year: int | None = Field(default=None, ge=2000, le=2100)
-
-
-def ideas_event(acks: list[records.Ack], *, source: str) -> dict[str, object]:
-    """The arguments of `emit_event` for a batch of stored submissions (no PII in the event)."""
-    return {
-        "event": SUBMITTED_EVENT,
-        "resource": {
-            "prefect.resource.id": f"district.ideas.batch.{acks[0].id}",
-            "prefect.resource.name": f"{len(acks)} ideas from {source}",
-        },
-        "payload": {
-            "count": len(acks),
-            "ids": [ack.id for ack in acks],
-            "refs": [ack.ref for ack in acks],
-            "years": sorted({ack.year for ack in acks}),
-            "source": source,
-        },
-    }
 
 
 def queue_screening(ids: list[int], now: datetime) -> None:

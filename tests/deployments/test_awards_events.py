@@ -15,7 +15,8 @@ from prefect.events import emit_event
 from prefect.runner import Runner
 from sqlmodel import select
 
-from deployments.catalog import build_deployments, objection_event
+from deployments.catalog import build_deployments
+from deployments.events import objection_event
 from deployments.runtime.server import flush_to_api
 from flows.learning_awards import TIMEZONE
 from models.awards import AwardEntry, AwardObjection, AwardScore, Nomination

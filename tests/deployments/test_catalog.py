@@ -13,7 +13,8 @@ from prefect.events import emit_event
 from prefect.runner import Runner
 from sqlmodel import select
 
-from deployments.catalog import DECLINED_EVENT, build_deployments, decline_event
+from deployments.catalog import build_deployments
+from deployments.events import DECLINED_EVENT, decline_event
 from deployments.runtime.server import flush_to_api
 from flows.teacher_secondment import teacher_secondment
 from models.db import session_scope
