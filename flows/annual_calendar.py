@@ -49,11 +49,26 @@ def calendar_table(result: dict[str, Any]) -> list[dict[str, object]]:
             "事项": e["title"],
             "会场": e["venue"],
             "参会对象": "、".join(e["audiences"]),
-            "说明": f"{e['start']}-{e['end']}，{e['invitees']}人，提醒 {'、'.join(e['reminders'])}",
+            "说明": f"{e['start']}-{e['end']}，{e['invitees']}人，提醒 {'、'.join(e['reminders'])}"
+            + ("（节假日为推算）" if e.get("estimated") else ""),
         }
         for e in result["events"]
     ]
     return sorted(rows, key=lambda r: str(r["日期"]))
+
+
+def holidays_table(result: dict[str, Any]) -> list[dict[str, object]]:
+    """Rows of the year's holiday artifact: weekdays off and make-up working days, each marked
+    推算 when no notice or library data gives it."""
+    return [
+        {
+            "日期": h["date"],
+            "节日": h["name"],
+            "类型": h["type"],
+            "依据": "推算" if h["estimated"] else "通知",
+        }
+        for h in result["holidays"]
+    ]
 
 
 async def _publish(result: dict[str, Any]) -> None:
@@ -65,6 +80,17 @@ async def _publish(result: dict[str, Any]) -> None:
         description=f"{year}年社区教育日历（R7.4、R7.5、R7.1）"
         + (f"。注意：{notes}" if notes else ""),
     )
+    await acreate_table_artifact(
+        key=f"holidays-{year}",
+        table=holidays_table(result) or [{"日期": "（无）"}],
+        description=f"{year}年节假日和调休上班日（{result['notes'][0]}）",
+    )
+    if result["recheck"]:
+        await acreate_table_artifact(
+            key=f"calendar-recheck-{year}",
+            table=[{"须复核的日期": line} for line in result["recheck"]],
+            description=f"{year}年节假日安排有变化，以下计划日期须复核（复核后用日历复核命令确认）",
+        )
     coverage = result["distribution"]["coverage"]
     await acreate_table_artifact(
         key=f"distribution-coverage-{year}",

@@ -2,6 +2,7 @@
 
 from models.audit import Decision
 from models.awards import AwardEntry, AwardObjection, AwardRound, AwardScore, Nomination
+from models.holidays import HolidayEntry
 from models.ideas import Idea, IdeaAction, IdeaCampaign, IdeaClusterEdit, IdeaResult, IdeaScore
 from models.meetings import CalendarYear, Distribution, Meeting, Rsvp
 from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
@@ -26,6 +27,7 @@ __all__ = [
     "Community",
     "Decision",
     "Distribution",
+    "HolidayEntry",
     "Delivery",
     "DeliveryAttempt",
     "Meeting",

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import typer
 
-from deployments.cli import awards, calendar, ideas, notify, scale, secondment, volunteers
+from deployments.cli import (
+    awards,
+    calendar,
+    holidays,
+    ideas,
+    notify,
+    scale,
+    secondment,
+    volunteers,
+)
 from deployments.cli.common import ensure_ready, err, fail, out
 
 app = typer.Typer(
@@ -132,6 +141,7 @@ def demo(
 for register in (
     secondment.register,
     calendar.register,
+    holidays.register,
     ideas.register,
     awards.register,
     volunteers.register,

@@ -14,7 +14,7 @@ from models.db import session_scope
 from models.params.awards import AwardsParameters
 from tasks.awards import records
 from tasks.common.district import active_profile
-from tasks.common.workdays import add_working_days, next_working_day
+from tasks.common.holidays import current_work_calendar
 from tasks.samples.awards import generate_nominations, generate_scores
 
 DEMO_SEED = 2026
@@ -39,7 +39,8 @@ def run_awards_demo(*, year: int, console: Console) -> None:
     from flows.learning_awards import learning_awards
 
     _store_sample(year)
-    start = next_working_day(date(year, 12, 1))
+    workdays = current_work_calendar()
+    start = workdays.next_working_day(date(year, 12, 1))
     result: dict[str, Any] = asyncio.run(
         learning_awards(AwardsParameters(year=year, approval="auto", publicity_start=start))
     )
@@ -47,14 +48,14 @@ def run_awards_demo(*, year: int, console: Console) -> None:
         names = "、".join(f"{e['name']}({e['score']:.2f})" for e in listed)
         console.print(f"[bold]{category}[/bold]: {names}")
     family = result["categories"]["family"]
-    day = add_working_days(start, 1)
+    day = workdays.add_working_days(start, 1)
     first = records.file_objection(
         year=year, ref=family[0]["ref"], objector="王建国", content="活动记录有重复", today=day
     )
     second = records.file_objection(
         year=year, ref=family[1]["ref"], objector="李秀英", content="该家庭已迁出本区", today=day
     )
-    ruled_on = add_working_days(start, 3)
+    ruled_on = workdays.add_working_days(start, 3)
     records.rule_objection(
         objection_id=first["id"],
         decision="dismiss",
@@ -72,6 +73,6 @@ def run_awards_demo(*, year: int, console: Console) -> None:
     console.print(
         f"异议：{family[0]['ref']} 不成立；{family[1]['ref']} 成立，递补 {upheld['promoted']}"
     )
-    final = records.finalise(year=year, today=add_working_days(ruled_on, 10))
+    final = records.finalise(year=year, today=workdays.add_working_days(ruled_on, 10))
     winners, export = final.get("winners", 0), final.get("export", "")
     console.print(f"公示期满：{final['status']}，表彰 {winners} 个，名单 {export}")

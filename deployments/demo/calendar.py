@@ -40,10 +40,11 @@ def run_calendar_demo(*, year: int, console: Console) -> None:
         write_year_files,
     )
     from tasks.calendar.rules import distribution_reminder_days, distribution_request_day
-    from tasks.common.workdays import add_working_days
+    from tasks.common.holidays import current_work_calendar
     from tasks.notify.delivery import deliver_pending
 
     profile = _active_profile()
+    workdays = current_work_calendar()
     console.rule(f"{year}年社区教育日历：宣传月、年度会议、干部培训（R7.4、R7.2、R7.5、R7.1）")
     result = run_calendar(year=year, today=date(year, 1, 5))
     print_calendar(console, result)
@@ -51,14 +52,14 @@ def run_calendar_demo(*, year: int, console: Console) -> None:
     console.print(f"wrote {len(paths)} calendar files, e.g. {Path(paths[-1]).name}")
 
     # the publicity month: requests go out, half the offices confirm, the rest are reminded
-    request_on = distribution_request_day(profile.calendar, year)
+    request_on = distribution_request_day(profile.calendar, year, workdays=workdays)
     stage_due(year, today=request_on)
     communities = [c for s in profile.streets for c in s.communities]
     for community in communities[::2]:
         confirm_distribution(
             year=year, community=community, confirmed_by="居委主任", today=request_on
         )
-    follow_up = distribution_reminder_days(profile.calendar, request_on)
+    follow_up = distribution_reminder_days(profile.calendar, request_on, workdays=workdays)
     if follow_up:
         stage_due(year, today=follow_up[0])
     deliver_pending(message_ids=pending_message_ids(year))
@@ -76,7 +77,7 @@ def run_calendar_demo(*, year: int, console: Console) -> None:
     symposium = next(
         (e for e in planned["events"] if e["kind"] == "theory_symposium"), planned["events"][0]
     )
-    target = add_working_days(date.fromisoformat(symposium["date"]), 5)
+    target = workdays.add_working_days(date.fromisoformat(symposium["date"]), 5)
     try:
         moved = move_meeting(
             year=year, key=symposium["key"], day=target, reason="与区重点工作冲突", operator="演示"

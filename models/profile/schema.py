@@ -6,6 +6,7 @@ Errors name the place in the file (`profile.yaml, line 12 (streets[1].name): ...
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from models.profile.calendar import CalendarPolicy, calendar_problems
+from models.profile.holidays import HolidaysPolicy, notice_problems
 from models.profile.ideas import IdeasPolicy
 from models.profile.kpi import KpiTargets
 
@@ -161,6 +163,7 @@ class DistrictProfile(_Strict):
     awards: AwardsPolicy = Field(default_factory=AwardsPolicy)
     ideas: IdeasPolicy = Field(default_factory=IdeasPolicy)
     calendar: CalendarPolicy = Field(default_factory=CalendarPolicy)
+    holidays: HolidaysPolicy = Field(default_factory=HolidaysPolicy)
     kpi: KpiTargets = Field(default_factory=KpiTargets)
 
     @property
@@ -285,6 +288,18 @@ def _check_aliases(node: yaml.Node, source: str) -> None:
     )
 
 
+@lru_cache(maxsize=1)
+def _text_dates_loader() -> type[yaml.SafeLoader]:
+    """The safe loader, with dates left as text: YAML turns 2027-02-35 into a crash with no line,
+    while the fields that hold dates parse them and name their place."""
+    timestamp = "tag:yaml.org,2002:timestamp"
+    resolvers = {
+        first: [(tag, regexp) for tag, regexp in found if tag != timestamp]
+        for first, found in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return type("TextDatesLoader", (yaml.SafeLoader,), {"yaml_implicit_resolvers": resolvers})
+
+
 def _dotted(path: tuple[Any, ...]) -> str:
     text = ""
     for part in path:
@@ -293,6 +308,13 @@ def _dotted(path: tuple[Any, ...]) -> str:
 
 
 def _line_of(path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int:
+    written: tuple[Any, ...] = ()
+    for part in path:  # a number as a mapping key (holidays.notices.2027) is text in the YAML
+        as_text = written + (str(part),)
+        written = (
+            as_text if written + (part,) not in lines and as_text in lines else written + (part,)
+        )
+    path = written
     while path and path not in lines:
         path = path[:-1]
     return lines.get(path, 1)
@@ -346,6 +368,10 @@ def _cross_check(profile: DistrictProfile) -> list[tuple[tuple[Any, ...], str]]:
                 (("awards", "judges", i, "street"), f"judge on unknown street '{judge.street}'")
             )
     problems += calendar_problems(profile.calendar, [v.name for v in profile.venues])
+    for year, entries in profile.holidays.notices.items():
+        for index, problem in notice_problems(year, entries):
+            place = ("holidays", "notices", str(year)) + (() if index is None else (index,))
+            problems.append((place, problem))
     return problems
 
 
@@ -384,7 +410,7 @@ def parse_profile(
     lines: dict[tuple[Any, ...], int] = {}
     _node_lines(node, (), lines, problems, source)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_text_dates_loader())
     except yaml.YAMLError as exc:  # e.g. a !!python/object tag: composes, cannot be constructed
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""

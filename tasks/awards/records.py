@@ -34,7 +34,7 @@ from models.settings import get_settings
 from models.timeutil import utcnow
 from tasks.awards.rules import RULE, AwardsProposal, AwardsRules, JudgeInfo, result_json
 from tasks.common.district import active_profile
-from tasks.common.workdays import next_working_day, period_end
+from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import stage_message, undelivered_message_ids
 from tasks.notify.render import render
 from tasks.secondment.reports import keep_as_text
@@ -123,7 +123,7 @@ def round_result(year: int) -> dict[str, Any] | None:
                             else None,
                         }
                     )
-        result = dict(rnd.result)
+        result = {k: v for k, v in rnd.result.items() if k != "workdays"}  # the basis stays inside
         result.update({"year": year, "status": rnd.status, "categories": categories})
         return result
 
@@ -140,8 +140,9 @@ def record_approval(
         if session.get(AwardRound, year) is not None:
             return False
         profile = active_profile(session)
-        first = next_working_day(start)
-        end = period_end(first, rules.publicity_days)
+        workdays = work_calendar(session)
+        first = workdays.next_working_day(start)
+        end = workdays.period_end(first, rules.publicity_days)
         listed = proposal.listed()
         summary = result_json(
             year=year, listed=listed, flagged=[f.ref for f in proposal.flagged], status="publicity"
@@ -159,6 +160,8 @@ def record_approval(
                     "shortfalls": proposal.shortfalls,
                     "shortages": [s.model_dump() for s in proposal.shortages],
                     "publicity": [first.isoformat(), end.isoformat()],
+                    # the calendar the 公示 was counted on, to re-check when a notice comes
+                    "workdays": workdays.pinned([year, year + 1]).model_dump(mode="json"),
                 },
             )
         )
@@ -417,8 +420,9 @@ def _promote_next(
             f"{CATEGORIES[entry.category]}无可递补的排名提名，名额空缺（{RULE}）",
         )
         return None
-    first = next_working_day(today, include=False)
-    end = period_end(first, rules.objection_publicity_days)
+    workdays = work_calendar(session)
+    first = workdays.next_working_day(today, include=False)
+    end = workdays.period_end(first, rules.objection_publicity_days)
     reserve.status = "listed"
     reserve.promoted_from = entry.ref
     reserve.publicity_start = first

@@ -26,6 +26,7 @@ from models.profile.calendar import CalendarPolicy
 from models.profile.schema import DistrictProfile
 from models.settings import get_settings
 from models.timeutil import utcnow
+from tasks.calendar.recheck import recheck
 from tasks.calendar.rules import (
     PastEvent,
     PublicityCalendar,
@@ -48,9 +49,10 @@ from tasks.calendar.scheduling import (
     violations,
 )
 from tasks.common.district import active_profile
+from tasks.common.holidays import current_work_calendar, work_calendar
 from tasks.common.ics import IcsAttendee, IcsEvent, event_uid, ics_path, invitation_ics, write_file
 from tasks.common.ics import year_ics as render_year_ics
-from tasks.common.workdays import holiday_name, is_working_day, notes_for
+from tasks.common.workdays import WorkCalendar
 from tasks.notify.delivery import stage_message, undelivered_message_ids
 from tasks.notify.render import render
 
@@ -95,6 +97,7 @@ def plan_inputs(params: CalendarParameters, *, year: int) -> PlanInputs:
     rules = schedule_rules(
         policy,
         year,
+        workdays=current_work_calendar(),
         avoid_activity_week=params.avoid_activity_week,
         one_event_per_day=params.one_event_per_day,
     )
@@ -297,8 +300,9 @@ def record_calendar(*, inputs: PlanInputs, schedule: Schedule, now: datetime | N
     now = now or utcnow()
     profile = _profile()
     policy = profile.calendar
-    publicity = publicity_calendar(year)
-    request_on = distribution_request_day(policy, year)
+    workdays = inputs.rules.workdays  # the calendar the meetings were placed on
+    publicity = publicity_calendar(year, workdays=workdays)
+    request_on = distribution_request_day(policy, year, workdays=workdays)
     with session_scope() as session:
         if session.get(CalendarYear, year) is not None:
             return False
@@ -404,11 +408,12 @@ def stage_due(year: int, *, today: date) -> DueReport:
     report = DueReport()
     profile = _profile()
     policy = profile.calendar
-    publicity = publicity_calendar(year)
+    workdays = current_work_calendar()
+    publicity = publicity_calendar(year, workdays=workdays)
     with session_scope() as session:
         if session.get(CalendarYear, year) is None:
             return report
-        for key_day in key_days(publicity):
+        for key_day in key_days(publicity, workdays=workdays):
             if not key_day.due <= today <= key_day.day:
                 continue
             for tag, office in _offices(profile):
@@ -444,7 +449,7 @@ def stage_due(year: int, *, today: date) -> DueReport:
                 continue
             due = [
                 (n, d)
-                for n, d in reminder_dates(meeting.day, policy.reminder_offsets)
+                for n, d in reminder_dates(meeting.day, policy.reminder_offsets, workdays=workdays)
                 if d <= today
             ]
             if not due:
@@ -476,7 +481,13 @@ def stage_due(year: int, *, today: date) -> DueReport:
         ).all()
         for row in rows:
             _advance_distribution(
-                session, row, today=today, policy=policy, publicity=publicity, report=report
+                session,
+                row,
+                today=today,
+                policy=policy,
+                publicity=publicity,
+                report=report,
+                workdays=workdays,
             )
     return report
 
@@ -489,6 +500,7 @@ def _advance_distribution(
     policy: CalendarPolicy,
     publicity: PublicityCalendar,
     report: DueReport,
+    workdays: WorkCalendar,
 ) -> None:
     """Send the request when the campaign starts; remind an unconfirmed office when it is due.
 
@@ -504,8 +516,11 @@ def _advance_distribution(
         "material": policy.distribution.material,
         "organizer": policy.organizer,
     }
-    if not row.requested and today >= row.requested_on:
-        reminders = distribution_reminder_days(policy, row.requested_on)
+    # a request day that a later-entered notice made a holiday moves to the next working day
+    request_on = workdays.next_working_day(row.requested_on)
+    if not row.requested and today >= request_on:
+        row.requested_on = request_on
+        reminders = distribution_reminder_days(policy, request_on, workdays=workdays)
         title, body = render(
             "calendar_distribution_request",
             month_start=fmt(publicity.month_start),
@@ -528,7 +543,11 @@ def _advance_distribution(
         report.distribution_requests += 1
     if not row.requested or row.confirmed_on is not None:
         return
-    due = [d for d in distribution_reminder_days(policy, row.requested_on) if d <= today]
+    due = [
+        d
+        for d in distribution_reminder_days(policy, row.requested_on, workdays=workdays)
+        if d <= today
+    ]
     if len(due) <= row.reminders_sent:
         return
     number = len(due)
@@ -577,11 +596,16 @@ def _check_move(
     """Refuse a move that breaks a constraint of the plan; say which, in words."""
     if day.year != meeting.year:
         raise CalendarError(f"{day} is not in {meeting.year}")
-    if not is_working_day(day):
-        name = holiday_name(day)
+    workdays = work_calendar(session)
+    if not workdays.is_working_day(day):
+        name = workdays.holiday_name(day)
         raise CalendarError(f"{fmt(day)} is not a working day" + (f" ({name})" if name else ""))
     stored = session.get(CalendarYear, meeting.year)
-    rules = ScheduleRules.model_validate(stored.rules) if stored else ScheduleRules()
+    rules = (
+        ScheduleRules.model_validate(stored.rules).model_copy(update={"workdays": workdays})
+        if stored
+        else ScheduleRules(workdays=workdays)
+    )
     venues = _venues(profile)
     if venue not in {v.name for v in venues}:
         raise CalendarError(f"unknown venue '{venue}'; venues: {', '.join(v.name for v in venues)}")
@@ -861,7 +885,10 @@ def calendar_result(year: int) -> dict[str, Any] | None:
     answers: dict[int, Counter[str]] = {}
     for r in rsvps:
         answers.setdefault(r.meeting_id, Counter())[r.response] += 1
-    publicity = publicity_calendar(year)
+    workdays = current_work_calendar()
+    publicity = publicity_calendar(year, workdays=workdays)
+    estimated = workdays.source(year) == "estimated"
+    check = recheck(year)
 
     def event(m: Meeting) -> dict[str, Any]:
         return {
@@ -877,13 +904,19 @@ def calendar_result(year: int) -> dict[str, Any] | None:
             "uid": m.uid,
             "sequence": m.sequence,
             "status": m.status,
-            "reminders": [d.isoformat() for _, d in reminder_dates(m.day, policy.reminder_offsets)],
+            "reminders": [
+                d.isoformat()
+                for _, d in reminder_dates(m.day, policy.reminder_offsets, workdays=workdays)
+            ],
             "rsvp": dict(answers.get(m.id or 0, {})),
             "reason": m.reason,
+            "estimated": estimated,  # placed on an estimated holiday calendar
         }
 
     confirmed = sum(1 for r in rows if r.confirmed_on is not None)
-    request_on = rows[0].requested_on if rows else distribution_request_day(policy, year)
+    request_on = workdays.next_working_day(
+        rows[0].requested_on if rows else distribution_request_day(policy, year, workdays=workdays)
+    )
     return {
         "year": year,
         "publicity_day": publicity.publicity_day.isoformat(),
@@ -901,7 +934,7 @@ def calendar_result(year: int) -> dict[str, Any] | None:
                 "date": k.day.isoformat(),
                 "notice_on": k.due.isoformat(),
             }
-            for k in key_days(publicity)
+            for k in key_days(publicity, workdays=workdays)
         ],
         "distribution": {
             "request_on": request_on.isoformat(),
@@ -910,7 +943,10 @@ def calendar_result(year: int) -> dict[str, Any] | None:
             "confirmed": confirmed,
             "coverage": coverage(year),
         },
-        "notes": sorted({*stored.notes, *notes_for([date(year, 1, 1)])}),
+        "notes": workdays.notes_for([date(year, 1, 1)]) + ([check.note()] if check.needed else []),
+        "holiday_source": workdays.source(year),
+        "holidays": workdays.holidays_table(year),
+        "recheck": check.lines(),
         "solver_status": stored.solver_status,
         "cloned_from": stored.cloned_from,
         "ics_dir": str((calendar_dir() / str(year)).resolve()),

@@ -17,12 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from models.profile.calendar import CalendarPolicy, MeetingProfile, month_day_of
 from tasks.calendar.scheduling import EventSpec, ScheduleRules, VenueSpec
-from tasks.common.workdays import (
-    add_working_days,
-    next_working_day,
-    notes_for,
-    previous_working_day,
-)
+from tasks.common.workdays import WorkCalendar
 
 TEACHERS_DAY = (9, 10)
 PERIOD_NAMES = {
@@ -44,7 +39,7 @@ class PublicityCalendar(BaseModel):
     activity_week_start: date
     activity_week_end: date
     publicity_day: date
-    notes: tuple[str, ...] = ()  # loud notes when the year has no holiday data
+    notes: tuple[str, ...] = ()  # loud notes when the year's holidays are estimated
 
     @property
     def activity_week_days(self) -> tuple[date, ...]:
@@ -69,8 +64,8 @@ def activity_week(year: int) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
-def publicity_calendar(year: int) -> PublicityCalendar:
-    """The year's publicity month, activity week and publicity day, with any fallback note."""
+def publicity_calendar(year: int, *, workdays: WorkCalendar) -> PublicityCalendar:
+    """The year's publicity month, activity week and publicity day, with any estimate note."""
     start, end = activity_week(year)
     return PublicityCalendar(
         year=year,
@@ -79,11 +74,11 @@ def publicity_calendar(year: int) -> PublicityCalendar:
         activity_week_start=start,
         activity_week_end=end,
         publicity_day=date(year, *TEACHERS_DAY),
-        notes=tuple(notes_for([date(year, 9, 1)])),
+        notes=tuple(workdays.warnings(year)),
     )
 
 
-def key_days(calendar: PublicityCalendar) -> list[KeyDay]:
+def key_days(calendar: PublicityCalendar, *, workdays: WorkCalendar) -> list[KeyDay]:
     """Publicity month kick-off, activity week, publicity day: each told a working day ahead."""
     days = [
         ("kickoff", "社区教育宣传月启动", calendar.month_start),
@@ -91,26 +86,35 @@ def key_days(calendar: PublicityCalendar) -> list[KeyDay]:
         ("publicity_day", "社区教育宣传日（教师节）", calendar.publicity_day),
     ]
     return [
-        KeyDay(kind=kind, label=label, day=day, due=previous_working_day(day, include=False))
+        KeyDay(
+            kind=kind,
+            label=label,
+            day=day,
+            due=workdays.previous_working_day(day, include=False),
+        )
         for kind, label, day in days
     ]
 
 
-def reminder_dates(day: date, offsets: Sequence[int]) -> list[tuple[int, date]]:
+def reminder_dates(
+    day: date, offsets: Sequence[int], *, workdays: WorkCalendar
+) -> list[tuple[int, date]]:
     """(offset, date) of each reminder: `offset` working days before `day`, largest first."""
-    return [(n, add_working_days(day, -n)) for n in sorted(set(offsets), reverse=True)]
+    return [(n, workdays.add_working_days(day, -n)) for n in sorted(set(offsets), reverse=True)]
 
 
-def distribution_request_day(policy: CalendarPolicy, year: int) -> date:
+def distribution_request_day(policy: CalendarPolicy, year: int, *, workdays: WorkCalendar) -> date:
     """The first working day on or after the campaign start (R7.2)."""
-    return next_working_day(month_day_of(policy.distribution.start, year))
+    return workdays.next_working_day(month_day_of(policy.distribution.start, year))
 
 
-def distribution_reminder_days(policy: CalendarPolicy, requested_on: date) -> list[date]:
+def distribution_reminder_days(
+    policy: CalendarPolicy, requested_on: date, *, workdays: WorkCalendar
+) -> list[date]:
     """When an unconfirmed office is reminded: every `confirm_within` working days, capped."""
     within = policy.distribution.confirm_within
     return [
-        add_working_days(requested_on, within * k)
+        workdays.add_working_days(requested_on, within * k)
         for k in range(1, policy.distribution.max_reminders + 1)
     ]
 
@@ -176,16 +180,22 @@ def schedule_rules(
     policy: CalendarPolicy,
     year: int,
     *,
+    workdays: WorkCalendar,
     avoid_activity_week: bool | None = None,
     one_event_per_day: bool | None = None,
 ) -> ScheduleRules:
-    """The placement rules of a year: the profile's, with the run's overrides."""
+    """The placement rules of a year: the profile's, with the run's overrides.
+
+    The working-day calendar is written out for the year and its neighbours (a January
+    meeting is reminded in December): the plan keeps the days it was made on.
+    """
     avoid = policy.avoid_activity_week if avoid_activity_week is None else avoid_activity_week
     return ScheduleRules(
+        workdays=workdays.pinned([year - 1, year, year + 1]),
         one_event_per_day=policy.one_event_per_day
         if one_event_per_day is None
         else one_event_per_day,
-        avoid=publicity_calendar(year).activity_week_days if avoid else (),
+        avoid=publicity_calendar(year, workdays=workdays).activity_week_days if avoid else (),
     )
 
 

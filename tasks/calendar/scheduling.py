@@ -2,7 +2,7 @@
 
 A small constraint problem solved with OR-Tools CP-SAT. Each event gets one day and one venue:
 
-- the day is a working day (holidays and 调休 from `tasks.common.workdays`) inside the event's
+- the day is a working day (holidays and 调休 from the rules' `WorkCalendar`) inside the event's
   window, and not a day to avoid (the activity week, R7.4, when the profile says so);
 - the venue holds every invitee and is allowed for the event;
 - no venue is booked twice on a day; no invitee audience has two events on a day; with
@@ -30,7 +30,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
-from tasks.common.workdays import holiday_name, is_working_day, notes_for
+from tasks.common.workdays import WorkCalendar
 
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 STATUS_NAMES: dict[Any, str] = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible"}
@@ -60,9 +60,13 @@ class VenueSpec(BaseModel):
 
 
 class ScheduleRules(BaseModel):
-    """How strictly to place: one event a day or not, days to avoid, the solver budget."""
+    """How strictly to place: the working-day calendar, one event a day or not, days to avoid,
+    the solver budget. The calendar is part of the inputs: a plan stores the one it was made on.
+    """
 
     model_config = ConfigDict(frozen=True)
+
+    workdays: WorkCalendar
 
     one_event_per_day: bool = True
     avoid: tuple[date, ...] = ()  # e.g. the activity week (R7.4)
@@ -88,7 +92,7 @@ class Schedule(BaseModel):
     events: list[PlacedEvent]  # in date order
     status: str  # optimal | feasible | greedy
     cost: int  # sum of day ranks x venue count + venue ranks (lower is better)
-    notes: list[str]  # fallback notes of years without holiday data
+    notes: list[str]  # where each year's holidays come from, and any estimate or disagreement
     inputs_digest: str
     solve_seconds: float
 
@@ -111,7 +115,7 @@ def candidate_days(spec: EventSpec, *, rules: ScheduleRules) -> list[date]:
     days = []
     current = spec.window_start
     while current <= spec.window_end:
-        if is_working_day(current) and current not in avoid:
+        if rules.workdays.is_working_day(current) and current not in avoid:
             days.append(current)
         current = date.fromordinal(current.toordinal() + 1)
     return sorted(days, key=lambda d: (abs((d - spec.preferred).days), d))
@@ -147,17 +151,22 @@ def _why_not(day: date, rules: ScheduleRules) -> str:
     """Why a preferred date cannot be used at all (a holiday, a weekend, the activity week)."""
     if day in set(rules.avoid):
         return rules.avoid_label
-    name = holiday_name(day)
+    name = rules.workdays.holiday_name(day)
     if name is not None:
-        return f"{name}假期"
-    if not is_working_day(day):
+        return f"{name}假期" + ("（推算）" if rules.workdays.is_estimated(day) else "")
+    if not rules.workdays.is_working_day(day):
         return "休息日"
     return ""
 
 
 def _reason(spec: EventSpec, day: date, venue: VenueSpec, rules: ScheduleRules) -> str:
     rule = "R7.1" if spec.kind == "cadre_training" else "R7.5"
-    text = f"{spec.title}安排在{fmt(day)}，工作日，在{spec.window_start}至{spec.window_end}窗口内"
+    workday = (
+        "工作日（节假日为推算）" if rules.workdays.source(day.year) == "estimated" else "工作日"
+    )
+    text = (
+        f"{spec.title}安排在{fmt(day)}，{workday}，在{spec.window_start}至{spec.window_end}窗口内"
+    )
     if day == spec.preferred:
         text += f"，即建议日期{spec.preferred}"
     else:
@@ -547,7 +556,7 @@ def solve_schedule(
         events=placed,
         status=STATUS_NAMES[status],
         cost=cost,
-        notes=notes_for(p.day for p in placed),
+        notes=rules.workdays.notes_for(p.day for p in placed),
         inputs_digest=digest,
         solve_seconds=round(time.perf_counter() - started, 3),
     )
@@ -567,7 +576,7 @@ def violations(
     by_day: dict[date, list[PlacedEvent]] = {}
     for p in placed:
         spec = specs[p.key]
-        if not is_working_day(p.day):
+        if not rules.workdays.is_working_day(p.day):
             problems.append(f"{p.title}：{fmt(p.day)}不是工作日")
         if p.day in set(rules.avoid):
             problems.append(f"{p.title}：{fmt(p.day)}在{rules.avoid_label}内")

@@ -2,7 +2,7 @@
 
 A `WorkCalendar` answers for any day. For each year it takes, in this order: the State Council
 notice a clerk entered (profile or import), the holiday library (`chinese-calendar`), or an
-estimate from the lunar calendar (see `tasks.holiday_sources`). Every process that counts
+estimate from the lunar calendar (see `tasks.common.holiday_sources`). Every process that counts
 working days (meeting placement, reminders, key-day notices, distribution follow-ups, 公示
 periods) gets the same calendar from the records layer and passes it down; the calendar is
 plain data, so a plan stores the one it was made on and can be checked against a later one.
@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from models.holiday_policy import HolidayEstimate
-from tasks.holiday_sources import (
+from models.profile.holidays import HolidayEstimate
+from tasks.common.holiday_sources import (
     NEW_YEAR_SPILL,
     SOURCE_NAMES,
     HolidayDay,
@@ -58,9 +58,8 @@ class DayChange(BaseModel):
 
     def describe(self) -> str:
         status = {True: "工作日", False: "休息日"}
-        return (
-            f"{day_zh(self.day)}由{status[self.was_working]}改为{status[self.working]}"
-            + (f"（{self.name}）" if self.name else "")
+        return f"{day_zh(self.day)}由{status[self.was_working]}改为{status[self.working]}" + (
+            f"（{self.name}）" if self.name else ""
         )
 
 

@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from models.calendar_policy import MonthDay, month_day_of
+from models.profile.calendar import MonthDay, month_day_of
 
 # Days of the Spring Festival holiday named as a clerk says them, counted from 正月初一 (0).
 SPRING_FESTIVAL_DAYS: dict[str, int] = {
@@ -181,7 +181,9 @@ def notice_problems(year: int, entries: list[NoticeEntry]) -> list[tuple[int | N
             elif day in seen:
                 problems.append((i, f"{label}已在第{seen[day] + 1}条填写过"))
             elif entry.kind == "on" and day.weekday() < 5:
-                problems.append((i, f"{label}是工作日（星期{'一二三四五'[day.weekday()]}），无需调休上班"))
+                problems.append(
+                    (i, f"{label}是工作日（星期{'一二三四五'[day.weekday()]}），无需调休上班")
+                )
             seen.setdefault(day, i)
     if entries and not any(e.kind == "off" for e in entries):
         problems.append((None, f"{year}年的通知没有放假日"))

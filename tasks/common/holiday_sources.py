@@ -9,9 +9,10 @@ with the holiday's Chinese name, and which source it came from.
   days (元旦 1 Jan, 劳动节 1-2 May, 国庆节 1-3 Oct) are certain; everything else is marked
   estimated: Spring Festival from the lunar calendar (除夕 to 初六, or as the profile says),
   清明 on its solar term, 端午 (五月初五) and 中秋 (八月十五) on their lunar day, the usual
-  劳动节 and 国庆节 weeks (a day longer when 中秋 falls inside), and the days a notice usually joins to a one-day holiday (a holiday on
-  a Saturday or Sunday gives the Monday; on a Tuesday, the Monday before; on a Thursday, the
-  Friday after). Make-up working days cannot be foreseen: an estimated year has none.
+  劳动节 and 国庆节 weeks (a day longer when 中秋 falls inside), and the days a notice usually
+  joins to a one-day holiday (on a Saturday or Sunday it gives the Monday; on a Tuesday, the
+  Monday before; on a Thursday, the Friday after). Make-up working days cannot be foreseen:
+  an estimated year has none.
 
 Lunar dates and solar terms come from `tyme4py` (astronomical, any year).
 """
@@ -27,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from tyme4py.lunar import LunarDay
 from tyme4py.solar import SolarDay, SolarTerm
 
-from models.calendar_policy import month_day_of
-from models.holiday_policy import HolidayEstimate, NoticeEntry
+from models.profile.calendar import month_day_of
+from models.profile.holidays import HolidayEstimate, NoticeEntry
 
 Source = Literal["notice", "library", "estimated"]
 SOURCE_NAMES: dict[str, str] = {
