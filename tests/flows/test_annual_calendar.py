@@ -26,7 +26,9 @@ from models.params.calendar import (
 from models.profile.schema import DistrictProfile, load_profile
 from tasks.calendar.scheduling import InfeasibleSchedule
 from tasks.common.district import sync_registry
-from tasks.common.workdays import is_working_day
+from tasks.common.workdays import WorkCalendar
+
+WORKDAYS = WorkCalendar()  # nothing entered: the library, or the estimate beyond it
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -51,7 +53,7 @@ def test_plan_sends_and_rerun_changes_nothing(registry: DistrictProfile, db: Pat
     assert result["publicity_day"] == "2026-09-10"
     assert result["activity_week"] == ["2026-09-07", "2026-09-13"]
     assert len(result["events"]) == 7
-    assert all(is_working_day(date.fromisoformat(e["date"])) for e in result["events"])
+    assert all(WORKDAYS.is_working_day(date.fromisoformat(e["date"])) for e in result["events"])
     assert len({e["date"] for e in result["events"]}) == 7
     with session_scope() as session:
         statuses = {m.status for m in session.exec(select(OutboxMessage)).all()}

@@ -20,7 +20,9 @@ from tasks.calendar.records import CalendarError
 from tasks.calendar.rules import reminder_dates
 from tasks.calendar.scheduling import solve_schedule
 from tasks.common.ics import parse_ics
-from tasks.common.workdays import is_working_day
+from tasks.common.workdays import WorkCalendar
+
+WORKDAYS = WorkCalendar()  # nothing entered: the library, or the estimate beyond it
 
 
 def plan(year: int, **params: object) -> bool:
@@ -51,7 +53,7 @@ def test_plan_writes_meetings_files_campaign_and_invitations(
         rows = session.exec(select(Distribution)).all()
         placed = session.exec(select(Decision).where(Decision.kind == "placed")).all()
     assert len(meetings) == 7 and len(placed) == 7 and len(rows) == communities
-    assert all(is_working_day(m.day) for m in meetings)
+    assert all(WORKDAYS.is_working_day(m.day) for m in meetings)
     invitations = messages("invitation-")
     assert len(invitations) == sum(len(m.audiences) for m in meetings)
     assert {m.audience.split("-")[0] for m in invitations} == {"group"}
@@ -115,8 +117,8 @@ def test_reminders_on_working_days_and_they_follow_a_move(
 ) -> None:
     plan(2026)
     symposium = meeting(2026, "theory_symposium")
-    (_, t7), (_, t1) = reminder_dates(symposium.day, [7, 1])
-    assert is_working_day(t7) and is_working_day(t1)
+    (_, t7), (_, t1) = reminder_dates(symposium.day, [7, 1], workdays=WORKDAYS)
+    assert WORKDAYS.is_working_day(t7) and WORKDAYS.is_working_day(t1)
 
     report = records.stage_due(2026, today=t7)
     assert report.reminders == len(symposium.audiences)
@@ -132,14 +134,16 @@ def test_reminders_on_working_days_and_they_follow_a_move(
     (parsed,) = parse_ics(path.read_bytes())
     assert parsed.uid == symposium.uid and parsed.sequence == 1 and parsed.start.date() == target
 
-    (_, new_t7), _ = reminder_dates(target, [7, 1])
-    assert new_t7 > t7 and is_working_day(new_t7)
+    (_, new_t7), _ = reminder_dates(target, [7, 1], workdays=WORKDAYS)
+    assert new_t7 > t7 and WORKDAYS.is_working_day(new_t7)
     assert records.stage_due(2026, today=t7).reminders == 0  # the old date is no longer due
     assert records.stage_due(2026, today=new_t7).reminders == len(symposium.audiences)
     result = records.calendar_result(2026)
     assert result is not None
     event = next(e for e in result["events"] if e["key"] == "theory_symposium")
-    assert event["reminders"] == [d.isoformat() for _, d in reminder_dates(target, [7, 1])]
+    assert event["reminders"] == [
+        d.isoformat() for _, d in reminder_dates(target, [7, 1], workdays=WORKDAYS)
+    ]
 
     # moving to where it is changes nothing
     assert not records.move_meeting(year=2026, key="theory_symposium", day=target)["changed"]
@@ -174,7 +178,7 @@ def test_cancel_sends_method_cancel_once_and_stops_reminders(registry: DistrictP
     assert parsed.method == "CANCEL" and parsed.uid == training.uid and parsed.sequence == 1
     assert not records.cancel_meeting(year=2026, key="cadre_training_2")["changed"]
     assert len(messages("cancel-")) == len(cancels)
-    (_, t7), _ = reminder_dates(training.day, [7, 1])
+    (_, t7), _ = reminder_dates(training.day, [7, 1], workdays=WORKDAYS)
     assert records.stage_due(2026, today=t7).reminders == 0
     result = records.calendar_result(2026)
     assert result is not None
@@ -219,7 +223,7 @@ def test_clone_last_year_onto_next_years_working_days(registry: DistrictProfile)
     assert stored is not None and stored.cloned_from == 2025
     assert set(new) == set(old)
     for key, m in new.items():
-        assert is_working_day(m.day) and m.day.year == 2026
+        assert WORKDAYS.is_working_day(m.day) and m.day.year == 2026
         assert m.cloned_from == old[key].uid and m.uid != old[key].uid
         assert abs((m.day - old[key].day).days - 364) <= 21
     # the moved symposium (Tue 27 May 2025) lands on Tue 26 May 2026

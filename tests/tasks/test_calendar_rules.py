@@ -25,7 +25,9 @@ from tasks.calendar.rules import (
     training_periods,
 )
 from tasks.calendar.scheduling import VenueSpec
-from tasks.common.workdays import is_working_day, working_days_between
+from tasks.common.workdays import WorkCalendar
+
+WORKDAYS = WorkCalendar()
 
 
 @pytest.mark.parametrize(
@@ -38,15 +40,16 @@ from tasks.common.workdays import is_working_day, working_days_between
     ],
 )
 def test_activity_week_and_publicity_day(year: int, monday: date, sunday: date) -> None:
-    calendar = publicity_calendar(year)
+    calendar = publicity_calendar(year, workdays=WORKDAYS)
     assert (calendar.activity_week_start, calendar.activity_week_end) == (monday, sunday)
     assert calendar.publicity_day == date(year, 9, 10)
     assert (calendar.month_start, calendar.month_end) == (date(year, 9, 1), date(year, 9, 30))
     assert monday.weekday() == 0 and sunday.weekday() == 6
     assert monday <= calendar.publicity_day <= sunday
     assert len(calendar.activity_week_days) == 7
-    # 2027 is beyond the holiday data (chinese-calendar 1.11 knows 2004-2026): said loudly
+    # 2027 is beyond the holiday data (chinese-calendar 1.11 knows 2004-2026): estimated, loudly
     assert bool(calendar.notes) is (year == 2027)
+    assert all("推算" in note for note in calendar.notes)
 
 
 @given(st.integers(min_value=1990, max_value=2100))
@@ -57,12 +60,14 @@ def test_activity_week_always_contains_teachers_day(year: int) -> None:
 
 
 def test_key_day_notices_go_out_the_working_day_before() -> None:
-    days = {k.kind: k for k in key_days(publicity_calendar(2026))}
+    days = {
+        k.kind: k for k in key_days(publicity_calendar(2026, workdays=WORKDAYS), workdays=WORKDAYS)
+    }
     assert set(days) == {"kickoff", "activity_week", "publicity_day"}
     assert days["kickoff"].due == date(2026, 8, 31)  # Tue 1 Sept; Mon 31 Aug before it
     assert days["activity_week"].due == date(2026, 9, 4)  # Friday before Monday 7 Sept
     assert days["publicity_day"].due == date(2026, 9, 9)
-    assert all(is_working_day(k.due) and k.due < k.day for k in days.values())
+    assert all(WORKDAYS.is_working_day(k.due) and k.due < k.day for k in days.values())
 
 
 @pytest.mark.parametrize(
@@ -70,28 +75,32 @@ def test_key_day_notices_go_out_the_working_day_before() -> None:
     [date(2025, 10, 9), date(2025, 10, 13), date(2026, 2, 24), date(2026, 10, 9), date(2027, 3, 1)],
 )
 def test_reminders_land_on_working_days_seven_and_one_before(day: date) -> None:
-    (seven, t7), (one, t1) = reminder_dates(day, [1, 7])
+    (seven, t7), (one, t1) = reminder_dates(day, [1, 7], workdays=WORKDAYS)
     assert (seven, one) == (7, 1)
-    assert is_working_day(t7) and is_working_day(t1)
+    assert WORKDAYS.is_working_day(t7) and WORKDAYS.is_working_day(t1)
     # exactly 7 (resp. 1) working days from the reminder to the day before the meeting
-    assert working_days_between(t7, day - timedelta(days=1)) == 7
-    assert working_days_between(t1, day - timedelta(days=1)) == 1
+    assert WORKDAYS.working_days_between(t7, day - timedelta(days=1)) == 7
+    assert WORKDAYS.working_days_between(t1, day - timedelta(days=1)) == 1
 
 
 def test_reminders_skip_the_national_day_week() -> None:
     # Thu 9 Oct 2025 follows the 1-8 Oct holiday: T-1 is Tue 30 Sept
-    assert dict(reminder_dates(date(2025, 10, 9), [1])) == {1: date(2025, 9, 30)}
+    assert dict(reminder_dates(date(2025, 10, 9), [1], workdays=WORKDAYS)) == {1: date(2025, 9, 30)}
     # Sat 11 Oct 2025 is a make-up working day: T-1 of Mon 13 Oct is that Saturday
-    assert dict(reminder_dates(date(2025, 10, 13), [1])) == {1: date(2025, 10, 11)}
+    assert dict(reminder_dates(date(2025, 10, 13), [1], workdays=WORKDAYS)) == {
+        1: date(2025, 10, 11)
+    }
 
 
 def test_distribution_dates_are_working_days() -> None:
     policy = CalendarPolicy(distribution=DistributionPolicy(start="09-01", confirm_within=5))
-    assert distribution_request_day(policy, 2024) == date(2024, 9, 2)  # 1 Sept 2024 is a Sunday
-    reminders = distribution_reminder_days(policy, date(2025, 9, 29))
+    assert distribution_request_day(policy, 2024, workdays=WORKDAYS) == date(
+        2024, 9, 2
+    )  # 1 Sept 2024 is a Sunday
+    reminders = distribution_reminder_days(policy, date(2025, 9, 29), workdays=WORKDAYS)
     # 29, 30 Sept then 9 (Thu), 10, 11 (make-up Sat) Oct 2025: 5 working days after 29 Sept
     assert reminders == [date(2025, 10, 13), date(2025, 10, 20)]
-    assert all(is_working_day(d) for d in reminders)
+    assert all(WORKDAYS.is_working_day(d) for d in reminders)
 
 
 def test_training_periods_cover_the_year() -> None:
@@ -112,9 +121,12 @@ def test_event_specs_of_the_bundled_profile() -> None:
     conference = specs[0]
     assert (conference.window_start, conference.window_end) == (date(2026, 1, 1), date(2026, 3, 31))
     assert conference.invitees == 20 + 40 + 15 + 29
-    rules = schedule_rules(profile.calendar, 2026)
-    assert rules.avoid == publicity_calendar(2026).activity_week_days
-    assert schedule_rules(profile.calendar, 2026, avoid_activity_week=False).avoid == ()
+    rules = schedule_rules(profile.calendar, 2026, workdays=WORKDAYS)
+    assert rules.avoid == publicity_calendar(2026, workdays=WORKDAYS).activity_week_days
+    assert (
+        schedule_rules(profile.calendar, 2026, workdays=WORKDAYS, avoid_activity_week=False).avoid
+        == ()
+    )
 
 
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)))

@@ -22,8 +22,10 @@ from tasks.calendar.scheduling import (
     solve_schedule,
     violations,
 )
-from tasks.common.workdays import covered, fallback_note, holiday_name, is_working_day
+from tasks.common.holiday_sources import library_covers
+from tasks.common.workdays import WorkCalendar
 
+WORKDAYS = WorkCalendar()  # the library's years, estimates beyond them
 VENUES = [
     VenueSpec(name="报告厅", capacity=300),
     VenueSpec(name="多功能厅", capacity=150),
@@ -50,17 +52,18 @@ def spec(key: str, first: date, last: date, **overrides: object) -> EventSpec:
 def test_bundled_year_is_valid_on_real_holidays(year: int) -> None:
     profile, _ = load_profile()
     events = event_specs(profile.calendar, year)
-    rules = schedule_rules(profile.calendar, year)
+    rules = schedule_rules(profile.calendar, year, workdays=WORKDAYS)
     schedule = solve_schedule(events, VENUES, rules=rules)
 
     assert len(schedule.events) == len(events) and schedule.status == "optimal"
     assert violations(schedule.events, events, VENUES, rules=rules) == []
-    week = set(publicity_calendar(year).activity_week_days)
+    week = set(publicity_calendar(year, workdays=WORKDAYS).activity_week_days)
     for placed in schedule.events:
-        assert is_working_day(placed.day) and holiday_name(placed.day) is None
+        assert WORKDAYS.is_working_day(placed.day) and WORKDAYS.holiday_name(placed.day) is None
         assert placed.day not in week
         assert "R7." in placed.reason and str(placed.day) in placed.reason
-    assert schedule.notes == []
+    assert schedule.notes == WORKDAYS.notes_for([date(year, 1, 1)])  # the library, no warning
+    assert len(schedule.notes) == 1 and "节假日数据" in schedule.notes[0]
 
 
 @pytest.mark.parametrize(
@@ -80,14 +83,14 @@ def test_meetings_around_national_day_avoid_holidays_and_plain_weekends(
         spec(f"m{i}", first, last, preferred=date(year, 10, 1), audiences=(f"group{i}",))
         for i in range(8)
     ]
-    rules = ScheduleRules(one_event_per_day=True)
+    rules = ScheduleRules(workdays=WORKDAYS, one_event_per_day=True)
     schedule = solve_schedule(events, VENUES, rules=rules)
 
     days = [p.day for p in schedule.events]
     assert len(set(days)) == 8
     for day in days:
         assert day not in holidays
-        assert is_working_day(day)
+        assert WORKDAYS.is_working_day(day)
         if day.weekday() >= 5:  # only a make-up working day may be a weekend
             assert day in {
                 date(2025, 9, 28),
@@ -102,32 +105,36 @@ def test_meetings_around_national_day_avoid_holidays_and_plain_weekends(
 
 def test_make_up_saturday_is_a_candidate() -> None:
     # Sat 11 Oct 2025 is a make-up working day; Sun 12 Oct is not
-    days = candidate_days(spec("x", date(2025, 10, 10), date(2025, 10, 12)), rules=ScheduleRules())
+    days = candidate_days(
+        spec("x", date(2025, 10, 10), date(2025, 10, 12)), rules=ScheduleRules(workdays=WORKDAYS)
+    )
     assert days == [date(2025, 10, 10), date(2025, 10, 11)]
 
 
-def test_uncovered_year_falls_back_and_says_so() -> None:
-    assert not covered(2027)
+def test_an_estimated_year_keeps_meetings_off_the_lunar_holidays_and_says_so() -> None:
+    assert not library_covers(2027)
+    # the estimated Spring Festival of 2027 runs from 除夕 (5 Feb) to 初六 (11 Feb)
     events = [
-        spec("a", date(2027, 9, 28), date(2027, 10, 8), preferred=date(2027, 10, 1)),
-        spec("b", date(2027, 9, 28), date(2027, 10, 8), preferred=date(2027, 10, 2)),
+        spec("a", date(2027, 2, 1), date(2027, 2, 26), preferred=date(2027, 2, 8)),
+        spec("b", date(2027, 9, 28), date(2027, 10, 12), preferred=date(2027, 10, 5)),
     ]
-    schedule = solve_schedule(events, VENUES, rules=ScheduleRules())
+    schedule = solve_schedule(events, VENUES, rules=ScheduleRules(workdays=WORKDAYS))
 
-    assert schedule.notes == [fallback_note(2027)]
-    for placed in schedule.events:
-        assert placed.day.weekday() < 5
-        assert placed.day not in {date(2027, 10, 1), date(2027, 10, 2), date(2027, 10, 3)}
-    # the nearest: Thu 30 Sept and Mon 4 Oct (1 Oct is the fixed-date National Day)
-    assert sorted(p.day for p in schedule.events) == [date(2027, 9, 30), date(2027, 10, 4)]
+    assert schedule.notes == WORKDAYS.notes_for([date(2027, 1, 1)])
+    assert "推算" in schedule.notes[0] and "春节" in schedule.notes[1]
+    days = {p.key: p.day for p in schedule.events}
+    assert days["a"] == date(2027, 2, 4)  # the nearest working day before the festival
+    assert days["b"] == date(2027, 10, 8)  # after the estimated National Day week
+    placed = next(p for p in schedule.events if p.key == "a")
+    assert "春节假期（推算）" in placed.reason and "节假日为推算" in placed.reason
 
 
 def test_activity_week_is_avoided_only_when_asked() -> None:
-    week = publicity_calendar(2026).activity_week_days
+    week = publicity_calendar(2026, workdays=WORKDAYS).activity_week_days
     event = spec("s", date(2026, 9, 1), date(2026, 9, 30), preferred=date(2026, 9, 10))
 
-    kept_out = solve_schedule([event], VENUES, rules=ScheduleRules(avoid=week))
-    allowed = solve_schedule([event], VENUES, rules=ScheduleRules())
+    kept_out = solve_schedule([event], VENUES, rules=ScheduleRules(workdays=WORKDAYS, avoid=week))
+    allowed = solve_schedule([event], VENUES, rules=ScheduleRules(workdays=WORKDAYS))
 
     assert kept_out.events[0].day == date(2026, 9, 14)  # Monday after the week (Fri 4th is 6 away)
     assert "宣传活动周" in kept_out.events[0].reason
@@ -139,7 +146,9 @@ def test_smallest_venue_that_fits_and_capacity() -> None:
     small = spec("small", date(2026, 3, 2), date(2026, 3, 6), invitees=30, audiences=("x",))
     assert [v.name for v in candidate_venues(big, VENUES)] == ["报告厅"]
     assert [v.name for v in candidate_venues(small, VENUES)] == ["会议室", "多功能厅", "报告厅"]
-    schedule = solve_schedule([big, small], VENUES, rules=ScheduleRules(one_event_per_day=False))
+    schedule = solve_schedule(
+        [big, small], VENUES, rules=ScheduleRules(workdays=WORKDAYS, one_event_per_day=False)
+    )
     venues = {p.key: p.venue for p in schedule.events}
     assert venues == {"big": "报告厅", "small": "会议室"}
 
@@ -154,7 +163,7 @@ def test_clashes_move_events_apart() -> None:
         spec("c", *window, audiences=("p",), invitees=250),
         spec("d", *window, audiences=("q",), invitees=250),
     ]
-    rules = ScheduleRules(one_event_per_day=False)
+    rules = ScheduleRules(workdays=WORKDAYS, one_event_per_day=False)
     schedule = solve_schedule(events, VENUES, rules=rules)
     day = {p.key: p.day for p in schedule.events}
     assert day["a"] != day["b"] and day["c"] != day["d"]
@@ -179,7 +188,7 @@ def test_violations_name_every_broken_constraint() -> None:
         )
         for e in events
     ]
-    problems = "\n".join(violations(placed, events, VENUES, rules=ScheduleRules()))
+    problems = "\n".join(violations(placed, events, VENUES, rules=ScheduleRules(workdays=WORKDAYS)))
     assert "不是工作日" in problems
     assert "多个会议" in problems
     assert "被重复预订" in problems
@@ -189,20 +198,20 @@ def test_violations_name_every_broken_constraint() -> None:
 def test_no_venue_large_enough_is_explained() -> None:
     event = spec("huge", date(2026, 3, 2), date(2026, 3, 31), invitees=500)
     with pytest.raises(InfeasibleSchedule, match="500人，没有足够大的会场.*300"):
-        solve_schedule([event], VENUES, rules=ScheduleRules())
+        solve_schedule([event], VENUES, rules=ScheduleRules(workdays=WORKDAYS))
 
 
 def test_window_without_working_days_is_explained() -> None:
     event = spec("holiday", date(2025, 10, 1), date(2025, 10, 8))
     with pytest.raises(InfeasibleSchedule, match="没有可用工作日"):
-        solve_schedule([event], VENUES, rules=ScheduleRules())
+        solve_schedule([event], VENUES, rules=ScheduleRules(workdays=WORKDAYS))
 
 
 def test_too_many_events_for_the_days_names_the_binding_constraint() -> None:
     window = (date(2026, 3, 2), date(2026, 3, 4))  # three working days
     events = [spec(f"e{i}", *window, audiences=(f"g{i}",)) for i in range(4)]
     with pytest.raises(InfeasibleSchedule) as caught:
-        solve_schedule(events, VENUES, rules=ScheduleRules())
+        solve_schedule(events, VENUES, rules=ScheduleRules(workdays=WORKDAYS))
     text = "；".join(caught.value.reasons)
     assert "4个会议都须在2026-03-02至2026-03-04之间举行" in text and "3个可用工作日" in text
     assert "若允许同一天开多个会则可行" in text
@@ -211,7 +220,7 @@ def test_too_many_events_for_the_days_names_the_binding_constraint() -> None:
 def test_same_inputs_same_answer() -> None:
     profile, _ = load_profile()
     events = event_specs(profile.calendar, 2026)
-    rules = schedule_rules(profile.calendar, 2026)
+    rules = schedule_rules(profile.calendar, 2026, workdays=WORKDAYS)
     first = solve_schedule(events, VENUES, rules=rules)
     second = solve_schedule(events, VENUES, rules=rules)
     assert first.events == second.events and first.inputs_digest == second.inputs_digest
@@ -239,8 +248,11 @@ def instances(draw: st.DrawFn) -> tuple[list[EventSpec], list[VenueSpec], Schedu
             )
         )
     rules = ScheduleRules(
+        workdays=WORKDAYS,
         one_event_per_day=draw(st.booleans()),
-        avoid=publicity_calendar(2025).activity_week_days if draw(st.booleans()) else (),
+        avoid=publicity_calendar(2025, workdays=WORKDAYS).activity_week_days
+        if draw(st.booleans())
+        else (),
         max_deterministic_time=2.0,
     )
     return events, venues, rules
