@@ -185,10 +185,7 @@ def _awards_dates(
 ) -> tuple[WorkCalendar, list[tuple[Any, ...]]]:
     """(basis, [(subject, label, old, new, None)]) of the year's 公示 periods."""
     basis = WorkCalendar.model_validate(stored.result[WORKDAYS_KEY])
-    days = {
-        False: int(str(stored.parameters.get("publicity_days", 5))),
-        True: int(str(stored.parameters.get("objection_publicity_days", 3))),
-    }
+    days = _publicity_days(stored)
     entries = session.exec(
         select(AwardEntry)
         .where(AwardEntry.year == stored.year, col(AwardEntry.publicity_start).is_not(None))
@@ -215,6 +212,26 @@ def _awards_dates(
             )
         )
     return basis, found
+
+
+def _publicity_days(stored: AwardRound) -> dict[bool, int]:
+    """Working days of a 公示: the list's, and a promoted nominee's short one."""
+    return {
+        False: int(str(stored.parameters.get("publicity_days", 5))),
+        True: int(str(stored.parameters.get("objection_publicity_days", 3))),
+    }
+
+
+def _recount_publicity(session: Session, stored: AwardRound, current: WorkCalendar) -> None:
+    """Every 公示 period of the round counted again on the calendar in force."""
+    days = _publicity_days(stored)
+    entries = session.exec(select(AwardEntry).where(AwardEntry.year == stored.year)).all()
+    for e in entries:
+        if e.publicity_start is None:
+            continue
+        e.publicity_start = current.next_working_day(e.publicity_start)
+        e.publicity_end = current.period_end(e.publicity_start, days[e.promoted_from is not None])
+        session.add(e)
 
 
 def recheck(year: int) -> Recheck:
@@ -254,8 +271,10 @@ def recheck(year: int) -> Recheck:
 def accept_recheck(*, year: int, operator: str, now: datetime | None = None) -> Recheck:
     """The operator has seen the re-check: the calendar in force becomes the plans' basis.
 
-    Records the report as a decision of each process concerned; accepting when nothing changed
-    writes nothing. Meetings that must move are moved with `move_meeting`, not here.
+    Records the report as a decision of each process concerned, and counts the 公示 periods
+    again on the calendar in force (a 公示 lasts its working days). Meetings that must move are
+    moved with `move_meeting`, not here: their invitees are told. Accepting when nothing
+    changed writes nothing.
     """
     report = recheck(year)
     if not report.needed:
@@ -274,6 +293,7 @@ def accept_recheck(*, year: int, operator: str, now: datetime | None = None) -> 
             session.add(stored)
         awards = session.get(AwardRound, year)
         if awards is not None and "awards" in processes:
+            _recount_publicity(session, awards, current)
             pinned = current.pinned([year, year + 1]).model_dump(mode="json")
             awards.result = {**awards.result, WORKDAYS_KEY: pinned}
             session.add(awards)
