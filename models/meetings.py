@@ -20,7 +20,7 @@ class CalendarYear(SQLModel, table=True):
     publicity_day: date
     activity_week_start: date
     activity_week_end: date
-    notes: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # fallback notes
+    notes: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # holiday notes
     rules: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON))
     solver_status: str = ""
     cloned_from: int | None = None

@@ -57,7 +57,7 @@ def parse_day(text: str) -> date:
     try:
         year, month, day = (int(p) for p in parts)
         return date(year, month, day)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"“{text}”不是日期，应写作2027-02-05或2027年2月5日") from None
 
 

@@ -929,7 +929,86 @@ def volunteer_lessons(person_id: str, lessons: int) -> Callable[[], bool]:
     return check
 
 
-IMPORT_CASES: list[ImportCase] = teacher_cases() + idea_cases() + award_cases() + volunteer_cases()
+HOLIDAY_HEADERS = ("日期", "类型", "名称")
+
+
+def holiday_cases() -> list[ImportCase]:
+    H = HOLIDAY_HEADERS
+    return [
+        ImportCase(
+            "holidays.csv: 30 February",
+            "holidays",
+            write_csv("feb30.csv", H, [("2026-02-30", "放假", "春节")]),
+            ("row 2, column 日期: “2026-02-30”不是日期",),
+        ),
+        ImportCase(
+            "holidays.csv: a range backwards",
+            "holidays",
+            write_csv("backwards.csv", H, [("2026-02-23至2026-02-15", "放假", "春节")]),
+            ("row 2, column 日期: “2026-02-23至2026-02-15”的结束日期早于开始日期",),
+        ),
+        ImportCase(
+            "holidays.csv: a make-up working day on a weekday",
+            "holidays",
+            write_csv(
+                "weekday.csv", H, [("2026-02-16", "放假", "春节"), ("2026-02-17", "上班", "春节")]
+            ),
+            ("row 3, column 日期: 2026年2月17日是工作日（星期二），无需调休上班",),
+        ),
+        ImportCase(
+            "holidays.csv: a day given twice",
+            "holidays",
+            write_csv(
+                "twice.csv",
+                H,
+                [("2026-02-15至2026-02-23", "放假", "春节"), ("2026-02-18", "放假", "春节")],
+            ),
+            ("row 3, column 日期: 2026年2月18日已在第1条填写过",),
+        ),
+        ImportCase(
+            "holidays.csv: a date outside the year given",
+            "holidays",
+            write_csv("outside.csv", H, [("2027-02-05", "放假", "春节")]),
+            ("row 2, column 日期: 2027年2月5日不在2026年内",),
+        ),
+        ImportCase(
+            "holidays.csv: neither 放假 nor 上班",
+            "holidays",
+            write_csv("kind.csv", H, [("2026-02-16", "调休", "春节")]),
+            ("row 2, column 类型: “调休”不是放假或上班",),
+        ),
+        ImportCase(
+            "holidays.csv: RTL override in a name",
+            "holidays",
+            write_csv("rtl.csv", H, [("2026-02-16", "放假", "春\u202e节")]),
+            ("row 2, column 名称: character 2 is U+202E",),
+        ),
+        ImportCase(
+            "holidays.csv: full-width dates (normalised)",
+            "holidays",
+            write_csv(
+                "fullwidth.csv", H, [("２０２６－０１－０１至２０２６－０１－０３", "放假", "元旦")]
+            ),
+            None,
+            holiday_stored(2026, 3),
+        ),
+    ]
+
+
+def holiday_stored(year: int, days: int) -> Callable[[], bool]:
+    def check() -> bool:
+        from models.holidays import HolidayEntry
+
+        with session_scope() as session:
+            found = session.exec(select(HolidayEntry).where(HolidayEntry.year == year)).all()
+            return len(found) == days
+
+    return check
+
+
+IMPORT_CASES: list[ImportCase] = (
+    teacher_cases() + idea_cases() + award_cases() + volunteer_cases() + holiday_cases()
+)
 
 
 # ------------------------------------------------------------------------------------ profiles

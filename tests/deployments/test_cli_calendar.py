@@ -1,4 +1,4 @@
-"""`calendar` on the command line: the docs/spec.md JSON, the fallback year, and the subcommands."""
+"""`calendar` on the command line: the docs/spec.md JSON, an estimated year, and the subcommands."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def as_json(output: str) -> dict[str, object]:
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_calendar_json_for_a_fallback_year_then_subcommands(
+def test_calendar_json_for_an_estimated_year_then_subcommands(
     registry: DistrictProfile, db: Path
 ) -> None:
     done = runner.invoke(app, ["calendar", "--year", "2027", "--today", "2027-01-04", "--json"])
@@ -38,7 +38,7 @@ def test_calendar_json_for_a_fallback_year_then_subcommands(
     for event in events:
         assert {"kind", "date", "venue"} <= set(event)
         day = date.fromisoformat(event["date"])
-        assert WORKDAYS.is_working_day(day) and day.weekday() < 5  # fallback: no make-up days known
+        assert WORKDAYS.is_working_day(day) and day.weekday() < 5  # estimated: no make-up day known
     notes = result["notes"]
     assert isinstance(notes, list) and any("2027" in n for n in notes)
 

@@ -1,4 +1,4 @@
-"""Meeting placement (R7.5, R7.1) on the real 2025 and 2026 holiday calendars, and the fallback."""
+"""Meeting placement (R7.5, R7.1) on the real 2025 and 2026 calendars, and an estimated year."""
 
 from __future__ import annotations
 
