@@ -601,11 +601,8 @@ def _check_move(
         name = workdays.holiday_name(day)
         raise CalendarError(f"{fmt(day)} is not a working day" + (f" ({name})" if name else ""))
     stored = session.get(CalendarYear, meeting.year)
-    rules = (
-        ScheduleRules.model_validate(stored.rules).model_copy(update={"workdays": workdays})
-        if stored
-        else ScheduleRules(workdays=workdays)
-    )
+    # the rules the year was placed by, on the calendar in force now
+    rules = ScheduleRules.model_validate({**(stored.rules if stored else {}), "workdays": workdays})
     venues = _venues(profile)
     if venue not in {v.name for v in venues}:
         raise CalendarError(f"unknown venue '{venue}'; venues: {', '.join(v.name for v in venues)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -123,3 +124,32 @@ def test_operator_forms_rsvp_confirm_and_move(registry: DistrictProfile) -> None
             select(OutboxMessage).where(OutboxMessage.kind == "invitation-work_conference-v1")
         ).all()
     assert updates and {m.status for m in updates} == {"delivered"}
+
+
+def test_an_estimated_year_is_marked_and_the_notice_raises_a_recheck_artifact(
+    registry: DistrictProfile, db: Path
+) -> None:
+    from tasks.importing.holidays import import_holidays_file
+    from tests.holiday_notices import NOTICE_2027, write_csv
+
+    result = run(year=2027, today=date(2027, 1, 4))
+    assert result["holiday_source"] == "estimated" and result["recheck"] == []
+    assert all(e["estimated"] for e in result["events"])
+
+    import_holidays_file(write_csv(db.parent / "2027.csv", NOTICE_2027))
+    daily = asyncio.run(calendar_daily(today=date(2027, 1, 5)))
+    assert "2027" in daily["staged"]
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["holidays-2027", "calendar-recheck-2027"])
+            )
+        )
+    tables: dict[str, list[str]] = {}
+    for artifact in sorted(found, key=lambda a: a.created or 0):
+        data = artifact.data
+        rows = json.loads(data) if isinstance(data, str) else data
+        tables.setdefault(artifact.key or "", []).append(json.dumps(rows, ensure_ascii=False))
+    assert set(tables) == {"holidays-2027", "calendar-recheck-2027"}
+    assert "社区教育工作会议（提前7个工作日提醒）" in tables["calendar-recheck-2027"][-1]
+    assert "推算" in tables["holidays-2027"][0] and "推算" not in tables["holidays-2027"][-1]
