@@ -30,7 +30,7 @@ from tasks.common.holidays import current_work_calendar
 from tasks.importing.core import ImportRejected
 from tasks.importing.holidays import import_holidays_file
 from tasks.samples.awards import generate_nominations, generate_scores
-from tests.holiday_notices import NOTICE_2026, NOTICE_2027, profile_section, write_csv
+from tests.holiday_notices import NOTICE_2026, NOTICE_2027, write_csv
 
 FESTIVAL_2027 = {date(2027, 2, 5) + timedelta(days=i) for i in range(7)}  # 除夕 to 初六
 
@@ -164,7 +164,9 @@ def test_an_import_wins_over_the_profile_and_the_profile_over_the_library(
     registry: DistrictProfile, db: Path
 ) -> None:
     typo = [r for r in NOTICE_2026 if r[0] != "2026-01-04"]
-    use_profile(default_profile_text() + profile_section(2026, typo))
+    data = yaml.safe_load(default_profile_text())
+    data["holidays"]["notices"] = {2026: [{"日期": d, "类型": k, "名称": n} for d, k, n in typo]}
+    use_profile(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     workdays = current_work_calendar()
     assert workdays.source(2026) == "notice"
     assert not workdays.is_working_day(date(2026, 1, 4))
