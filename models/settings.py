@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -53,7 +53,22 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body `POST /ideas` reads; a larger one gets 413.",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8765",
+        description="The portal's public base address (https://…): every personal link a "
+        "message carries is <public_url>/r/<token>.",
+    )
     timezone: str = "Asia/Shanghai"
+
+    @field_validator("public_url")
+    @classmethod
+    def _base_address(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
+            raise ValueError(
+                "LD_PUBLIC_URL must be an http(s) address without query, e.g. https://…"
+            )
+        return value
 
     @property
     def sqlalchemy_url(self) -> str:

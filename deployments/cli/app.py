@@ -13,6 +13,7 @@ from deployments.cli import (
     holidays,
     ideas,
     notify,
+    portal,
     scale,
     secondment,
     volunteers,
@@ -110,15 +111,17 @@ def template(
 def up(
     host: str = typer.Option(
         "127.0.0.1",
-        help="Address the Prefect server listens on; beyond loopback it requires basic auth.",
+        help="Address the Prefect server and the portal listen on; beyond loopback the "
+        "Prefect API requires basic auth.",
     ),
+    portal_port: int = typer.Option(8765, min=1, max=65535, help="The portal's port."),
 ) -> None:
-    """Local Prefect server + every deployment served (schedules, triggers); Ctrl-C stops."""
+    """Local Prefect server + every deployment served + the portal beside them; Ctrl-C stops."""
     from deployments.runtime.up import UpError, run_up
 
     ensure_ready()
     try:
-        run_up(console=out, host=host)
+        run_up(console=out, host=host, portal_port=portal_port)
     except UpError as exc:
         raise fail(str(exc)) from None
 
@@ -146,6 +149,7 @@ for register in (
     awards.register,
     volunteers.register,
     notify.register,
+    portal.register,
     scale.register,
 ):
     register(app, IMPORTERS)

@@ -240,18 +240,6 @@ def progress_cmd(
     out.print(f"{ref}: {percent}%" + ("; done, submitters told" if finished else ""))
 
 
-@ideas_app.command("intake")
-def intake_cmd(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8765)) -> None:
-    """Serve the HTTP intake endpoint (POST /ideas) for forms."""
-    import uvicorn
-
-    from deployments.cli.common import ensure_ready
-    from deployments.intake.app import create_app
-
-    ensure_ready()
-    uvicorn.run(create_app(), host=host, port=port)
-
-
 @ideas_app.command("worker")
 def worker_cmd() -> None:
     """Serve the screening task queue (`screen_ideas.delay`) for this Prefect server."""

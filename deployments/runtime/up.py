@@ -1,4 +1,5 @@
-"""`learning-district up`: a local Prefect server and every deployment served, until Ctrl-C."""
+"""`learning-district up`: a local Prefect server, every deployment served and the participant
+portal beside them (one process: the portal announces to this server), until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -94,8 +95,9 @@ def _report_health(api_url: str, console: Console, stop: threading.Event) -> Non
         console.print(health_line(api_url), highlight=False)
 
 
-def run_up(*, console: Console, host: str = "127.0.0.1") -> None:
-    """Start (or reuse) the Prefect API, serve every deployment, stop cleanly on Ctrl-C.
+def run_up(*, console: Console, host: str = "127.0.0.1", portal_port: int = 8765) -> None:
+    """Start (or reuse) the Prefect API, serve every deployment and the portal (on `host`,
+    `portal_port`), stop cleanly on Ctrl-C.
 
     A server listening beyond loopback requires basic auth (`api_auth_string`); the string is
     never printed, only where it is kept.
@@ -103,10 +105,12 @@ def run_up(*, console: Console, host: str = "127.0.0.1") -> None:
     from prefect import serve
 
     from deployments.catalog import build_deployments
+    from deployments.portal.serve import PortalNotStarted, portal_thread
     from deployments.runtime.server import prefect_api
     from models.db import session_scope
     from models.settings import get_settings
     from tasks.common.district import active_profile
+    from tasks.common.events import PrefectApi
 
     with session_scope() as session:
         profile = active_profile(session)
@@ -124,20 +128,34 @@ def run_up(*, console: Console, host: str = "127.0.0.1") -> None:
                 "PREFECT_API_AUTH_STRING, the UI asks for it at login",
                 highlight=False,
             )
-    with prefect_api(host=host, auth_string=auth) as api_url:
-        console.print(f"Prefect UI: {api_url.removesuffix('/api')}  (Ctrl-C stops everything)")
-        for d in deployments:
-            console.print(f"  serving {d.flow_name}/{d.name}")
-        console.print(health_line(api_url), highlight=False)
-        stop = threading.Event()
-        reporter = threading.Thread(
-            target=_report_health, args=(api_url, console, stop), daemon=True
-        )
-        reporter.start()
-        try:
-            serve(*deployments, print_starting_message=False)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            stop.set()
+    try:
+        with (
+            prefect_api(host=host, auth_string=auth) as api_url,
+            portal_thread(
+                host=host, port=portal_port, prefect=PrefectApi.current() or PrefectApi(url=api_url)
+            ) as portal_url,
+        ):
+            console.print(f"Prefect UI: {api_url.removesuffix('/api')}  (Ctrl-C stops everything)")
+            console.print(
+                f"Portal: {portal_url}  (links in messages: {get_settings().public_url}/r/…)",
+                highlight=False,
+            )
+            for d in deployments:
+                console.print(f"  serving {d.flow_name}/{d.name}")
+            console.print(health_line(api_url), highlight=False)
+            stop = threading.Event()
+            reporter = threading.Thread(
+                target=_report_health, args=(api_url, console, stop), daemon=True
+            )
+            reporter.start()
+            try:
+                serve(*deployments, print_starting_message=False)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                stop.set()
+    except PortalNotStarted as exc:
+        raise UpError(
+            f"参与平台无法在 {exc} 上启动（端口可能已被占用），请用 --portal-port 指定其他端口"
+        ) from None
     console.print("stopped")

@@ -11,11 +11,12 @@ import unicodedata
 from collections import Counter
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from models.profile.ideas import IdeasPolicy
 from tasks.common.dedup import idea_key
 from tasks.common.privacy import mask_text
+from tasks.common.text import clean_line, clean_text
 
 RULE = "R7.3"
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -34,6 +35,17 @@ class Submission(BaseModel):
     title: str
     content: str
     ref: str = ""
+
+    @field_validator("submitter", "phone", "community", "title", "ref", mode="before")
+    @classmethod
+    def _one_line(cls, value: object) -> object:
+        """Control characters and bidi overrides stripped, whichever way the text came in."""
+        return clean_line(value) if isinstance(value, str) else value
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        return clean_text(value) if isinstance(value, str) else value
 
 
 def clean_phone(text: str) -> str | None:

@@ -44,6 +44,7 @@ from models.registry import School, Street
 from models.secondment import RATINGS, Teacher, TeacherBase
 from models.settings import get_settings
 from models.timeutil import utcnow
+from tasks.common.text import UNFIT_CHARACTER
 
 ProgressCallback = Callable[[int], None]
 """Called with the number of rows just processed (for a progress bar)."""
@@ -554,17 +555,11 @@ def parse_rows(
     return parsed
 
 
-# Control characters (NUL, ESC, …; tab and line breaks are fine) break terminals, PostgreSQL
-# text and messages; bidirectional overrides and isolates make text display as something it is
-# not ("Trojan source"). Neither belongs in a clerk's spreadsheet.
-_UNFIT_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def _unfit_text(text: str, max_chars: int) -> str:
     """Why a cell's text cannot be stored as it is, or "" when it can."""
     if len(text) > max_chars:
         return f"{len(text):,} characters; a cell of this column holds at most {max_chars:,}"
-    found = _UNFIT_CHARACTER.search(text)
+    found = UNFIT_CHARACTER.search(text)
     if found is None:
         return ""
     char = found.group()

@@ -50,7 +50,7 @@ def _serve(port: int) -> None:
     """The server process: the production app object, uvicorn on loopback."""
     import uvicorn
 
-    from deployments.intake.app import create_app
+    from deployments.portal.app import create_app
 
     uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="warning")
 

@@ -1,4 +1,5 @@
-"""`learning-district up` starts a server, serves every deployment, and stops cleanly on Ctrl-C."""
+"""`learning-district up` starts a server, serves every deployment and the portal beside them,
+and stops cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from deployments.runtime.server import free_port
+
 
 def _children(pid: int) -> list[int]:
     found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
@@ -24,8 +27,14 @@ def test_up_serves_every_deployment_and_stops_cleanly(tmp_path: Path) -> None:
     exe = shutil.which("learning-district")
     command = [exe] if exe else [sys.executable, "-m", "deployments.cli.app"]
     log = (tmp_path / "up.log").open("w+")
+    portal_port = free_port()
     process = subprocess.Popen(
-        [*command, "up"], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
+        [*command, "up", "--portal-port", str(portal_port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         api = None
@@ -38,6 +47,9 @@ def test_up_serves_every_deployment_and_stops_cleanly(tmp_path: Path) -> None:
                     api = line.split()[2] + "/api"
             assert process.poll() is None, text
         assert api is not None, Path(log.name).read_text()
+        portal = f"http://127.0.0.1:{portal_port}"
+        assert f"Portal: {portal}" in Path(log.name).read_text()
+        assert httpx.get(f"{portal}/health", timeout=10).json() == {"status": "ok"}
 
         names: set[str] = set()
         while time.monotonic() < deadline:

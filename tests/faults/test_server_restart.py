@@ -1,7 +1,7 @@
 """Fault injection: the Prefect server is stopped in the middle of idea intake and started again.
 
 A real `prefect server start` (deployments.runtime.server, its own PREFECT_HOME) serves a task
-worker (`learning-district ideas worker`) and the intake (`learning-district ideas intake`, the
+worker (`learning-district ideas worker`) and the portal (`learning-district portal`, the
 app of `create_app` under uvicorn; POST /ideas), each a child process as deployed.
 Ten ideas go in and are screened through the task queue; the server is stopped; ten more go in
 — each still answered 201, because an idea is stored before it is acknowledged and only the
@@ -116,10 +116,10 @@ def test_server_restart_during_intake_loses_nothing(
     )
     intake_port = free_port()
     intake_url = f"http://127.0.0.1:{intake_port}"
-    # the intake and the task worker as deployed: `ideas intake` and `ideas worker` processes
+    # the portal and the task worker as deployed: `portal` and `ideas worker` processes
     for name, command in (
         ("worker", cli_command("ideas", "worker")),
-        ("intake", cli_command("ideas", "intake", "--port", str(intake_port))),
+        ("intake", cli_command("portal", "--port", str(intake_port))),
     ):
         with (tmp_path / f"{name}.log").open("wb") as out:
             processes.append(

@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from deployments.intake.app import create_app, queue_screening
+from deployments.portal.app import create_app
+from deployments.portal.ideas import queue_screening
 from deployments.runtime.operator import find_paused_run, sign_off
 from flows.golden_ideas import follow_up_ideas, review_ideas, sweep_ideas
 from models.db import session_scope

@@ -31,7 +31,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.settings import PREFECT_API_URL
 from sqlmodel import select
 
-from deployments.intake.app import queue_screening
+from deployments.portal.ideas import queue_screening
 from flows.golden_ideas import sweep_ideas
 from models.audit import Decision
 from models.db import session_scope

@@ -1,7 +1,7 @@
 """Load: a burst of 10,000 idea submissions to the HTTP intake, with two task workers
 screening concurrently — 0 lost, 0 duplicates, every idea screened exactly once.
 
-Everything is real and local: `learning-district ideas intake` (uvicorn, a subprocess on a free
+Everything is real and local: `learning-district portal` (uvicorn, a subprocess on a free
 port of 127.0.0.1) against this test's SQLite database, the session's Prefect test server for
 the events and the task queue, and two `learning-district ideas worker` subprocesses serving
 `screen_ideas`. 48 client threads post over keep-alive connections; every 50th form is sent a
@@ -192,7 +192,7 @@ def test_burst_of_10000_submissions_loses_and_doubles_nothing(
         for log in worker_logs:
             stack.enter_context(_process(["ideas", "worker"], log, _env()))
         intake = stack.enter_context(
-            _process(["ideas", "intake", "--port", str(port)], tmp_path / "intake.log", intake_env)
+            _process(["portal", "--port", str(port)], tmp_path / "intake.log", intake_env)
         )
         _wait(
             lambda: all("Subscribing to runs" in log.read_text() for log in worker_logs),

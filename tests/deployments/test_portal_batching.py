@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from deployments.intake.app import create_app
-from deployments.intake.batching import Batcher
+from deployments.portal.app import create_app
+from deployments.portal.batching import Batcher
 from models.db import session_scope
 from models.ideas import Idea
 from models.profile.schema import DistrictProfile, load_profile

@@ -1,4 +1,4 @@
-"""The intake's limits: request size, rate per source, and no reflected input.
+"""The portal's limits on the idea intake: request size, rate per source, and no reflected input.
 
 Every answer is JSON with `X-Content-Type-Options: nosniff`; an oversize body gets 413 before it
 is read, a source over its rate 429 with Retry-After; an invalid request's errors name the field
@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from deployments.intake.app import create_app
-from deployments.intake.limits import MAX_CLIENTS, IntakeGuard, TokenBuckets
+from deployments.portal.app import create_app
+from deployments.portal.limits import MAX_CLIENTS, Limit, PortalGuard, TokenBuckets, refuse
 from models.db import session_scope
 from models.ideas import Idea
 from models.profile.schema import DistrictProfile
@@ -228,8 +228,16 @@ def test_the_guard_answers_413_before_reading_a_body_it_will_refuse() -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         raise AssertionError("the app must not see an oversize request")
 
-    guard = IntakeGuard(
-        app, paths={"/ideas"}, buckets=TokenBuckets(per_minute=60), max_body_bytes=1000
+    guard = PortalGuard(
+        app,
+        limits=[
+            Limit(
+                paths={"/ideas"},
+                buckets=TokenBuckets(per_minute=60),
+                max_body_bytes=1000,
+                refuse=refuse,
+            )
+        ],
     )
 
     def run(headers: list[tuple[bytes, bytes]], parts: int) -> tuple[int, int]:
@@ -336,3 +344,19 @@ def test_unknown_paths_and_methods_answer_json_with_nosniff(client: TestClient) 
     for reply in (client.get(f"/{SCRIPT}"), client.get("/ideas"), client.get("/docs")):
         assert reply.status_code in (404, 405)
         assert _is_json_and_nosniff(reply) and "<script" not in reply.text
+
+
+def test_control_characters_and_bidi_overrides_are_stripped_before_storing(
+    client: TestClient, campaign: DistrictProfile
+) -> None:
+    """U+202E would show a name reversed; PostgreSQL refuses a NUL in text."""
+    form = _form(
+        campaign,
+        submitter="\u202e三张",
+        content="建议每月在社区活动室举办一次读书会，\x00邀请居民分享好书，营造学习氛围。",
+    )
+    reply = client.post("/ideas", json=form)
+    assert reply.status_code == 201, reply.text
+    (idea,) = _stored()
+    assert idea.submitter == "三张"
+    assert "\x00" not in idea.content and idea.content.startswith("建议每月")

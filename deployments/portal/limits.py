@@ -1,15 +1,19 @@
-"""The idea intake's limits: a rate per client, a body-size cap, and errors that echo nothing.
+"""The portal's limits: a rate per client, a body cap, security headers, errors that echo nothing.
 
-`IntakeGuard` is plain ASGI middleware in front of the intake app:
+`PortalGuard` is plain ASGI middleware in front of the portal app:
 
-- every response carries `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`;
-- a POST to a guarded path takes a token from its client IP's bucket (`per_minute` tokens,
-  refilled continuously, so a burst of one minute's worth); with none left it gets 429 with
-  `Retry-After`, its body unread;
+- every response carries `X-Content-Type-Options: nosniff`, `Cache-Control: no-store`,
+  `Referrer-Policy: no-referrer` (a personal link must not leak to another site), a strict
+  Content-Security-Policy (only this origin; no script at all, no inline style, no framing)
+  and `X-Frame-Options: DENY`; a response that sets one of them itself keeps its own;
+- a POST to a guarded path (`Limit`) takes a token from its client IP's bucket (`per_minute`
+  tokens, refilled continuously, so a burst of one minute's worth); with none left it gets 429
+  with `Retry-After`, its body unread;
 - a body declared larger than the cap (Content-Length) gets 413 at once, unread; a body sent
   without a length (chunked) is read up to the cap and refused with 413 as soon as it passes.
 
-Refusals and validation errors are JSON `{"errors": {field: rule}}` naming the field and the
+Each limit answers its refusals its own way: JSON `{"errors": {field: rule}}` for the JSON
+intake, a Chinese page for the forms. Refusals and validation errors name the field and the
 rule broken — never the submitted value, which could be a script or someone's phone number.
 """
 
@@ -18,13 +22,27 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-SECURITY_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"))
+CSP = (
+    "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"cache-control", b"no-store"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", CSP.encode("ascii")),
+    (b"x-frame-options", b"DENY"),
+)
 MAX_CLIENTS = 10_000
+
+# How a limit answers a request it refuses: (send, status, {field: rule}, retry_after).
+Refuse = Callable[[Send, int, Mapping[str, str], "int | None"], Awaitable[None]]
 
 
 class TokenBuckets:
@@ -75,46 +93,52 @@ class TokenBuckets:
                 del self._buckets[client]
 
 
-class IntakeGuard:
-    """ASGI middleware: security headers on every answer; rate and size limits on PATHS."""
+@dataclass(frozen=True)
+class Limit:
+    """A rate and a body cap for POSTs to PATHS (exact) or under PREFIX, answered by REFUSE."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        paths: Collection[str],
-        buckets: TokenBuckets,
-        max_body_bytes: int,
-    ) -> None:
+    buckets: TokenBuckets
+    max_body_bytes: int
+    refuse: Refuse
+    paths: Collection[str] = ()
+    prefix: str | None = None
+
+    def applies(self, path: str) -> bool:
+        return path in self.paths or (self.prefix is not None and path.startswith(self.prefix))
+
+
+class PortalGuard:
+    """ASGI middleware: security headers on every answer; rate and size limits per `Limit`."""
+
+    def __init__(self, app: ASGIApp, *, limits: Sequence[Limit]) -> None:
         self.app = app
-        self.paths = frozenset(paths)
-        self.buckets = buckets
-        self.max_body_bytes = max_body_bytes
+        self.limits = tuple(limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         send = _with_security_headers(send)
-        if scope["method"] != "POST" or scope["path"] not in self.paths:
+        limit = next((lim for lim in self.limits if lim.applies(scope["path"])), None)
+        if scope["method"] != "POST" or limit is None:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        wait = self.buckets.take(client[0] if client else "unknown")
+        wait = limit.buckets.take(client[0] if client else "unknown")
         if wait > 0:
             seconds = max(1, math.ceil(wait))
-            limit = self.buckets.per_minute
-            rule = f"提交过于频繁：每个来源每分钟最多 {limit} 次，请 {seconds} 秒后再试"
-            await refuse(send, 429, {"rate": rule}, retry_after=seconds)
+            per_minute = limit.buckets.per_minute
+            rule = f"提交过于频繁：每个来源每分钟最多 {per_minute} 次，请 {seconds} 秒后再试"
+            await limit.refuse(send, 429, {"rate": rule}, seconds)
             return
-        too_large = {"body": f"请求体不能超过 {self.max_body_bytes} 字节"}
+        too_large = {"body": f"请求体不能超过 {limit.max_body_bytes} 字节"}
         declared = _header(scope, b"content-length")
         if declared is not None:
             if not declared.isdigit():
-                await refuse(send, 400, {"body": "Content-Length 不是有效的字节数"})
+                await limit.refuse(send, 400, {"body": "Content-Length 不是有效的字节数"}, None)
                 return
-            if int(declared) > self.max_body_bytes:
-                await refuse(send, 413, too_large)
+            if int(declared) > limit.max_body_bytes:
+                await limit.refuse(send, 413, too_large, None)
                 return
         body = bytearray()
         more = True
@@ -124,19 +148,26 @@ class IntakeGuard:
                 return  # the client left before sending it all: nothing to answer
             body += message.get("body", b"")
             more = bool(message.get("more_body", False))
-            if len(body) > self.max_body_bytes:
-                await refuse(send, 413, too_large)
+            if len(body) > limit.max_body_bytes:
+                await limit.refuse(send, 413, too_large, None)
                 return
         await self.app(scope, _replay(bytes(body), receive), send)
 
 
 async def refuse(
-    send: Send, status: int, problems: Mapping[str, str], *, retry_after: int | None = None
+    send: Send, status: int, problems: Mapping[str, str], retry_after: int | None = None
 ) -> None:
-    """Answer a request the guard refuses, closing the connection (its body may be unread)."""
+    """Answer in JSON a request the guard refuses (its body may be unread)."""
     payload = json.dumps({"errors": dict(problems)}, ensure_ascii=False).encode("utf-8")
+    await answer_refusal(send, status, payload, b"application/json", retry_after)
+
+
+async def answer_refusal(
+    send: Send, status: int, payload: bytes, content_type: bytes, retry_after: int | None
+) -> None:
+    """Send a refusal and close the connection (the request's body may be unread)."""
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", content_type),
         (b"content-length", str(len(payload)).encode("ascii")),
         (b"connection", b"close"),
     ]

@@ -1,0 +1,119 @@
+"""The participant portal: one FastAPI app, one process, for everything people send in.
+
+- `POST /ideas`: the golden-idea intake for programs and forms (JSON; `ideas`);
+- `/r/<token>`: personal links, where a teacher, an invitee or a community office answers what
+  a message asked (`answers`);
+- `/static/portal.css`, `/`, `/health`.
+
+Everything it stores is stored before it is acknowledged, then announced to the one Prefect
+API it is given (`prefect`): the address `learning-district up` runs, or PREFECT_API_URL.
+With none it announces nothing and never starts a server of its own; the sweepers announce
+what it stored. Serve it with ONE process: its writer threads are what make SQLite fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from deployments.portal.ideas import Emit, Enqueue, IdeaForm, Intake, emit_on, enqueue_on
+from deployments.portal.limits import Limit, PortalGuard, TokenBuckets, refuse, validation_problems
+from deployments.portal.pages import Office, Pages, stylesheet
+from models.settings import get_settings
+from models.timeutil import utcnow
+from tasks.common.events import PrefectApi
+
+logger = logging.getLogger(__name__)
+
+
+def site_pages() -> Pages:
+    """The pages as the district profile in force names the site and the office."""
+    from models.db import session_scope
+    from tasks.common.district import active_profile
+
+    with session_scope() as session:
+        profile = active_profile(session)
+    office = Office(name=profile.calendar.organizer)
+    return Pages(site=f"{profile.district}社区教育服务平台", office=office)
+
+
+def create_app(
+    *,
+    prefect: PrefectApi | None = None,
+    enqueue: Enqueue | None = None,
+    emit: Emit | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    rate_per_minute: int | None = None,
+    max_body_bytes: int | None = None,
+) -> FastAPI:
+    """The portal app; limits default to the settings (`LD_INTAKE_*`).
+
+    `prefect` is the API answers and submissions are announced to (none: nothing is
+    announced, the sweepers do it); `enqueue` and `emit` replace the intake's announcing.
+    """
+    settings = get_settings()
+    intake = Intake(
+        enqueue=enqueue or enqueue_on(prefect), emit=emit or emit_on(prefect), clock=clock
+    )
+    pages = site_pages()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await intake.start()
+        yield
+        await intake.stop()
+
+    app = FastAPI(
+        title="learning-district portal",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.add_middleware(
+        PortalGuard,
+        limits=[
+            Limit(
+                paths={"/ideas"},
+                buckets=TokenBuckets(per_minute=rate_per_minute or settings.intake_rate_per_minute),
+                max_body_bytes=max_body_bytes or settings.intake_max_body_bytes,
+                refuse=refuse,
+            )
+        ],
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = validation_problems(exc.errors(), fields=IdeaForm.model_fields)
+        return JSONResponse({"errors": problems}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, exc: Exception) -> Response:
+        logger.error("portal failed: %s", type(exc).__name__)
+        if request.url.path == "/ideas":
+            return JSONResponse(
+                {"errors": {"server": "服务器内部错误，请稍后重试"}}, status_code=500
+            )
+        return pages.refusal(500, "系统暂时无法处理", "请稍后再试；如仍有问题，请联系经办部门。")
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", response_class=HTMLResponse)
+    def home() -> HTMLResponse:
+        return pages.page("home.html")
+
+    @app.get("/static/portal.css")
+    def css() -> Response:
+        return stylesheet()
+
+    app.include_router(intake.router)
+    return app
