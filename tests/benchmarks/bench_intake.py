@@ -51,8 +51,10 @@ def _serve(port: int) -> None:
     import uvicorn
 
     from deployments.portal.app import create_app
+    from tasks.common.events import PrefectApi
 
-    uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(prefect=PrefectApi.current())  # PREFECT_API_URL of the environment
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
 def _free_port() -> int:
