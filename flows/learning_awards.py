@@ -12,7 +12,7 @@ from prefect.flow_runs import apause_flow_run
 
 from models.awards import CATEGORIES
 from models.params.awards import AwardsParameters, AwardsSignOff
-from tasks.awards.rules import AwardsProposal
+from tasks.awards.rules import AwardsProposal, NothingToList, empty_list_reason
 from tasks.awards.tasks import (
     category_reports_task,
     file_objection_task,
@@ -67,6 +67,10 @@ async def learning_awards(params: AwardsParameters) -> dict[str, Any]:
         return done
     while True:
         proposal = propose_task(rules)
+        refusal = empty_list_reason(proposal)
+        if refusal is not None:  # no committee is asked to sign off, no empty 公示 is sent
+            await acreate_markdown_artifact(key=f"awards-list-{rules.year}", markdown=refusal)
+            raise NothingToList(refusal)
         await acreate_table_artifact(
             key=f"awards-proposal-{rules.year}",
             table=[

@@ -15,6 +15,7 @@ from models.params.awards import AwardsParameters
 from tasks.awards import records
 from tasks.common.district import active_profile
 from tasks.common.holidays import current_work_calendar
+from tasks.notify.delivery import deliver_pending
 from tasks.samples.awards import generate_nominations, generate_scores
 
 DEMO_SEED = 2026
@@ -74,5 +75,8 @@ def run_awards_demo(*, year: int, console: Console) -> None:
         f"异议：{family[0]['ref']} 不成立；{family[1]['ref']} 成立，递补 {upheld['promoted']}"
     )
     final = records.finalise(year=year, today=workdays.add_working_days(ruled_on, 10))
+    # rulings, the replacement's 公示, winners and final lists go out like the flows send them
+    sent = deliver_pending(message_ids=records.pending_message_ids(year))
     winners, export = final.get("winners", 0), final.get("export", "")
     console.print(f"公示期满：{final['status']}，表彰 {winners} 个，名单 {export}")
+    console.print(f"异议裁定、递补公示、表彰通知和名单：{sent.messages_delivered} 条已发送")

@@ -168,6 +168,24 @@ def _rest_of_the_year(*, year: int, console: Console) -> None:
         table.add_row(line["label"], line["rule"], str(line["actual"]), target, met)
     console.print(table)
     console.print("report files: " + ", ".join(report["files"]))
+    _print_outbox(console)
+
+
+def _print_outbox(console: Console) -> None:
+    """The year's closing count: every message delivered, or how many are still pending."""
+    from models.db import session_scope
+    from models.outbox import OutboxMessage
+    from models.settings import get_settings
+
+    with session_scope() as session:
+        statuses = Counter(m for m in session.exec(select(OutboxMessage.status)).all())
+    delivered = statuses.pop("delivered", 0)
+    pending = sum(statuses.values())
+    console.print(
+        f"messages of the year: {delivered} delivered, {pending} pending"
+        + (f" ({dict(statuses)})" if pending else "")
+        + f"; read them in {get_settings().outbox_file.resolve()}"
+    )
 
 
 def _import_volunteers(year: int) -> str:

@@ -169,6 +169,19 @@ class CalendarPolicy(_Strict):
     reminder_offsets: list[int] = Field(
         default_factory=lambda: [7, 1], description="Reminders this many working days before"
     )
+    invitation_lead_days: int = Field(
+        default=10, ge=1, le=120, description="Invitations go out this many working days before"
+    )
+    reply_before_days: int = Field(
+        default=3, ge=0, le=60, description="Invitees answer by this many working days before"
+    )
+    plan_notice_lead_days: int = Field(
+        default=10,
+        ge=0,
+        le=120,
+        description="The year's plan goes to the offices this many working days before 1 January "
+        "(or on the day it is signed off, when that is later)",
+    )
     audiences: list[AudienceProfile] = Field(default_factory=_default_audiences)
     meetings: list[MeetingProfile] = Field(default_factory=_default_meetings)
     trainings: TrainingProfile | None = Field(default_factory=TrainingProfile)
@@ -179,6 +192,11 @@ class CalendarPolicy(_Strict):
         bad = [n for n in self.reminder_offsets if n < 1]
         if bad:
             raise ValueError(f"reminder_offsets must be working days ≥ 1, got {bad}")
+        if self.reply_before_days >= self.invitation_lead_days:
+            raise ValueError(
+                f"reply_before_days ({self.reply_before_days}) must be fewer than "
+                f"invitation_lead_days ({self.invitation_lead_days})"
+            )
         return self
 
     @property

@@ -77,6 +77,9 @@ class IdeasPolicy(_Strict):
     screening_days: int = Field(default=7, ge=1)
     reviewing_days: int = Field(default=14, ge=1)
     follow_up_days: int = Field(default=180, ge=1)
+    progress_report_days: int = Field(
+        default=5, ge=1, le=60, description="Working days an owner department has to report"
+    )
     sweep_after_minutes: int = Field(default=10, ge=1)
     schedule: str = Field(
         default="0 9 1 9 *", description="Cron (district timezone): September, publicity month"

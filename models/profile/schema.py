@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from models.profile.calendar import CalendarPolicy, calendar_problems
+from models.profile.contacts import Contacts
 from models.profile.holidays import HolidaysPolicy, notice_problems
 from models.profile.ideas import IdeasPolicy
 from models.profile.kpi import KpiTargets
@@ -97,6 +98,9 @@ class SecondmentPolicy(_Strict):
     schedule: str = Field(
         default="0 9 1 3 *", description="Cron (district timezone) of the yearly secondment run"
     )
+    report_within_days: int = Field(
+        default=5, ge=1, le=60, description="Working days a seconded teacher has to report"
+    )
 
 
 class Judge(_Strict):
@@ -165,6 +169,7 @@ class DistrictProfile(_Strict):
     calendar: CalendarPolicy = Field(default_factory=CalendarPolicy)
     holidays: HolidaysPolicy = Field(default_factory=HolidaysPolicy)
     kpi: KpiTargets = Field(default_factory=KpiTargets)
+    contacts: Contacts = Field(default_factory=Contacts)
 
     @property
     def street_names(self) -> list[str]:

@@ -32,7 +32,15 @@ from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
 from models.settings import get_settings
 from models.timeutil import utcnow
-from tasks.awards.rules import RULE, AwardsProposal, AwardsRules, JudgeInfo, result_json
+from tasks.awards.rules import (
+    RULE,
+    AwardsProposal,
+    AwardsRules,
+    JudgeInfo,
+    NothingToList,
+    empty_list_reason,
+    result_json,
+)
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import stage_message, undelivered_message_ids
@@ -133,9 +141,13 @@ def record_approval(
 ) -> bool:
     """Store the approved list, its reasons and the 公示 notices in one transaction.
 
-    Returns False (and writes nothing) when the year is already approved.
+    Returns False (and writes nothing) when the year is already approved. A proposal that lists
+    nobody is refused (`NothingToList`): an empty 公示 is never stored or sent.
     """
     year = proposal.year
+    refusal = empty_list_reason(proposal)
+    if refusal is not None:
+        raise NothingToList(refusal)
     with session_scope() as session:
         if session.get(AwardRound, year) is not None:
             return False
@@ -209,10 +221,11 @@ def record_approval(
                 "awards_publicity",
                 year=year,
                 office=office,
-                start=first.isoformat(),
-                end=end.isoformat(),
+                start=first,
+                end=end,
                 days=rules.publicity_days,
                 groups=groups,
+                contact=profile.contacts.awards,
             )
             stage_message(
                 session,
@@ -350,14 +363,15 @@ def rule_objection(
                 reason=f"{objection.objector}对{entry.name}的实名异议：{outcome}。裁定：{ruling}",
             )
         )
+        # the nominee's street hears the outcome; who objected stays with the committee
         title, body = render(
             "awards_ruling",
             year=year,
             office=entry.street,
-            objector=objection.objector,
             name=entry.name,
             outcome=outcome,
             ruling=ruling.strip(),
+            contact=active_profile(session).contacts.awards,
         )
         stage_message(
             session,
@@ -375,7 +389,7 @@ def rule_objection(
             entry.reason += f"；异议成立，撤销：{ruling.strip()}"
             session.add(entry)
             _decide_plain(session, year, ref, "withdrawn", f"异议成立，撤销拟表彰资格：{ruling}")
-            promoted = _promote_next(session, entry=entry, rules=rules, ruling=ruling, today=today)
+            promoted = _promote_next(session, entry=entry, rules=rules, today=today)
         return {
             "id": objection_id,
             "year": year,
@@ -399,7 +413,7 @@ def _promoted(session: Session, year: int, ref: str) -> str | None:
 
 
 def _promote_next(
-    session: Session, *, entry: AwardEntry, rules: AwardsRules, ruling: str, today: date
+    session: Session, *, entry: AwardEntry, rules: AwardsRules, today: date
 ) -> str | None:
     """The best-ranked reserve of the category takes the place, with its own short 公示."""
     reserve = session.exec(
@@ -440,10 +454,10 @@ def _promote_next(
             name=reserve.name,
             category=CATEGORIES[reserve.category],
             street=reserve.street,
-            start=first.isoformat(),
-            end=end.isoformat(),
+            start=first,
+            end=end,
             days=rules.objection_publicity_days,
-            ruling=ruling.strip(),
+            contact=profile.contacts.awards,
         )
         stage_message(
             session,
@@ -458,10 +472,22 @@ def _promote_next(
     return reserve.ref
 
 
+def _publicity_fact(entry: AwardEntry, objections: Sequence[AwardObjection]) -> str:
+    """What happened to this entry in its 公示, from the recorded objections."""
+    against = [o for o in objections if o.ref == entry.ref]
+    dismissed = sum(o.status == "dismissed" for o in against)
+    lead = "递补公示期满" if entry.promoted_from else "公示期满"
+    if dismissed:
+        return f"{lead}，公示期内{dismissed}件实名异议经核实不成立"
+    return f"{lead}无异议"
+
+
 def finalise(*, year: int, today: date) -> dict[str, Any]:
     """After every 公示 period with no open objection: the list is final, winners notified.
 
-    Before that, says why not (and writes nothing). Finalising twice changes nothing.
+    Before that, says why not (and writes nothing). Finalising twice changes nothing. A list
+    left with nobody on it is refused (`AwardsError`, in Chinese): nothing is final, nothing
+    sent.
     """
     with session_scope() as session:
         rnd = session.get(AwardRound, year)
@@ -472,31 +498,35 @@ def finalise(*, year: int, today: date) -> dict[str, Any]:
         entries = session.exec(
             select(AwardEntry).where(AwardEntry.year == year, AwardEntry.status == "listed")
         ).all()
-        open_refs = sorted(
-            o.ref
-            for o in session.exec(
-                select(AwardObjection).where(
-                    AwardObjection.year == year, AwardObjection.status == "open"
-                )
-            ).all()
-        )
+        objections = session.exec(select(AwardObjection).where(AwardObjection.year == year)).all()
+        open_refs = sorted(o.ref for o in objections if o.status == "open")
         if open_refs:
             return {"year": year, "status": "publicity", "open_objections": open_refs}
         last = max((e.publicity_end for e in entries if e.publicity_end), default=None)
         if last is not None and today <= last:
             return {"year": year, "status": "publicity", "publicity_ends": last.isoformat()}
+        if not entries:
+            raise AwardsError(
+                f"{year}年度拟表彰名单上已没有任何对象（均已撤销且无可递补），"
+                "无法确定表彰名单：未定稿，未发送任何消息。"
+            )
+        profile = active_profile(session)
+        contact = profile.contacts.awards
         by_street: dict[str, list[dict[str, str]]] = defaultdict(list)
         for e in sorted(entries, key=lambda x: (list(CATEGORIES).index(x.category), x.rank or 0)):
             e.status = "awarded"
             session.add(e)
-            _decide_plain(session, year, e.ref, "awarded", f"公示期满无异议，{e.reason}")
+            _decide_plain(
+                session, year, e.ref, "awarded", f"{_publicity_fact(e, objections)}，{e.reason}"
+            )
             title, body = render(
                 "awards_winner",
                 year=year,
                 name=e.name,
                 category=CATEGORIES[e.category],
-                start=e.publicity_start.isoformat() if e.publicity_start else "",
-                end=e.publicity_end.isoformat() if e.publicity_end else "",
+                start=e.publicity_start,
+                end=e.publicity_end,
+                contact=contact,
             )
             stage_message(
                 session,
@@ -511,8 +541,20 @@ def finalise(*, year: int, today: date) -> dict[str, Any]:
             by_street[e.street].append(
                 {"category": CATEGORIES[e.category], "name": e.name, "community": e.community}
             )
+        ruled = {
+            "total": sum(o.status in ("upheld", "dismissed") for o in objections),
+            "upheld": sum(o.status == "upheld" for o in objections),
+            "dismissed": sum(o.status == "dismissed" for o in objections),
+        }
         for street, members in sorted(by_street.items()):
-            title, body = render("awards_street_final", year=year, street=street, entries=members)
+            title, body = render(
+                "awards_street_final",
+                year=year,
+                street=street,
+                entries=members,
+                objections=ruled,
+                contact=contact,
+            )
             stage_message(
                 session,
                 flow=FLOW,

@@ -245,6 +245,30 @@ class AwardsProposal(BaseModel):
         ]
 
 
+class NothingToList(ValueError):
+    """A proposal that lists nobody: there is no 公示 to send, so nothing is stored or sent."""
+
+
+def empty_list_reason(proposal: AwardsProposal) -> str | None:
+    """Why this proposal cannot go to 公示 (in Chinese, for the clerk), or None when it can."""
+    if proposal.listed():
+        return None
+    year = proposal.year
+    nominations = len(
+        {e.ref for e in proposal.entries}
+        | {f.ref for f in proposal.flagged}
+        | {i.ref for i in proposal.ineligible}
+    )
+    if nominations == 0:
+        why = f"{year}年度没有任何提名"
+    else:
+        why = (
+            f"{year}年度共{nominations}项提名，均不符合评选条件或有效评分不足，"
+            "没有可以列入拟表彰名单的对象"
+        )
+    return f"{why}，无法形成拟表彰名单：未公示，未向任何单位发送消息。"
+
+
 def _scores_bytes(scores: Sequence[AwardScoreBase]) -> bytes:
     """The score rows as one compact canonical byte string, sorted by (ref, judge): per row its
     year, length-prefixed ref and judge, its sorted criterion names (length-prefixed), then all

@@ -3,9 +3,9 @@
 Each public function is one transaction (`session_scope`): a decision and the outbox messages it
 causes are written together (R7.1, R7.2, R7.4, R7.5). Calendar files (.ics) are written under
 `<data dir>/calendar/<year>/`, one file per version of a meeting, before the transaction commits;
-the outbox stores text, so a message names its file's path in the body (a clerk opens it, or an
-e-mail target's operator attaches it). A file left by a rolled-back transaction is harmless: it
-is never referenced and the same decision would write the same bytes.
+messages never name them (a server path means nothing to an invitee): the portal and the
+operator hand them out. A file left by a rolled-back transaction is harmless: it is never
+referenced and the same decision would write the same bytes.
 """
 
 from __future__ import annotations
@@ -205,31 +205,39 @@ def _when_and_where(meeting: Meeting) -> dict[str, Any]:
     """The template fields that say what the meeting is, when and where."""
     return {
         "title": meeting.title,
-        "day": fmt(meeting.day),
-        "start": meeting.start_time.strftime("%H:%M"),
-        "end": meeting.end_time.strftime("%H:%M"),
+        "day": meeting.day,
+        "start": meeting.start_time,
+        "end": meeting.end_time,
         "venue": meeting.venue,
     }
 
 
 def _stage_invitations(
-    session: Session, meeting: Meeting, profile: DistrictProfile, *, previous: str = ""
+    session: Session,
+    meeting: Meeting,
+    profile: DistrictProfile,
+    *,
+    previous: tuple[date, str] | None = None,
 ) -> None:
-    """The invitation (or update) of this version of the meeting to each invitee audience."""
-    path = _write_ics(meeting, profile)
+    """The invitation (or update) of this version of the meeting to each invitee audience.
+
+    `previous` is the (day, venue) the invitees were told before, for an update. The message
+    names no file: the calendar file is written for the portal and the operator to hand out.
+    """
+    _write_ics(meeting, profile)
     names = profile.calendar.audience_names
-    rule = "R7.1" if meeting.kind == "cadre_training" else "R7.5"
+    workdays = work_calendar(session)
+    reply_by = workdays.add_working_days(meeting.day, -profile.calendar.reply_before_days)
     for audience in meeting.audiences:
         title, body = render(
             "calendar_invitation",
             **_when_and_where(meeting),
-            rule=rule,
-            reason=meeting.reason,
-            sequence=meeting.sequence,
-            previous=previous,
+            changed=previous is not None,
+            previous_day=previous[0] if previous else None,
+            previous_venue=previous[1] if previous else "",
+            reply_by=reply_by,
             audience_name=names.get(audience, audience),
-            ics_path=str(path),
-            organizer=profile.calendar.organizer,
+            contact=profile.contacts.centre,
         )
         stage_message(
             session,
@@ -265,16 +273,19 @@ def _stage_annual_plan(
             "calendar_annual_plan",
             year=publicity.year,
             office=office,
-            month_start=fmt(publicity.month_start),
-            month_end=fmt(publicity.month_end),
-            week_start=fmt(publicity.activity_week_start),
-            week_end=fmt(publicity.activity_week_end),
-            publicity_day=fmt(publicity.publicity_day),
-            request_on=fmt(request_on),
+            month_start=publicity.month_start,
+            month_end=publicity.month_end,
+            week_start=publicity.activity_week_start,
+            week_end=publicity.activity_week_end,
+            publicity_day=publicity.publicity_day,
+            request_on=request_on,
             material=profile.calendar.distribution.material,
-            meetings=[{"day": fmt(m.day), "title": m.title, "venue": m.venue} for m in meetings],
+            meetings=[
+                {"day": m.day, "start": m.start_time, "title": m.title, "venue": m.venue}
+                for m in meetings
+            ],
             notes=list(publicity.notes),
-            organizer=profile.calendar.organizer,
+            contact=profile.contacts.centre,
         )
         stage_message(
             session,
@@ -421,16 +432,16 @@ def stage_due(year: int, *, today: date) -> DueReport:
                     "calendar_key_day",
                     kind=key_day.kind,
                     label=key_day.label,
-                    day=fmt(key_day.day),
+                    day=key_day.day,
                     year=year,
                     office=office,
-                    month_start=fmt(publicity.month_start),
-                    month_end=fmt(publicity.month_end),
-                    week_start=fmt(publicity.activity_week_start),
-                    week_end=fmt(publicity.activity_week_end),
+                    month_start=publicity.month_start,
+                    month_end=publicity.month_end,
+                    week_start=publicity.activity_week_start,
+                    week_end=publicity.activity_week_end,
                     material=policy.distribution.material,
                     notes=list(publicity.notes),
-                    organizer=policy.organizer,
+                    contact=profile.contacts.centre,
                 )
                 staged = stage_message(
                     session,
@@ -455,15 +466,13 @@ def stage_due(year: int, *, today: date) -> DueReport:
             if not due:
                 continue
             offset, _ = min(due)  # only the latest reminder when several are due at once
-            path = _write_ics(meeting, profile)
             for audience in meeting.audiences:
                 title, body = render(
                     "calendar_reminder",
                     **_when_and_where(meeting),
                     offset=offset,
                     audience_name=names.get(audience, audience),
-                    ics_path=str(path),
-                    organizer=policy.organizer,
+                    contact=profile.contacts.centre,
                 )
                 staged = stage_message(
                     session,
@@ -484,7 +493,7 @@ def stage_due(year: int, *, today: date) -> DueReport:
                 session,
                 row,
                 today=today,
-                policy=policy,
+                profile=profile,
                 publicity=publicity,
                 report=report,
                 workdays=workdays,
@@ -497,7 +506,7 @@ def _advance_distribution(
     row: Distribution,
     *,
     today: date,
-    policy: CalendarPolicy,
+    profile: DistrictProfile,
     publicity: PublicityCalendar,
     report: DueReport,
     workdays: WorkCalendar,
@@ -509,12 +518,13 @@ def _advance_distribution(
     """
     if today > publicity.month_end:
         return
+    policy = profile.calendar
     common: dict[str, Any] = {
         "year": row.year,
         "community": row.community,
         "street": row.street,
         "material": policy.distribution.material,
-        "organizer": policy.organizer,
+        "contact": profile.contacts.centre,
     }
     # a request day that a later-entered notice made a holiday moves to the next working day
     request_on = workdays.next_working_day(row.requested_on)
@@ -523,9 +533,9 @@ def _advance_distribution(
         reminders = distribution_reminder_days(policy, request_on, workdays=workdays)
         title, body = render(
             "calendar_distribution_request",
-            month_start=fmt(publicity.month_start),
-            month_end=fmt(publicity.month_end),
-            due=fmt(reminders[0]) if reminders else fmt(publicity.month_end),
+            month_start=publicity.month_start,
+            month_end=publicity.month_end,
+            due=reminders[0] if reminders else publicity.month_end,
             **common,
         )
         stage_message(
@@ -543,19 +553,18 @@ def _advance_distribution(
         report.distribution_requests += 1
     if not row.requested or row.confirmed_on is not None:
         return
-    due = [
-        d
-        for d in distribution_reminder_days(policy, row.requested_on, workdays=workdays)
-        if d <= today
-    ]
+    reminders = distribution_reminder_days(policy, row.requested_on, workdays=workdays)
+    due = [d for d in reminders if d <= today]
     if len(due) <= row.reminders_sent:
         return
     number = len(due)
+    later = [d for d in reminders if d > today]
     title, body = render(
         "calendar_distribution_reminder",
         number=number,
-        requested_on=fmt(row.requested_on),
-        today=fmt(today),
+        requested_on=row.requested_on,
+        today=today,
+        due=min(later[0] if later else publicity.month_end, publicity.month_end),
         **common,
     )
     staged = stage_message(
@@ -668,12 +677,13 @@ def move_meeting(
                 "changed": False,
             }
         _check_move(session, meeting, day=new_day, venue=new_venue, profile=profile)
-        previous = f"{fmt(meeting.day)}，{meeting.venue}"
+        previous = (meeting.day, meeting.venue)
         meeting.day, meeting.venue = new_day, new_venue
         meeting.sequence += 1
         meeting.stamped_at = now
         meeting.reason = (
-            f"{operator or '经办人员'}调整为{fmt(new_day)}在{new_venue}（原定{previous}）"
+            f"{operator or '经办人员'}调整为{fmt(new_day)}在{new_venue}"
+            f"（原定{fmt(previous[0])}，{previous[1]}）"
             f"：{reason or '未说明原因'}；新日期为工作日，无会场和参会对象冲突"
         )
         session.add(meeting)
@@ -729,19 +739,18 @@ def cancel_meeting(
             )
         )
         session.flush()
-        path = _write_ics(meeting, profile)
+        _write_ics(meeting, profile)
         names = profile.calendar.audience_names
         for audience in meeting.audiences:
             title, body = render(
                 "calendar_cancel",
                 title=meeting.title,
-                day=fmt(meeting.day),
-                start=meeting.start_time.strftime("%H:%M"),
+                day=meeting.day,
+                start=meeting.start_time,
                 venue=meeting.venue,
                 reason=reason,
                 audience_name=names.get(audience, audience),
-                ics_path=str(path),
-                organizer=profile.calendar.organizer,
+                contact=profile.contacts.centre,
             )
             stage_message(
                 session,

@@ -27,6 +27,7 @@ from models.ideas import Idea, IdeaCampaign, IdeaClusterEdit
 from models.profile.ideas import IdeasPolicy
 from models.profile.schema import DistrictProfile
 from models.registry import Community
+from models.settings import get_settings
 from tasks.common.dedup import cluster_keys
 from tasks.common.district import active_profile
 from tasks.ideas.screening import (
@@ -114,16 +115,20 @@ def open_campaign(*, year: int, start: date, seed: int | None = None) -> dict[st
             session.flush()
         if not campaign.announced:
             phases = campaign.phases
+            settings = get_settings()
+            # the portal's idea form when the district gave it a public address (LD_PUBLIC_URL);
+            # the default local address means nothing to a resident: then on paper or by post
+            public = "public_url" in settings.model_fields_set
             common: dict[str, Any] = {
                 "year": year,
-                "collecting_from": phases["collecting"],
-                "collecting_to": (
-                    date.fromisoformat(phases["screening"]) - timedelta(days=1)
-                ).isoformat(),
-                "publish_on": phases["published"],
+                "collecting_from": date.fromisoformat(phases["collecting"]),
+                "collecting_to": date.fromisoformat(phases["screening"]) - timedelta(days=1),
+                "publish_on": date.fromisoformat(phases["published"]),
                 "title_max": policy.title_max,
                 "content_min": policy.content_min,
                 "content_max": policy.content_max,
+                "submit_url": f"{settings.public_url}/ideas" if public else None,
+                "contact": profile.contacts.centre,
             }
             recipients = [("residents", "residents", "全区居民朋友们")]
             recipients += [
@@ -457,7 +462,8 @@ def screen_ids(*, ids: Sequence[int], now: datetime) -> int:
         return 0
     done = 0
     with session_scope() as session:
-        policy = active_profile(session).ideas
+        profile = active_profile(session)
+        policy = profile.ideas
         for start in range(0, len(ids), SCREEN_BATCH):
             chunk = list(ids[start : start + SCREEN_BATCH])
             rows = session.exec(
@@ -488,7 +494,8 @@ def screen_ids(*, ids: Sequence[int], now: datetime) -> int:
                         submitter=idea.submitter,
                         title=shown(idea.title),
                         ref=idea.ref,
-                        reason=outcome.reason,
+                        reason=outcome.notice,
+                        contact=profile.contacts.centre,
                     )
                     stage_message(
                         session,

@@ -21,6 +21,7 @@ from models.db import session_scope
 from models.ideas import Idea, IdeaAction, IdeaCampaign, IdeaResult, IdeaScore
 from models.profile.ideas import IdeasPolicy
 from tasks.common.district import active_profile
+from tasks.common.holidays import work_calendar
 from tasks.common.review import (
     Reviewer,
     ReviewItem,
@@ -224,7 +225,8 @@ def publish(*, setup: ReviewSetup, proposal: ReviewProposal, operator: str, toda
             raise ValueError(f"no golden-idea campaign for {year}")
         if campaign.published_at is not None:
             return False
-        policy = active_profile(session).ideas
+        profile = active_profile(session)
+        policy = profile.ideas
         ideas = {
             i.ref: i
             for i in session.exec(
@@ -293,7 +295,7 @@ def publish(*, setup: ReviewSetup, proposal: ReviewProposal, operator: str, toda
                     tier=ranked.tier if ranked else "",
                     rank=ranked.rank if ranked else 0,
                     merged=len(members) > 1,
-                    representative=rep,
+                    contact=profile.contacts.centre,
                 )
                 stage_message(
                     session,
@@ -374,6 +376,7 @@ def update_action(*, year: int, ref: str, progress: int, note: str, now: datetim
         ideas = session.exec(
             select(Idea).where(Idea.year == year, col(Idea.ref).in_(result.members))
         ).all()
+        contact = active_profile(session).contacts.centre
         for idea in ideas:
             title, body = render(
                 "ideas_done",
@@ -382,6 +385,7 @@ def update_action(*, year: int, ref: str, progress: int, note: str, now: datetim
                 ref=idea.ref,
                 department=action.department,
                 note=shown(action.note),
+                contact=contact,
             )
             stage_message(
                 session,
@@ -424,6 +428,10 @@ def overdue_reminders(*, year: int, today: date) -> int:
         for action in actions:
             groups[action.department].append(action)
         staged = 0
+        profile = active_profile(session)
+        reply_by = work_calendar(session).add_working_days(
+            today, profile.ideas.progress_report_days
+        )
         for department, items in sorted(groups.items()):
             title, body = render(
                 "ideas_overdue",
@@ -438,6 +446,8 @@ def overdue_reminders(*, year: int, today: date) -> int:
                     }
                     for a in items
                 ],
+                reply_by=reply_by,
+                contact=profile.contacts.centre,
             )
             message = stage_message(
                 session,

@@ -94,6 +94,11 @@ class Screening(BaseModel):
     category: str
     reason: str
 
+    @property
+    def notice(self) -> str:
+        """The reason as the submitter reads it: no verdict prefix, no rule code."""
+        return self.reason.removeprefix("不予受理：").removesuffix(f"（{RULE}）")
+
 
 def categorise(text: str, *, categories: dict[str, list[str]]) -> tuple[str, list[str]]:
     """The category with most keyword hits (profile order breaks ties), and the hits."""

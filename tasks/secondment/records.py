@@ -5,16 +5,20 @@ Each public function is one transaction, so a retry or a re-run never half-write
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from models.audit import Decision
 from models.db import session_scope
 from models.params.secondment import SecondmentParameters, current_year
+from models.profile.schema import DistrictProfile
 from models.secondment import Assignment, SecondmentRound, Teacher, TeacherBase
 from models.timeutil import utcnow
 from tasks.common.district import active_profile
+from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import stage_message, undelivered_message_ids
 from tasks.notify.render import render
 from tasks.secondment.rules import (
@@ -99,18 +103,31 @@ def round_result(year: int) -> dict[str, Any] | None:
         }
 
 
+def _reply_by(session: Session, profile: DistrictProfile) -> date:
+    """The day a teacher notified today reports (or says why not) by: working days from today."""
+    today = datetime.now(ZoneInfo(profile.timezone)).date()
+    return work_calendar(session).add_working_days(today, profile.secondment.report_within_days)
+
+
 def _stage_placement_messages(
     session: Session, *, year: int, placements: list[Placement], replaces: dict[str, str]
-) -> None:
-    """Queue the teacher, school and street notices for these placements (same transaction)."""
+) -> date:
+    """Queue the teacher, school and street notices for these placements (same transaction).
+
+    Returns the day the teachers report by. A replacement's notices say it replaces someone,
+    never whom: the teacher, the school and the street learn the place, not the decliner.
+    """
+    profile = active_profile(session)
+    contact, reply_by = profile.contacts.centre, _reply_by(session, profile)
     for p in placements:
         title, body = render(
             "secondment_teacher_selected",
             year=year,
             name=p.name,
             street=p.street,
-            reason=p.reason,
-            replaces=replaces.get(p.staff_id),
+            replaces=bool(replaces.get(p.staff_id)),
+            reply_by=reply_by,
+            contact=contact,
         )
         stage_message(
             session,
@@ -126,7 +143,7 @@ def _stage_placement_messages(
     for group_key, audience_prefix in (("school", "school"), ("street", "street")):
         groups: dict[str, list[dict[str, Any]]] = {}
         for p in placements:
-            entry = {**p.model_dump(), "replaces": replaces.get(p.staff_id)}
+            entry = {**p.model_dump(), "replaces": bool(replaces.get(p.staff_id))}
             groups.setdefault(getattr(p, group_key), []).append(entry)
         for name, members in groups.items():
             title, body = render(
@@ -135,6 +152,8 @@ def _stage_placement_messages(
                 placements=members,
                 school=name,
                 street=name,
+                reply_by=reply_by,
+                contact=contact,
             )
             recipient = name if not replaces else f"{name}:{'+'.join(sorted(replaces))}"
             stage_message(
@@ -147,6 +166,7 @@ def _stage_placement_messages(
                 title=title,
                 body=body,
             )
+    return reply_by
 
 
 def record_approval(
@@ -344,17 +364,19 @@ def decline_and_replace(*, year: int, staff_id: str, reason: str = "") -> dict[s
                 reason=placement.reason,
             )
         )
-        _stage_placement_messages(
+        reply_by = _stage_placement_messages(
             session, year=year, placements=[placement], replaces={chosen.staff_id: staff_id}
         )
+        # the street hears who cannot come and who comes instead; the reason stays on record
         title, body = render(
             "secondment_declined",
             year=year,
             street=declined.street,
             decliner_name=teacher_names.get(staff_id, staff_id),
-            decline_reason=reason,
             replacement_name=chosen.name,
             replacement_school=chosen.school,
+            reply_by=reply_by,
+            contact=active_profile(session).contacts.centre,
         )
         stage_message(
             session,

@@ -32,6 +32,7 @@ from models.params.calendar import CalendarParameters, RsvpParameters
 from models.params.cycle import AnnualCycleParameters
 from models.params.ideas import ReviewParameters
 from models.params.secondment import SecondmentParameters
+from models.profile.contacts import OfficeContact
 from models.profile.schema import ProfileError, load_profile
 from models.registry import StoredProfile
 from models.settings import get_settings
@@ -157,7 +158,12 @@ def test_script_in_an_idea_is_text_everywhere_it_is_shown(
         YEAR,
     )
     title, body = render(
-        "ideas_rejected", submitter="王芳", title=SCRIPT, ref="H-2", reason="内容过短", year=YEAR
+        "ideas_rejected",
+        submitter="王芳",
+        title=SCRIPT,
+        ref="H-2",
+        reason="内容过短",
+        contact=OfficeContact(name="区社区教育指导中心"),
     )
     html = convert_between(NotifyFormat.TEXT, NotifyFormat.HTML, f"{title}\n{body}")
     ok = "<script>" not in html and "&lt;script&gt;" in html and SCRIPT in body

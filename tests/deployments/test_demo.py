@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,4 +33,19 @@ def test_demo_runs_clean(tmp_path: Path) -> None:
     assert "replaced by" in output
     assert "0 messages sent" in output  # the re-run sent nothing twice
     outbox = tmp_path / "data" / "demo" / "outbox.jsonl"
-    assert len(outbox.read_text(encoding="utf-8").splitlines()) > 15
+    lines = outbox.read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 15
+    # the year is finished: every message delivered, and all of them in the outbox it names
+    closing = re.search(r"messages of the year: (\d+) delivered, (\d+) pending", output)
+    assert closing is not None, output
+    assert int(closing.group(2)) == 0 and int(closing.group(1)) == len(lines), output
+    assert str(outbox.resolve()) in output.replace("\n", "")
+    # read as their recipients would: no command, no path of the data dir, no ISO date, no rule
+    data_dir = str((tmp_path / "data").resolve())
+    for line in lines:
+        message = json.loads(line)
+        text = f"{message['title']}\n{message['body']}"
+        assert "learning-district " not in text, text
+        assert data_dir not in text and str(tmp_path) not in text, text
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text
+        assert not re.search(r"(?<![A-Za-z0-9])R\d+(\.\d+)?", text), text

@@ -16,13 +16,16 @@ from prefect.client.schemas.filters import (
     ArtifactFilterFlowRunId,
     ArtifactFilterKey,
 )
+from sqlmodel import select
 
 from deployments.runtime.operator import find_paused_run, sign_off, wait_next_pause
 from flows.learning_awards import learning_awards
-from models.awards import AwardScore, Nomination
+from models.awards import AwardRound, AwardScore, Nomination
 from models.db import session_scope
+from models.outbox import OutboxMessage
 from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
+from tasks.awards.rules import NothingToList
 from tasks.samples.awards import generate_nominations, generate_scores
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -74,3 +77,13 @@ def test_committee_strikes_then_approves(registry: DistrictProfile, db: Path) ->
     listed = {e["ref"] for entries in result["categories"].values() for e in entries}
     assert target_ref not in listed
     assert all(len(v) <= 5 for v in result["categories"].values())
+
+
+def test_no_nominations_no_publicity_no_pause(registry: DistrictProfile, db: Path) -> None:
+    # manual approval: the run refuses before it would ask the committee anything
+    with pytest.raises(NothingToList, match="没有任何提名"):
+        asyncio.run(learning_awards(AwardsParameters(year=YEAR)))
+
+    with session_scope() as session:
+        assert session.exec(select(OutboxMessage)).all() == []
+        assert session.get(AwardRound, YEAR) is None

@@ -9,13 +9,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from models.audit import Decision
 from models.awards import AwardEntry, Nomination
 from models.db import session_scope
 from models.outbox import OutboxMessage
 from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
 from tasks.awards import records
-from tasks.awards.rules import propose
+from tasks.awards.rules import NothingToList, propose
 from tasks.importing.awards import import_nominations_file, import_scores_file
 from tasks.importing.core import ImportRejected
 from tasks.samples.awards import generate_nominations, generate_scores
@@ -219,3 +220,80 @@ def test_import_nominations_and_scores_whole_file(
         encoding="utf-8",
     )
     assert import_scores_file(scores, year=YEAR).inserted == 1
+
+
+def test_a_year_without_nominations_sends_no_empty_publicity(
+    registry: DistrictProfile, db: Path
+) -> None:
+    with pytest.raises(NothingToList, match="没有任何提名.*未公示，未向任何单位发送消息"):
+        approve(date(2026, 12, 1))
+
+    assert messages() == [] and entries() == {}
+    assert records.round_result(YEAR) is None
+
+
+def test_a_final_list_of_nobody_is_refused_and_sends_nothing(
+    registry: DistrictProfile, db: Path
+) -> None:
+    seed_year(registry, per_category=1)  # one nomination per category: no reserve anywhere
+    approve(date(2026, 12, 1))
+    listed = [e for e in entries().values() if e.status == "listed"]
+    for entry in listed:
+        objection = records.file_objection(
+            year=YEAR,
+            ref=entry.ref,
+            objector="王建国",
+            content="不符合条件",
+            today=date(2026, 12, 2),
+        )
+        ruled = records.rule_objection(
+            objection_id=objection["id"],
+            decision="uphold",
+            ruling="经核实不符合条件",
+            operator="评审委员会",
+            today=date(2026, 12, 3),
+        )
+        assert ruled["promoted"] is None
+    before = len(messages())
+
+    with pytest.raises(records.AwardsError, match="没有任何对象.*未定稿，未发送任何消息"):
+        records.finalise(year=YEAR, today=date(2026, 12, 31))
+
+    assert len(messages()) == before
+    assert records.round_result(YEAR)["status"] == "publicity"  # type: ignore[index]
+
+
+def test_the_final_list_says_what_the_objections_came_to(
+    registry: DistrictProfile, db: Path
+) -> None:
+    seed_year(registry)
+    approve(date(2026, 12, 1))
+    family = sorted(
+        (e for e in entries().values() if e.status == "listed" and e.category == "family"),
+        key=lambda e: e.rank or 0,
+    )
+    for entry, decision in ((family[0], "uphold"), (family[1], "dismiss")):
+        objection = records.file_objection(
+            year=YEAR, ref=entry.ref, objector="李秀英", content="情况不实", today=date(2026, 12, 2)
+        )
+        records.rule_objection(
+            objection_id=objection["id"],
+            decision=decision,
+            ruling="经核实",
+            operator="评审委员会",
+            today=date(2026, 12, 3),
+        )
+    records.finalise(year=YEAR, today=date(2026, 12, 31))
+
+    finals = [m for m in messages() if m.kind == "final-street"]
+    assert finals and all("无异议" not in m.body for m in finals)
+    assert all("实名异议2件" in m.body and "1件成立" in m.body for m in finals)
+    rulings = [m for m in messages() if m.kind == "ruling"]
+    assert len(rulings) == 2 and all("李秀英" not in m.title + m.body for m in rulings)
+    with session_scope() as session:
+        reasons = {
+            d.subject: d.reason
+            for d in session.exec(select(Decision).where(Decision.kind == "awarded")).all()
+        }
+    assert "异议经核实不成立" in reasons[family[1].ref]
+    assert reasons[family[2].ref].startswith("公示期满无异议")

@@ -19,7 +19,7 @@ from tasks.calendar import records
 from tasks.calendar.records import CalendarError
 from tasks.calendar.rules import reminder_dates
 from tasks.calendar.scheduling import solve_schedule
-from tasks.common.ics import parse_ics
+from tasks.common.ics import ics_path, parse_ics
 from tasks.common.workdays import WorkCalendar
 
 WORKDAYS = WorkCalendar()  # nothing entered: the library, or the estimate beyond it
@@ -59,11 +59,14 @@ def test_plan_writes_meetings_files_campaign_and_invitations(
     assert {m.audience.split("-")[0] for m in invitations} == {"group"}
     plan_notes = messages("annual-plan")
     assert len(plan_notes) == len(registry.streets) + communities
-    # the invitation names its .ics file, which parses and carries the meeting's UID
+    # each meeting has its .ics file under the data dir; it parses and carries the UID
     conference = meeting(2026, "work_conference")
     body = next(m.body for m in invitations if "work_conference" in m.kind)
-    path = Path(body.split("日历文件：")[1].splitlines()[0])
-    assert path.is_relative_to(db) and path.exists()
+    assert "日历文件" not in body and str(db) not in body  # the file is never named
+    path = ics_path(
+        records.calendar_dir(), year=2026, key="work_conference", sequence=0, cancelled=False
+    )
+    assert path.resolve().is_relative_to(db.resolve()) and path.exists()
     (parsed,) = parse_ics(path.read_bytes())
     assert parsed.uid == conference.uid and parsed.method == "REQUEST"
 
@@ -130,7 +133,9 @@ def test_reminders_on_working_days_and_they_follow_a_move(
     updates = messages("invitation-theory_symposium-v1")
     assert len(updates) == len(symposium.audiences)
     assert "会议变更" in updates[0].title
-    path = Path(updates[0].body.split("日历文件：")[1].splitlines()[0])
+    path = ics_path(
+        records.calendar_dir(), year=2026, key="theory_symposium", sequence=1, cancelled=False
+    )
     (parsed,) = parse_ics(path.read_bytes())
     assert parsed.uid == symposium.uid and parsed.sequence == 1 and parsed.start.date() == target
 
@@ -173,7 +178,9 @@ def test_cancel_sends_method_cancel_once_and_stops_reminders(registry: DistrictP
     assert outcome["changed"] and outcome["sequence"] == 1
     cancels = messages("cancel-cadre_training_2")
     assert len(cancels) == len(training.audiences)
-    path = Path(cancels[0].body.split("日历文件：")[1].split("（")[0])
+    path = ics_path(
+        records.calendar_dir(), year=2026, key="cadre_training_2", sequence=1, cancelled=True
+    )
     (parsed,) = parse_ics(path.read_bytes())
     assert parsed.method == "CANCEL" and parsed.uid == training.uid and parsed.sequence == 1
     assert not records.cancel_meeting(year=2026, key="cadre_training_2")["changed"]
