@@ -39,7 +39,7 @@ def secondment_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
                 Cron(
                     profile.secondment.schedule,
                     timezone=profile.timezone,
-                    parameters={"params": {"approval": "manual"}},
+                    parameters={"params": {"approval": "人工审批"}},
                 )
             ],
             concurrency_limit=1,

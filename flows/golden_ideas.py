@@ -11,8 +11,10 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.flow_runs import apause_flow_run
 
+from flows.refusals import shown_if_refused
 from models.params.ideas import CampaignParameters, IdeasSignOff, ReviewParameters
 from models.params.secondment import current_year
+from models.refusal import Refusal
 from models.timeutil import utcnow
 from tasks.ideas import records, review
 from tasks.ideas.tasks import (
@@ -77,6 +79,30 @@ def _run_name() -> str:
 @flow(name="ideas-review", flow_run_name=_run_name)
 async def review_ideas(params: ReviewParameters) -> dict[str, Any]:
     """金点子评审：每组相近建议选一条代表，分配评审（回避本社区），校准排名，审批后统一公布。"""
+    async with shown_if_refused(
+        f"ideas-review-refusal-{params.year}", f"{params.year}年度金点子评审"
+    ):
+        return await _review(params)
+
+
+def _ranking_markdown(year: int, clusters: int, proposal: Any) -> str:
+    """What the clerk reads before signing off: every ranked idea with its tier and score."""
+    lines = [
+        f"## {year}年度金点子评审排名（待审批）",
+        "",
+        f"- 共 {clusters} 组建议，入选 {len(proposal.ranked)} 条；批准后统一公布并通知全部提交人",
+        "",
+        "| 名次 | 等次 | 编号 | 标题 | 校准分 | 同组建议 |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.rank} | {r.tier} | {r.ref} | {r.title} | {r.final:.3f} | {len(r.members)} |"
+        for r in proposal.ranked
+    ]
+    return "\n".join(lines)
+
+
+async def _review(params: ReviewParameters) -> dict[str, Any]:
     logger = get_run_logger()
     year = params.year
     done = review.results(year)
@@ -86,7 +112,7 @@ async def review_ideas(params: ReviewParameters) -> dict[str, Any]:
     with session_scope() as session:
         campaign = session.get(IdeaCampaign, year)
         if campaign is None:
-            raise ValueError(f"no golden-idea campaign for {year}")
+            raise Refusal(f"{year}年度尚未开展金点子征集，无可评审的建议")
         seed, published = campaign.seed, campaign.published_at is not None
     if published:
         deliver_outbox_task(message_ids=pending_messages_task(year))
@@ -127,9 +153,7 @@ async def review_ideas(params: ReviewParameters) -> dict[str, Any]:
         len(setup.plan.shortages),
         len(proposal.ranked),
     )
-    summary = (
-        f"{year}年度金点子评审：{len(setup.clusters)} 组建议，入选 {len(proposal.ranked)} 条。"
-    )
+    summary = _ranking_markdown(year, len(setup.clusters), proposal)
     if params.approval == "auto":
         sign_off = IdeasSignOff(decision="approve", operator="auto", comment="自动批准")
     else:

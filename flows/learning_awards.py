@@ -10,8 +10,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.flow_runs import apause_flow_run
 
+from flows.refusals import shown_if_refused
 from models.awards import CATEGORIES
-from models.params.awards import AwardsParameters, AwardsSignOff
+from models.params.awards import AwardsParameters, AwardsSignOff, Ruling
 from tasks.awards.rules import AwardsProposal, NothingToList, empty_list_reason
 from tasks.awards.tasks import (
     category_reports_task,
@@ -35,12 +36,14 @@ def _today() -> date:
     return datetime.now(ZoneInfo(TIMEZONE)).date()
 
 
-def _summary(proposal: AwardsProposal) -> str:
+def _summary(proposal: AwardsProposal, notice: str = "") -> str:
     lines = [f"# {proposal.year}年度学习型组织评选拟表彰名单（R11.2）", ""]
+    if notice:
+        lines += [f"> {notice}", ""]
     for code, zh in CATEGORIES.items():
         listed = proposal.listed(code)
         if listed:
-            names = "、".join(f"{e.name}（{e.final:.3f}）" for e in listed)
+            names = "、".join(f"{e.ref} {e.name}（{e.street}，{e.final:.3f}）" for e in listed)
             lines.append(f"- **{zh}**：{names}")
     if proposal.flagged:
         lines.append("")
@@ -58,8 +61,16 @@ async def learning_awards(params: AwardsParameters) -> dict[str, Any]:
 
     Re-running an approved year changes nothing and sends only what was never delivered.
     """
+    async with shown_if_refused(
+        f"awards-refusal-{params.year}", f"{params.year}年度学习型组织评选"
+    ):
+        return await _awards(params)
+
+
+async def _awards(params: AwardsParameters) -> dict[str, Any]:
     logger = get_run_logger()
     rules = resolve_rules_task(params)
+    notice = ""
     done = round_result_task(rules.year)
     if done is not None:
         logger.info("awards %d already approved; delivering anything undelivered", rules.year)
@@ -89,7 +100,8 @@ async def learning_awards(params: AwardsParameters) -> dict[str, Any]:
             ],
             description=f"{rules.year}年度学习型组织评选排名",
         )
-        summary = _summary(proposal)
+        summary = _summary(proposal, notice)
+        notice = ""
         if params.approval == "auto":
             sign_off = AwardsSignOff(decision="approve", operator="auto", comment="自动审定")
         else:
@@ -107,6 +119,11 @@ async def learning_awards(params: AwardsParameters) -> dict[str, Any]:
                     "committee %s refused (unknown refs %s, or no reason); asking again",
                     sign_off.decision,
                     unknown,
+                )
+                notice = (
+                    f"上次审定未执行：提名编号 {'、'.join(unknown)} 不在名单中"
+                    if unknown
+                    else "上次审定未执行：删除或增列须写明理由"
                 )
                 continue
             changed = dict(rules.strike if sign_off.decision == "strike" else rules.add)
@@ -128,15 +145,17 @@ async def award_objection(
     year: int, ref: str, objector: str, content: str, phone: str = "", today: date | None = None
 ) -> dict[str, Any]:
     """公示期内的实名异议：登记，等待评审委员会裁定（R11.2）。The same objection twice: once."""
-    return file_objection_task(year, ref, objector, content, today or _today(), phone)
+    async with shown_if_refused(f"award-objection-refusal-{year}", f"对{ref}的异议"):
+        return file_objection_task(year, ref, objector, content, today or _today(), phone)
 
 
 @flow(name="award-ruling", flow_run_name="award-ruling-{objection_id}")
 async def award_ruling(
-    objection_id: int, decision: str, ruling: str, operator: str = "", today: date | None = None
+    objection_id: int, decision: Ruling, ruling: str, operator: str = "", today: date | None = None
 ) -> dict[str, Any]:
     """异议裁定：成立则撤销并按排名递补、单独公示；不成立则维持（R11.2）。"""
-    outcome = rule_objection_task(objection_id, decision, ruling, operator, today or _today())
+    async with shown_if_refused(f"award-ruling-refusal-{objection_id}", "异议裁定"):
+        outcome = rule_objection_task(objection_id, decision, ruling, operator, today or _today())
     deliver_outbox_task(message_ids=pending_messages_task(outcome["year"]))
     return outcome
 
@@ -144,7 +163,8 @@ async def award_ruling(
 @flow(name="awards-finalise", flow_run_name="awards-finalise-{year}")
 async def awards_finalise(year: int, today: date | None = None) -> dict[str, Any]:
     """公示期满且无未决异议：名单确定，通知获评单位和街道，导出名单，生成分类报告（R11.2）。"""
-    outcome = finalise_task(year, today or _today())
+    async with shown_if_refused(f"awards-finalise-refusal-{year}", f"{year}年度名单定稿"):
+        outcome = finalise_task(year, today or _today())
     if outcome["status"] == "final":
         deliver_outbox_task(message_ids=pending_messages_task(year))
         for code, markdown in category_reports_task(year).items():

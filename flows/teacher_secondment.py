@@ -9,6 +9,7 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.flow_runs import apause_flow_run
 from prefect.runtime import flow_run
 
+from flows.refusals import shown_if_refused
 from models.params.secondment import SecondmentParameters, SecondmentSignOff, current_year
 from tasks.notify.delivery import deliver_outbox_task
 from tasks.secondment.reports import proposal_markdown, proposal_table
@@ -40,6 +41,12 @@ async def teacher_secondment(
 
     Re-running a signed-off year changes nothing and sends only what was never delivered.
     """
+    year = params.year or current_year()
+    async with shown_if_refused(f"secondment-refusal-{year}", f"{year}年度教师挂职选派"):
+        return await _secondment(params)
+
+
+async def _secondment(params: SecondmentParameters) -> dict[str, Any]:
     logger = get_run_logger()
     rules = resolve_rules_task(params)
     done = round_result_task(rules.year)
@@ -107,6 +114,7 @@ async def teacher_secondment(
 @flow(name="secondment-decline", flow_run_name="decline-{year}-{staff_id}")
 async def secondment_decline(year: int, staff_id: str, reason: str = "") -> dict[str, Any]:
     """挂职教师不能到岗：记录并按同等条件递补（R10.2）。Declining twice changes nothing."""
-    outcome = decline_task(year, staff_id, reason)
+    async with shown_if_refused(f"decline-refusal-{year}", f"{staff_id}不能到岗的递补"):
+        outcome = decline_task(year, staff_id, reason)
     deliver_outbox_task(message_ids=pending_messages_task(year))
     return outcome

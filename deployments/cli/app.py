@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,20 +19,34 @@ from deployments.cli import (
     secondment,
     volunteers,
 )
-from deployments.cli.common import ensure_ready, err, fail, out
+from deployments.cli.common import Commands, ensure_ready, err, fail, out
 
 app = typer.Typer(
+    cls=Commands,
     help="learning-district: a district's community-education policy as Prefect workflows.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+VERBOSE_FLAGS = ("--verbose", "-v")
+
+
+@app.callback()
+def root(
+    verbose: bool = typer.Option(
+        False, *VERBOSE_FLAGS, help="Show Prefect's own log lines on the terminal too."
+    ),
+) -> None:
+    """learning-district: a district's community-education policy as Prefect workflows."""
+    from deployments.runtime.environment import quiet_console
+
+    quiet_console(verbose=verbose)
 
 
 @app.command()
 def init(
     profile: Path | None = typer.Option(None, help="District profile YAML (default: bundled)."),
 ) -> None:
-    """Create or migrate the database and load the district profile."""
+    """初始化 — create or migrate the database and load the district profile."""
     from models.db import migrate
     from models.profile.schema import ProfileError
     from models.settings import get_settings
@@ -44,17 +59,18 @@ def init(
     except ProfileError as exc:
         raise fail(str(exc)) from None
     for warning in warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        err.print(f"[yellow]提示：[/yellow]{warning}", highlight=False)
     out.print(
-        f"database ready; profile {loaded.district}: {len(loaded.streets)} streets "
-        f"({sum(s.pilot for s in loaded.streets)} pilot), {len(loaded.schools)} schools"
-        + ("" if changed else " (unchanged)")
+        f"数据库已就绪；区情配置：{loaded.district}，街道 {len(loaded.streets)} 个"
+        f"（试点 {sum(s.pilot for s in loaded.streets)} 个），学校 {len(loaded.schools)} 所"
+        + ("" if changed else "（未变化）"),
+        highlight=False,
     )
 
 
 @app.command("profile-check")
 def profile_check(file: Path) -> None:
-    """Validate a district profile file without loading it."""
+    """区情配置检查 — validate a district profile file without loading it."""
     from models.profile.schema import ProfileError, load_profile
 
     warnings: list[str] = []
@@ -63,8 +79,10 @@ def profile_check(file: Path) -> None:
     except ProfileError as exc:
         raise fail(str(exc)) from None
     for warning in warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-    out.print(f"{file}: valid ({loaded.district}, {len(loaded.streets)} streets)")
+        err.print(f"[yellow]提示：[/yellow]{warning}", highlight=False)
+    out.print(
+        f"{file}：格式正确（{loaded.district}，街道 {len(loaded.streets)} 个）", highlight=False
+    )
 
 
 # KIND -> function(file, year) that validates the whole file, writes it and returns a summary.
@@ -78,17 +96,12 @@ def import_file(
     file: Path = typer.Argument(..., exists=False),
     year: int | None = typer.Option(None, help="The year the data belongs to."),
 ) -> None:
-    """Validate a CSV/XLSX file whole, then upsert it; a bad file writes nothing."""
-    from tasks.importing.core import ImportRejected
-
+    """导入 — validate a CSV/XLSX file whole, then upsert it; a bad file writes nothing."""
     importer = IMPORTERS.get(kind)
     if importer is None:
-        raise fail(f"cannot import '{kind}'; known kinds: {', '.join(sorted(IMPORTERS))}")
+        raise fail(f"不能导入“{kind}”：可导入的种类为 {'、'.join(sorted(IMPORTERS))}")
     ensure_ready()
-    try:
-        out.print(importer(file, year))
-    except ImportRejected as exc:
-        raise fail(str(exc)) from None
+    out.print(importer(file, year), highlight=False)
 
 
 @app.command()
@@ -96,15 +109,11 @@ def template(
     kind: str = typer.Argument(..., help="teachers"),
     out_file: Path | None = typer.Option(None, "--out", help="Where to write the XLSX."),
 ) -> None:
-    """Write an empty XLSX with the headers of KIND."""
+    """导入模板 — write an empty XLSX with the headers of KIND."""
     from tasks.importing.core import write_template
 
     target = out_file or Path(f"{kind}-template.xlsx")
-    try:
-        written = write_template(kind, target)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    out.print(f"wrote {written}")
+    out.print(f"已写入模板：{write_template(kind, target)}", highlight=False)
 
 
 @app.command()
@@ -116,7 +125,7 @@ def up(
     ),
     portal_port: int = typer.Option(8765, min=1, max=65535, help="The portal's port."),
 ) -> None:
-    """Local Prefect server + every deployment served + the portal beside them; Ctrl-C stops."""
+    """启动服务 — local Prefect server, every deployment served, the portal; Ctrl-C stops."""
     from deployments.runtime.up import UpError, run_up
 
     ensure_ready()
@@ -135,7 +144,7 @@ def demo(
         False, "--secondment-only", help="Stop after the teacher secondment."
     ),
 ) -> None:
-    """The pilot year on embedded defaults: secondment, calendar, ideas, awards, KPI report."""
+    """演示 — the pilot year on embedded defaults: secondment, calendar, ideas, awards, KPI."""
     from deployments.demo.run import run_demo
 
     run_demo(teachers=teachers, seed=seed, year=year, console=out, secondment_only=secondment_only)
@@ -156,7 +165,15 @@ for register in (
 
 
 def main() -> None:
-    app()
+    """The console script: the environment first (before Prefect is imported), then the app."""
+    from deployments.runtime.environment import prepare_environment
+    from deployments.runtime.server import Stopped
+
+    prepare_environment(verbose=any(flag in sys.argv[1:] for flag in VERBOSE_FLAGS))
+    try:
+        app()
+    except Stopped as stopped:  # SIGTERM or SIGHUP: cleaned up on the way out
+        raise SystemExit(128 + stopped.signum) from None
 
 
 if __name__ == "__main__":

@@ -10,24 +10,21 @@ from typing import Any
 
 import typer
 
-from deployments.cli.signoff import run_with_committee
+from deployments.cli.common import YES_HELP
 
 
 def _import_nominations(file: Path, year: int | None) -> str:
     from tasks.importing.awards import import_nominations_file
 
     s = import_nominations_file(file, year=year)
-    counts = f"{s.inserted} new, {s.updated} updated, {s.unchanged} unchanged"
-    return f"{file}: {s.rows} nominations — {counts}"
+    return f"{file}：提名 {s.rows} 条，新增 {s.inserted}，更新 {s.updated}，未变 {s.unchanged}"
 
 
 def _import_scores(file: Path, year: int | None) -> str:
     from tasks.importing.awards import import_scores_file
 
     s = import_scores_file(file, year=year)
-    return (
-        f"{file}: {s.rows} scores — {s.inserted} new, {s.updated} updated, {s.unchanged} unchanged"
-    )
+    return f"{file}：评分 {s.rows} 条，新增 {s.inserted}，更新 {s.updated}，未变 {s.unchanged}"
 
 
 def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:
@@ -44,37 +41,36 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
         seed: int | None = typer.Option(None, help="Seed of tie-break draws (default: year)."),
         start: str | None = typer.Option(None, help="First day of the 公示 (YYYY-MM-DD)."),
+        yes: bool = typer.Option(False, "--yes", help=YES_HELP),
     ) -> None:
-        """Run the learning awards (R11.2) up to the 公示."""
-        from deployments.cli.common import ensure_ready, fail, out, quiet_prefect
-        from deployments.runtime.server import prefect_api
-        from flows.learning_awards import learning_awards
-        from models.params.awards import AwardsParameters
+        """学习型组织评选 — run the learning awards (R11.2) up to the 公示."""
+        from pydantic import ValidationError
 
-        ensure_ready()
+        from deployments.cli.common import ensure_ready, out
+        from deployments.cli.signoff import run_flow
+        from flows.learning_awards import learning_awards
+        from models.awards import CATEGORIES
+        from models.params.awards import AwardsParameters, AwardsSignOff
+        from models.refusal import refusal_from
+
         try:
             params = AwardsParameters(
                 year=year,
                 approval="auto" if approve else "manual",
                 seed=seed,
-                publicity_start=date.fromisoformat(start) if start else None,
+                publicity_start=_day(start, "--start") if start else None,
             )
-        except ValueError as exc:
-            raise fail(str(exc)) from None
-        quiet_prefect(as_json)
-        try:
-            with prefect_api():
-                result = run_with_committee(
-                    lambda: learning_awards(params), run_name=f"awards-{year}", approve=approve
-                )
-        except ValueError as exc:
-            raise fail(str(exc)) from None
+        except ValidationError as exc:
+            raise refusal_from(exc, AwardsParameters) from None
+        ensure_ready()
+        result = run_flow(lambda: learning_awards(params), form=AwardsSignOff, yes=yes)
         if as_json:
             typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
             return
         for category, entries in result["categories"].items():
-            out.print(f"{category}: " + ", ".join(f"{e['rank']}. {e['ref']}" for e in entries))
-        out.print(f"flagged: {', '.join(result['flagged']) or '-'}")
+            names = "、".join(f"{e['rank']}. {e['ref']}" for e in entries) or "无"
+            out.print(f"{CATEGORIES.get(category, category)}：{names}", highlight=False)
+        out.print(f"有效评分不足、未参与排名：{'、'.join(result['flagged']) or '无'}")
 
     @app.command("award-objection")
     def award_objection(
@@ -84,10 +80,12 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         content: str = typer.Option(..., help="What is objected to."),
         phone: str = typer.Option("", help="Objector's phone (kept private)."),
         today: str | None = typer.Option(None, help="Date of filing (default: today)."),
+        yes: bool = typer.Option(False, "--yes", help=YES_HELP),
     ) -> None:
-        """File a real-name objection during the 公示."""
+        """公示异议 — file a real-name objection during the 公示."""
         _run_records(
             "file_objection",
+            yes=yes,
             year=year,
             ref=ref,
             objector=objector,
@@ -99,16 +97,20 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     @app.command("award-ruling")
     def award_ruling(
         objection: int = typer.Option(..., help="Objection id."),
-        decision: str = typer.Option(..., help="uphold or dismiss"),
+        decision: str = typer.Option(..., help="异议成立 (uphold) or 异议不成立 (dismiss)"),
         ruling: str = typer.Option(..., help="The written ruling."),
         operator: str = typer.Option("", help="Who rules."),
         today: str | None = typer.Option(None, help="Date of the ruling (default: today)."),
+        yes: bool = typer.Option(False, "--yes", help=YES_HELP),
     ) -> None:
-        """Rule on an objection: uphold (withdraw, promote next) or dismiss."""
+        """异议裁定 — rule on an objection: uphold (withdraw, promote next) or dismiss."""
+        from models.params.awards import RULINGS
+
         _run_records(
             "rule_objection",
+            yes=yes,
             objection_id=objection,
-            decision=decision,
+            decision=RULINGS.code(decision.strip()),
             ruling=ruling,
             operator=operator,
             today=_day(today),
@@ -118,35 +120,34 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     def awards_finalise(
         year: int = typer.Option(...),
         today: str | None = typer.Option(None, help="The day of finalising (default: today)."),
+        yes: bool = typer.Option(False, "--yes", help=YES_HELP),
     ) -> None:
-        """Make the list final once every 公示 has ended with no open objection."""
-        _run_records("finalise", year=year, today=_day(today))
+        """名单定稿 — make the list final once every 公示 has ended with no open objection."""
+        _run_records("finalise", yes=yes, year=year, today=_day(today))
 
 
-def _day(text: str | None) -> date:
+def _day(text: str | None, option: str = "--today") -> date:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from deployments.cli.common import fail
+    from models.refusal import Refusal
 
     if text is None:
         return datetime.now(ZoneInfo("Asia/Shanghai")).date()
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise fail(f"--today {text!r} is not a date YYYY-MM-DD") from None
+        raise Refusal(f"日期（{option}）填的“{text}”不是日期，应写作 2026-09-10") from None
 
 
-def _run_records(name: str, **kwargs: Any) -> None:
+def _run_records(name: str, *, yes: bool = False, **kwargs: Any) -> None:
     """Call one awards record function, deliver what it staged, print its JSON outcome."""
-    from deployments.cli.common import ensure_ready, fail
+    from deployments.cli.common import asking_before_sending, ensure_ready
     from tasks.awards import records as awards_records
     from tasks.notify.delivery import deliver_pending
 
     ensure_ready()
-    try:
-        outcome = getattr(awards_records, name)(**kwargs)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    deliver_pending()
+    outcome = getattr(awards_records, name)(**kwargs)
+    with asking_before_sending(yes):
+        deliver_pending()
     typer.echo(json.dumps(outcome, ensure_ascii=False, indent=2))

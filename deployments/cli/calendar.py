@@ -72,7 +72,7 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         """Plan the year (first time) or show it: publicity month, activity week, meetings."""
         if ctx.invoked_subcommand is not None:
             return
-        from deployments.cli.common import ensure_ready, fail, out, quiet_prefect
+        from deployments.cli.common import ensure_ready, fail, out
         from deployments.cli.views import print_calendar
         from deployments.runtime.flows import run_calendar
         from tasks.calendar.records import CalendarError
@@ -81,7 +81,6 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         if year is None:
             raise fail("--year is required (e.g. calendar --year 2026 --json)")
         ensure_ready()
-        quiet_prefect(as_json)
         try:
             result = run_calendar(
                 year=year,

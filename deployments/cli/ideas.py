@@ -10,7 +10,9 @@ from pathlib import Path
 
 import typer
 
-ideas_app = typer.Typer(help="Golden-idea campaign (R7.3): intake, clusters, review.")
+from deployments.cli.common import YES_HELP
+
+ideas_app = typer.Typer(help="金点子 — golden-idea campaign (R7.3): intake, clusters, review.")
 
 
 def _import_ideas(file: Path, year: int | None) -> str:
@@ -18,8 +20,8 @@ def _import_ideas(file: Path, year: int | None) -> str:
 
     s = import_ideas_file(file, year=year)
     return (
-        f"{file}: {s.rows} ideas ({s.encoding}) — {s.inserted} new, {s.unchanged} unchanged; "
-        f"{s.screened} screened now, {s.rejected} rejected in total"
+        f"{file}：建议 {s.rows} 条（{s.encoding}），新增 {s.inserted}，未变 {s.unchanged}；"
+        f"本次筛查 {s.screened} 条，累计未通过筛查 {s.rejected} 条"
     )
 
 
@@ -31,13 +33,13 @@ def _import_idea_scores(file: Path, year: int | None) -> str:
     from tasks.importing.ideas import read_idea_scores
 
     if year is None:
-        raise ImportRejected(file, ["--year is required for idea-scores"])
+        raise ImportRejected(file, ["导入评审评分须指明年度（--year）"])
     from models.db import session_scope
 
     with session_scope() as session:
         campaign = session.get(IdeaCampaign, year)
     if campaign is None:
-        raise ImportRejected(file, [f"no golden-idea campaign for {year}"])
+        raise ImportRejected(file, [f"{year}年度尚未开展金点子征集"])
     _, policy = profile_and_policy()
     rows = read_idea_scores(file, policy=policy)
     setup = prepare_review(year=year, seed=campaign.seed)
@@ -45,7 +47,7 @@ def _import_idea_scores(file: Path, year: int | None) -> str:
         count = record_scores(year=year, setup=setup, rows=rows)
     except ValueError as exc:
         raise ImportRejected(file, str(exc).split("; ")) from None
-    return f"{file}: {count} idea scores stored"
+    return f"{file}：已保存评审评分 {count} 条"
 
 
 def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:
@@ -192,29 +194,30 @@ def undo_cmd(
 
 @ideas_app.command("review")
 def review_cmd(
-    year: int = typer.Option(..., min=2000, max=2100),
+    year: int = typer.Option(..., help="Campaign year."),
     approve: bool = typer.Option(False, "--approve", help="Sign off without pausing."),
     as_json: bool = typer.Option(False, "--json"),
+    yes: bool = typer.Option(False, "--yes", help=YES_HELP),
 ) -> None:
-    """Rank the reviewed representatives, sign off, publish all results at once."""
-    from deployments.cli.common import ensure_ready, fail, out, quiet_prefect
-    from deployments.cli.signoff import run_flow_with_operator
-    from deployments.runtime.server import prefect_api
-    from flows.golden_ideas import review_ideas
-    from models.params.ideas import ReviewParameters
+    """金点子评审 — rank the reviewed representatives, sign off, publish all results at once."""
+    from pydantic import ValidationError
 
-    ensure_ready()
-    params = ReviewParameters(year=year, approval="auto" if approve else "manual")
-    quiet_prefect(as_json)
+    from deployments.cli.common import ensure_ready, out
+    from deployments.cli.signoff import run_flow
+    from flows.golden_ideas import review_ideas
+    from models.params.ideas import IdeasSignOff, ReviewParameters
+    from models.refusal import refusal_from
+
     try:
-        with prefect_api():
-            result = run_flow_with_operator(
-                lambda: review_ideas(params), run_name=f"ideas-review-{year}", approve=approve
-            )
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+        params = ReviewParameters(year=year, approval="auto" if approve else "manual")
+    except ValidationError as exc:
+        raise refusal_from(exc, ReviewParameters) from None
+    ensure_ready()
+    result = run_flow(lambda: review_ideas(params), form=IdeasSignOff, yes=yes)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    elif result["status"] == "rejected":
+        out.print(f"{year}年度金点子评审结果已退回，未公布。")
     else:
         for item in result["selected"]:
             out.print(f"{item['rank']:>3} {item['tier']} {item['ref']} ({len(item['members'])})")

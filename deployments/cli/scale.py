@@ -112,6 +112,7 @@ def local_cmd(
     """Start the whole topology on this machine: two API processes, services, two workers,
     a task worker per API process. Ctrl-C stops everything."""
     from deployments.cli.common import ensure_ready, out
+    from deployments.runtime.server import stop_on_signals
     from deployments.runtime.topology import local_topology
     from models.db import session_scope
     from tasks.common.district import active_profile
@@ -126,7 +127,7 @@ def local_cmd(
         profile = active_profile(session)
     out.print("starting the topology (Prefect database upgrade first) …")
     try:
-        with local_topology(profile, scale=scale) as (topology, api_a, api_b):
+        with stop_on_signals(), local_topology(profile, scale=scale) as (topology, api_a, api_b):
             out.print(f"API A: {api_a}  (UI {api_a.removesuffix('/api')})")
             out.print(f"API B: {api_b}  (UI {api_b.removesuffix('/api')})")
             out.print(f"logs: {topology.home}; Ctrl-C stops everything")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -12,8 +11,7 @@ from typing import Any
 
 import typer
 
-from deployments.cli.common import ensure_ready, fail, out, quiet_prefect
-from deployments.cli.signoff import run_flow_with_operator
+from deployments.cli.common import YES_HELP, ensure_ready, fail, out
 from deployments.cli.views import print_secondment
 
 
@@ -22,8 +20,8 @@ def _import_teachers(file: Path, year: int | None) -> str:
 
     summary = import_teachers_file(file, current_year=year, progress=sys.stderr.isatty())
     return (
-        f"{file}: {summary.rows} rows ({summary.encoding}) — {summary.inserted} new, "
-        f"{summary.updated} updated, {summary.unchanged} unchanged"
+        f"{file}：{summary.rows} 行（{summary.encoding}），新增 {summary.inserted}，"
+        f"更新 {summary.updated}，未变 {summary.unchanged}"
     )
 
 
@@ -35,31 +33,28 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
 
 
 def secondment(
-    year: int = typer.Option(..., min=2000, max=2100, help="The year of the secondment."),
+    year: int = typer.Option(..., help="The year of the secondment."),
     approve: bool = typer.Option(False, "--approve", help="Sign off without pausing."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     exclude: list[str] = typer.Option([], help="Staff ids to leave out (repeatable)."),
+    yes: bool = typer.Option(False, "--yes", help=YES_HELP),
 ) -> None:
-    """Run the teacher secondment (R10.2) for a year."""
-    from deployments.runtime.server import prefect_api
-    from flows.teacher_secondment import teacher_secondment
-    from models.params.secondment import SecondmentParameters
-    from tasks.secondment.rules import InfeasibleSecondment
+    """教师挂职选派 — run the teacher secondment (R10.2) for a year."""
+    from pydantic import ValidationError
 
-    ensure_ready()
-    params = SecondmentParameters(
-        year=year, approval="auto" if approve else "manual", exclude=exclude
-    )
-    quiet_prefect(as_json)
+    from deployments.cli.signoff import run_flow
+    from flows.teacher_secondment import teacher_secondment
+    from models.params.secondment import SecondmentParameters, SecondmentSignOff
+    from models.refusal import refusal_from
+
     try:
-        with prefect_api():
-            result = run_flow_with_operator(
-                lambda: teacher_secondment(params), run_name=f"secondment-{year}", approve=approve
-            )
-    except InfeasibleSecondment as exc:
-        raise fail("no feasible secondment: " + "; ".join(exc.reasons)) from None
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+        params = SecondmentParameters(
+            year=year, approval="auto" if approve else "manual", exclude=exclude
+        )
+    except ValidationError as exc:
+        raise refusal_from(exc, SecondmentParameters) from None
+    ensure_ready()
+    result = run_flow(lambda: teacher_secondment(params), form=SecondmentSignOff, yes=yes)
     if as_json:
         typer.echo(json.dumps(_public(result), ensure_ascii=False, indent=2))
     else:
@@ -89,34 +84,30 @@ def decline(
     via_event: bool = typer.Option(
         False, "--via-event", help="Emit the decline event for the served deployment (`up`)."
     ),
+    yes: bool = typer.Option(False, "--yes", help=YES_HELP),
 ) -> None:
-    """Record that a seconded teacher declines, and place the next-best teacher."""
-    from deployments.runtime.server import prefect_api
-
+    """挂职教师不能到岗 — record a decline and place the next-best teacher."""
     if via_event:
         from prefect.events import emit_event
 
         from deployments.events import decline_event
 
         if not os.environ.get("PREFECT_API_URL"):
-            raise fail("--via-event needs PREFECT_API_URL (the server `up` prints)")
+            raise fail("以事件方式登记需要先启动服务（设置 PREFECT_API_URL）")
         emit_event(**decline_event(year=year, staff_id=staff_id, reason=reason))
         from deployments.runtime.server import flush_to_api
 
         flush_to_api()  # the event is sent in the background; make sure it left
-        out.print(f"decline event sent for {staff_id} ({year}); the served deployment replaces")
+        out.print(f"已发出 {staff_id}（{year}年度）不能到岗的事件，由服务中的部署递补。")
         return
+    from deployments.cli.signoff import run_flow
     from flows.teacher_secondment import secondment_decline
-    from tasks.secondment.records import DeclineError
-    from tasks.secondment.rules import InfeasibleSecondment
 
     ensure_ready()
-    try:
-        with prefect_api():
-            outcome = asyncio.run(secondment_decline(year=year, staff_id=staff_id, reason=reason))
-    except (DeclineError, InfeasibleSecondment) as exc:
-        raise fail(str(exc)) from None
+    outcome = run_flow(
+        lambda: secondment_decline(year=year, staff_id=staff_id, reason=reason), yes=yes
+    )
     out.print(
-        f"{staff_id} declined {outcome['street']}; replaced by {outcome['replacement']}"
-        + (" (already recorded)" if outcome["already_recorded"] else "")
+        f"{staff_id} 不能到{outcome['street']}挂职，由 {outcome['replacement']} 递补"
+        + ("（此前已登记）" if outcome["already_recorded"] else "")
     )

@@ -12,9 +12,7 @@ def _import_volunteers(file: Path, year: int | None) -> str:
     from tasks.importing.volunteers import import_volunteers_file
 
     s = import_volunteers_file(file, year=year)
-    return (
-        f"{file}: {s.rows} people — {s.inserted} new, {s.updated} updated, {s.unchanged} unchanged"
-    )
+    return f"{file}：{s.rows} 人，新增 {s.inserted}，更新 {s.updated}，未变 {s.unchanged}"
 
 
 def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:

@@ -19,6 +19,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 from prefect.flow_runs import resume_flow_run
+from prefect.input import RunInput
 
 
 def find_paused_run(name: str, *, timeout: float, stop: Any = None) -> UUID | None:
@@ -43,9 +44,12 @@ def find_paused_run(name: str, *, timeout: float, stop: Any = None) -> UUID | No
     return None
 
 
-def sign_off(flow_run_id: UUID, **decision: Any) -> None:
-    """Resume a paused secondment run with the operator's decision (SecondmentSignOff fields)."""
-    resume_flow_run(flow_run_id, run_input=decision)
+def sign_off(flow_run_id: UUID, form: type[RunInput], **decision: Any) -> None:
+    """Resume a paused run with the operator's decision: `form`'s fields, codes or labels.
+
+    The answer goes as the form's JSON (choices by their Chinese labels), as the UI sends it.
+    """
+    resume_flow_run(flow_run_id, run_input=form(**decision).model_dump(mode="json"))
 
 
 def wait_next_pause(flow_run_id: UUID, *, timeout: float) -> bool:

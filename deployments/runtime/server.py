@@ -1,17 +1,21 @@
-"""A local Prefect server for the command line: reuse PREFECT_API_URL, or start one quietly.
+"""The one Prefect API of a command: PREFECT_API_URL, or the data dir's server started quietly.
 
 Prefect's temporary in-process server starts slowly and prints tracebacks at shutdown; a real
-`prefect server start` in a child process is quicker to serve and stops cleanly.
+`prefect server start` in a child process is quicker to serve and stops cleanly. Every thread of
+the process sees the same API (a flow run in a worker thread, Prefect's own threads), and a
+server started here is stopped however the command ends: normally, Ctrl-C, SIGTERM, SIGHUP.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,13 +24,14 @@ from typing import Any
 
 import httpx
 
+from deployments.runtime.environment import CONSOLE_LEVEL_VARIABLE, TELEMETRY_OFF
 from models.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
 # Settings every server we start gets (no internet; keep up with many task runs).
 SERVER_ENV = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    **TELEMETRY_OFF,
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "200",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "50",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
@@ -34,6 +39,43 @@ SERVER_ENV = {
 }
 # Addresses meaning "every interface": listened on, but not connected to.
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+# Signals that end a command as Ctrl-C does (with its clean-up); SIGHUP: the terminal closed.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(BaseException):
+    """The command was asked to stop by a signal; unwinds like Ctrl-C, cleaning up on the way.
+
+    Not an `Exception`: nothing on the way catches it by accident.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into `Stopped` in the main thread while the block runs.
+
+    Only the first signal interrupts; the clean-up it starts is not interrupted again.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stopping = threading.Event()
+
+    def handler(signum: int, _frame: object) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            raise Stopped(signum)
+
+    previous = {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, earlier in previous.items():
+            signal.signal(signum, earlier)
 
 
 def free_port() -> int:
@@ -65,7 +107,10 @@ def wait_healthy(
 
 
 def stop_process(process: subprocess.Popen[bytes], *, grace: float = 20) -> None:
-    """Stop a child process group with SIGINT (clean shutdown), then SIGKILL if it lingers."""
+    """Stop a child process group with SIGINT (clean shutdown), then SIGKILL if it lingers.
+
+    A Ctrl-C while waiting kills the group at once rather than leave it behind.
+    """
     if process.poll() is not None:
         return
     try:
@@ -73,8 +118,11 @@ def stop_process(process: subprocess.Popen[bytes], *, grace: float = 20) -> None
         process.wait(timeout=grace)
     except (ProcessLookupError, PermissionError):
         return
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt, Stopped):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
         process.wait(timeout=10)
 
 
@@ -99,6 +147,7 @@ def start_server(
     log_file = home / "server.log"
     env = {**os.environ, **SERVER_ENV, "PREFECT_HOME": str(home)}
     env.pop("PREFECT_API_URL", None)
+    env.pop(CONSOLE_LEVEL_VARIABLE, None)  # the server's log file keeps everything
     if auth_string is not None:
         env["PREFECT_SERVER_API_AUTH_STRING"] = auth_string
     wildcard = host in WILDCARD_HOSTS
@@ -131,12 +180,14 @@ def start_server(
 def prefect_api(
     *, timeout: float = 120, host: str = "127.0.0.1", auth_string: str | None = None
 ) -> Iterator[str]:
-    """Yield a Prefect API URL for this process: PREFECT_API_URL if set, else a local server.
+    """Yield the Prefect API URL of this process: PREFECT_API_URL if set, else a local server.
 
     A server started here listens on `host`; with `auth_string` it requires basic auth, and
-    this process and its children (served flow runs) authenticate with it.
+    this process and its children (served flow runs) authenticate with it. Its address is
+    given to every thread (the environment and Prefect's global settings), and it is stopped
+    when the block ends, also on Ctrl-C, SIGTERM and SIGHUP (`Stopped`).
     """
-    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL
 
     existing = os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value()
     if existing:
@@ -144,23 +195,49 @@ def prefect_api(
         return
     # A server started with the operator's PREFECT_SERVER_API_AUTH_STRING needs its clients too.
     auth_string = auth_string or os.environ.get("PREFECT_SERVER_API_AUTH_STRING") or None
-    process, api_url, log_file = start_server(host=host, auth_string=auth_string)
-    client_env = {"PREFECT_API_URL": api_url}
-    if auth_string is not None:
-        client_env["PREFECT_API_AUTH_STRING"] = auth_string
-    try:
-        wait_healthy(api_url, timeout=timeout, process=process, log_file=log_file)
-        os.environ.update(client_env)
-        updates: dict[Any, Any] = {PREFECT_API_URL: api_url}
+    with stop_on_signals():
+        process, api_url, log_file = start_server(host=host, auth_string=auth_string)
+        client_env = {"PREFECT_API_URL": api_url}
         if auth_string is not None:
-            updates[PREFECT_API_AUTH_STRING] = auth_string
+            client_env["PREFECT_API_AUTH_STRING"] = auth_string
+        try:
+            wait_healthy(api_url, timeout=timeout, process=process, log_file=log_file)
+            with every_thread(client_env):
+                try:
+                    yield api_url
+                finally:
+                    with contextlib.suppress(Exception):  # the server may be gone already
+                        flush_to_api()
+        finally:
+            stop_process(process)
+
+
+@contextmanager
+def every_thread(env: dict[str, str]) -> Iterator[None]:
+    """Prefect settings from `env` for every thread of this process while the block runs.
+
+    A thread without a settings context of its own (a flow run started in a worker thread,
+    Prefect's event and log workers) reads Prefect's global settings, computed when Prefect
+    was imported: they are rebuilt from the environment on the way in and on the way out.
+    """
+    from prefect.context import refresh_global_settings_context
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
+
+    known = {"PREFECT_API_URL": PREFECT_API_URL, "PREFECT_API_AUTH_STRING": PREFECT_API_AUTH_STRING}
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    refresh_global_settings_context()
+    updates: dict[Any, Any] = {known[name]: value for name, value in env.items() if name in known}
+    try:
         with temporary_settings(updates=updates):
-            yield api_url
+            yield
     finally:
-        flush_to_api()
-        for name in client_env:
-            os.environ.pop(name, None)
-        stop_process(process)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        refresh_global_settings_context()
 
 
 def flush_to_api() -> None:

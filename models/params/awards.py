@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
 from prefect.input import RunInput
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.params.forms import Choice, form_schema
+from models.params.ideas import Method
+from models.params.secondment import Approval
+
+# A ruling on an objection during the 公示: codes and what the committee reads.
+RULINGS = Choice({"uphold": "异议成立", "dismiss": "异议不成立"})
+Ruling = Annotated[Literal["uphold", "dismiss"], RULINGS]
 
 
 class AwardsParameters(BaseModel):
     """学习型组织评选参数 — every field left empty takes its value from the district profile."""
 
+    model_config = ConfigDict(json_schema_extra=form_schema)
+
     year: int = Field(ge=2000, le=2100, title="年度", description="评选年度")
-    approval: Literal["manual", "auto"] = Field(
+    approval: Approval = Field(
         default="manual",
         title="审定方式",
-        description="manual：生成拟表彰名单后暂停，等待评审委员会审定；auto：自动审定",
+        description="人工审批：生成拟表彰名单后暂停，等待评审委员会审定；自动批准：自动审定",
     )
     seed: int | None = Field(
         default=None, ge=0, title="抽签种子", description="并列时抽签所用种子；留空为年度"
     )
-    method: Literal["zscore", "raw"] = Field(
-        default="zscore", title="汇总方法", description="zscore：评委分数校准；raw：原始均分"
-    )
+    method: Method = Field(default="zscore", title="汇总方法")
     publicity_start: date | None = Field(
         default=None, title="公示开始日期", description="留空为审定当日（北京时间）"
     )
@@ -38,10 +46,18 @@ class AwardsParameters(BaseModel):
 class AwardsSignOff(RunInput):
     """评审委员会审定：批准，或删除/增列提名（须写明理由）后重新生成名单。"""
 
-    decision: Literal["approve", "strike", "add"] = Field(
-        default="approve", title="审定结果", description="approve 批准；strike 删除；add 增列"
-    )
+    model_config = ConfigDict(json_schema_extra=form_schema)
+    # The fields a choice asks for besides the common ones (the terminal asks only these).
+    FOLLOW_UPS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "strike": ("refs", "reason"),
+        "add": ("refs", "reason"),
+    }
+
+    decision: Annotated[
+        Literal["approve", "strike", "add"],
+        Choice({"approve": "批准", "strike": "删除提名后重排", "add": "增列提名后重排"}),
+    ] = Field(default="approve", title="审定结果")
     operator: str = Field(default="", max_length=50, title="审定人")
     comment: str = Field(default="", max_length=500, title="意见")
-    refs: list[str] = Field(default_factory=list, title="提名编号", description="strike/add 时填写")
-    reason: str = Field(default="", max_length=500, title="理由", description="strike/add 必填")
+    refs: list[str] = Field(default_factory=list, title="提名编号", description="删除或增列时填写")
+    reason: str = Field(default="", max_length=500, title="理由", description="删除或增列时必填")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.params.forms import Choice, form_schema
 
 RESPONSES = {
     "accepted": "accepted",
@@ -26,6 +28,8 @@ RESPONSES = {
 
 class CalendarParameters(BaseModel):
     """年度社区教育日历参数 — fields left empty take their value from the district profile."""
+
+    model_config = ConfigDict(json_schema_extra=form_schema)
 
     year: int | None = Field(default=None, ge=2000, le=2100, title="年度", description="留空为当年")
     today: date | None = Field(
@@ -51,14 +55,15 @@ class CalendarParameters(BaseModel):
 class RsvpParameters(BaseModel):
     """会议回执：参会人员是否参加。"""
 
+    model_config = ConfigDict(json_schema_extra=form_schema)
+
     year: int = Field(ge=2000, le=2100, title="年度")
     event: str = Field(min_length=1, title="会议标识", description="如 work_conference")
     attendee: str = Field(min_length=1, max_length=100, title="参会人员（姓名或单位）")
-    response: Literal["accepted", "declined", "tentative"] = Field(
-        default="accepted",
-        title="回执",
-        description="accepted 参加；declined 不参加；tentative 待定",
-    )
+    response: Annotated[
+        Literal["accepted", "declined", "tentative"],
+        Choice({"accepted": "参加", "declined": "不参加", "tentative": "待定"}),
+    ] = Field(default="accepted", title="回执")
     audience: str = Field(
         default="", max_length=50, title="所属参会对象", description="如 street_staff"
     )
@@ -67,6 +72,8 @@ class RsvpParameters(BaseModel):
 
 class ConfirmParameters(BaseModel):
     """居委确认宣传资料已发放到户（R7.2）。"""
+
+    model_config = ConfigDict(json_schema_extra=form_schema)
 
     year: int = Field(ge=2000, le=2100, title="年度")
     community: str = Field(min_length=1, title="居委")
@@ -78,10 +85,14 @@ class ConfirmParameters(BaseModel):
 class MeetingChangeParameters(BaseModel):
     """会议调整：改期、换会场或取消；日历文件同一 UID 更新，提醒随之重算。"""
 
+    model_config = ConfigDict(json_schema_extra=form_schema)
+
     year: int = Field(ge=2000, le=2100, title="年度")
     event: str = Field(min_length=1, title="会议标识")
-    action: Literal["move", "cancel"] = Field(default="move", title="操作")
-    day: date | None = Field(default=None, title="新日期", description="move 时填写（须为工作日）")
+    action: Annotated[
+        Literal["move", "cancel"], Choice({"move": "改期或换会场", "cancel": "取消会议"})
+    ] = Field(default="move", title="操作")
+    day: date | None = Field(default=None, title="新日期", description="改期时填写（须为工作日）")
     venue: str | None = Field(default=None, title="新会场", description="留空不变")
     reason: str = Field(default="", max_length=500, title="原因")
     operator: str = Field(default="", max_length=50, title="经办人")

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from prefect.input import RunInput
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.params.forms import Choice, form_schema
+from models.params.secondment import Approval
+
+Method = Annotated[
+    Literal["zscore", "raw"], Choice({"zscore": "按评审人标准分校准", "raw": "原始均分"})
+]
 
 
 class CampaignParameters(BaseModel):
     """金点子征集参数 — 留空的项按区情配置。"""
+
+    model_config = ConfigDict(json_schema_extra=form_schema)
 
     year: int | None = Field(default=None, ge=2000, le=2100, title="年度", description="留空为当年")
     start: date | None = Field(default=None, title="征集开始日期", description="留空为运行当天")
@@ -20,15 +29,15 @@ class CampaignParameters(BaseModel):
 class ReviewParameters(BaseModel):
     """金点子评审参数。"""
 
+    model_config = ConfigDict(json_schema_extra=form_schema)
+
     year: int = Field(ge=2000, le=2100, title="年度")
-    approval: Literal["manual", "auto"] = Field(
+    approval: Approval = Field(
         default="manual",
         title="审批方式",
-        description="manual：排名生成后暂停等待审批；auto：自动批准（演示用）",
+        description="人工审批：排名生成后暂停等待审批；自动批准：演示用",
     )
-    method: Literal["zscore", "raw"] | None = Field(
-        default=None, title="校准方法", description="zscore 按评审人标准分；raw 原始均分"
-    )
+    method: Method | None = Field(default=None, title="校准方法", description="留空按区情配置")
     generate_scores: bool = Field(
         default=False, title="生成模拟评分", description="仅用于演示：为每个分配生成评分"
     )
@@ -38,6 +47,10 @@ class ReviewParameters(BaseModel):
 class IdeasSignOff(RunInput):
     """经办人员审批评审结果：批准后统一公布并通知全部提交人。"""
 
-    decision: Literal["approve", "reject"] = Field(default="approve", title="审批结果")
+    model_config = ConfigDict(json_schema_extra=form_schema)
+
+    decision: Annotated[
+        Literal["approve", "reject"], Choice({"approve": "批准", "reject": "退回"})
+    ] = Field(default="approve", title="审批结果")
     operator: str = Field(default="", max_length=50, title="审批人")
     comment: str = Field(default="", max_length=500, title="意见")

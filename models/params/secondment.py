@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 from prefect.input import RunInput
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from models.params.forms import Choice, form_schema
 from models.profile.schema import MeritWeights
+
+Approval = Annotated[Literal["manual", "auto"], Choice({"manual": "人工审批", "auto": "自动批准"})]
 
 
 def current_year(timezone: str = "Asia/Shanghai") -> int:
@@ -19,13 +22,15 @@ def current_year(timezone: str = "Asia/Shanghai") -> int:
 class SecondmentParameters(BaseModel):
     """教师挂职选派参数 — every field left empty takes its value from the district profile."""
 
+    model_config = ConfigDict(json_schema_extra=form_schema)
+
     year: int | None = Field(
         default=None, ge=2000, le=2100, title="年度", description="选派年度；留空为当年"
     )
-    approval: Literal["manual", "auto"] = Field(
+    approval: Approval = Field(
         default="manual",
         title="审批方式",
-        description="manual：生成方案后暂停，等待经办人员在界面中审批；auto：自动批准（定时任务用）",
+        description="人工审批：生成方案后暂停，等待经办人员审批；自动批准：定时任务用",
     )
     quotas: dict[str, Annotated[int, Field(ge=0, le=1000)]] | None = Field(
         default=None, title="各街道名额", description='如 {"嘉兴路街道": 5}；留空按区情配置'
@@ -46,13 +51,16 @@ class SecondmentParameters(BaseModel):
 class SecondmentSignOff(RunInput):
     """经办人员审批：批准、退回（附意见）或排除指定教师后重新求解。"""
 
-    decision: Literal["approve", "reject", "exclude"] = Field(
-        default="approve",
-        title="审批结果",
-        description="approve 批准；reject 退回；exclude 排除后重算",
-    )
+    model_config = ConfigDict(json_schema_extra=form_schema)
+    # The fields a choice asks for besides the common ones (the terminal asks only these).
+    FOLLOW_UPS: ClassVar[dict[str, tuple[str, ...]]] = {"exclude": ("exclude_staff_ids",)}
+
+    decision: Annotated[
+        Literal["approve", "reject", "exclude"],
+        Choice({"approve": "批准", "reject": "退回", "exclude": "排除后重算"}),
+    ] = Field(default="approve", title="审批结果")
     operator: str = Field(default="", max_length=50, title="审批人")
     comment: str = Field(default="", max_length=500, title="意见")
     exclude_staff_ids: list[str] = Field(
-        default_factory=list, title="排除教师工号", description="decision 为 exclude 时填写"
+        default_factory=list, title="排除教师工号", description="选择“排除后重算”时填写"
     )

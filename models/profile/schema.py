@@ -19,6 +19,7 @@ from models.profile.contacts import Contacts
 from models.profile.holidays import HolidaysPolicy, notice_problems
 from models.profile.ideas import IdeasPolicy
 from models.profile.kpi import KpiTargets
+from models.refusal import Refusal
 
 DEFAULT_PROFILE_NAME = "default_profile.yaml"
 # Bounds that keep a hostile or broken file from hanging the loader: the bundled district is
@@ -28,7 +29,7 @@ MAX_PROFILE_VALUES = 100_000  # after expanding YAML aliases ("billion laughs")
 MAX_PROFILE_DEPTH = 20
 
 
-class ProfileError(ValueError):
+class ProfileError(Refusal):
     """A profile that cannot be used; `problems` lists each one with its place in the file."""
 
     def __init__(self, source: str, problems: list[str]) -> None:

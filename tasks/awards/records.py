@@ -30,6 +30,7 @@ from models.awards import (
 from models.db import session_scope
 from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
+from models.refusal import Refusal
 from models.settings import get_settings
 from models.timeutil import utcnow
 from tasks.awards.rules import (
@@ -50,7 +51,7 @@ from tasks.secondment.reports import keep_as_text
 FLOW = "awards"
 
 
-class AwardsError(ValueError):
+class AwardsError(Refusal):
     """A request that cannot be carried out (unknown objection, not in 公示, …)."""
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.awards import CATEGORIES, AwardScoreBase, NominationBase
+from models.refusal import Refusal
 from tasks.common.review import (
     Calibrated,
     Recusal,
@@ -245,7 +246,7 @@ class AwardsProposal(BaseModel):
         ]
 
 
-class NothingToList(ValueError):
+class NothingToList(Refusal):
     """A proposal that lists nobody: there is no 公示 to send, so nothing is stored or sent."""
 
 

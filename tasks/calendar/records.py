@@ -24,6 +24,7 @@ from models.meetings import CalendarYear, Distribution, Meeting, Rsvp
 from models.params.calendar import CalendarParameters
 from models.profile.calendar import CalendarPolicy
 from models.profile.schema import DistrictProfile
+from models.refusal import Refusal
 from models.settings import get_settings
 from models.timeutil import utcnow
 from tasks.calendar.recheck import recheck
@@ -59,7 +60,7 @@ from tasks.notify.render import render
 FLOW = "calendar"
 
 
-class CalendarError(ValueError):
+class CalendarError(Refusal):
     """A calendar action that cannot be done as asked; the message says why, in words."""
 
 

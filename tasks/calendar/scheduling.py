@@ -30,6 +30,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.refusal import Refusal
 from tasks.common.workdays import WorkCalendar
 
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -97,7 +98,7 @@ class Schedule(BaseModel):
     solve_seconds: float
 
 
-class InfeasibleSchedule(ValueError):
+class InfeasibleSchedule(Refusal):
     """No placement satisfies every constraint; `reasons` say which, in words."""
 
     def __init__(self, reasons: list[str]) -> None:

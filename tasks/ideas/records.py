@@ -26,6 +26,7 @@ from models.db import session_scope
 from models.ideas import Idea, IdeaCampaign, IdeaClusterEdit
 from models.profile.ideas import IdeasPolicy
 from models.profile.schema import DistrictProfile
+from models.refusal import Refusal
 from models.registry import Community
 from models.settings import get_settings
 from tasks.common.dedup import cluster_keys
@@ -46,7 +47,7 @@ FLOW = "ideas"
 SCREEN_BATCH = 500
 
 
-class SubmissionRejected(ValueError):
+class SubmissionRejected(Refusal):
     """A submission that fails validation; `problems` maps field name to message."""
 
     def __init__(self, problems: dict[str, str]) -> None:

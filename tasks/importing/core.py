@@ -40,6 +40,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
 from models.db import session_scope
+from models.refusal import Refusal
 from models.registry import School, Street
 from models.secondment import RATINGS, Teacher, TeacherBase
 from models.settings import get_settings
@@ -58,14 +59,15 @@ _DB_CHUNK = 500
 _TEMPLATE_ROWS = 5000  # rows of the template that get the drop-down lists
 
 
-class ImportRejected(Exception):
+class ImportRejected(Refusal):
     """A file that cannot be imported; `problems` lists each problem in words a clerk reads."""
 
     def __init__(self, path: Path, problems: list[str]) -> None:
         self.path = path
         self.problems = problems
-        count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
-        super().__init__(f"{path}: rejected, nothing imported ({count})\n" + "\n".join(problems))
+        super().__init__(
+            f"{path}：未导入，未写入任何内容（{len(problems)} 处问题）\n" + "\n".join(problems)
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -816,13 +818,11 @@ KINDS: dict[str, Kind] = {TEACHERS.name: TEACHERS}
 
 
 def get_kind(kind: str) -> Kind:
-    """The registered kind of that name; ValueError listing the known kinds otherwise."""
+    """The registered kind of that name; a `Refusal` listing the known kinds otherwise."""
     try:
         return KINDS[kind]
     except KeyError:
-        raise ValueError(
-            f"unknown kind '{kind}'; known kinds: {', '.join(sorted(KINDS))}"
-        ) from None
+        raise Refusal(f"没有“{kind}”这种模板：可用的种类为 {'、'.join(sorted(KINDS))}") from None
 
 
 # --------------------------------------------------------------------------------------------

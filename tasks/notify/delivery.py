@@ -90,6 +90,7 @@ from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
 from models.settings import get_settings
 from models.timeutil import utcnow
 from tasks.common.redaction import guard_logs, service_secrets
+from tasks.notify.consent import allowed
 
 FALLBACK_TAG = "fallback"
 LOCAL_OUTBOX_TAG = "local-outbox"
@@ -549,6 +550,8 @@ class DeliveryReport(BaseModel):
     sends_failed: int = 0
     # Undelivered targets not tried because they reached `max_attempts`.
     sends_skipped: int = 0
+    # Messages left pending because the operator said not to send them now (consent gate).
+    messages_held: int = 0
     failures: list[DeliveryFailure] = []
 
 
@@ -861,6 +864,10 @@ def deliver_pending(
     notifier = notifier if notifier is not None else get_notifier()
     report = DeliveryReport()
     due = _due_message_ids(message_ids)
+    if not allowed(due):
+        report.messages_held = len(due)
+        _logger().info("outbox: %d messages held back by the operator", len(due))
+        return report
     for start in range(0, len(due), PLAN_CHUNK):
         sends, to_settle = _plan(
             due[start : start + PLAN_CHUNK],

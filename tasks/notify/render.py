@@ -27,11 +27,13 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined
 
+from models.refusal import Refusal
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 WEEKDAYS = "一二三四五六日"
 
 
-class EmptyMessage(ValueError):
+class EmptyMessage(Refusal):
     """A message that would go out with nothing where its substance should be; none is made."""
 
 

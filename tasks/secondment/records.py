@@ -15,6 +15,7 @@ from models.audit import Decision
 from models.db import session_scope
 from models.params.secondment import SecondmentParameters, current_year
 from models.profile.schema import DistrictProfile
+from models.refusal import Refusal
 from models.secondment import Assignment, SecondmentRound, Teacher, TeacherBase
 from models.timeutil import utcnow
 from tasks.common.district import active_profile
@@ -49,7 +50,7 @@ def resolve_rules(params: SecondmentParameters) -> SecondmentRules:
     quotas = params.quotas if params.quotas is not None else profile.secondment_quotas()
     unknown = sorted(set(quotas) - set(profile.street_names))
     if unknown:
-        raise ValueError(f"quotas name streets that are not in the profile: {', '.join(unknown)}")
+        raise Refusal(f"各街道名额中有区情配置里没有的街道：{'、'.join(unknown)}")
 
     def pick(value: Any, default: Any) -> Any:
         return default if value is None else value
@@ -263,7 +264,7 @@ def record_rejection(*, proposal: Proposal, operator: str, comment: str) -> None
             existing.decided_at = utcnow()
 
 
-class DeclineError(ValueError):
+class DeclineError(Refusal):
     """A decline that cannot be recorded (unknown teacher, not placed this year, …)."""
 
 
@@ -275,12 +276,12 @@ def decline_and_replace(*, year: int, staff_id: str, reason: str = "") -> dict[s
     with session_scope() as session:
         rnd = session.get(SecondmentRound, year)
         if rnd is None:
-            raise DeclineError(f"no signed-off secondment for {year}")
+            raise DeclineError(f"{year}年度尚无已批准的挂职选派方案，无法登记不能到岗")
         declined = session.exec(
             select(Assignment).where(Assignment.year == year, Assignment.staff_id == staff_id)
         ).first()
         if declined is None:
-            raise DeclineError(f"{staff_id} is not seconded in {year}")
+            raise DeclineError(f"工号 {staff_id} 不在{year}年度的挂职选派名单中")
         if declined.status == "declined":
             again = session.exec(
                 select(Assignment).where(Assignment.year == year, Assignment.replaces == staff_id)

@@ -21,6 +21,7 @@ from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.profile.schema import MeritWeights
+from models.refusal import Refusal
 from models.secondment import TeacherBase
 
 SCALE = 1000  # scores are compared in thousandths of a point, so ties are exact
@@ -95,12 +96,12 @@ class Proposal(BaseModel):
     solve_seconds: float
 
 
-class InfeasibleSecondment(ValueError):
-    """No placement satisfies the rules; `reasons` name the binding shortfall."""
+class InfeasibleSecondment(Refusal):
+    """No placement satisfies the rules; `reasons` name the binding shortfall (Chinese)."""
 
-    def __init__(self, reasons: list[str]) -> None:
+    def __init__(self, reasons: list[str], *, what: str = "无法形成选派方案") -> None:
         self.reasons = reasons
-        super().__init__("; ".join(reasons))
+        super().__init__(f"{what}，未写入任何内容：" + "；".join(reasons))
 
 
 def eligibility_reasons(teacher: TeacherBase, *, rules: SecondmentRules) -> list[str]:
@@ -187,22 +188,21 @@ def explain_shortfall(candidates: Sequence[Candidate], *, rules: SecondmentRules
         by_school[c.school].append(c)
     reasons = []
     if len(candidates) < need:
-        reasons.append(f"{streets} need {need} in all, only {len(candidates)} eligible")
+        reasons.append(f"{streets}共需选派 {need} 名，符合条件的教师只有 {len(candidates)} 名")
     else:
         usable = sum(min(cap, len(members)) for members in by_school.values())
         if usable < need:
             reasons.append(
-                f"{streets} need {need} in all, only {usable} eligible after the per-school cap "
-                f"(at most {cap} per school)"
+                f"{streets}共需选派 {need} 名，按每校至多 {cap} 名计，"
+                f"符合条件的教师只有 {usable} 名"
             )
     backbone_usable = sum(
         min(cap, sum(1 for c in members if c.backbone)) for members in by_school.values()
     )
     if backbone_usable < rules.backbone_needed:
         reasons.append(
-            f"at least {rules.backbone_needed} backbone teachers needed "
-            f"({rules.min_backbone_share:.0%} of {need}), only {backbone_usable} eligible "
-            f"after the per-school cap"
+            f"骨干教师至少需 {rules.backbone_needed} 名（{need} 名的"
+            f"{rules.min_backbone_share:.0%}），按每校上限计符合条件的只有 {backbone_usable} 名"
         )
     return reasons
 
@@ -424,8 +424,10 @@ def solve_placement(
     if status == cp_model.INFEASIBLE:
         raise InfeasibleSecondment(
             [
-                f"no placement satisfies quotas {rules.quotas}, at most {rules.max_per_school} per "
-                f"school and {rules.backbone_needed} backbone teachers together"
+                "各街道名额（"
+                + "，".join(f"{s} {n} 名" for s, n in rules.quotas.items())
+                + f"）、每校至多 {rules.max_per_school} 名和骨干教师至少 "
+                f"{rules.backbone_needed} 名不能同时满足"
             ]
         )
     if status != cp_model.OPTIMAL:
@@ -557,12 +559,13 @@ def choose_replacement(
         if best is None or key[:2] < best[:2]:
             best = key
     if best is None:
-        need = "a backbone teacher" if must_be_backbone else "a teacher"
+        need = "骨干教师" if must_be_backbone else "教师"
         raise InfeasibleSecondment(
             [
-                f"{street} needs {need} to replace the decliner, none is eligible and free "
-                f"(at most {rules.max_per_school} per school)"
-            ]
+                f"{street}需递补一名{need}，但没有符合条件且未选派的人选"
+                f"（每校至多 {rules.max_per_school} 名）"
+            ],
+            what="无法递补",
         )
     chosen = best[2]
     bonus = rules.preference_bonus if street in chosen.preferred_streets else 0.0

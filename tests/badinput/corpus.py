@@ -590,7 +590,7 @@ def teacher_cases() -> list[ImportCase]:
                 + [teacher("TM900", 教龄="x"), teacher("TM901", 学校="无"), teacher("TM000")],
             ),
             (
-                "3 problems",
+                "3 处问题",
                 "row 502, column 教龄",
                 "row 503, column 学校",
                 "row 504, column 工号: 'TM000' is already on row 2",
@@ -728,7 +728,7 @@ def idea_cases() -> list[ImportCase]:
             "idea-scores.csv: no --year",
             "idea-scores",
             write_csv("ideascores.csv", ("编号", "评审"), [("2026-000001", "专家甲")]),
-            ("--year is required for idea-scores",),
+            ("导入评审评分须指明年度（--year）",),
             year=None,
         ),
     ]

@@ -242,7 +242,7 @@ def test_quotas_beyond_the_places_load_and_the_run_refuses_naming_the_shortfall(
         select_candidates(roster, rules=rules)
     except InfeasibleSecondment as exc:
         message = str(exc)
-        ok = "need 30 in all, only 2 eligible after the per-school cap" in message
+        ok = "共需选派 30 名，按每校至多 2 名计，符合条件的教师只有 2 名" in message
     else:
         ok, message = False, "placed teachers beyond the places"
     hardening.bad_input("profile: quotas summing beyond the places", rejected_cleanly=ok)
@@ -351,32 +351,32 @@ CLI_CASES: list[tuple[str, list[str], int, tuple[str, ...]]] = [
     (
         "cli: secondment --year 1999",
         ["secondment", "--year", "1999", "--approve"],
-        2,
-        ("Invalid value for '--year'", "greater than or equal to 2000"),
+        1,
+        ("「年度」：应不小于 2000（填的是 1999）",),
     ),
     (
         "cli: calendar --year 1999",
         ["calendar", "--year", "1999"],
-        2,
-        ("Invalid value for '--year'", "greater than or equal to 2000"),
+        1,
+        ("选项 --year：应不小于 2000（填的是 1999）",),
     ),
     (
         "cli: calendar --clone-from 1800",
         ["calendar", "--year", "2026", "--clone-from", "1800"],
-        2,
-        ("Invalid value for '--clone-from'", "greater than or equal to 2000"),
+        1,
+        ("选项 --clone-from：应不小于 2000（填的是 1800）",),
     ),
     (
         "cli: ideas review --year 3000",
         ["ideas", "review", "--year", "3000"],
-        2,
-        ("Invalid value for '--year'", "less than or equal to 2100"),
+        1,
+        ("「年度」：应不大于 2100（填的是 3000）",),
     ),
     (
         "cli: awards --year 3000",
         ["awards", "--year", "3000", "--approve"],
         1,
-        ("year", "less than or equal to 2100"),
+        ("「年度」：应不大于 2100（填的是 3000）",),
     ),
     (
         "cli: calendar rsvp with an unknown response",
@@ -397,14 +397,14 @@ CLI_CASES: list[tuple[str, list[str], int, tuple[str, ...]]] = [
     (
         "cli: secondment --year not a number",
         ["secondment", "--year", "二〇二六"],
-        2,
-        ("Invalid value for '--year'", "valid integer"),
+        1,
+        ("选项 --year：应为整数（填的是 二〇二六）",),
     ),
     (
         "cli: import of an unknown kind",
         ["import", "pupils", "x.csv"],
         1,
-        ("cannot import 'pupils'",),
+        ("不能导入“pupils”",),
     ),
 ]
 

@@ -82,8 +82,8 @@ def test_init_loads_the_bundled_profile(db: Path) -> None:
     result = run("init")
 
     assert result.exit_code == 0, result.output
-    assert "database ready; profile 示例区: 8 streets (3 pilot), 20 schools" in result.stdout
-    assert "(unchanged)" not in result.stdout
+    assert "数据库已就绪；区情配置：示例区，街道 8 个（试点 3 个），学校 20 所" in result.stdout
+    assert "（未变化）" not in result.stdout
     assert stored_sources() == ["bundled"]
     with session_scope() as session:
         pilots = session.exec(select(Street.name).where(col(Street.pilot))).all()
@@ -91,7 +91,7 @@ def test_init_loads_the_bundled_profile(db: Path) -> None:
 
     again = run("init")
     assert again.exit_code == 0, again.output
-    assert "(unchanged)" in again.stdout
+    assert "（未变化）" in again.stdout
     assert stored_sources() == ["bundled"]
 
 
@@ -109,7 +109,7 @@ def test_init_with_a_profile_file(db: Path, tmp_path: Path) -> None:
     result = run("init", "--profile", path)
 
     assert result.exit_code == 0, result.output
-    assert "profile 小区: 1 streets (1 pilot), 1 schools" in result.stdout
+    assert "区情配置：小区，街道 1 个（试点 1 个），学校 1 所" in result.stdout
     assert stored_sources() == [str(path)]
     assert count(School) == 1
 
@@ -127,7 +127,7 @@ def test_init_takes_the_profile_from_ld_profile(
     result = run("init")
 
     assert result.exit_code == 0, result.output
-    assert "profile 小区: 1 streets (0 pilot), 0 schools" in result.stdout
+    assert "区情配置：小区，街道 1 个（试点 0 个），学校 0 所" in result.stdout
     assert stored_sources() == [str(path)]
 
 
@@ -146,7 +146,7 @@ def test_init_with_a_bad_profile_names_the_line_and_loads_nothing(db: Path, tmp_
     result = run("init", "--profile", path)
 
     assert result.exit_code == 1
-    assert "error:" in result.stderr
+    assert "未办理：" in result.stderr
     assert f"{path}, line 6 (schools[0].street): school '甲小学' is on unknown street '乙街道'" in (
         result.stderr
     )
@@ -168,7 +168,7 @@ def test_profile_check_accepts_a_good_file(db: Path, tmp_path: Path) -> None:
     result = run("profile-check", path)
 
     assert result.exit_code == 0, result.output
-    assert f"{path}: valid (小区, 1 streets)" in result.stdout
+    assert f"{path}：格式正确（小区，街道 1 个）" in result.stdout
     assert stored_sources() == [], "a check loads nothing"
 
 
@@ -224,7 +224,7 @@ def test_template_writes_the_chinese_headers(tmp_path: Path) -> None:
     result = run("template", "teachers", "--out", target)
 
     assert result.exit_code == 0, result.output
-    assert f"wrote {target}" in result.stdout
+    assert f"已写入模板：{target}" in result.stdout
     workbook = openpyxl.load_workbook(target)
     sheet = workbook.worksheets[0]
     headers = [cell.value for cell in sheet[1]]
@@ -238,7 +238,7 @@ def test_template_of_an_unknown_kind(tmp_path: Path) -> None:
     result = run("template", "pets", "--out", tmp_path / "pets.xlsx")
 
     assert result.exit_code == 1
-    assert "unknown kind 'pets'; known kinds:" in result.stderr
+    assert "没有“pets”这种模板：可用的种类为" in result.stderr
     assert "teachers" in result.stderr
     assert not (tmp_path / "pets.xlsx").exists()
 
@@ -252,7 +252,7 @@ def test_import_teachers_prints_the_counts(db: Path, tmp_path: Path) -> None:
     result = run("import", "teachers", path, "--year", "2026")
 
     assert result.exit_code == 0, result.output
-    assert f"{path}: 3 rows (utf-8-sig) — 3 new, 0 updated, 0 unchanged" in result.stdout
+    assert f"{path}：3 行（utf-8-sig），新增 3，更新 0，未变 0" in result.stdout
     assert count(Teacher) == 3
     assert stored_sources() == ["bundled"], "import prepares a fresh database by itself"
 
@@ -260,7 +260,7 @@ def test_import_teachers_prints_the_counts(db: Path, tmp_path: Path) -> None:
     rows[0]["years_teaching"] = "13"
     again = run("import", "teachers", write_csv(tmp_path / "again.csv", rows), "--year", "2026")
     assert again.exit_code == 0, again.output
-    assert "4 rows (utf-8-sig) — 1 new, 1 updated, 2 unchanged" in again.stdout
+    assert "4 行（utf-8-sig），新增 1，更新 1，未变 2" in again.stdout
     assert count(Teacher) == 4
 
 
@@ -291,7 +291,7 @@ def test_import_of_a_bad_file_lists_every_problem_and_writes_nothing(
     ]
     listed = [line for line in result.stderr.splitlines() if line.startswith("row ")]
     assert [line.split(": ")[0] + ":" for line in listed] == expected, result.stderr
-    assert "rejected, nothing imported (7 problems)" in result.stderr
+    assert "未导入，未写入任何内容（7 处问题）" in result.stderr
     assert "row 2," not in result.stderr
     assert count(Teacher) == 0
 
@@ -310,8 +310,8 @@ def test_import_of_an_unknown_kind_names_the_known_kinds(db: Path, tmp_path: Pat
     result = run("import", "unknownkind", path)
 
     assert result.exit_code == 1
-    assert "'unknownkind'" in result.stderr
-    assert "known kinds:" in result.stderr and "teachers" in result.stderr
+    assert "不能导入“unknownkind”：可导入的种类为" in result.stderr
+    assert "teachers" in result.stderr
     assert count(Teacher) == 0
 
 

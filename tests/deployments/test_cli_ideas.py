@@ -28,7 +28,7 @@ def test_import_then_clusters_json(registry: DistrictProfile, db: Path, tmp_path
     )
     done = runner.invoke(app, ["import", "ideas", str(file), "--year", "2026"])
     assert done.exit_code == 0, done.output
-    assert "3 new" in done.output and "3 screened" in done.output
+    assert "新增 3" in done.output and "本次筛查 3 条" in done.output
 
     listed = runner.invoke(app, ["ideas", "clusters", "--year", "2026", "--json"])
     assert listed.exit_code == 0, listed.output

@@ -33,7 +33,7 @@ def test_secondment_approve_json_then_decline(registry: DistrictProfile, db: Pat
     leaver = result["assignments"][0]["staff_id"]
     declined = runner.invoke(app, ["decline", leaver, "--year", "2026", "--reason", "生病"])
     assert declined.exit_code == 0, declined.output
-    assert "replaced by" in declined.output
+    assert "递补" in declined.output
 
     again = runner.invoke(app, ["secondment", "--year", "2026", "--approve", "--json"])
     after = json.loads(again.stdout[again.stdout.index("{") :])
@@ -49,10 +49,11 @@ def test_infeasible_secondment_exits_1_naming_the_shortfall(
     done = runner.invoke(app, ["secondment", "--year", "2026", "--approve", "--json"])
 
     assert done.exit_code == 1
-    assert "no feasible secondment" in done.output and "eligible" in done.output
+    assert "无法形成选派方案" in done.output and "符合条件的教师只有" in done.output
+    assert "Traceback" not in done.output
 
 
 def test_decline_of_unknown_teacher_is_a_clear_error(registry: DistrictProfile, db: Path) -> None:
     done = runner.invoke(app, ["decline", "T99999", "--year", "2026"])
     assert done.exit_code == 1
-    assert "no signed-off secondment for 2026" in done.output
+    assert "2026年度尚无已批准的挂职选派方案" in done.output

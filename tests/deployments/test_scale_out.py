@@ -156,7 +156,7 @@ def test_scale_out_topology_matches_the_single_machine_run(
         with temporary_settings(updates={PREFECT_API_URL: api_a}):
             cycle = run_deployment(
                 "annual-cycle/on-demand",
-                parameters={"params": {"year": YEAR, "approval": "auto", "seed": SEED}},
+                parameters={"params": {"year": YEAR, "approval": "自动批准", "seed": SEED}},
                 timeout=600,
             )
         assert cycle.state is not None and cycle.state.is_completed(), cycle.state

@@ -18,7 +18,7 @@ from flows.golden_ideas import follow_up_ideas, review_ideas, sweep_ideas
 from models.db import session_scope
 from models.ideas import Idea, IdeaAction, IdeaResult
 from models.outbox import OutboxMessage
-from models.params.ideas import ReviewParameters
+from models.params.ideas import IdeasSignOff, ReviewParameters
 from models.profile.schema import DistrictProfile
 from tasks.ideas import records, review
 from tasks.ideas.screening import Submission
@@ -131,7 +131,7 @@ def test_review_pauses_for_the_operator_then_publishes_to_every_submitter(
     assert run_id is not None, box
     with session_scope() as session:
         assert session.exec(select(IdeaResult)).all() == []  # nothing published before sign-off
-    sign_off(run_id, decision="approve", operator="测试经办人", comment="同意")
+    sign_off(run_id, IdeasSignOff, decision="approve", operator="测试经办人", comment="同意")
     thread.join(timeout=120)
     assert "error" not in box, box.get("error")
     result = box["result"]

@@ -23,7 +23,7 @@ from flows.learning_awards import learning_awards
 from models.awards import AwardRound, AwardScore, Nomination
 from models.db import session_scope
 from models.outbox import OutboxMessage
-from models.params.awards import AwardsParameters
+from models.params.awards import AwardsParameters, AwardsSignOff
 from models.profile.schema import DistrictProfile
 from tasks.awards.rules import NothingToList
 from tasks.samples.awards import generate_nominations, generate_scores
@@ -67,9 +67,16 @@ def test_committee_strikes_then_approves(registry: DistrictProfile, db: Path) ->
         )
     rows = artifact.data if isinstance(artifact.data, list) else json.loads(str(artifact.data))
     target_ref = next(r["编号"] for r in rows if r["类别"] == "学习型家庭" and r["排名"] == 1)
-    sign_off(run_id, decision="strike", refs=[target_ref], reason="材料不实", operator="主任")
+    sign_off(
+        run_id,
+        AwardsSignOff,
+        decision="strike",
+        refs=[target_ref],
+        reason="材料不实",
+        operator="主任",
+    )
     assert wait_next_pause(run_id, timeout=120)
-    sign_off(run_id, decision="approve", operator="主任", comment="同意公示")
+    sign_off(run_id, AwardsSignOff, decision="approve", operator="主任", comment="同意公示")
     thread.join(timeout=120)
 
     assert "error" not in box, box.get("error")

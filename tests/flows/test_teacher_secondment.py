@@ -18,7 +18,7 @@ from flows.teacher_secondment import secondment_decline, teacher_secondment
 from models.audit import Decision
 from models.db import session_scope
 from models.outbox import DeliveryAttempt, OutboxMessage
-from models.params.secondment import SecondmentParameters
+from models.params.secondment import SecondmentParameters, SecondmentSignOff
 from models.profile.schema import DistrictProfile
 from models.secondment import Assignment, SecondmentRound
 from tasks.secondment.rules import InfeasibleSecondment, SecondmentRules, select_candidates
@@ -122,7 +122,7 @@ def test_operator_approves_paused_run(roster: DistrictProfile) -> None:
     assert run_id is not None, box.get("error")
     assert counts()["rounds"] == 0  # nothing is written before sign-off
 
-    sign_off(run_id, decision="approve", operator="王科长", comment="同意")
+    sign_off(run_id, SecondmentSignOff, decision="approve", operator="王科长", comment="同意")
     thread.join(timeout=120)
 
     assert box["result"]["status"] == "approved"
@@ -142,10 +142,16 @@ def test_operator_excludes_then_approves(roster: DistrictProfile) -> None:
     )
     excluded = first.placements[0].staff_id
 
-    sign_off(run_id, decision="exclude", exclude_staff_ids=[excluded], operator="王科长")
+    sign_off(
+        run_id,
+        SecondmentSignOff,
+        decision="exclude",
+        exclude_staff_ids=[excluded],
+        operator="王科长",
+    )
     # the run solves again and pauses a second time
     assert wait_next_pause(run_id, timeout=120)
-    sign_off(run_id, decision="approve", operator="王科长")
+    sign_off(run_id, SecondmentSignOff, decision="approve", operator="王科长")
     thread.join(timeout=120)
 
     staff = [a["staff_id"] for a in box["result"]["assignments"]]
@@ -159,7 +165,7 @@ def test_operator_rejects(roster: DistrictProfile) -> None:
     run_id = find_paused_run(f"secondment-{YEAR}", timeout=120, stop=lambda: not thread.is_alive())
     assert run_id is not None, box.get("error")
 
-    sign_off(run_id, decision="reject", comment="名额需调整", operator="王科长")
+    sign_off(run_id, SecondmentSignOff, decision="reject", comment="名额需调整", operator="王科长")
     thread.join(timeout=120)
 
     assert box["result"]["status"] == "rejected"
@@ -171,9 +177,17 @@ def test_operator_rejects(roster: DistrictProfile) -> None:
 
 def test_infeasible_writes_nothing(roster: DistrictProfile) -> None:
     params = SecondmentParameters(year=YEAR, approval="auto", quotas={"嘉兴路街道": 150})
-    with pytest.raises(InfeasibleSecondment, match="per-school cap|eligible"):
+    with pytest.raises(InfeasibleSecondment, match="按每校至多 2 名计，符合条件的教师只有"):
         run(params)
     assert counts() == {"assignments": 0, "messages": 0, "sends": 0, "rounds": 0}
+    # the run's page in the UI shows the same reason, as an artifact
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[f"secondment-refusal-{YEAR}"])
+            )
+        )
+    assert artifacts and "符合条件的教师只有" in str(artifacts[0].data)
 
 
 def test_decline_replaces_exactly_one(roster: DistrictProfile) -> None:

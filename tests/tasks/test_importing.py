@@ -528,7 +528,7 @@ def test_a_bad_file_lists_every_problem_and_writes_nothing(
         "row 6, column 学校: unknown school '不存在学校'",
     ]
     text = str(exc.value)
-    assert text.splitlines()[0] == f"{path}: rejected, nothing imported (9 problems)"
+    assert text.splitlines()[0] == f"{path}：未导入，未写入任何内容（9 处问题）"
     assert text.splitlines()[1:] == problems_of(exc)
     assert teacher_count() == 3
     assert {k: t.model_dump() for k, t in stored().items()} == before
@@ -601,7 +601,7 @@ def test_default_year_is_this_year(registry: DistrictProfile, tmp_path: Path) ->
 
 
 def test_unknown_template_kind_lists_known_kinds(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="unknown kind 'pets'; known kinds: .*teachers"):
+    with pytest.raises(ValueError, match="没有“pets”这种模板：可用的种类为.*teachers"):
         write_template("pets", tmp_path / "x.xlsx")
     assert "teachers" in KINDS  # other processes register their kinds too
 

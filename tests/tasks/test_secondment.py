@@ -625,7 +625,7 @@ def test_too_few_eligible_names_the_need_and_the_count() -> None:
     roster += [make_teacher(staff_id="T900", years_teaching=1)]
     with pytest.raises(InfeasibleSecondment) as info:
         select_candidates(roster, rules=make_rules(quotas=PILOT, min_backbone_share=0))
-    assert "need 15 in all, only 12 eligible" in str(info.value)
+    assert "共需选派 15 名，符合条件的教师只有 12 名" in str(info.value)
 
 
 def test_per_school_cap_shortfall_is_named() -> None:
@@ -633,8 +633,7 @@ def test_per_school_cap_shortfall_is_named() -> None:
     with pytest.raises(InfeasibleSecondment) as info:
         select_candidates(roster, rules=make_rules(quotas=PILOT, min_backbone_share=0))
     message = str(info.value)
-    assert "per-school cap" in message
-    assert "only 10 eligible" in message
+    assert "按每校至多 2 名计，符合条件的教师只有 10 名" in message
 
 
 def test_backbone_shortfall_is_named() -> None:
@@ -644,15 +643,14 @@ def test_backbone_shortfall_is_named() -> None:
     with pytest.raises(InfeasibleSecondment) as info:
         select_candidates(roster, rules=make_rules(quotas=PILOT))
     message = str(info.value)
-    assert "backbone" in message
-    assert "at least 3" in message and "only 2" in message
+    assert "骨干教师至少需 3 名" in message and "只有 2 名" in message
 
 
 def test_backbone_shortfall_after_the_school_cap_is_named() -> None:
     # four backbone teachers, but all in one school: only two of them can go
     roster = [make_teacher(staff_id=f"B{k}", school="甲校", backbone=True) for k in range(4)]
     roster += [make_teacher(staff_id=f"T{k:03d}", school=f"校{k}") for k in range(20)]
-    with pytest.raises(InfeasibleSecondment, match="backbone"):
+    with pytest.raises(InfeasibleSecondment, match="骨干教师"):
         select_candidates(roster, rules=make_rules(quotas=PILOT))
 
 
@@ -762,7 +760,7 @@ def test_replacement_tie_goes_to_the_smaller_staff_id() -> None:
 def test_no_replacement_available_raises() -> None:
     rules = make_rules(quotas={STREET: 5}, min_backbone_share=0.2)
     candidates = [make_candidate("T1", 90, school="乙校")]
-    with pytest.raises(InfeasibleSecondment, match=f"{STREET} needs a backbone teacher"):
+    with pytest.raises(InfeasibleSecondment, match=f"{STREET}需递补一名骨干教师"):
         choose_replacement(
             candidates,
             active=[],
@@ -771,7 +769,7 @@ def test_no_replacement_available_raises() -> None:
             unavailable=set(),
             rules=rules,
         )
-    with pytest.raises(InfeasibleSecondment, match=f"{STREET} needs a teacher"):
+    with pytest.raises(InfeasibleSecondment, match=f"{STREET}需递补一名教师"):
         choose_replacement(
             candidates,
             active=[],

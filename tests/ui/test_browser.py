@@ -182,7 +182,7 @@ def test_operator_runs_and_approves_the_secondment_in_the_ui(ui: str) -> None:
             year.get_by_role("button", name="int", exact=True).click()
             year.locator("input").fill(str(YEAR))
             approval = _form_property(page, "审批方式")
-            expect(approval.locator(".p-select-button__value")).to_have_text("manual")
+            expect(approval.locator(".p-select-button__value")).to_have_text("人工审批")
             _shot(page, "03-custom-run-form")
             page.get_by_role("button", name="Submit", exact=True).click()
 
@@ -204,7 +204,7 @@ def test_operator_runs_and_approves_the_secondment_in_the_ui(ui: str) -> None:
             expect(page.get_by_text("Resume Flow Run")).to_be_visible()
             expect(page.get_by_text(f"{YEAR}年度教师挂职选派方案").first).to_be_visible()
             decision = _form_property(page, "审批结果")
-            expect(decision.locator(".p-select-button__value")).to_have_text("approve")
+            expect(decision.locator(".p-select-button__value")).to_have_text("批准")
             _form_property(page, "审批人").locator("textarea").fill("王经办")
             _form_property(page, "意见").locator("textarea").fill("同意，按方案执行")
             _shot(page, "06-resume-form")
@@ -226,12 +226,12 @@ def test_operator_runs_and_approves_the_secondment_in_the_ui(ui: str) -> None:
     run = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
     assert run["state_type"] == "COMPLETED"
     assert run["parameters"]["params"]["year"] == YEAR
-    assert run["parameters"]["params"]["approval"] == "manual"
+    assert run["parameters"]["params"]["approval"] == "人工审批"
     inputs = httpx.post(
         f"{api}/flow_runs/{run_id}/input/filter", json={"prefix": "", "limit": 20}, timeout=10
     ).json()
     values = [json.loads(i["value"]) for i in inputs]
     assert any(
-        isinstance(v, dict) and v.get("decision") == "approve" and v.get("operator") == "王经办"
+        isinstance(v, dict) and v.get("decision") == "批准" and v.get("operator") == "王经办"
         for v in values
     ), values
