@@ -12,11 +12,12 @@ from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import acreate_table_artifact
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.runtime import flow_run
 
 from models.params.calendar import CalendarParameters
 from tasks.calendar.tasks import (
+    calendar_notice_task,
     calendar_result_task,
     is_planned_task,
     local_today,
@@ -28,6 +29,7 @@ from tasks.calendar.tasks import (
     stage_due_task,
     write_year_files_task,
 )
+from tasks.common.documents import files_markdown
 from tasks.notify.delivery import deliver_outbox_task
 
 
@@ -133,7 +135,12 @@ async def annual_calendar(
     result = calendar_result_task(year)
     assert result is not None  # planned above
     await _publish(result)
-    return result
+    files = calendar_notice_task(year, today)
+    await acreate_markdown_artifact(
+        key=f"calendar-documents-{year}",
+        markdown=files_markdown(f"{year}年社区教育日历文件", files),
+    )
+    return result | {"documents": [f.model_dump() for f in files]}
 
 
 def _daily_name() -> str:

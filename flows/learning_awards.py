@@ -20,11 +20,13 @@ from tasks.awards.tasks import (
     finalise_task,
     pending_messages_task,
     propose_task,
+    publicity_documents_task,
     record_approval_task,
     resolve_rules_task,
     round_result_task,
     rule_objection_task,
 )
+from tasks.common.documents import WrittenFile, files_markdown
 from tasks.notify.delivery import deliver_outbox_task
 
 SIGN_OFF_TIMEOUT = 14 * 24 * 3600  # the committee has two weeks before the run fails
@@ -55,6 +57,14 @@ def _summary(proposal: AwardsProposal, notice: str = "") -> str:
     return "\n".join(lines)
 
 
+async def _publish_documents(year: int, files: list[WrittenFile]) -> None:
+    if files:
+        await acreate_markdown_artifact(
+            key=f"awards-documents-{year}",
+            markdown=files_markdown(f"{year}年度学习型组织评选文件", files),
+        )
+
+
 @flow(name="learning-awards", flow_run_name="awards-{params.year}", log_prints=False)
 async def learning_awards(params: AwardsParameters) -> dict[str, Any]:
     """学习型组织评选：资格审查、评委分配与回避、校准汇总、按名额排名、评审委员会审定、公示（R11.2）。
@@ -75,6 +85,8 @@ async def _awards(params: AwardsParameters) -> dict[str, Any]:
     if done is not None:
         logger.info("awards %d already approved; delivering anything undelivered", rules.year)
         deliver_outbox_task(message_ids=pending_messages_task(rules.year))
+        if done["status"] != "final":  # a final year's documents are the final ones
+            await _publish_documents(rules.year, publicity_documents_task(rules.year))
         return done
     while True:
         proposal = propose_task(rules)
@@ -135,6 +147,7 @@ async def _awards(params: AwardsParameters) -> dict[str, Any]:
     record_approval_task(proposal, rules, sign_off.operator, sign_off.comment, start)
     deliver_outbox_task(message_ids=pending_messages_task(rules.year))
     await acreate_markdown_artifact(key=f"awards-list-{rules.year}", markdown=summary)
+    await _publish_documents(rules.year, publicity_documents_task(rules.year))
     result = round_result_task(rules.year)
     assert result is not None  # just recorded
     return result
@@ -167,6 +180,8 @@ async def awards_finalise(year: int, today: date | None = None) -> dict[str, Any
         outcome = finalise_task(year, today or _today())
     if outcome["status"] == "final":
         deliver_outbox_task(message_ids=pending_messages_task(year))
+        files = [WrittenFile.model_validate(f) for f in outcome["documents"]]
+        await _publish_documents(year, files)
         for code, markdown in category_reports_task(year).items():
             await acreate_markdown_artifact(
                 key=f"awards-{year}-{code.replace('_', '-')}", markdown=markdown

@@ -11,10 +11,12 @@ from prefect.runtime import flow_run
 
 from flows.refusals import shown_if_refused
 from models.params.secondment import SecondmentParameters, SecondmentSignOff, current_year
+from tasks.common.documents import files_markdown
 from tasks.notify.delivery import deliver_outbox_task
 from tasks.secondment.reports import proposal_markdown, proposal_table
 from tasks.secondment.tasks import (
     decline_task,
+    documents_task,
     pending_messages_task,
     propose_task,
     record_approval_task,
@@ -31,6 +33,16 @@ def _run_name() -> str:
     params = flow_run.parameters.get("params") or {}
     year = params.get("year") if isinstance(params, dict) else getattr(params, "year", None)
     return f"secondment-{year or current_year()}"
+
+
+async def _documents(year: int) -> None:
+    """Write the year's notice and workbook and list them as an artifact of the run."""
+    files = documents_task(year)
+    if files:
+        await acreate_markdown_artifact(
+            key=f"secondment-documents-{year}",
+            markdown=files_markdown(f"{year}年度教师挂职选派文件", files),
+        )
 
 
 @flow(name="teacher-secondment", flow_run_name=_run_name, log_prints=False)
@@ -55,6 +67,7 @@ async def _secondment(params: SecondmentParameters) -> dict[str, Any]:
             "secondment %d is already signed off; delivering anything undelivered", rules.year
         )
         deliver_outbox_task(message_ids=pending_messages_task(rules.year))
+        await _documents(rules.year)
         return done
     while True:
         proposal = propose_task(rules)
@@ -106,6 +119,7 @@ async def _secondment(params: SecondmentParameters) -> dict[str, Any]:
     record_approval_task(proposal, rules, sign_off.operator, sign_off.comment)
     deliver_outbox_task(message_ids=pending_messages_task(rules.year))
     await acreate_markdown_artifact(key=f"secondment-result-{rules.year}", markdown=summary)
+    await _documents(rules.year)
     result = round_result_task(rules.year)
     assert result is not None  # just recorded
     return result
@@ -117,4 +131,5 @@ async def secondment_decline(year: int, staff_id: str, reason: str = "") -> dict
     async with shown_if_refused(f"decline-refusal-{year}", f"{staff_id}不能到岗的递补"):
         outcome = decline_task(year, staff_id, reason)
     deliver_outbox_task(message_ids=pending_messages_task(year))
+    await _documents(year)  # the notice and workbook now name the replacement
     return outcome

@@ -167,7 +167,7 @@ def _rest_of_the_year(*, year: int, console: Console) -> None:
         target = "—" if line["target"] is None else str(line["target"])
         table.add_row(line["label"], line["rule"], str(line["actual"]), target, met)
     console.print(table)
-    console.print("report files: " + ", ".join(report["files"]))
+    _print_documents(console, year)
     _print_outbox(console)
 
 
@@ -186,6 +186,36 @@ def _print_outbox(console: Console) -> None:
         + (f" ({dict(statuses)})" if pending else "")
         + f"; read them in {get_settings().outbox_file.resolve()}"
     )
+
+
+DOCUMENTS = {  # file name without the year → what it is, for the summary
+    "calendar-notice.docx": "年度社区教育宣传月活动和会议安排通知（Word）",
+    "secondment-notice.docx": "街道社区教育助理选派通知（Word）",
+    "secondment.xlsx": "挂职选派名单、不符合条件名单（工作簿）",
+    "awards-publicity.docx": "学习型组织评选拟表彰对象公示（Word）",
+    "awards-commendation.docx": "表彰决定及表彰名单（Word）",
+    "awards.xlsx": "评选结果，每类一张工作表（工作簿）",
+    "kpi.md": "学习型城区建设指标报告（文字）",
+    "kpi.xlsx": "学习型城区建设指标（工作簿）",
+    "kpi.png": "学习型城区建设指标图",
+}
+
+
+def _print_documents(console: Console, year: int) -> None:
+    """Every document of the year under the reports folder: what it is and its file."""
+    from tasks.common.documents import year_dir
+
+    folder = year_dir(year)
+    console.rule(f"{year}年度文件")
+    console.print(f"written under {folder}")
+    table = Table()
+    table.add_column("文件")
+    table.add_column("内容")
+    for path in sorted(folder.glob("*.*")):
+        if path.name.startswith("."):
+            continue
+        table.add_row(path.name, DOCUMENTS.get(path.name.replace(f"-{year}.", "."), ""))
+    console.print(table)
 
 
 def _import_volunteers(year: int) -> str:

@@ -102,6 +102,7 @@ class SecondmentPolicy(_Strict):
     report_within_days: int = Field(
         default=5, ge=1, le=60, description="Working days a seconded teacher has to report"
     )
+    term_months: int = Field(default=12, ge=1, le=60, description="Length of the term")
 
 
 class Judge(_Strict):

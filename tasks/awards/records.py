@@ -9,11 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlmodel import Session, col, select
 
 from models.audit import Decision
@@ -31,8 +28,8 @@ from models.db import session_scope
 from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
 from models.refusal import Refusal
-from models.settings import get_settings
 from models.timeutil import utcnow
+from tasks.awards.reports import final_documents
 from tasks.awards.rules import (
     RULE,
     AwardsProposal,
@@ -46,7 +43,6 @@ from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import stage_message, undelivered_message_ids
 from tasks.notify.render import render
-from tasks.secondment.reports import keep_as_text
 
 FLOW = "awards"
 
@@ -491,122 +487,101 @@ def finalise(*, year: int, today: date) -> dict[str, Any]:
     sent.
     """
     with session_scope() as session:
-        rnd = session.get(AwardRound, year)
-        if rnd is None:
-            raise AwardsError(f"no approved award list for {year}")
-        if rnd.status == "final":
-            return {"year": year, "status": "final", "already_final": True}
-        entries = session.exec(
-            select(AwardEntry).where(AwardEntry.year == year, AwardEntry.status == "listed")
-        ).all()
-        objections = session.exec(select(AwardObjection).where(AwardObjection.year == year)).all()
-        open_refs = sorted(o.ref for o in objections if o.status == "open")
-        if open_refs:
-            return {"year": year, "status": "publicity", "open_objections": open_refs}
-        last = max((e.publicity_end for e in entries if e.publicity_end), default=None)
-        if last is not None and today <= last:
-            return {"year": year, "status": "publicity", "publicity_ends": last.isoformat()}
-        if not entries:
-            raise AwardsError(
-                f"{year}年度拟表彰名单上已没有任何对象（均已撤销且无可递补），"
-                "无法确定表彰名单：未定稿，未发送任何消息。"
-            )
-        profile = active_profile(session)
-        contact = profile.contacts.awards
-        by_street: dict[str, list[dict[str, str]]] = defaultdict(list)
-        for e in sorted(entries, key=lambda x: (list(CATEGORIES).index(x.category), x.rank or 0)):
-            e.status = "awarded"
-            session.add(e)
-            _decide_plain(
-                session, year, e.ref, "awarded", f"{_publicity_fact(e, objections)}，{e.reason}"
-            )
-            title, body = render(
-                "awards_winner",
-                year=year,
-                name=e.name,
-                category=CATEGORIES[e.category],
-                start=e.publicity_start,
-                end=e.publicity_end,
-                contact=contact,
-            )
-            stage_message(
-                session,
-                flow=FLOW,
-                year=year,
-                kind="winner",
-                recipient=e.ref,
-                audience=f"community-{e.community}" if e.community else f"street-{e.street}",
-                title=title,
-                body=body,
-            )
-            by_street[e.street].append(
-                {"category": CATEGORIES[e.category], "name": e.name, "community": e.community}
-            )
-        ruled = {
-            "total": sum(o.status in ("upheld", "dismissed") for o in objections),
-            "upheld": sum(o.status == "upheld" for o in objections),
-            "dismissed": sum(o.status == "dismissed" for o in objections),
-        }
-        for street, members in sorted(by_street.items()):
-            title, body = render(
-                "awards_street_final",
-                year=year,
-                street=street,
-                entries=members,
-                objections=ruled,
-                contact=contact,
-            )
-            stage_message(
-                session,
-                flow=FLOW,
-                year=year,
-                kind="final-street",
-                recipient=street,
-                audience=f"street-{street}",
-                title=title,
-                body=body,
-            )
-        rnd.status = "final"
-        rnd.finalised_at = utcnow()
-        session.add(rnd)
-        export = export_xlsx(year=year, entries=entries)
-        return {
-            "year": year,
-            "status": "final",
-            "already_final": False,
-            "winners": len(entries),
-            "export": str(export),
-        }
+        outcome = _finalise(session, year=year, today=today)
+    return _with_documents(outcome) if outcome["status"] == "final" else outcome
 
 
-def export_xlsx(*, year: int, entries: Sequence[AwardEntry]) -> Path:
-    """The final list with scores as an XLSX under the reports directory."""
-    path = get_settings().reports_dir / f"awards-{year}.xlsx"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = f"{year}年度表彰名单"
-    headers = ["类别", "排名", "编号", "名称", "街道", "社区", "校准得分", "原始均分", "有效评分"]
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for e in sorted(entries, key=lambda x: (list(CATEGORIES).index(x.category), x.rank or 0)):
-        sheet.append(
-            [
-                CATEGORIES[e.category],
-                e.rank,
-                e.ref,
-                e.name,
-                e.street,
-                e.community,
-                round(e.final, 4),
-                round(e.raw_mean, 2),
-                e.n_valid,
-            ]
+def _finalise(session: Session, *, year: int, today: date) -> dict[str, Any]:
+    rnd = session.get(AwardRound, year)
+    if rnd is None:
+        raise AwardsError(f"no approved award list for {year}")
+    if rnd.status == "final":
+        return {"year": year, "status": "final", "already_final": True}
+    entries = session.exec(
+        select(AwardEntry).where(AwardEntry.year == year, AwardEntry.status == "listed")
+    ).all()
+    objections = session.exec(select(AwardObjection).where(AwardObjection.year == year)).all()
+    open_refs = sorted(o.ref for o in objections if o.status == "open")
+    if open_refs:
+        return {"year": year, "status": "publicity", "open_objections": open_refs}
+    last = max((e.publicity_end for e in entries if e.publicity_end), default=None)
+    if last is not None and today <= last:
+        return {"year": year, "status": "publicity", "publicity_ends": last.isoformat()}
+    if not entries:
+        raise AwardsError(
+            f"{year}年度拟表彰名单上已没有任何对象（均已撤销且无可递补），"
+            "无法确定表彰名单：未定稿，未发送任何消息。"
         )
-    keep_as_text(sheet)
-    workbook.save(path)
-    return path
+    profile = active_profile(session)
+    contact = profile.contacts.awards
+    by_street: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for e in sorted(entries, key=lambda x: (list(CATEGORIES).index(x.category), x.rank or 0)):
+        e.status = "awarded"
+        session.add(e)
+        _decide_plain(
+            session, year, e.ref, "awarded", f"{_publicity_fact(e, objections)}，{e.reason}"
+        )
+        title, body = render(
+            "awards_winner",
+            year=year,
+            name=e.name,
+            category=CATEGORIES[e.category],
+            start=e.publicity_start,
+            end=e.publicity_end,
+            contact=contact,
+        )
+        stage_message(
+            session,
+            flow=FLOW,
+            year=year,
+            kind="winner",
+            recipient=e.ref,
+            audience=f"community-{e.community}" if e.community else f"street-{e.street}",
+            title=title,
+            body=body,
+        )
+        by_street[e.street].append(
+            {"category": CATEGORIES[e.category], "name": e.name, "community": e.community}
+        )
+    ruled = {
+        "total": sum(o.status in ("upheld", "dismissed") for o in objections),
+        "upheld": sum(o.status == "upheld" for o in objections),
+        "dismissed": sum(o.status == "dismissed" for o in objections),
+    }
+    for street, members in sorted(by_street.items()):
+        title, body = render(
+            "awards_street_final",
+            year=year,
+            street=street,
+            entries=members,
+            objections=ruled,
+            contact=contact,
+        )
+        stage_message(
+            session,
+            flow=FLOW,
+            year=year,
+            kind="final-street",
+            recipient=street,
+            audience=f"street-{street}",
+            title=title,
+            body=body,
+        )
+    rnd.status = "final"
+    rnd.finalised_at = utcnow()
+    rnd.result = {**rnd.result, "final_on": today.isoformat()}  # the commendation's date
+    session.add(rnd)
+    return {"year": year, "status": "final", "already_final": False, "winners": len(entries)}
+
+
+def _with_documents(outcome: dict[str, Any]) -> dict[str, Any]:
+    """The final list's documents, written after the transaction that made it final (again on
+    every later call, so a crash between the two leaves nothing missing for long)."""
+    files = final_documents(outcome["year"])
+    return outcome | {
+        "export": next(f.path for f in files if f.path.endswith(".xlsx")),
+        "documents": [f.model_dump() for f in files],
+    }
 
 
 def category_reports(year: int) -> dict[str, str]:

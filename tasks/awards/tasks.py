@@ -10,7 +10,9 @@ from prefect.cache_policies import NO_CACHE
 
 from models.params.awards import AwardsParameters
 from tasks.awards import records
+from tasks.awards.reports import publicity_documents
 from tasks.awards.rules import AwardsProposal, AwardsRules, propose
+from tasks.common.documents import WrittenFile
 
 
 def _not_a_value_error(_task: Any, _run: Any, state: Any) -> bool:
@@ -87,6 +89,12 @@ def finalise_task(year: int, today: date) -> dict[str, Any]:
 @task(name="awards-reports", cache_policy=NO_CACHE)
 def category_reports_task(year: int) -> dict[str, str]:
     return records.category_reports(year)
+
+
+@task(name="awards-documents", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def publicity_documents_task(year: int) -> list[WrittenFile]:
+    """The 公示 notice and the workbook of the approved list, under the year's reports."""
+    return publicity_documents(year)
 
 
 @task(name="awards-pending-messages", cache_policy=NO_CACHE)

@@ -19,8 +19,10 @@ from models.params.calendar import (
 )
 from tasks.calendar import records
 from tasks.calendar.records import DueReport, PlanInputs
+from tasks.calendar.reports import write_calendar_notice
 from tasks.calendar.scheduling import Schedule, solve_schedule
 from tasks.common.district import active_profile
+from tasks.common.documents import WrittenFile
 
 
 def _retry_unless_refused(_task: Task[..., Any], _run: TaskRun, state: State[Any]) -> bool:
@@ -73,6 +75,12 @@ def record_calendar_task(inputs: PlanInputs, schedule: Schedule) -> bool:
 @task(name="calendar-files", cache_policy=NO_CACHE, **RETRY)
 def write_year_files_task(year: int) -> list[str]:
     return [str(p) for p in records.write_year_files(year)]
+
+
+@task(name="calendar-notice", cache_policy=NO_CACHE, **RETRY)
+def calendar_notice_task(year: int, today: date) -> list[WrittenFile]:
+    """The year's calendar notice as a Word document, dated `today`."""
+    return write_calendar_notice(year, issued_on=today)
 
 
 @task(name="stage-due-notices", cache_policy=NO_CACHE, **RETRY)

@@ -20,7 +20,7 @@ from models.registry import School
 from models.secondment import Assignment
 from models.volunteers import Volunteer
 from tasks.common.district import active_profile
-from tasks.secondment.reports import keep_as_text
+from tasks.common.xlsx import Column, add_table, new_workbook, save_workbook
 
 ANNUAL_MEETINGS = ("work_conference", "theory_symposium", "experience_exchange")
 
@@ -219,55 +219,38 @@ def kpi_markdown(report: KpiReport) -> str:
 
 
 def write_kpi_xlsx(report: KpiReport, path: Path) -> Path:
-    """The figures as a workbook: 指标 and 各街道 sheets."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "指标"
-    sheet.append(["指标", "政策", "实际", "目标", "达成"])
-    for line in report.lines:
-        met = {None: "", True: "达成", False: "未达成"}[line.met]
-        sheet.append([line.label, line.rule, line.actual, line.target, met])
-    streets = book.create_sheet("各街道")
-    streets.append(list(report.per_street[0]) if report.per_street else [])
-    for row in report.per_street:
-        streets.append(list(row.values()))
-    for ws in (sheet, streets):
-        keep_as_text(ws)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.column_dimensions["A"].width = 40
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.xlsx")
-    book.save(tmp)
-    tmp.replace(path)  # never a half-written report
-    return path
-
-
-def write_trend_png(reports: list[KpiReport], path: Path) -> Path:
-    """A chart of each KPI against its target over the years (labels in English: servers
-    rarely have CJK fonts, and a chart of boxes helps nobody)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    keys = [line.key for line in reports[0].lines if line.target is not None]
-    years = [r.year for r in reports]
-    fig, axes = plt.subplots(1, len(keys), figsize=(3 * len(keys), 3), squeeze=False)
-    for ax, key in zip(axes[0], keys, strict=True):
-        actual = [next(x.actual for x in r.lines if x.key == key) for r in reports]
-        target = [next(x.target or 0 for x in r.lines if x.key == key) for r in reports]
-        ax.bar([str(y) for y in years], actual, color="#4c72b0", label="actual")
-        ax.plot([str(y) for y in years], target, "o--", color="#dd8452", label="target")
-        ax.set_title(key.replace("_", " "), fontsize=9)
-        ax.tick_params(labelsize=8)
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    """The figures as a workbook that prints: 指标 (with completion) and 各街道 sheets."""
+    book = new_workbook()
+    goal = f"（目标年度{report.goal_year}年）" if report.goal_year else ""
+    add_table(
+        book,
+        sheet_name="指标",
+        title=f"{report.district}{report.year}年度学习型城区建设指标{goal}",
+        columns=[
+            Column("指标"),
+            Column("实际", "int"),
+            Column("目标", "int"),
+            Column("完成率", "percent"),
+            Column("达成"),
+        ],
+        rows=[
+            [
+                line.label,
+                line.actual,
+                line.target,
+                line.actual / line.target if line.target else None,
+                {None: "", True: "达成", False: "未达成"}[line.met],
+            ]
+            for line in report.lines
+        ],
+        note="完成率 = 实际 ÷ 当年目标；没有目标的指标只列实际数。",
+    )
+    columns = list(report.per_street[0]) if report.per_street else ["街道"]
+    add_table(
+        book,
+        sheet_name="各街道",
+        title=f"{report.district}{report.year}年度各街道学习型城区建设情况",
+        columns=[Column(c, "text" if i < 3 else "int") for i, c in enumerate(columns)],
+        rows=[list(row.values()) for row in report.per_street],
+    )
+    return save_workbook(book, path)

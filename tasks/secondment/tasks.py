@@ -8,7 +8,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from models.params.secondment import SecondmentParameters
+from tasks.common.documents import WrittenFile
 from tasks.secondment import records
+from tasks.secondment.reports import secondment_documents
 from tasks.secondment.rules import Proposal, SecondmentRules, select_candidates
 
 
@@ -35,6 +37,12 @@ def record_approval_task(
     return records.record_approval(
         proposal=proposal, rules=rules, operator=operator, comment=comment
     )
+
+
+@task(name="secondment-documents", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def documents_task(year: int) -> list[WrittenFile]:
+    """The notice to schools and streets and the workbook, under the year's reports."""
+    return secondment_documents(year)
 
 
 @task(name="record-rejection", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])

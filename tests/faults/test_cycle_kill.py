@@ -58,8 +58,9 @@ def assigned() -> list[tuple[str, str]]:
 
 
 def reports() -> list[Path]:
+    """The KPI report's files (the calendar and secondment steps write documents of their own)."""
     folder = get_settings().reports_dir
-    return sorted(folder.rglob("*")) if folder.exists() else []
+    return sorted(folder.rglob("kpi-*")) if folder.exists() else []
 
 
 def test_cycle_killed_between_steps_then_rerun(
@@ -109,5 +110,7 @@ def test_cycle_killed_between_steps_then_rerun(
     assert secondment_after == secondment_messages  # no secondment message created twice
     assert set(final) == {"delivered"}
     assert {p.suffix for p in report_after if p.is_file()} >= {".md", ".xlsx", ".png"}
+    documents = {p.name for p in get_settings().reports_dir.rglob("*.docx")}
+    assert documents == {"calendar-notice-2026.docx", "secondment-notice-2026.docx"}
     assert missing == 0  # nothing lost
     assert duplicates == lost  # only sends whose bookkeeping the kill lost arrive twice

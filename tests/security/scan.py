@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from docx import Document
 from openpyxl import load_workbook
 from prefect.client.orchestration import SyncPrefectClient
 from sqlmodel import select
@@ -193,14 +194,26 @@ def xlsx_text(path: Path) -> str:
     return "\n".join(lines)
 
 
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def docx_text(path: Path) -> str:
+    """Every paragraph of a Word document, its tables, headers and footers, one a line."""
+    document = Document(str(path))
+    parts = [document.element.body, *(s.footer.part.element for s in document.sections)]
+    return "\n".join("".join(p.itertext()) for part in parts for p in part.iter(f"{W}p"))
+
+
 def report_files(root: Path, *, skip: Iterable[Path] = ()) -> Iterator[Item]:
-    """Every text and XLSX file under `root` (reports, calendars, logs), but not `skip`."""
+    """Every text, XLSX and Word file under `root` (reports, calendars, logs), but not `skip`."""
     skipped = {p.resolve() for p in skip}
     for path in sorted(root.rglob("*")):
         if not path.is_file() or path.resolve() in skipped:
             continue
         if path.suffix == ".xlsx":
             yield Item(f"file {path.relative_to(root)}", xlsx_text(path))
+        elif path.suffix == ".docx":
+            yield Item(f"file {path.relative_to(root)}", docx_text(path))
         elif path.suffix in TEXT_SUFFIXES:
             text = path.read_text(encoding="utf-8", errors="replace")
             yield Item(f"file {path.relative_to(root)}", text)

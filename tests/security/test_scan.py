@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from docx import Document
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
@@ -80,7 +81,11 @@ def test_report_files_include_xlsx_cells(tmp_path: Path) -> None:
     workbook.save(tmp_path / "list.xlsx")
     (tmp_path / "notes.md").write_text(f"# 名单\n\n{VALID_IDS[2]}\n", encoding="utf-8")
     (tmp_path / "chart.png").write_bytes(b"\x89PNG " + PHONE.encode())  # not text: skipped
+    notice = Document()
+    notice.add_table(rows=1, cols=2).rows[0].cells[1].text = f"联系电话：{VALID_IDS[0]}"
+    notice.save(str(tmp_path / "notice.docx"))
     items = list(report_files(tmp_path))
-    assert sorted(item.source for item in items) == ["file list.xlsx", "file notes.md"]
+    sources = ["file list.xlsx", "file notes.md", "file notice.docx"]
+    assert sorted(item.source for item in items) == sorted(sources)
     _, leaks = scan(items, owned={})
-    assert sorted(leak.kind for leak in leaks) == ["id_number", "phone"]
+    assert sorted(leak.kind for leak in leaks) == ["id_number", "id_number", "phone"]

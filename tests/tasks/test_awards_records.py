@@ -147,8 +147,23 @@ def test_publicity_skips_holidays_and_objections_promote_the_next_in_rank(
     assert records.finalise(year=YEAR, today=date(2026, 10, 13))["status"] == "publicity"
     final = records.finalise(year=YEAR, today=date(2026, 10, 14))
     assert final["status"] == "final" and final["winners"] == 30
-    sheet = load_workbook(final["export"]).active
-    assert sheet.max_row == 31
+    book = load_workbook(final["export"])
+    assert book.sheetnames == [
+        "学习型小区",
+        "学习型机关",
+        "学习型企业",
+        "学习型楼院",
+        "学习型家庭",
+        "学习带头人",
+    ]
+    family_sheet = book["学习型家庭"]
+    results = [row[8].value for row in family_sheet.iter_rows(min_row=4)]  # title, note, header
+    assert results.count("表彰") + results.count("递补表彰") == 5 and "撤销" in results
+    assert {Path(d["path"]).name for d in final["documents"]} == {
+        "awards-publicity-2026.docx",
+        "awards-commendation-2026.docx",
+        "awards-2026.xlsx",
+    }
     count = len(messages())
     assert records.finalise(year=YEAR, today=date(2026, 10, 20))["already_final"]
     assert len(messages()) == count

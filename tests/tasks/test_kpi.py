@@ -7,7 +7,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from models.profile.schema import DistrictProfile
-from tasks.kpi.report import collect_kpis, kpi_markdown, write_kpi_xlsx, write_trend_png
+from tasks.kpi.report import collect_kpis, kpi_markdown, write_kpi_xlsx
 from tasks.secondment.records import load_roster, record_approval
 from tasks.secondment.rules import SecondmentRules, select_candidates
 from tests.factories import seed_roster
@@ -34,7 +34,9 @@ def test_figures_against_targets(registry: DistrictProfile, tmp_path: Path) -> N
     assert "| 挂职社区教育助理（教师） | R10.2 | 15 | 15 | 达成 |" in markdown
     xlsx = write_kpi_xlsx(report, tmp_path / "kpi.xlsx")
     sheet = load_workbook(xlsx)["指标"]
-    assert [c.value for c in sheet[1]] == ["指标", "政策", "实际", "目标", "达成"]
-    assert sheet.max_row == len(report.lines) + 1
-    png = write_trend_png([report, report.model_copy(update={"year": 2027})], tmp_path / "t.png")
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sheet["A1"].value == "示例区2026年度学习型城区建设指标（目标年度2029年）"
+    assert [c.value for c in sheet[3]] == ["指标", "实际", "目标", "完成率", "达成"]
+    assert sheet.max_row == len(report.lines) + 3  # title, note, header
+    seconded = next(row for row in sheet.iter_rows(min_row=4) if row[0].value.startswith("挂职"))
+    assert [c.value for c in seconded] == ["挂职社区教育助理（教师）", 15, 15, 1.0, "达成"]
+    assert seconded[3].number_format == "0%"

