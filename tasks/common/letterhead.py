@@ -134,8 +134,9 @@ def _base() -> DocumentObject:
     return document
 
 
-def _p(document: DocumentObject, text: str, style: str = "公文正文") -> None:
-    document.add_paragraph(text, style=style)
+def _p(document: DocumentObject, text: str, style: str = "公文正文", *, keep: bool = False) -> None:
+    """A paragraph; `keep`: on the same page as the next one."""
+    document.add_paragraph(text, style=style).paragraph_format.keep_with_next = keep or None
 
 
 def _table(document: DocumentObject, columns: list[tuple[str, str, int]], loop: str) -> None:
@@ -171,16 +172,17 @@ def _table(document: DocumentObject, columns: list[tuple[str, str, int]], loop: 
 
 
 def _contact(document: DocumentObject) -> None:
-    """The office's contact lines, each only when the profile gives it."""
+    """The office's contact lines, each only when the profile gives it; they stay on the page
+    of the signature below them."""
     for field, label in (("phone", "联系电话"), ("address", "通讯地址")):
         _p(document, "{%p if office." + field + " %}")
-        _p(document, f"{label}：{{{{ office.{field} }}}}")
+        _p(document, f"{label}：{{{{ office.{field} }}}}", keep=True)
         _p(document, "{%p endif %}")
 
 
 def _signature(document: DocumentObject) -> None:
-    _p(document, "")
-    _p(document, "{{ office.name }}", "落款")
+    _p(document, "", keep=True)
+    _p(document, "{{ office.name }}", "落款", keep=True)
     _p(document, "{{ issued_on }}", "落款")
 
 

@@ -140,8 +140,10 @@ def test_the_publicity_notice_fits_its_pages(pdfs: dict[str, Path]) -> None:
     assert "关于2026年度学习型组织评选拟表彰对象的公示" in pages[0]
     whole = "".join(pages)
     assert "共5个工作日" in whole and "17:00前以书面形式" in whole
-    # the signature is not alone on a page: the contact lines are printed with it
-    assert re.search(r"联系电话：.+区学习型城区建设领导小组办公室2026年12月\d+日—3—$", pages[-1])
+    # the signature is not alone on a page: the office's contact lines go with it
+    assert re.search(
+        r"联系电话：.+通讯地址：.+区学习型城区建设领导小组办公室2026年12月\d+日—3—$", pages[-1]
+    )
 
 
 def test_the_other_notices_fit_their_pages(pdfs: dict[str, Path]) -> None:
