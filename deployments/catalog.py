@@ -164,8 +164,9 @@ def calendar_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
             description=(
                 "年度社区教育日历：宣传月（9月）、宣传活动周（含教师节的一周）、宣传日（教师节），"
                 "在工作日（含调休）安排工作会议、理论研讨会、经验交流会和干部培训，"
-                "会场和参会对象不冲突；发送邀请（附 .ics）并启动宣传资料发放。"
-                "已排定的年度重复运行不改动、不重发。"
+                "会场和参会对象不冲突；拟定的年度安排经办人员审批后保存，"
+                "年度安排、会议邀请和资料发放通知按各自日期发送，不在审批时一次发出。"
+                "已批准的年度重复运行不改动、不重发。"
             ),
             schedules=[Cron(policy.schedule, timezone=profile.timezone, parameters={"params": {}})],
             concurrency_limit=1,
@@ -176,8 +177,8 @@ def calendar_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
         calendar_daily.to_deployment(
             name="daily",
             description=(
-                "每日巡检：宣传月节点通知、会议提前7个和1个工作日提醒、资料发放通知，"
-                "对逾期未确认发放的居委催办；更新各街道发放覆盖表。"
+                "每日巡检：年度安排通知、会前邀请、宣传月节点通知、会议提前7个和1个工作日提醒、"
+                "资料发放通知，对逾期未确认发放的居委催办；更新各街道发放覆盖表。"
             ),
             schedules=[Cron(policy.daily_schedule, timezone=profile.timezone)],
             concurrency_limit=1,

@@ -1,9 +1,12 @@
 """The annual calendar (R7.4, R7.2, R7.5, R7.1): plan the year, then keep it moving every day.
 
-`annual-calendar` places the year's meetings and trainings on Chinese working days, writes the
-calendar files, starts the distribution campaign and sends the invitations; `calendar-daily`
-sends whatever falls due (key-day notices, meeting reminders, distribution requests and
-follow-ups). Both are idempotent: a re-run for the same year and day writes and sends nothing.
+Planning a year is not sending it. `annual-calendar` places the year's meetings and trainings on
+Chinese working days and proposes the plan; an operator signs it off (the Prefect UI form, or
+approval=auto), and only then is it stored, with its calendar files and distribution campaign.
+Nothing is sent at sign-off beyond what is due that day: every notice goes out on its own date
+(`calendar-daily`): the plan to the offices a lead time before the year, each invitation a lead
+time before its meeting, reminders, key-day notices, distribution requests and follow-ups. Both
+flows are idempotent: a re-run for the same year and day writes and sends nothing.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from prefect.flow_runs import apause_flow_run
 from prefect.runtime import flow_run
 
-from models.params.calendar import CalendarParameters
+from models.params.calendar import CalendarParameters, CalendarSignOff
 from tasks.calendar.tasks import (
     calendar_notice_task,
     calendar_result_task,
@@ -23,7 +27,9 @@ from tasks.calendar.tasks import (
     local_today,
     pending_messages_task,
     plan_inputs_task,
+    proposal_result_task,
     record_calendar_task,
+    record_rejection_task,
     resolve_day_task,
     solve_task,
     stage_due_task,
@@ -73,6 +79,37 @@ def holidays_table(result: dict[str, Any]) -> list[dict[str, object]]:
     ]
 
 
+SIGN_OFF_TIMEOUT = 14 * 24 * 3600  # an operator has two weeks before the run fails
+
+
+def proposal_markdown(result: dict[str, Any]) -> str:
+    """The plan an operator signs off: the year's key days and meetings, and what signing does."""
+    year = result["year"]
+    month, week = result["publicity_month"], result["activity_week"]
+    lines = [
+        f"# {year}年社区教育年度安排（待审批）",
+        "",
+        f"- 社区教育宣传月：{month[0]} 至 {month[1]}；宣传活动周：{week[0]} 至 {week[1]}",
+        f"- 社区教育宣传日：{result['publicity_day']}；宣传资料发放："
+        f"{result['distribution']['request_on']} 起",
+        "",
+        "| 日期 | 时间 | 会议 | 会场 | 参会人数 | 通知发出 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for e in result["events"]:
+        lines.append(
+            f"| {e['date']} | {e['start']}-{e['end']} | {e['title']} | {e['venue']} | "
+            f"{e['invitees']} | {e['invite_on']} |"
+        )
+    lines += [
+        "",
+        f"批准后保存年度安排；年度安排于 {result['plan_notice_on']} 起发各街道、居委，"
+        "各会议通知在会前按期发出，不会在批准时一次发出。",
+    ]
+    lines += [f"注意：{note}" for note in result["notes"]]
+    return "\n".join(lines)
+
+
 async def _publish(result: dict[str, Any]) -> None:
     year = result["year"]
     notes = "；".join(result["notes"])
@@ -105,9 +142,10 @@ async def _publish(result: dict[str, Any]) -> None:
 async def annual_calendar(
     params: CalendarParameters = CalendarParameters(),
 ) -> dict[str, Any]:
-    """年度社区教育日历：宣传月、活动周、宣传日，年度会议和干部培训排期，邀请与提醒。
+    """年度社区教育日历：拟定年度安排（宣传月、活动周、宣传日、会议和培训排期），经办人员审批后
+    保存；各项通知按各自日期发送。
 
-    A year already planned is not placed again (moves and cancellations stay as decided);
+    A year already signed off is not placed again (moves and cancellations stay as decided);
     the run then only sends what has fallen due and was never sent.
     """
     logger = get_run_logger()
@@ -125,7 +163,23 @@ async def annual_calendar(
         )
         for note in schedule.notes:
             logger.warning(note)
-        record_calendar_task(inputs, schedule)
+        proposal = proposal_result_task(inputs, schedule)
+        summary = proposal_markdown(proposal)
+        await acreate_markdown_artifact(key=f"calendar-proposal-{year}", markdown=summary)
+        if params.approval == "auto":
+            sign_off = CalendarSignOff(decision="approve", operator="auto", comment="自动批准")
+        else:
+            logger.info("waiting for an operator to sign off the %d plan (Prefect UI)", year)
+            sign_off = await apause_flow_run(
+                wait_for_input=CalendarSignOff.with_initial_data(description=summary),
+                timeout=SIGN_OFF_TIMEOUT,
+                poll_interval=2,
+            )
+        if sign_off.decision == "reject":
+            record_rejection_task(inputs, schedule, sign_off.operator, sign_off.comment)
+            logger.info("the %d plan was sent back; nothing stored, nothing sent", year)
+            return {**proposal, "status": "rejected", "comment": sign_off.comment}
+        record_calendar_task(inputs, schedule, sign_off.operator, sign_off.comment)
     else:
         logger.info("the %d calendar is already planned; sending only what is due", year)
     write_year_files_task(year)

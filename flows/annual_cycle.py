@@ -46,7 +46,7 @@ async def annual_cycle(params: AnnualCycleParameters) -> dict[str, Any]:
     year, done = params.year, {}
     if "calendar" not in params.skip:
         done["calendar"] = await annual_calendar(
-            CalendarParameters(year=year, today=date(year, 1, 5))
+            CalendarParameters(year=year, today=date(year, 1, 5), approval=params.approval)
         )
     if "ideas" not in params.skip:
         await open_ideas_campaign(

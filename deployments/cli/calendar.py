@@ -1,8 +1,12 @@
-"""`learning-district calendar …`: plan and show the year, RSVP, confirm distribution, move.
+"""`learning-district calendar …`: show and plan the year, RSVP, confirm distribution, move.
 
-`calendar --year Y [--json]` runs the annual-calendar flow (a flow run in the Prefect UI) and
-prints the year; the subcommands act directly on the database and deliver what they cause, so
-a clerk's confirmation or an RSVP does not wait for a Prefect server to start.
+`calendar --year Y [--json]` only shows: the signed-off plan, or the plan a run would propose
+(solved here; nothing stored, nothing sent, no Prefect server). `calendar plan --year Y` runs the
+annual-calendar flow (a flow run in the Prefect UI): the proposal waits for sign-off (here at the
+terminal, in the UI, or `--approve`), is stored, and what falls due on the business day is sent;
+everything else goes out on its own date (`calendar due`, or the daily deployment). The other
+subcommands act directly on the database and deliver what they cause, so a clerk's confirmation
+or an RSVP does not wait for a Prefect server to start.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -42,6 +47,41 @@ def _today(text: str | None) -> date:
     return _day(text, "--today") or local_today()
 
 
+def _shown(year: int, *, clone_from: int | None, allow_activity_week: bool) -> dict[str, Any]:
+    """The signed-off year, or the plan a run would propose now (solved here, never stored)."""
+    from deployments.cli.common import fail
+    from models.params.calendar import CalendarParameters
+    from tasks.calendar.records import CalendarError, calendar_result, plan_inputs, proposal_result
+    from tasks.calendar.scheduling import InfeasibleSchedule, solve_schedule
+
+    stored = calendar_result(year)
+    if stored is not None:
+        return stored
+    params = CalendarParameters(
+        year=year,
+        clone_from=clone_from,
+        avoid_activity_week=False if allow_activity_week else None,
+    )
+    try:
+        inputs = plan_inputs(params, year=year)
+        schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
+    except InfeasibleSchedule as exc:
+        raise fail(f"{year}年无法排出年度安排：" + "；".join(exc.reasons)) from None
+    except CalendarError as exc:
+        raise fail(str(exc)) from None
+    return proposal_result(inputs=inputs, schedule=schedule)
+
+
+def _print(result: dict[str, Any], *, as_json: bool) -> None:
+    from deployments.cli.common import out
+    from deployments.cli.views import print_calendar
+
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print_calendar(out, result)
+
+
 def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:
     """Add the `calendar` command group (no import kinds of its own)."""
     del importers  # the calendar imports nothing; its inputs are the profile and the CLI
@@ -53,10 +93,39 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     @group.callback(invoke_without_command=True)
     def calendar(
         ctx: typer.Context,
-        year: int | None = typer.Option(None, min=2000, max=2100, help="The year to plan or show."),
+        year: int | None = typer.Option(None, min=2000, max=2100, help="The year to show."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        clone_from: int | None = typer.Option(
+            None,
+            "--clone-from",
+            min=2000,
+            max=2100,
+            help="Propose this earlier year's meetings on the year's days.",
+        ),
+        allow_activity_week: bool = typer.Option(
+            False, "--allow-activity-week", help="Let meetings fall in the activity week."
+        ),
+    ) -> None:
+        """Show the year: the signed-off plan, or the plan it would propose (nothing stored or
+        sent). `calendar plan` proposes, signs off and schedules the sending."""
+        if ctx.invoked_subcommand is not None:
+            return
+        from deployments.cli.common import ensure_ready, fail
+
+        if year is None:
+            raise fail("--year is required (e.g. calendar --year 2026 --json)")
+        ensure_ready()
+        result = _shown(year, clone_from=clone_from, allow_activity_week=allow_activity_week)
+        _print(result, as_json=as_json)
+
+    @group.command("plan")
+    def plan(
+        year: int = typer.Option(..., min=2000, max=2100, help="The year to plan."),
+        approve: bool = typer.Option(False, "--approve", help="Sign off without pausing."),
+        yes: bool = typer.Option(False, "--yes", help="Send without asking first."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
         today: str | None = typer.Option(
-            None, help="Business day for due notices (YYYY-MM-DD; default today)."
+            None, help="Business day: what falls due on it is sent (YYYY-MM-DD; default today)."
         ),
         clone_from: int | None = typer.Option(
             None,
@@ -69,35 +138,32 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
             False, "--allow-activity-week", help="Let meetings fall in the activity week."
         ),
     ) -> None:
-        """Plan the year (first time) or show it: publicity month, activity week, meetings."""
-        if ctx.invoked_subcommand is not None:
-            return
-        from deployments.cli.common import ensure_ready, fail, out
-        from deployments.cli.views import print_calendar
-        from deployments.runtime.flows import run_calendar
+        """拟定年度安排并审批 — propose the year's plan, sign it off, store it; notices then go
+        out on their dates."""
+        from deployments.cli.common import ensure_ready, fail
+        from deployments.cli.signoff import run_flow
+        from flows.annual_calendar import annual_calendar
+        from models.params.calendar import CalendarParameters, CalendarSignOff
         from tasks.calendar.records import CalendarError
         from tasks.calendar.scheduling import InfeasibleSchedule
 
-        if year is None:
-            raise fail("--year is required (e.g. calendar --year 2026 --json)")
         ensure_ready()
+        params = CalendarParameters(
+            year=year,
+            today=_day(today, "--today"),
+            clone_from=clone_from,
+            avoid_activity_week=False if allow_activity_week else None,
+            approval="auto" if approve else "manual",
+        )
         try:
-            result = run_calendar(
-                year=year,
-                today=_day(today, "--today"),
-                clone_from=clone_from,
-                avoid_activity_week=False if allow_activity_week else None,
-            )
+            result = run_flow(lambda: annual_calendar(params), form=CalendarSignOff, yes=yes)
         except InfeasibleSchedule as exc:
-            raise fail(
-                f"no feasible calendar for {year} (nothing written): " + "; ".join(exc.reasons)
-            ) from None
+            raise fail(f"{year}年无法排出年度安排（未保存）：" + "；".join(exc.reasons)) from None
         except CalendarError as exc:
             raise fail(str(exc)) from None
-        if as_json:
-            typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
-        else:
-            print_calendar(out, result)
+        _print(result, as_json=as_json)
+        if result.get("status") == "rejected":
+            raise typer.Exit(code=1)
 
     @group.command("rsvp")
     def rsvp(

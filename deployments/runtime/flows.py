@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID, uuid4
 
 from deployments.runtime.server import prefect_api
@@ -118,13 +118,21 @@ def run_calendar(
     today: date | None = None,
     clone_from: int | None = None,
     avoid_activity_week: bool | None = None,
+    approval: Literal["manual", "auto"] = "manual",
 ) -> dict[str, Any]:
-    """Run the annual-calendar flow against a Prefect API (this process's, or a local one)."""
+    """Run the annual-calendar flow against a Prefect API (this process's, or a local one).
+
+    With approval "manual" the run pauses for its sign-off before anything is stored.
+    """
     from flows.annual_calendar import annual_calendar
     from models.params.calendar import CalendarParameters
 
     params = CalendarParameters(
-        year=year, today=today, clone_from=clone_from, avoid_activity_week=avoid_activity_week
+        year=year,
+        today=today,
+        clone_from=clone_from,
+        avoid_activity_week=avoid_activity_week,
+        approval=approval,
     )
     with prefect_api():
         return asyncio.run(annual_calendar(params))

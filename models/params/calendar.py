@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
+from prefect.input import RunInput
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.params.forms import Choice, form_schema
+from models.params.secondment import Approval
 
 RESPONSES = {
     "accepted": "accepted",
@@ -32,6 +34,12 @@ class CalendarParameters(BaseModel):
     model_config = ConfigDict(json_schema_extra=form_schema)
 
     year: int | None = Field(default=None, ge=2000, le=2100, title="年度", description="留空为当年")
+    approval: Approval = Field(
+        default="manual",
+        title="审批方式",
+        description="人工审批：拟定年度安排后暂停，等待经办人员审批；自动批准：定时任务用。"
+        "批准后各项通知按各自日期发送",
+    )
     today: date | None = Field(
         default=None,
         title="业务日期",
@@ -50,6 +58,18 @@ class CalendarParameters(BaseModel):
     one_event_per_day: bool | None = Field(
         default=None, title="每天至多一个会议", description="留空按区情配置"
     )
+
+
+class CalendarSignOff(RunInput):
+    """经办人员审批年度安排：批准后保存，各项通知到期发送；退回则不保存、不发送。"""
+
+    model_config = ConfigDict(json_schema_extra=form_schema)
+
+    decision: Annotated[
+        Literal["approve", "reject"], Choice({"approve": "批准", "reject": "退回"})
+    ] = Field(default="approve", title="审批结果")
+    operator: str = Field(default="", max_length=50, title="审批人")
+    comment: str = Field(default="", max_length=500, title="意见")
 
 
 class RsvpParameters(BaseModel):

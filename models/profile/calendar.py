@@ -192,6 +192,11 @@ class CalendarPolicy(_Strict):
         bad = [n for n in self.reminder_offsets if n < 1]
         if bad:
             raise ValueError(f"reminder_offsets must be working days ≥ 1, got {bad}")
+        if self.reminder_offsets and max(self.reminder_offsets) >= self.invitation_lead_days:
+            raise ValueError(
+                f"invitation_lead_days ({self.invitation_lead_days}) must exceed every "
+                f"reminder offset {sorted(self.reminder_offsets)}: invitations come first"
+            )
         if self.reply_before_days >= self.invitation_lead_days:
             raise ValueError(
                 f"reply_before_days ({self.reply_before_days}) must be fewer than "

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from models.audit import Decision
 from models.db import session_scope
 from models.meetings import CalendarYear, Distribution, Meeting, Rsvp
+from models.outbox import OutboxMessage
 from models.params.calendar import CalendarParameters
 from models.profile.calendar import CalendarPolicy
 from models.profile.schema import DistrictProfile
@@ -35,9 +36,12 @@ from tasks.calendar.rules import (
     distribution_reminder_days,
     distribution_request_day,
     event_specs,
+    invitation_day,
     key_days,
+    plan_notice_day,
     publicity_calendar,
     reminder_dates,
+    reply_day,
     schedule_rules,
 )
 from tasks.calendar.scheduling import (
@@ -55,7 +59,7 @@ from tasks.common.ics import IcsAttendee, IcsEvent, event_uid, ics_path, invitat
 from tasks.common.ics import year_ics as render_year_ics
 from tasks.common.workdays import WorkCalendar
 from tasks.notify.delivery import stage_message, undelivered_message_ids
-from tasks.notify.render import render
+from tasks.notify.render import cn_date, render
 
 FLOW = "calendar"
 
@@ -219,16 +223,17 @@ def _stage_invitations(
     profile: DistrictProfile,
     *,
     previous: tuple[date, str] | None = None,
-) -> None:
+) -> int:
     """The invitation (or update) of this version of the meeting to each invitee audience.
 
     `previous` is the (day, venue) the invitees were told before, for an update. The message
     names no file: the calendar file is written for the portal and the operator to hand out.
+    Returns how many messages are new (a version already staged stages nothing).
     """
+    staged = 0
     _write_ics(meeting, profile)
     names = profile.calendar.audience_names
-    workdays = work_calendar(session)
-    reply_by = workdays.add_working_days(meeting.day, -profile.calendar.reply_before_days)
+    reply_by = reply_day(meeting.day, profile.calendar, workdays=work_calendar(session))
     for audience in meeting.audiences:
         title, body = render(
             "calendar_invitation",
@@ -240,7 +245,7 @@ def _stage_invitations(
             audience_name=names.get(audience, audience),
             contact=profile.contacts.centre,
         )
-        stage_message(
+        message = stage_message(
             session,
             flow=FLOW,
             year=meeting.year,
@@ -250,6 +255,20 @@ def _stage_invitations(
             title=title,
             body=body,
         )
+        staged += message is not None
+    return staged
+
+
+def _invited(session: Session, meeting: Meeting) -> bool:
+    """Whether an invitation to this meeting (any version) has gone to its invitees."""
+    found = session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.flow == FLOW,
+            OutboxMessage.year == meeting.year,
+            col(OutboxMessage.kind).startswith(f"invitation-{meeting.key}-v"),
+        )
+    ).first()
+    return found is not None
 
 
 def _offices(profile: DistrictProfile) -> list[tuple[str, str]]:
@@ -268,7 +287,8 @@ def _stage_annual_plan(
     meetings: list[Meeting],
     profile: DistrictProfile,
     request_on: date,
-) -> None:
+) -> int:
+    staged = 0
     for tag, office in _offices(profile):
         title, body = render(
             "calendar_annual_plan",
@@ -288,7 +308,7 @@ def _stage_annual_plan(
             notes=list(publicity.notes),
             contact=profile.contacts.centre,
         )
-        stage_message(
+        message = stage_message(
             session,
             flow=FLOW,
             year=publicity.year,
@@ -298,15 +318,26 @@ def _stage_annual_plan(
             title=title,
             body=body,
         )
+        staged += message is not None
+    return staged
 
 
 # --------------------------------------------------------------------------- planning
 
 
-def record_calendar(*, inputs: PlanInputs, schedule: Schedule, now: datetime | None = None) -> bool:
-    """Store the placed year, its files, its distribution campaign and its messages at once.
+def record_calendar(
+    *,
+    inputs: PlanInputs,
+    schedule: Schedule,
+    operator: str = "",
+    comment: str = "",
+    now: datetime | None = None,
+) -> bool:
+    """Store the signed-off year, its files and its distribution campaign at once.
 
-    Returns False (and writes nothing) when the year is already planned: re-runs are no-ops.
+    Nothing is sent here: the plan notice, the invitations and the distribution requests go out
+    on their own dates (`stage_due`). Returns False (and writes nothing) when the year is
+    already planned: re-runs are no-ops.
     """
     year = inputs.year
     now = now or utcnow()
@@ -368,6 +399,20 @@ def record_calendar(*, inputs: PlanInputs, schedule: Schedule, now: datetime | N
                     decided_at=now,
                 )
             )
+        session.add(
+            Decision(
+                process=FLOW,
+                year=year,
+                subject="plan",
+                kind="signed_off",
+                rule="R7.4",
+                reason=f"{operator or '经办人员'}批准{year}年社区教育年度安排"
+                f"（{len(meetings)}个会议和培训）：{comment or '无意见'}",
+                inputs_digest=schedule.inputs_digest,
+                seed=inputs.rules.seed,
+                decided_at=now,
+            )
+        )
         session.flush()
         for street in profile.streets:
             for community in street.communities:
@@ -376,12 +421,38 @@ def record_calendar(*, inputs: PlanInputs, schedule: Schedule, now: datetime | N
                         year=year, community=community, street=street.name, requested_on=request_on
                     )
                 )
-        for meeting in meetings:
-            _stage_invitations(session, meeting, profile)
-        _stage_annual_plan(
-            session, publicity=publicity, meetings=meetings, profile=profile, request_on=request_on
-        )
     return True
+
+
+def record_rejection(
+    *, inputs: PlanInputs, schedule: Schedule, operator: str = "", comment: str = ""
+) -> None:
+    """Keep an operator's rejection of a proposed plan on record; nothing else is written."""
+    subject = f"plan-{schedule.inputs_digest[:16]}"
+    reason = f"{operator or '经办人员'}退回{inputs.year}年年度安排：{comment or '无意见'}"
+    with session_scope() as session:
+        existing = session.exec(
+            select(Decision).where(
+                Decision.process == FLOW,
+                Decision.year == inputs.year,
+                Decision.subject == subject,
+                Decision.kind == "rejected",
+            )
+        ).first()
+        if existing is None:
+            session.add(
+                Decision(
+                    process=FLOW,
+                    year=inputs.year,
+                    subject=subject,
+                    kind="rejected",
+                    rule="R7.4",
+                    reason=reason,
+                    inputs_digest=schedule.inputs_digest,
+                )
+            )
+        else:
+            existing.reason, existing.decided_at = reason, utcnow()
 
 
 def _meetings(session: Session, year: int, *, status: str | None = None) -> list[Meeting]:
@@ -395,6 +466,8 @@ def _meetings(session: Session, year: int, *, status: str | None = None) -> list
 
 
 class DueReport(BaseModel):
+    plan_notices: int = 0
+    invitations: int = 0
     key_day_notices: int = 0
     reminders: int = 0
     distribution_requests: int = 0
@@ -403,7 +476,9 @@ class DueReport(BaseModel):
     @property
     def total(self) -> int:
         return (
-            self.key_day_notices
+            self.plan_notices
+            + self.invitations
+            + self.key_day_notices
             + self.reminders
             + self.distribution_requests
             + self.distribution_reminders
@@ -411,11 +486,14 @@ class DueReport(BaseModel):
 
 
 def stage_due(year: int, *, today: date) -> DueReport:
-    """Stage whatever is due on `today`: key-day notices, meeting reminders, distribution.
+    """Stage whatever is due on `today`: the year's plan to the offices, invitations, key-day
+    notices, meeting reminders, distribution requests and follow-ups.
 
-    Every message has its idempotency key, so calling this twice a day, or re-running a missed
-    day, sends nothing twice. Reminders name the meeting's date in their key: a meeting that
-    moves gets fresh reminders for its new date.
+    Only a signed-off year sends anything, and each notice only from its own date on: the plan
+    a lead time before 1 January (until the year ends), an invitation a lead time before its
+    meeting (until the meeting). Every message has its idempotency key, so calling this twice a
+    day, or re-running a missed day, sends nothing twice. Reminders name the meeting's date in
+    their key: a meeting that moves gets fresh reminders for its new date.
     """
     report = DueReport()
     profile = _profile()
@@ -425,6 +503,21 @@ def stage_due(year: int, *, today: date) -> DueReport:
     with session_scope() as session:
         if session.get(CalendarYear, year) is None:
             return report
+        scheduled = _meetings(session, year, status="scheduled")
+        if plan_notice_day(year, policy, workdays=workdays) <= today <= date(year, 12, 31):
+            rows = session.exec(select(Distribution).where(Distribution.year == year)).all()
+            report.plan_notices += _stage_annual_plan(
+                session,
+                publicity=publicity,
+                meetings=scheduled,
+                profile=profile,
+                request_on=rows[0].requested_on
+                if rows
+                else distribution_request_day(policy, year, workdays=workdays),
+            )
+        for meeting in scheduled:
+            if invitation_day(meeting.day, policy, workdays=workdays) <= today < meeting.day:
+                report.invitations += _stage_invitations(session, meeting, profile)
         for key_day in key_days(publicity, workdays=workdays):
             if not key_day.due <= today <= key_day.day:
                 continue
@@ -660,7 +753,9 @@ def move_meeting(
 ) -> dict[str, Any]:
     """Move a meeting (day and/or venue): same UID, next SEQUENCE, new file, update notices.
 
-    Moving to where it already is changes nothing. Reminders follow the new date by themselves.
+    Moving to where it already is changes nothing. Reminders follow the new date by themselves;
+    the update goes out at once only to invitees already invited, otherwise the invitation goes
+    out on its date with the new day.
     """
     now = now or utcnow()
     profile = _profile()
@@ -700,7 +795,8 @@ def move_meeting(
             )
         )
         session.flush()
-        _stage_invitations(session, meeting, profile, previous=previous)
+        if _invited(session, meeting):  # those told the old date hear of the new one now
+            _stage_invitations(session, meeting, profile, previous=previous)
         return {
             "key": key,
             "day": new_day.isoformat(),
@@ -742,7 +838,8 @@ def cancel_meeting(
         session.flush()
         _write_ics(meeting, profile)
         names = profile.calendar.audience_names
-        for audience in meeting.audiences:
+        # nobody invited yet: nobody to tell (the invitation will simply never go out)
+        for audience in meeting.audiences if _invited(session, meeting) else []:
             title, body = render(
                 "calendar_cancel",
                 title=meeting.title,
@@ -821,7 +918,11 @@ def record_rsvp(
 def confirm_distribution(
     *, year: int, community: str, confirmed_by: str = "", note: str = "", today: date
 ) -> dict[str, Any]:
-    """A community office confirms the material reached every household (R7.2); twice is a no-op."""
+    """A community office confirms the material reached every household (R7.2); twice is a no-op.
+
+    Refused (in Chinese) for a year without a signed-off plan, an office not in the campaign,
+    and before the material was handed out: nothing can be confirmed that was never asked.
+    """
     with session_scope() as session:
         row = session.exec(
             select(Distribution).where(
@@ -833,8 +934,15 @@ def confirm_distribution(
                 select(Distribution.community).where(Distribution.year == year)
             ).all()
             if not known:
-                raise CalendarError(f"no distribution campaign for {year} (plan the year first)")
-            raise CalendarError(f"unknown community '{community}' in the {year} campaign")
+                raise CalendarError(
+                    f"{year}年没有已批准的年度安排，也就没有宣传资料发放任务，不能确认发放"
+                )
+            raise CalendarError(f"{year}年宣传资料发放任务中没有“{community}”，请核对居委名称")
+        if not row.requested:
+            raise CalendarError(
+                f"{year}年宣传资料尚未下发（{cn_date(row.requested_on)}起下发），"
+                f"{community}还不能确认发放"
+            )
         if row.confirmed_on is not None:
             return {
                 "community": community,
@@ -877,8 +985,85 @@ def coverage(year: int) -> list[dict[str, Any]]:
     return table
 
 
+def _event(
+    *,
+    kind: str,
+    day: date,
+    start: time,
+    end: time,
+    policy: CalendarPolicy,
+    workdays: WorkCalendar,
+    **fields: Any,
+) -> dict[str, Any]:
+    """One meeting in the shape of `calendar --json`, with its notice and reminder dates."""
+    return {
+        "kind": kind,
+        "date": day.isoformat(),
+        "venue": fields.pop("venue"),
+        "key": fields.pop("key"),
+        "title": fields.pop("title"),
+        "start": start.strftime("%H:%M"),
+        "end": end.strftime("%H:%M"),
+        **fields,
+        "invite_on": invitation_day(day, policy, workdays=workdays).isoformat(),
+        "reply_by": reply_day(day, policy, workdays=workdays).isoformat(),
+        "reminders": [
+            d.isoformat()
+            for _, d in reminder_dates(day, policy.reminder_offsets, workdays=workdays)
+        ],
+    }
+
+
+def _year_shape(
+    year: int,
+    *,
+    status: str,
+    events: list[dict[str, Any]],
+    cancelled: list[dict[str, Any]],
+    distribution: dict[str, Any],
+    solver_status: str,
+    cloned_from: int | None,
+    ics_dir: str | None,
+    workdays: WorkCalendar,
+    policy: CalendarPolicy,
+) -> dict[str, Any]:
+    """The year in the shape of `calendar --json`, signed off or only proposed."""
+    publicity = publicity_calendar(year, workdays=workdays)
+    check = recheck(year)
+    return {
+        "year": year,
+        "status": status,
+        "publicity_day": publicity.publicity_day.isoformat(),
+        "activity_week": [
+            publicity.activity_week_start.isoformat(),
+            publicity.activity_week_end.isoformat(),
+        ],
+        "publicity_month": [publicity.month_start.isoformat(), publicity.month_end.isoformat()],
+        "plan_notice_on": plan_notice_day(year, policy, workdays=workdays).isoformat(),
+        "events": events,
+        "cancelled": cancelled,
+        "key_days": [
+            {
+                "kind": k.kind,
+                "title": k.label,
+                "date": k.day.isoformat(),
+                "notice_on": k.due.isoformat(),
+            }
+            for k in key_days(publicity, workdays=workdays)
+        ],
+        "distribution": distribution,
+        "notes": workdays.notes_for([date(year, 1, 1)]) + ([check.note()] if check.needed else []),
+        "holiday_source": workdays.source(year),
+        "holidays": workdays.holidays_table(year),
+        "recheck": check.lines(),
+        "solver_status": solver_status,
+        "cloned_from": cloned_from,
+        "ics_dir": ics_dir,
+    }
+
+
 def calendar_result(year: int) -> dict[str, Any] | None:
-    """The planned year in the shape of `calendar --json` (None when not planned yet)."""
+    """The signed-off year in the shape of `calendar --json` (None when not signed off yet)."""
     profile = _profile()
     policy = profile.calendar
     with session_scope() as session:
@@ -893,71 +1078,118 @@ def calendar_result(year: int) -> dict[str, Any] | None:
     for r in rsvps:
         answers.setdefault(r.meeting_id, Counter())[r.response] += 1
     workdays = current_work_calendar()
-    publicity = publicity_calendar(year, workdays=workdays)
     estimated = workdays.source(year) == "estimated"
-    check = recheck(year)
 
     def event(m: Meeting) -> dict[str, Any]:
-        return {
-            "kind": m.kind,
-            "date": m.day.isoformat(),
-            "venue": m.venue,
-            "key": m.key,
-            "title": m.title,
-            "start": m.start_time.strftime("%H:%M"),
-            "end": m.end_time.strftime("%H:%M"),
-            "audiences": list(m.audiences),
-            "invitees": m.invitees,
-            "uid": m.uid,
-            "sequence": m.sequence,
-            "status": m.status,
-            "reminders": [
-                d.isoformat()
-                for _, d in reminder_dates(m.day, policy.reminder_offsets, workdays=workdays)
-            ],
-            "rsvp": dict(answers.get(m.id or 0, {})),
-            "reason": m.reason,
-            "estimated": estimated,  # placed on an estimated holiday calendar
-        }
+        return _event(
+            kind=m.kind,
+            day=m.day,
+            start=m.start_time,
+            end=m.end_time,
+            policy=policy,
+            workdays=workdays,
+            venue=m.venue,
+            key=m.key,
+            title=m.title,
+            audiences=list(m.audiences),
+            invitees=m.invitees,
+            uid=m.uid,
+            sequence=m.sequence,
+            status=m.status,
+            rsvp=dict(answers.get(m.id or 0, {})),
+            reason=m.reason,
+            estimated=estimated,  # placed on an estimated holiday calendar
+        )
 
-    confirmed = sum(1 for r in rows if r.confirmed_on is not None)
     request_on = workdays.next_working_day(
         rows[0].requested_on if rows else distribution_request_day(policy, year, workdays=workdays)
     )
-    return {
-        "year": year,
-        "publicity_day": publicity.publicity_day.isoformat(),
-        "activity_week": [
-            publicity.activity_week_start.isoformat(),
-            publicity.activity_week_end.isoformat(),
-        ],
-        "publicity_month": [publicity.month_start.isoformat(), publicity.month_end.isoformat()],
-        "events": [event(m) for m in meetings if m.status == "scheduled"],
-        "cancelled": [event(m) for m in meetings if m.status == "cancelled"],
-        "key_days": [
-            {
-                "kind": k.kind,
-                "title": k.label,
-                "date": k.day.isoformat(),
-                "notice_on": k.due.isoformat(),
-            }
-            for k in key_days(publicity, workdays=workdays)
-        ],
-        "distribution": {
+    return _year_shape(
+        year,
+        status="signed_off",
+        events=[event(m) for m in meetings if m.status == "scheduled"],
+        cancelled=[event(m) for m in meetings if m.status == "cancelled"],
+        distribution={
             "request_on": request_on.isoformat(),
             "reminders_after_working_days": policy.distribution.confirm_within,
             "communities": len(rows),
-            "confirmed": confirmed,
+            "confirmed": sum(1 for r in rows if r.confirmed_on is not None),
             "coverage": coverage(year),
         },
-        "notes": workdays.notes_for([date(year, 1, 1)]) + ([check.note()] if check.needed else []),
-        "holiday_source": workdays.source(year),
-        "holidays": workdays.holidays_table(year),
-        "recheck": check.lines(),
-        "solver_status": stored.solver_status,
-        "cloned_from": stored.cloned_from,
-        "ics_dir": str((calendar_dir() / str(year)).resolve()),
-    }
+        solver_status=stored.solver_status,
+        cloned_from=stored.cloned_from,
+        ics_dir=str((calendar_dir() / str(year)).resolve()),
+        workdays=workdays,
+        policy=policy,
+    )
+
+
+def notice_days(year: int) -> list[date]:
+    """Every day on which a notice of the signed-off year falls due, in order (empty before
+    sign-off): the plan notice, invitations, reminders, key-day notices, distribution requests
+    and follow-ups. A daily run on just these days sends all that a run every day would."""
+    result = calendar_result(year)
+    if result is None:
+        return []
+    policy = _profile().calendar
+    request_on = date.fromisoformat(result["distribution"]["request_on"])
+    follow_ups = distribution_reminder_days(policy, request_on, workdays=current_work_calendar())
+    days = {date.fromisoformat(result["plan_notice_on"]), request_on, *follow_ups}
+    for e in result["events"]:
+        days |= {date.fromisoformat(d) for d in [e["invite_on"], *e["reminders"]]}
+    days |= {date.fromisoformat(k["notice_on"]) for k in result["key_days"]}
+    return sorted(days)
+
+
+def proposal_result(*, inputs: PlanInputs, schedule: Schedule) -> dict[str, Any]:
+    """A placed but unsigned year in the shape of `calendar --json`; reads, stores nothing."""
+    profile = _profile()
+    policy = profile.calendar
+    workdays = inputs.rules.workdays
+    estimated = workdays.source(inputs.year) == "estimated"
+    events = []
+    for placed in schedule.events:
+        start, end = _times(policy, placed.kind)
+        events.append(
+            _event(
+                kind=placed.kind,
+                day=placed.day,
+                start=start,
+                end=end,
+                policy=policy,
+                workdays=workdays,
+                venue=placed.venue,
+                key=placed.key,
+                title=placed.title,
+                audiences=list(placed.audiences),
+                invitees=placed.invitees,
+                sequence=0,
+                status="proposed",
+                reason=placed.reason,
+                estimated=estimated,
+            )
+        )
+    communities = sum(len(s.communities) for s in profile.streets)
+    return _year_shape(
+        inputs.year,
+        status="proposed",
+        events=events,
+        cancelled=[],
+        distribution={
+            "request_on": distribution_request_day(
+                policy, inputs.year, workdays=workdays
+            ).isoformat(),
+            "reminders_after_working_days": policy.distribution.confirm_within,
+            "communities": communities,
+            "confirmed": 0,
+            "coverage": [],
+        },
+        solver_status=schedule.status,
+        cloned_from=inputs.clone_from,
+        ics_dir=None,
+        workdays=workdays,
+        policy=policy,
+    )
 
 
 def pending_message_ids(year: int) -> list[int]:

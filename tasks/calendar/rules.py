@@ -6,6 +6,9 @@
 - Meeting reminders fall T-7 and T-1 working days before the start (offsets from the profile).
 - Material distribution (R7.2) starts on the first working day on or after the campaign start;
   an office that has not confirmed is reminded every `confirm_within` working days.
+- Nothing is announced a year ahead: the year's plan reaches the offices `plan_notice_lead_days`
+  working days before 1 January, each invitation `invitation_lead_days` working days before its
+  meeting, and invitees answer by `reply_before_days` working days before it.
 """
 
 from __future__ import annotations
@@ -101,6 +104,21 @@ def reminder_dates(
 ) -> list[tuple[int, date]]:
     """(offset, date) of each reminder: `offset` working days before `day`, largest first."""
     return [(n, workdays.add_working_days(day, -n)) for n in sorted(set(offsets), reverse=True)]
+
+
+def invitation_day(day: date, policy: CalendarPolicy, *, workdays: WorkCalendar) -> date:
+    """When the invitation to a meeting on `day` goes out (a lead time in working days)."""
+    return workdays.add_working_days(day, -policy.invitation_lead_days)
+
+
+def reply_day(day: date, policy: CalendarPolicy, *, workdays: WorkCalendar) -> date:
+    """The day invitees answer by, for a meeting on `day`."""
+    return workdays.add_working_days(day, -policy.reply_before_days)
+
+
+def plan_notice_day(year: int, policy: CalendarPolicy, *, workdays: WorkCalendar) -> date:
+    """From when the year's plan is sent to the offices: a lead time before 1 January."""
+    return workdays.add_working_days(date(year, 1, 1), -policy.plan_notice_lead_days)
 
 
 def distribution_request_day(policy: CalendarPolicy, year: int, *, workdays: WorkCalendar) -> date:

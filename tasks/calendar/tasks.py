@@ -67,9 +67,27 @@ def solve_task(inputs: PlanInputs) -> Schedule:
     return solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
 
 
+@task(name="calendar-proposal", cache_policy=NO_CACHE, **RETRY)
+def proposal_result_task(inputs: PlanInputs, schedule: Schedule) -> dict[str, Any]:
+    """The placed year as the operator signs it off (nothing stored)."""
+    return records.proposal_result(inputs=inputs, schedule=schedule)
+
+
 @task(name="record-calendar", cache_policy=NO_CACHE, **RETRY)
-def record_calendar_task(inputs: PlanInputs, schedule: Schedule) -> bool:
-    return records.record_calendar(inputs=inputs, schedule=schedule)
+def record_calendar_task(
+    inputs: PlanInputs, schedule: Schedule, operator: str, comment: str
+) -> bool:
+    """Store the signed-off year (its notices go out on their own dates)."""
+    return records.record_calendar(
+        inputs=inputs, schedule=schedule, operator=operator, comment=comment
+    )
+
+
+@task(name="reject-calendar", cache_policy=NO_CACHE, **RETRY)
+def record_rejection_task(
+    inputs: PlanInputs, schedule: Schedule, operator: str, comment: str
+) -> None:
+    records.record_rejection(inputs=inputs, schedule=schedule, operator=operator, comment=comment)
 
 
 @task(name="calendar-files", cache_policy=NO_CACHE, **RETRY)

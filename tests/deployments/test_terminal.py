@@ -24,6 +24,7 @@ from sqlmodel import select
 
 from models.db import session_scope
 from models.ideas import IdeaCampaign, IdeaResult
+from models.meetings import CalendarYear
 from models.outbox import OutboxMessage
 from models.profile.schema import DistrictProfile
 from models.secondment import SecondmentRound
@@ -275,3 +276,29 @@ def test_closing_the_terminal_mid_wait_leaves_no_process(
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + 1  # SIGHUP, cleaned up
     with session_scope() as session:
         assert session.get(SecondmentRound, YEAR) is None  # nothing signed off, nothing written
+
+
+def test_calendar_plan_signed_off_at_the_prompt_sends_nothing_ahead(
+    registry: DistrictProfile, clerk_env: dict[str, str], tmp_path: Path
+) -> None:
+    # planned on 1 December for the next year: signed off here, and nothing is due yet
+    args = ["calendar", "plan", "--year", str(YEAR + 1), "--today", f"{YEAR}-12-01"]
+    child = spawn(args, clerk_env, tmp_path)
+
+    child.expect(f"{YEAR + 1}年社区教育年度安排（待审批）")
+    child.expect("界面地址：http://")
+    child.expect("审批结果：1. 批准  2. 退回\r\n")
+    child.expect("请选择")
+    child.sendline("批准")
+    child.expect("审批人")
+    child.sendline("李经办")
+    child.expect("意见")
+    child.sendline("同意")
+    text = finish(child, tmp_path)
+
+    assert "已批准" in text and "是否现在发送" not in text
+    with session_scope() as session:
+        stored = session.get(CalendarYear, YEAR + 1)
+        assert stored is not None
+        assert session.exec(select(OutboxMessage)).first() is None  # signed off, nothing sent
+    no_temporary_server(clerk_env)

@@ -1,5 +1,6 @@
-"""Fault injection: `calendar --year` is SIGKILLed while it sends the year's invitations and
-plan (meetings and messages already written, most not yet delivered); the re-run completes.
+"""Fault injection: `calendar plan --approve` is SIGKILLed while it sends what is due on its
+business day, the year's plan and the first invitations (meetings and messages already written,
+most not yet delivered); the re-run completes.
 
 The meetings are not placed again, no invitation or plan message is created twice, every message
 is delivered, and the only sends the receiver gets twice are those whose bookkeeping the kill
@@ -8,6 +9,7 @@ lost (at-least-once delivery, docs/faults.md).
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,8 @@ from models.db import session_scope
 from models.meetings import CalendarYear, Meeting
 from models.outbox import OutboxMessage
 from models.profile.schema import DistrictProfile
+from tasks.calendar.rules import invitation_day
+from tasks.common.workdays import WorkCalendar
 from tests.faults.harness import (
     child_env,
     cli_command,
@@ -43,7 +47,10 @@ def meetings() -> list[tuple[str, str, str, int]]:
 def test_calendar_killed_while_sending_then_rerun(
     registry: DistrictProfile, tmp_path: Path, hardening: Ledger
 ) -> None:
-    command = cli_command("calendar", "--year", "2026", "--today", "2026-01-05", "--json")
+    today = date(2026, 1, 12)  # the plan notice and the first training's invitations are due
+    command = cli_command(
+        "calendar", "plan", "--year", "2026", "--today", today.isoformat(), "--approve", "--json"
+    )
     log = tmp_path / "first.log"
     with running_sink(delay=0.05) as sink:
         env = child_env(sink.config(tmp_path / "apprise.yaml"))
@@ -63,7 +70,12 @@ def test_calendar_killed_while_sending_then_rerun(
         duplicates, missing = duplicates_and_missing(sink)
         final = message_statuses()
     invitations = [k for k, _ in kinds if k.startswith("invitation-")]
-    audiences = {m.key: len(m.audiences) for m in _meeting_rows()}
+    due = [
+        m
+        for m in _meeting_rows()
+        if invitation_day(m.day, registry.calendar, workdays=WorkCalendar()) <= today < m.day
+    ]
+    offices = len(registry.streets) + sum(len(s.communities) for s in registry.streets)
     survived = (
         rerun.returncode == 0
         and placed == after
@@ -82,7 +94,8 @@ def test_calendar_killed_while_sending_then_rerun(
     assert after == placed  # the re-run did not place or move anything
     assert len(years) == 1
     assert sum(final.values()) == staged  # no logical message created twice
-    assert len(invitations) == sum(audiences.values())  # one per meeting and audience
+    assert due and len(invitations) == sum(len(m.audiences) for m in due)  # one per audience
+    assert sum(k == "annual-plan" for k, _ in kinds) == offices
     assert set(final) == {"delivered"}
     assert missing == 0  # nothing lost
     assert duplicates == lost  # only sends whose bookkeeping the kill lost arrive twice

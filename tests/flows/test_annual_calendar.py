@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,16 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlmodel import select
 
+from deployments.runtime.operator import find_paused_run, sign_off
 from flows.annual_calendar import annual_calendar, calendar_daily
 from flows.calendar_actions import distribution_confirm, meeting_change, meeting_rsvp
+from models.audit import Decision
 from models.db import session_scope
 from models.meetings import CalendarYear, Meeting
 from models.outbox import DeliveryAttempt, OutboxMessage
 from models.params.calendar import (
     CalendarParameters,
+    CalendarSignOff,
     ConfirmParameters,
     MeetingChangeParameters,
     RsvpParameters,
@@ -48,17 +52,23 @@ def counts() -> dict[str, int]:
         }
 
 
-def test_plan_sends_and_rerun_changes_nothing(registry: DistrictProfile, db: Path) -> None:
-    result = run(year=2026, today=date(2026, 1, 5))
+def test_plan_signed_off_sends_only_what_is_due_and_rerun_changes_nothing(
+    registry: DistrictProfile, db: Path
+) -> None:
+    result = run(year=2026, today=date(2026, 1, 5), approval="auto")
 
     assert result["publicity_day"] == "2026-09-10"
     assert result["activity_week"] == ["2026-09-07", "2026-09-13"]
     assert len(result["events"]) == 7
     assert all(WORKDAYS.is_working_day(date.fromisoformat(e["date"])) for e in result["events"])
     assert len({e["date"] for e in result["events"]}) == 7
+    assert result["status"] == "signed_off"
     with session_scope() as session:
-        statuses = {m.status for m in session.exec(select(OutboxMessage)).all()}
-    assert statuses == {"delivered"}
+        sent = session.exec(select(OutboxMessage)).all()
+    # on 5 January only the year's plan is due (to every office); no invitation goes out yet
+    offices = len(registry.streets) + sum(len(s.communities) for s in registry.streets)
+    assert {m.kind for m in sent} == {"annual-plan"} and len(sent) == offices
+    assert {m.status for m in sent} == {"delivered"}
     assert (db / "calendar" / "2026" / "calendar-2026.ics").exists()
     with get_client(sync_client=True) as client:
         keys = {
@@ -72,7 +82,7 @@ def test_plan_sends_and_rerun_changes_nothing(registry: DistrictProfile, db: Pat
     assert keys == {"calendar-2026", "distribution-coverage-2026"}
 
     before = counts()
-    again = run(year=2026, today=date(2026, 1, 5))
+    again = run(year=2026, today=date(2026, 1, 5), approval="auto")
     assert again["events"] == result["events"]
     assert counts() == before  # nothing written, nothing sent twice
 
@@ -85,6 +95,55 @@ def test_plan_sends_and_rerun_changes_nothing(registry: DistrictProfile, db: Pat
     assert counts() == after
 
 
+def test_a_year_ahead_is_signed_off_and_nothing_is_sent(registry: DistrictProfile) -> None:
+    result = run(year=2030, today=date(2026, 3, 2), approval="auto")
+
+    assert result["status"] == "signed_off" and len(result["events"]) == 7
+    assert counts()["years"] == 1 and counts()["messages"] == 0
+    daily = asyncio.run(calendar_daily(today=date(2026, 3, 3)))
+    assert daily["staged"] == {} and counts()["messages"] == 0
+
+
+def plan_signed_off_at_the_form(year: int, today: date, decision: str) -> dict[str, Any]:
+    """Run the planning flow, wait for its pause, answer the sign-off form, return the result."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = run(year=year, today=today)
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    run_id = find_paused_run(f"calendar-{year}", timeout=120, stop=lambda: not thread.is_alive())
+    assert run_id is not None, box.get("error")
+    box["waiting"] = counts()
+    sign_off(run_id, CalendarSignOff, decision=decision, operator="主任", comment="审核")
+    thread.join(timeout=120)
+    assert "error" not in box, box.get("error")
+    return box
+
+
+def test_the_plan_waits_for_sign_off_and_a_rejection_stores_nothing(
+    registry: DistrictProfile,
+) -> None:
+    nothing = {"years": 0, "meetings": 0, "messages": 0, "sends": 0}
+    rejected = plan_signed_off_at_the_form(2027, date(2026, 12, 1), "reject")
+    assert rejected["waiting"] == nothing  # nothing stored while the proposal waits
+    assert rejected["result"]["status"] == "rejected" and counts() == nothing
+
+    approved = plan_signed_off_at_the_form(2027, date(2026, 12, 1), "approve")
+    assert approved["waiting"] == nothing
+    assert approved["result"]["status"] == "signed_off"
+    assert counts()["years"] == 1 and counts()["meetings"] == 7
+    # 1 December 2026 is before the 2027 plan notice: signed off, nothing sent yet
+    assert counts()["messages"] == 0
+    with session_scope() as session:
+        kinds = {d.kind for d in session.exec(select(Decision).where(Decision.year == 2027))}
+    assert {"rejected", "signed_off", "placed"} <= kinds
+
+
 def test_infeasible_year_writes_nothing(db: Path) -> None:
     profile, text = load_profile()
     tiny = text.replace("capacity: 300", "capacity: 30").replace("capacity: 150", "capacity: 30")
@@ -93,12 +152,15 @@ def test_infeasible_year_writes_nothing(db: Path) -> None:
         sync_registry(session, profile=profile.model_copy(), text=tiny, source="tiny")
 
     with pytest.raises(InfeasibleSchedule, match="没有足够大的会场"):
-        run(year=2026, today=date(2026, 1, 5))
+        run(year=2026, today=date(2026, 1, 5), approval="auto")
     assert counts() == {"years": 0, "meetings": 0, "messages": 0, "sends": 0}
 
 
 def test_operator_forms_rsvp_confirm_and_move(registry: DistrictProfile) -> None:
-    run(year=2025, today=date(2025, 1, 6))
+    planned = run(year=2025, today=date(2025, 1, 6), approval="auto")
+    conference = next(e for e in planned["events"] if e["key"] == "work_conference")
+    # the invitation goes out on its day; then a move tells the invitees at once
+    asyncio.run(calendar_daily(today=date.fromisoformat(conference["invite_on"])))
     rsvp = asyncio.run(
         meeting_rsvp(
             RsvpParameters(year=2025, event="work_conference", attendee="张三", response="accepted")
@@ -106,6 +168,7 @@ def test_operator_forms_rsvp_confirm_and_move(registry: DistrictProfile) -> None
     )
     assert rsvp["counts"] == {"accepted": 1}
     community = registry.streets[0].communities[0]
+    asyncio.run(calendar_daily(today=date(2025, 9, 1)))  # the material is handed out
     confirmed = asyncio.run(
         distribution_confirm(
             ConfirmParameters(year=2025, community=community, today=date(2025, 9, 2))
@@ -132,7 +195,7 @@ def test_an_estimated_year_is_marked_and_the_notice_raises_a_recheck_artifact(
     from tasks.importing.holidays import import_holidays_file
     from tests.holiday_notices import NOTICE_2027, write_csv
 
-    result = run(year=2027, today=date(2027, 1, 4))
+    result = run(year=2027, today=date(2027, 1, 4), approval="auto")
     assert result["holiday_source"] == "estimated" and result["recheck"] == []
     assert all(e["estimated"] for e in result["events"])
 

@@ -66,6 +66,8 @@ calendar:
         ("  reminder_offsets: [0]\n", "reminder_offsets"),
         ("  distribution: {confirm_within: 0}\n", "confirm_within"),
         ("  colour: red\n", "unknown key 'colour'"),
+        ("  invitation_lead_days: 5\n", "invitations come first"),
+        ("  reply_before_days: 10\n", "must be fewer than"),
     ],
 )
 def test_bad_values_are_refused(section: str, message: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile
 from tasks.calendar import records
 from tasks.calendar.records import CalendarError
-from tasks.calendar.rules import reminder_dates
+from tasks.calendar.rules import invitation_day, plan_notice_day, reminder_dates, reply_day
 from tasks.calendar.scheduling import solve_schedule
 from tasks.common.ics import ics_path, parse_ics
 from tasks.common.workdays import WorkCalendar
@@ -25,10 +25,12 @@ from tasks.common.workdays import WorkCalendar
 WORKDAYS = WorkCalendar()  # nothing entered: the library, or the estimate beyond it
 
 
-def plan(year: int, **params: object) -> bool:
+def plan(year: int, operator: str = "", comment: str = "", **params: object) -> bool:
     inputs = records.plan_inputs(CalendarParameters(year=year, **params), year=year)  # type: ignore[arg-type]
     schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
-    return records.record_calendar(inputs=inputs, schedule=schedule)
+    return records.record_calendar(
+        inputs=inputs, schedule=schedule, operator=operator, comment=comment
+    )
 
 
 def messages(kind_prefix: str = "") -> list[OutboxMessage]:
@@ -43,26 +45,22 @@ def meeting(year: int, key: str) -> Meeting:
     return row
 
 
-def test_plan_writes_meetings_files_campaign_and_invitations(
-    registry: DistrictProfile, db: Path
-) -> None:
-    assert plan(2026)
+def test_signing_off_stores_the_year_and_sends_nothing(registry: DistrictProfile, db: Path) -> None:
+    assert plan(2026, operator="主任", comment="同意")
     communities = sum(len(s.communities) for s in registry.streets)
     with session_scope() as session:
         meetings = session.exec(select(Meeting)).all()
         rows = session.exec(select(Distribution)).all()
         placed = session.exec(select(Decision).where(Decision.kind == "placed")).all()
+        signed = session.exec(select(Decision).where(Decision.kind == "signed_off")).one()
     assert len(meetings) == 7 and len(placed) == 7 and len(rows) == communities
     assert all(WORKDAYS.is_working_day(m.day) for m in meetings)
-    invitations = messages("invitation-")
-    assert len(invitations) == sum(len(m.audiences) for m in meetings)
-    assert {m.audience.split("-")[0] for m in invitations} == {"group"}
-    plan_notes = messages("annual-plan")
-    assert len(plan_notes) == len(registry.streets) + communities
+    assert "主任批准2026年" in signed.reason and "同意" in signed.reason
+    assert messages() == []  # planning is not sending
+
     # each meeting has its .ics file under the data dir; it parses and carries the UID
+    records.write_year_files(2026)
     conference = meeting(2026, "work_conference")
-    body = next(m.body for m in invitations if "work_conference" in m.kind)
-    assert "日历文件" not in body and str(db) not in body  # the file is never named
     path = ics_path(
         records.calendar_dir(), year=2026, key="work_conference", sequence=0, cancelled=False
     )
@@ -70,10 +68,72 @@ def test_plan_writes_meetings_files_campaign_and_invitations(
     (parsed,) = parse_ics(path.read_bytes())
     assert parsed.uid == conference.uid and parsed.method == "REQUEST"
 
-    # planning the same year again writes nothing
-    before = len(messages())
+    # signing off the same year again writes nothing
     assert not plan(2026)
-    assert len(messages()) == before
+    assert messages() == []
+
+
+def test_every_notice_goes_out_on_its_own_date(registry: DistrictProfile, db: Path) -> None:
+    plan(2026)
+    policy = registry.calendar
+    offices = len(registry.streets) + sum(len(s.communities) for s in registry.streets)
+    notice_on = plan_notice_day(2026, policy, workdays=WORKDAYS)
+    assert notice_on < date(2026, 1, 1)
+
+    # a year ahead, and the day before the plan notice: nothing at all
+    assert records.stage_due(2026, today=date(2025, 1, 6)).total == 0
+    assert records.stage_due(2026, today=notice_on - timedelta(days=1)).total == 0
+    # the plan notice on its day, to every office, once
+    report = records.stage_due(2026, today=notice_on)
+    assert report.plan_notices == offices and report.invitations == 0
+    assert records.stage_due(2026, today=notice_on).total == 0
+
+    # each invitation from its lead day on (not before), to every invited audience, once
+    conference = meeting(2026, "work_conference")
+    invite_on = invitation_day(conference.day, policy, workdays=WORKDAYS)
+    assert WORKDAYS.working_days_between(invite_on, conference.day) == 11  # 10 before, and it
+    before = records.stage_due(2026, today=invite_on - timedelta(days=1))
+    assert not messages("invitation-work_conference")
+    on_day = records.stage_due(2026, today=invite_on)
+    invitations = messages("invitation-work_conference")
+    assert len(invitations) == len(conference.audiences) and on_day.invitations >= len(invitations)
+    assert before.invitations + on_day.invitations == len(messages("invitation-"))
+    body = invitations[0].body
+    reply_by = reply_day(conference.day, policy, workdays=WORKDAYS)
+    assert f"请于{reply_by.year}年{reply_by.month}月{reply_by.day}日前回复" in body
+    assert "日历文件" not in body and str(db) not in body  # the file is never named
+    assert records.stage_due(2026, today=invite_on).invitations == 0
+
+    # a run on each day something falls due (the days the demo walks): by the end of the year
+    # every meeting has had its invitation, each audience once, none before its lead day
+    days = records.notice_days(2026)
+    assert days[0] == notice_on and invite_on in days and date(2026, 9, 1) in days
+    for day in days:
+        records.stage_due(2026, today=day)
+    with session_scope() as session:
+        scheduled = session.exec(select(Meeting).where(Meeting.year == 2026)).all()
+    sent = messages("invitation-")
+    assert len(sent) == sum(len(m.audiences) for m in scheduled)  # one per meeting and audience
+    assert {m.kind.rsplit("-v", 1)[0] for m in sent} == {f"invitation-{m.key}" for m in scheduled}
+    assert len(messages("annual-plan")) == offices
+
+
+def test_a_move_before_the_invitation_tells_nobody_yet(registry: DistrictProfile) -> None:
+    plan(2026)
+    symposium = meeting(2026, "theory_symposium")
+    records.stage_due(2026, today=date(2026, 1, 5))
+    moved = records.move_meeting(year=2026, key="theory_symposium", day=date(2026, 5, 27))
+    assert moved["changed"] and not messages("invitation-theory_symposium")
+    # on its (new) day the invitation goes out as a plain notice of the new date
+    new_invite = invitation_day(date(2026, 5, 27), registry.calendar, workdays=WORKDAYS)
+    records.stage_due(2026, today=new_invite)
+    sent = messages("invitation-theory_symposium")
+    assert len(sent) == len(symposium.audiences)
+    assert all(m.kind.endswith("-v1") and "会议通知" in m.title for m in sent)
+    assert all("2026年5月27日" in m.title and "调整" not in m.body for m in sent)
+    # a cancellation before any invitation sends nothing either
+    records.cancel_meeting(year=2026, key="cadre_training_4", reason="合并")
+    assert not messages("cancel-")
 
 
 def test_due_notices_reminders_and_distribution_follow_ups(registry: DistrictProfile) -> None:
@@ -174,6 +234,8 @@ def test_moves_that_break_the_plan_are_refused(registry: DistrictProfile) -> Non
 def test_cancel_sends_method_cancel_once_and_stops_reminders(registry: DistrictProfile) -> None:
     plan(2026)
     training = meeting(2026, "cadre_training_2")
+    invite_on = invitation_day(training.day, registry.calendar, workdays=WORKDAYS)
+    records.stage_due(2026, today=invite_on)  # its invitees were invited: they are told
     outcome = records.cancel_meeting(year=2026, key="cadre_training_2", reason="合并")
     assert outcome["changed"] and outcome["sequence"] == 1
     cancels = messages("cancel-cadre_training_2")
