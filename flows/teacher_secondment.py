@@ -70,7 +70,7 @@ async def _secondment(params: SecondmentParameters) -> dict[str, Any]:
         await _documents(rules.year)
         return done
     while True:
-        proposal = propose_task(rules)
+        proposal = propose_task(rules, params.time_limit_seconds)
         phones = teacher_phones_task([p.staff_id for p in proposal.placements])
         await acreate_table_artifact(
             key=f"secondment-proposal-{rules.year}",
@@ -79,10 +79,13 @@ async def _secondment(params: SecondmentParameters) -> dict[str, Any]:
         )
         summary = proposal_markdown(proposal)
         logger.info(
-            "proposal for %d: %d placements, total %.3f, proven optimal in %.2f s",
+            "proposal for %d: %d placements, total %.3f, %s (gap %.2f, by %s) in %.2f s",
             rules.year,
             len(proposal.placements),
             proposal.total_score,
+            proposal.proof,
+            proposal.gap,
+            proposal.engine,
             proposal.solve_seconds,
         )
         if params.approval == "auto":

@@ -46,6 +46,13 @@ class SecondmentParameters(BaseModel):
     exclude: list[str] = Field(
         default_factory=list, title="排除教师工号", description="审批时排除的教师，重新求解"
     )
+    time_limit_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        le=3600,
+        title="求解时限（秒）",
+        description="留空为60秒；到时仍未证明最优的，给出已找到的最好方案并注明差距",
+    )
 
 
 class SecondmentSignOff(RunInput):

@@ -27,6 +27,8 @@ from tasks.secondment.rules import (
     Proposal,
     SecondmentRules,
     choose_replacement,
+    placement_reason,
+    points,
     replacement_placement,
     screen,
 )
@@ -218,6 +220,17 @@ def record_approval(
                     inputs_digest=proposal.inputs_digest,
                 )
             )
+        session.add(
+            Decision(
+                process=FLOW,
+                year=year,
+                subject=f"proposal-{proposal.inputs_digest}",
+                kind="placement",
+                rule=RULE,
+                reason=placement_reason(proposal),
+                inputs_digest=proposal.inputs_digest,
+            )
+        )
         for item in proposal.ineligible:
             session.add(
                 Decision(
@@ -338,7 +351,7 @@ def decline_and_replace(*, year: int, staff_id: str, reason: str = "") -> dict[s
                 street=declined.street,
                 school=chosen.school,
                 score=score,
-                merit=chosen.merit,
+                merit=points(chosen.merit),
                 preferred=placement.preferred,
                 backbone=chosen.backbone,
                 replaces=staff_id,

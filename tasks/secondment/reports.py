@@ -63,7 +63,7 @@ def proposal_markdown(proposal: Proposal) -> str:
         "",
         f"- 符合条件教师 {proposal.eligible_count} 名，不符合条件 {len(proposal.ineligible)} 名",
         f"- 选派 {len(proposal.placements)} 名，其中骨干教师 {backbone} 名；总分 "
-        f"{proposal.total_score:.3f}（已证明最优）",
+        f"{proposal.total_score:.3f}（{proposal.proof_note}）",
         "- 各街道：" + "，".join(f"{s} {n} 名" for s, n in per_street.items()),
         "",
         "| 街道 | 工号 | 姓名 | 学校 | 得分 |",

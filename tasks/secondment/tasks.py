@@ -11,7 +11,8 @@ from models.params.secondment import SecondmentParameters
 from tasks.common.documents import WrittenFile
 from tasks.secondment import records
 from tasks.secondment.reports import secondment_documents
-from tasks.secondment.rules import Proposal, SecondmentRules, select_candidates
+from tasks.secondment.rules import Proposal, SecondmentRules
+from tasks.secondment.solver import DEFAULT_TIME_LIMIT, select_candidates
 
 
 @task(name="resolve-rules", cache_policy=NO_CACHE)
@@ -20,9 +21,12 @@ def resolve_rules_task(params: SecondmentParameters) -> SecondmentRules:
 
 
 @task(name="propose-placement", cache_policy=NO_CACHE)
-def propose_task(rules: SecondmentRules) -> Proposal:
-    """Roster snapshot → eligibility → merit → proven-optimal placement (nothing written)."""
-    return select_candidates(records.load_roster(), rules=rules)
+def propose_task(rules: SecondmentRules, time_limit: float | None = None) -> Proposal:
+    """Roster snapshot → eligibility → merit → proven-optimal placement (nothing written).
+
+    When `time_limit` seconds run out first, the best placement found, with its gap."""
+    seconds = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
+    return select_candidates(records.load_roster(), rules=rules, time_limit=seconds)
 
 
 @task(name="signed-off-result", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])

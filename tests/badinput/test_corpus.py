@@ -230,7 +230,8 @@ def test_quotas_beyond_the_places_load_and_the_run_refuses_naming_the_shortfall(
 ) -> None:
     # the spec's own minimal profile asks 15 places of one school (2 at most): it must load, so the
     # refusal comes when the year is run, naming the binding shortfall and writing nothing.
-    from tasks.secondment.rules import InfeasibleSecondment, SecondmentRules, select_candidates
+    from tasks.secondment.rules import InfeasibleSecondment, SecondmentRules
+    from tasks.secondment.solver import select_candidates
     from tests.factories import make_teacher
 
     path = tmp_path / "district.yaml"

@@ -47,9 +47,8 @@ from tasks.secondment.rules import (
     choose_replacement,
     eligibility_reasons,
     screen,
-    solve_placement,
-    total_of,
 )
+from tasks.secondment.solver import solve_placement, total_of
 from tests.factories import make_teacher
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -311,9 +310,9 @@ rules_strategy = st.builds(
 )
 
 
-def brute_force_best(candidates: list[Candidate], rules: SecondmentRules) -> int | None:
+def brute_force_best(candidates: list[Candidate], rules: SecondmentRules) -> Fraction | None:
     """The best total over every assignment of each candidate to no street or one street."""
-    best: int | None = None
+    best: Fraction | None = None
     options = (None, *STREETS)
     for choice in itertools.product(options, repeat=len(candidates)):
         pairs = [(c, s) for c, s in zip(candidates, choice, strict=True) if s is not None]
@@ -345,7 +344,7 @@ def test_placement_is_eligible_feasible_and_as_good_as_brute_force(
         assert person.reasons == eligibility_reasons(by_id[person.staff_id], rules=rules)
     best = brute_force_best(candidates, rules)
     try:
-        pairs = solve_placement(candidates, rules=rules, time_limit=20)
+        pairs = solve_placement(candidates, rules=rules, time_limit=20).pairs
     except InfeasibleSecondment as exc:
         event("infeasible")
         assert best is None, f"solver refused ({exc}) but {best} is reachable"
@@ -364,7 +363,7 @@ def test_replacement_is_the_best_free_eligible_teacher(
 ) -> None:
     candidates, _ = screen(roster, rules=rules)  # type: ignore[arg-type]
     try:
-        pairs = solve_placement(candidates, rules=rules, time_limit=20)
+        pairs = solve_placement(candidates, rules=rules, time_limit=20).pairs
     except InfeasibleSecondment:
         return
     leaving = next(((c, s) for c, s in pairs if s == street), None)

@@ -21,7 +21,8 @@ from models.outbox import DeliveryAttempt, OutboxMessage
 from models.params.secondment import SecondmentParameters, SecondmentSignOff
 from models.profile.schema import DistrictProfile
 from models.secondment import Assignment, SecondmentRound
-from tasks.secondment.rules import InfeasibleSecondment, SecondmentRules, select_candidates
+from tasks.secondment.rules import InfeasibleSecondment, SecondmentRules
+from tasks.secondment.solver import select_candidates
 from tests.factories import seed_roster
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -80,6 +81,9 @@ def test_auto_approval_stores_notifies_and_is_idempotent(roster: DistrictProfile
 
     expected = select_candidates(load_roster(), rules=SecondmentRules(year=YEAR, quotas=per_street))
     assert result["total_score"] == pytest.approx(expected.total_score)
+    with session_scope() as session:
+        decision = session.exec(select(Decision).where(Decision.kind == "placement")).one()
+    assert "已证明总分最优" in decision.reason and decision.inputs_digest == expected.inputs_digest
     assert sorted(a["staff_id"] for a in result["assignments"]) == sorted(
         p.staff_id for p in expected.placements
     )
@@ -173,6 +177,28 @@ def test_operator_rejects(roster: DistrictProfile) -> None:
     with session_scope() as session:
         rejected = session.exec(select(Decision).where(Decision.kind == "rejected")).one()
     assert "名额需调整" in rejected.reason
+
+
+def test_a_time_limit_signs_off_the_best_placement_found_with_its_gap(
+    roster: DistrictProfile,
+) -> None:
+    """No proof within the limit: a proposal all the same, its gap said in Chinese and recorded."""
+    result = run(SecondmentParameters(year=YEAR, approval="auto", time_limit_seconds=0))
+
+    assert result["status"] == "approved" and len(result["assignments"]) == 15
+    note = "未能在限时内证明最优，差距≤"
+    assert all(note in a["reason"] for a in result["assignments"])
+    with session_scope() as session:
+        decision = session.exec(select(Decision).where(Decision.kind == "placement")).one()
+    assert note in decision.reason and "任何方案总分不超过" in decision.reason
+    with get_client(sync_client=True) as client:
+        summary = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[f"secondment-result-{YEAR}"])
+            )
+        )
+    # the Prefect server is shared by the tests: other runs left summaries under the same key
+    assert any(note in str(artifact.data) for artifact in summary)
 
 
 def test_infeasible_writes_nothing(roster: DistrictProfile) -> None:

@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 from models.profile.schema import DistrictProfile
 from tasks.kpi.report import collect_kpis, kpi_markdown, write_kpi_xlsx
 from tasks.secondment.records import load_roster, record_approval
-from tasks.secondment.rules import SecondmentRules, select_candidates
+from tasks.secondment.rules import SecondmentRules
+from tasks.secondment.solver import select_candidates
 from tests.factories import seed_roster
 
 

@@ -27,7 +27,8 @@ from tasks.common.holidays import current_work_calendar
 from tasks.samples.awards import generate_nominations, generate_scores
 from tasks.secondment.records import decline_and_replace, load_roster, record_approval
 from tasks.secondment.reports import secondment_documents
-from tasks.secondment.rules import SecondmentRules, select_candidates
+from tasks.secondment.rules import SecondmentRules
+from tasks.secondment.solver import select_candidates
 from tests.factories import seed_roster
 
 

@@ -1,7 +1,9 @@
-"""The plain R10.2 solver: eligibility, merit, optimal placement, tie-break, pruning, replacement.
+"""The plain R10.2 rules and solver: eligibility, merit, optimal placement, tie-break, pruning,
+replacement.
 
-No Prefect and no database. The optimum is checked against an exhaustive search written here,
-independently of the solver, and against a plain CP-SAT model at realistic sizes.
+No Prefect and no database. The optimum is checked against an exhaustive search written here, in
+exact fractions and independently of the solver, and against a plain CP-SAT model at realistic
+sizes.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from models.profile.schema import MeritWeights, load_profile
 from models.secondment import TeacherBase
 from tasks.samples.roster import generate_roster
 from tasks.secondment.rules import (
-    SCALE,
     Candidate,
     InfeasibleSecondment,
     Placement,
@@ -31,13 +32,15 @@ from tasks.secondment.rules import (
     SecondmentRules,
     choose_replacement,
     eligibility_reasons,
-    greedy_placement,
-    lp_bounds,
     merit,
-    prune,
     screen,
+)
+from tasks.secondment.solver import (
+    greedy_placement,
+    prune,
     select_candidates,
     solve_placement,
+    teacher_bounds,
     total_of,
 )
 
@@ -69,7 +72,7 @@ def make_teacher(**overrides: Any) -> TeacherBase:
     return TeacherBase(**values)
 
 
-def make_candidate(staff_id: str, merit: float, **overrides: Any) -> Candidate:
+def make_candidate(staff_id: str, merit: float | Fraction, **overrides: Any) -> Candidate:
     values: dict[str, Any] = {
         "staff_id": staff_id,
         "name": staff_id,
@@ -122,35 +125,48 @@ def backbone_floor(rules: SecondmentRules) -> int:
     return math.ceil(Fraction(str(rules.min_backbone_share)) * rules.places)
 
 
-def thousandths(value: float) -> int:
-    return round(value * SCALE)
+def exact_total(proposal: Proposal, roster: list[TeacherBase], rules: SecondmentRules) -> Fraction:
+    """A proposal's total recomputed from the roster in exact fractions (docs/spec.md formula)."""
+    teachers = {t.staff_id: t for t in roster}
+    bonus = Fraction(str(rules.preference_bonus))
+    return sum(
+        (
+            spec_merit(teachers[p.staff_id], rules.weights)
+            + (bonus if p.street in teachers[p.staff_id].preferred_streets else 0)
+            for p in proposal.placements
+        ),
+        Fraction(0),
+    )
 
 
 @dataclass
 class Exhaustive:
-    """Every feasible selection with its best total (thousandths), found by brute force."""
+    """Every feasible selection with its best total (exact), found by brute force."""
 
-    totals: dict[tuple[str, ...], int]
+    totals: dict[tuple[str, ...], Fraction]
 
     @property
-    def best(self) -> int | None:
+    def best(self) -> Fraction | None:
         return max(self.totals.values(), default=None)
 
     @property
     def optimal(self) -> list[tuple[str, ...]]:
         return sorted(ids for ids, total in self.totals.items() if total == self.best)
 
-    def best_containing(self, *staff_ids: str) -> int | None:
+    def best_containing(self, *staff_ids: str) -> Fraction | None:
         return max(
             (t for ids, t in self.totals.items() if set(staff_ids) <= set(ids)), default=None
         )
+
+    def best_without(self, staff_id: str) -> Fraction | None:
+        return max((t for ids, t in self.totals.items() if staff_id not in ids), default=None)
 
 
 def exhaustive(candidates: list[Candidate], rules: SecondmentRules) -> Exhaustive:
     """Try every subset of `places` candidates and, for each, every street assignment."""
     streets = list(rules.quotas)
-    bonus = thousandths(rules.preference_bonus)
-    totals: dict[tuple[str, ...], int] = {}
+    bonus = Fraction(str(rules.preference_bonus))
+    totals: dict[tuple[str, ...], Fraction] = {}
     for subset in itertools.combinations(candidates, rules.places):
         if max(Counter(c.school for c in subset).values(), default=0) > rules.max_per_school:
             continue
@@ -158,26 +174,31 @@ def exhaustive(candidates: list[Candidate], rules: SecondmentRules) -> Exhaustiv
             continue
 
         @cache
-        def bonuses(k: int, left: tuple[int, ...], subset: tuple[Candidate, ...] = subset) -> int:
+        def bonuses(
+            k: int, left: tuple[int, ...], subset: tuple[Candidate, ...] = subset
+        ) -> Fraction:
             # the most bonus points teachers k.. can earn on the places still left
             if k == len(subset):
-                return 0
+                return Fraction(0)
             options = []
             for j, street in enumerate(streets):
                 if left[j]:
                     rest = (*left[:j], left[j] - 1, *left[j + 1 :])
-                    gain = bonus if street in subset[k].preferred_streets else 0
+                    gain = bonus if street in subset[k].preferred_streets else Fraction(0)
                     options.append(gain + bonuses(k + 1, rest))
             return max(options)
 
-        merits = sum(thousandths(c.merit) for c in subset)
+        merits = sum((c.merit for c in subset), Fraction(0))
         ids = tuple(sorted(c.staff_id for c in subset))
         totals[ids] = merits + bonuses(0, tuple(rules.quotas[s] for s in streets))
     return Exhaustive(totals)
 
 
-def plain_optimum(candidates: list[Candidate], rules: SecondmentRules) -> int:
-    """The optimum of a textbook CP-SAT model (teacher x street booleans, nothing pruned)."""
+def plain_optimum(candidates: list[Candidate], rules: SecondmentRules) -> Fraction:
+    """The optimum of a textbook CP-SAT model (teacher x street booleans, nothing pruned), on
+    scores times the least common denominator of the merits and the bonus (exact integers)."""
+    bonus = Fraction(str(rules.preference_bonus))
+    scale = math.lcm(bonus.denominator, *(c.merit.denominator for c in candidates))
     m = cp_model.CpModel()
     streets = list(rules.quotas)
     x = {(i, s): m.new_bool_var("") for i in range(len(candidates)) for s in streets}
@@ -194,10 +215,9 @@ def plain_optimum(candidates: list[Candidate], rules: SecondmentRules) -> int:
         sum(x[i, s] for i, c in enumerate(candidates) if c.backbone for s in streets)
         >= backbone_floor(rules)
     )
-    bonus = thousandths(rules.preference_bonus)
     m.maximize(
         sum(
-            (thousandths(c.merit) + (bonus if s in c.preferred_streets else 0)) * x[i, s]
+            int((c.merit + (bonus if s in c.preferred_streets else 0)) * scale) * x[i, s]
             for i, c in enumerate(candidates)
             for s in streets
         )
@@ -206,7 +226,7 @@ def plain_optimum(candidates: list[Candidate], rules: SecondmentRules) -> int:
     solver.parameters.num_workers = 2
     solver.parameters.max_time_in_seconds = 60
     assert solver.solve(m) == cp_model.OPTIMAL
-    return round(solver.objective_value)
+    return Fraction(round(solver.objective_value), scale)
 
 
 def small_instance(seed: int) -> tuple[list[TeacherBase], SecondmentRules]:
@@ -293,10 +313,11 @@ def check_proposal(proposal: Proposal, roster: list[TeacherBase], rules: Secondm
         assert is_eligible(t, rules), p.staff_id
         preferred = p.street in t.preferred_streets
         assert p.preferred is preferred
-        assert p.score == pytest.approx(
-            merit(t, weights=rules.weights) + (rules.preference_bonus if preferred else 0)
-        )
+        exact = merit(t, weights=rules.weights) + (rules.preference_bonus if preferred else 0)
+        assert p.score == float(exact)  # the nearest float; decisions compare the exact value
     assert proposal.total_score == pytest.approx(sum(p.score for p in proposal.placements))
+    assert proposal.proof == "optimal"
+    assert proposal.gap == 0
 
 
 # ---------------------------------------------------------------- eligibility
@@ -383,7 +404,7 @@ def test_screen_splits_the_roster_and_keeps_every_reason() -> None:
 # ---------------------------------------------------------------- merit
 
 
-def spec_merit(t: TeacherBase, w: MeritWeights) -> float:
+def spec_merit(t: TeacherBase, w: MeritWeights) -> Fraction:
     """docs/spec.md R10.2 merit, in exact fractions."""
     f = Fraction
     experience = f(min(t.years_teaching, 30), 30) * 100
@@ -393,7 +414,7 @@ def spec_merit(t: TeacherBase, w: MeritWeights) -> float:
         + f(str(w.ability)) * f(str(t.ability_score))
         + f(str(w.community_work)) * f(str(t.community_work_score))
     )
-    return float(value)
+    return value
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -408,7 +429,24 @@ def test_merit_is_the_spec_formula(seed: int) -> None:
     weights = MeritWeights()
     if seed % 2:
         weights = MeritWeights(political=0.4, experience=0.1, ability=0.35, community_work=0.15)
-    assert merit(teacher, weights=weights) == pytest.approx(spec_merit(teacher, weights), abs=5e-4)
+    assert merit(teacher, weights=weights) == spec_merit(teacher, weights)  # exact, not rounded
+
+
+def test_merit_is_exact_so_near_ties_stay_apart() -> None:
+    # 0.20 * 7/30 * 100 = 14/3: rounded to thousandths it would tie with 4.667
+    seven = merit(make_teacher(years_teaching=7), weights=MeritWeights())
+    assert seven - merit(make_teacher(years_teaching=6), weights=MeritWeights()) == Fraction(2, 3)
+    assert seven.denominator == 3
+    # with the default weights and whole-number criteria every merit is a multiple of 1/60
+    rng = random.Random(5)
+    for _ in range(200):
+        teacher = make_teacher(
+            years_teaching=rng.randint(0, 40),
+            political_score=rng.randint(0, 100),
+            ability_score=rng.randint(0, 100),
+            community_work_score=rng.randint(0, 100),
+        )
+        assert (merit(teacher, weights=MeritWeights()) * 60).denominator == 1
 
 
 def test_merit_worked_example() -> None:
@@ -455,7 +493,7 @@ def test_optimum_and_tie_break_match_brute_force(seed: int) -> None:
         return
     proposal = select_candidates(roster, rules=rules)
     check_proposal(proposal, roster, rules)
-    assert thousandths(proposal.total_score) == brute.best
+    assert exact_total(proposal, roster, rules) == brute.best
     # R10.2: among optimal answers, the lexicographically smallest sorted staff_id list
     assert tuple(sorted(p.staff_id for p in proposal.placements)) == brute.optimal[0]
 
@@ -478,9 +516,9 @@ def test_tie_broken_for_the_smaller_staff_id_when_a_preference_bonus_decides() -
         make_candidate("T4", 84, preferred_streets=("洛阳路街道",)),
     ]
     rules = make_rules(quotas={"嘉兴路街道": 1, "洛阳路街道": 1}, min_backbone_share=0)
-    pairs = solve_placement(candidates, rules=rules)
+    pairs = solve_placement(candidates, rules=rules).pairs
     assert sorted((c.staff_id, s) for c, s in pairs) == [("T0", "嘉兴路街道"), ("T3", "洛阳路街道")]
-    assert total_of(pairs, rules=rules) == 177 * SCALE
+    assert total_of(pairs, rules=rules) == 177
 
 
 def test_identical_merits_go_to_the_smaller_staff_ids() -> None:
@@ -507,26 +545,36 @@ def test_prune_does_drop_candidates_on_the_small_instances() -> None:
 
 
 @pytest.mark.parametrize("seed", SEEDS[:30])
-def test_lp_bounds_never_cut_below_a_feasible_answer(seed: int) -> None:
+def test_exact_lp_bounds_never_cut_below_a_feasible_answer(seed: int) -> None:
     candidates, rules, brute = solved_small(seed)
+    bounds = teacher_bounds(candidates, rules=rules)
     if brute.best is None:
         return
-    ids = [c.staff_id for c in candidates]
-    plain = lp_bounds(candidates, rules=rules)
-    assert plain is not None
-    for i, sid in enumerate(ids):
-        alone = brute.best_containing(sid)
-        forced = lp_bounds(candidates, rules=rules, force=[i])
-        assert forced is not None
+    assert bounds is not None
+    total, per = bounds
+    assert total >= brute.best
+    for c in candidates:
+        with_, without = per[c.staff_id]
+        alone = brute.best_containing(c.staff_id)
         if alone is not None:
-            assert plain[i] >= alone
-            assert forced[i] >= alone
-        for j in range(i):
-            both = brute.best_containing(ids[j], sid)
-            pair = lp_bounds(candidates, rules=rules, force=[j, i])
-            assert pair is not None
-            if both is not None:
-                assert pair[i] >= both and pair[j] >= both
+            assert with_ >= alone
+        rest = brute.best_without(c.staff_id)
+        if rest is not None:
+            assert without >= rest
+
+
+def test_exact_lp_bounds_rule_teachers_in_and_out() -> None:
+    """The safety test above is not vacuous: the bounds decide most teachers."""
+    decided = 0
+    for seed in SEEDS:
+        candidates, rules, brute = solved_small(seed)
+        bounds = teacher_bounds(candidates, rules=rules)
+        if brute.best is None or bounds is None:
+            continue
+        decided += sum(
+            with_ < brute.best or without < brute.best for with_, without in bounds[1].values()
+        )
+    assert decided >= 150
 
 
 @pytest.mark.parametrize("seed", SEEDS[:20])
@@ -577,7 +625,7 @@ def test_every_constraint_holds_at_realistic_size(build: Any, seed: int) -> None
         t.staff_id for t in roster if not is_eligible(t, rules)
     }
     candidates, _ = screen(roster, rules=rules)
-    assert thousandths(proposal.total_score) == plain_optimum(candidates, rules)
+    assert exact_total(proposal, roster, rules) == plain_optimum(candidates, rules)
 
 
 def test_tight_backbone_share_and_school_cap_at_realistic_size() -> None:
@@ -587,7 +635,7 @@ def test_tight_backbone_share_and_school_cap_at_realistic_size() -> None:
     check_proposal(proposal, roster, rules)
     assert sum(p.backbone for p in proposal.placements) >= 9
     candidates, _ = screen(roster, rules=rules)
-    assert thousandths(proposal.total_score) == plain_optimum(candidates, rules)
+    assert exact_total(proposal, roster, rules) == plain_optimum(candidates, rules)
 
 
 # ---------------------------------------------------------------- determinism
