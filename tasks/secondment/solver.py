@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -246,38 +247,54 @@ class _Search:
             self.engine = problem.engine
 
     def tie_break(self) -> Solution:
-        """Among optimal answers the lexicographically smallest, `BLOCK` teachers a solve."""
+        """Among optimal answers the lexicographically smallest, `BLOCK` teachers a solve.
+
+        One LP over the optimal face serves every block: a block changes its objective and fixes
+        what was decided. Its exact bounds also decide later teachers: one whose answers all
+        weigh less than the block's best cannot follow the block's choice (out); one without
+        whom they all do must be in.
+        """
         problem, optimum, unit = self.problem, self.best_score, 1 << DUAL_BITS
         per = self.per
         chosen = [t for t in self.members if per and per[t][1] < optimum * unit]
-        undecided = [
+        queue = deque(
             t for t in self.members if t not in chosen and (not per or per[t][0] >= optimum * unit)
-        ]
-        # one LP over the optimal face for every block: a block changes its objective and fixes
-        # what the block before decided, and the LP starts again from its last basis
-        members = sorted([*chosen, *undecided])
+        )
+        members = sorted([*chosen, *queue])
         face = Lp(problem.roster, Spec(members, {}, 0, face=optimum, fixed_in=frozenset(chosen)))
-        decided: dict[int, int] = {}
-        for k in range(0, len(undecided), BLOCK):
-            if len(chosen) >= problem.roster.places:
-                break
-            block = undecided[k : k + BLOCK]
+        fixed: dict[int, int] = {}  # decided since the last solve
+        weighted: list[int] = []  # the last block, whose weights go back to 0
+        while queue and len(chosen) < problem.roster.places:
+            block = [queue.popleft() for _ in range(min(BLOCK, len(queue)))]
             weights = {t: 1 << (len(block) - 1 - i) for i, t in enumerate(block)}
-            face.retarget({**dict.fromkeys(decided, 0), **weights}, fixed=decided)
+            face.retarget({**dict.fromkeys(weighted, 0), **weights}, fixed=fixed)
             spec = Spec(
-                sorted([*chosen, *undecided[k:]]),
+                sorted([*chosen, *block, *queue]),
                 weights,
                 0,
                 face=optimum,
                 fixed_in=frozenset(chosen),
             )
-            witness = _tie_block(problem, face, spec, seconds=self.left())
-            if witness is None:
+            found = _tie_block(problem, face, spec, seconds=self.left())
+            if found is None:
                 return self.solution(self.best, "optimal_total")
-            self.best = witness
-            taken = set(witness)
-            decided = {t: int(t in taken) for t in block}
+            self.best, later = found
+            taken = set(self.best)
+            weight = sum(weights[t] for t in block if t in taken)
+            fixed = {t: int(t in taken) for t in block}
             chosen += [t for t in block if t in taken]
+            weighted = block
+            rest: deque[int] = deque()
+            for t in queue:
+                with_, without = later.get(t, (weight * unit, weight * unit))
+                if with_ < weight * unit:
+                    fixed[t] = 0
+                elif without < weight * unit:
+                    fixed[t] = 1
+                    chosen.append(t)
+                else:
+                    rest.append(t)
+            queue = rest
         if len(chosen) != problem.roster.places:
             raise ArithmeticError("the tie-break lost the optimal face")  # pragma: no cover
         return self.solution(sorted(chosen), "optimal")
@@ -297,9 +314,12 @@ class _Search:
         )
 
 
-def _tie_block(problem: _Problem, face: Lp, spec: Spec, *, seconds: float) -> list[int] | None:
+def _tie_block(
+    problem: _Problem, face: Lp, spec: Spec, *, seconds: float
+) -> tuple[list[int], dict[int, tuple[int, int]]] | None:
     """An optimal answer that takes `spec`'s weighted teachers in lexicographic order, within
-    its members and with its fixed teachers (None: the time ran out).
+    its members and with its fixed teachers, and (from an LP) each teacher's exact bounds on the
+    weight with and without them; None if the time ran out.
 
     The LP over the optimal face first (`face`, weighted and fixed as `spec` says): an integral
     answer whose weight the exact bound cannot beat is the MIP's answer too. Else the MIP.
@@ -319,15 +339,15 @@ def _tie_block(problem: _Problem, face: Lp, spec: Spec, *, seconds: float) -> li
     solved = face.solve("GLOP", seconds=seconds)
     if solved.status == "optimal" and solved.selection is not None and valid(solved.selection):
         weight = sum(spec.weights.get(t, 0) for t in solved.selection)
-        bound, _ = face.reduced_costs(solved.duals)
+        bound, per = face.teacher_bounds(solved.duals)
         if bound < (weight + 1) * unit:
-            return solved.selection
+            return solved.selection, per
     solved = problem.mip(spec, seconds=seconds)
     if solved.status != "optimal" or solved.selection is None:
         return None
     if not valid(solved.selection):
         raise ArithmeticError("the MIP answer breaks a rule")  # pragma: no cover
-    return solved.selection
+    return solved.selection, {}
 
 
 def prune(candidates: Sequence[Candidate], *, rules: SecondmentRules) -> list[Candidate]:
