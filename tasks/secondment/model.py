@@ -21,7 +21,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ortools.linear_solver import pywraplp
-from ortools.sat.python import cp_model
 
 DUAL_BITS = 40  # duals are rounded to multiples of 2**-40: still valid multipliers, exact sums
 INTEGRAL = 1e-6  # an LP value this close to 0 or 1 counts as integral (then checked exactly)
@@ -228,6 +227,9 @@ class Lp:
 
 def solve_cp_sat(roster: Roster, spec: Spec, *, seconds: float) -> Solved:
     """The same model in CP-SAT: exact integer arithmetic whatever the size of the coefficients."""
+    # imported here: CP-SAT's module loads pandas (about a second), and this path is rare
+    from ortools.sat.python import cp_model
+
     r = roster
     m = cp_model.CpModel()
     y = {t: m.new_bool_var("") for t in spec.members}
