@@ -267,59 +267,64 @@ def command(family: str) -> list[tuple[str, float, dict[str, object] | str]]:
     once as a clerk runs it alone (the command starts its own Prefect server), once beside a
     running Prefect server (PREFECT_API_URL, as under `up`), each on a fresh database. A failed
     run gives its last line of output instead of the JSON."""
-    from deployments.runtime.server import start_server, stop_process, wait_healthy
 
     roster, rules = instance(family, "5k")
-    cli = str(Path(sys.executable).with_name("learning-district"))
     runs = []
     for mode in ("alone", "beside a server"):
-        home = Path(tempfile.mkdtemp(prefix="bench-secondment-"))
-        env = {
-            **os.environ,
-            "LD_DATA_DIR": str(home / "data"),
-            "PREFECT_HOME": str(home / "prefect"),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "DO_NOT_TRACK": "1",
-        }
-        for key in ("LD_DATABASE_URL", "PREFECT_API_URL", "LD_APPRISE_CONFIG"):
-            env.pop(key, None)
-        profile = home / "district.yaml"
-        schools = sorted({t.school for t in roster})
-        profile.write_text(_profile_yaml(rules, schools), encoding="utf-8")
-        subprocess.run(
-            [cli, "init", "--profile", str(profile)], env=env, check=True, capture_output=True
-        )
-        # the roster as the importer stores it, written by a child process with these settings
-        subprocess.run(
-            [sys.executable, "-c", STORE],
-            input=json.dumps([t.model_dump(mode="json") for t in roster]),
-            text=True,
-            env=env,
-            check=True,
-        )
-        server = None
-        if mode != "alone":
-            server, api_url, log = start_server(home=home / "server")
-            wait_healthy(api_url, timeout=120, process=server, log_file=log)
-            env["PREFECT_API_URL"] = api_url
-        try:
-            started = time.perf_counter()
-            done = subprocess.run(
-                [cli, "secondment", "--year", str(YEAR), "--approve", "--json"],
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-            seconds = time.perf_counter() - started
-        finally:
-            if server is not None:
-                stop_process(server)
-        if done.returncode != 0:
-            lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
-            runs.append((mode, seconds, f"exit {done.returncode}: {lines[-1]}"))
-            continue
-        runs.append((mode, seconds, json.loads(done.stdout[done.stdout.index("{") :])))
+        with tempfile.TemporaryDirectory(prefix="bench-secondment-") as home:
+            runs.append(_command_once(mode, Path(home), roster, rules))
     return runs
+
+
+def _command_once(
+    mode: str, home: Path, roster: list[TeacherBase], rules: SecondmentRules
+) -> tuple[str, float, dict[str, object] | str]:
+    from deployments.runtime.server import start_server, stop_process, wait_healthy
+
+    cli = str(Path(sys.executable).with_name("learning-district"))
+    env = {
+        **os.environ,
+        "LD_DATA_DIR": str(home / "data"),
+        "PREFECT_HOME": str(home / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    for key in ("LD_DATABASE_URL", "PREFECT_API_URL", "LD_APPRISE_CONFIG"):
+        env.pop(key, None)
+    profile = home / "district.yaml"
+    profile.write_text(_profile_yaml(rules, sorted({t.school for t in roster})), encoding="utf-8")
+    subprocess.run(
+        [cli, "init", "--profile", str(profile)], env=env, check=True, capture_output=True
+    )
+    # the roster as the importer stores it, written by a child process with these settings
+    subprocess.run(
+        [sys.executable, "-c", STORE],
+        input=json.dumps([t.model_dump(mode="json") for t in roster]),
+        text=True,
+        env=env,
+        check=True,
+    )
+    server = None
+    if mode != "alone":
+        server, api_url, log = start_server(home=home / "server")
+        wait_healthy(api_url, timeout=120, process=server, log_file=log)
+        env["PREFECT_API_URL"] = api_url
+    try:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [cli, "secondment", "--year", str(YEAR), "--approve", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        seconds = time.perf_counter() - started
+    finally:
+        if server is not None:
+            stop_process(server)
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
+        return mode, seconds, f"exit {done.returncode}: {lines[-1]}"
+    return mode, seconds, json.loads(done.stdout[done.stdout.index("{") :])
 
 
 STORE = """
