@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.timeutil import utcnow
@@ -24,7 +24,12 @@ class OutboxMessage(SQLModel, table=True):
     title: str
     body: str = Field(sa_column=Column(Text, nullable=False))
     body_format: str = "text"
-    status: str = Field(default="pending", index=True)  # pending | delivered | failed | no_target
+    # A file that travels with the message (an invitation's .ics); e-mail targets attach it.
+    attachment_name: str = ""
+    attachment_type: str = ""
+    attachment: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # pending | delivered | failed | no_target | refused (every target refused it for good)
+    status: str = Field(default="pending", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     delivered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
@@ -37,9 +42,11 @@ class Delivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="outbox_message.id", index=True)
     target: str  # the target's unique tag in the Apprise config
-    status: str = "pending"  # pending | delivered | failed
+    # pending | delivered | failed | refused (this channel cannot carry it: never retried)
+    status: str = "pending"
     attempts: int = 0
-    last_error: str = ""
+    last_error: str = ""  # Chinese reason of the last failure, with the vendor's code
+    last_code: str = ""  # the vendor's code of the last failure ("310000"), if any
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
@@ -52,4 +59,21 @@ class DeliveryAttempt(SQLModel, table=True):
     delivery_id: int = Field(foreign_key="delivery.id", index=True)
     ok: bool
     error: str = ""
+    code: str = ""
     at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class DeliveryTarget(SQLModel, table=True):
+    """What the delivery engine remembers of one target between passes: the times of its recent
+    sends (rate limits), until when the vendor throttles it, and whether it is held because its
+    configuration was refused (until that configuration changes or an operator resumes it)."""
+
+    __tablename__ = "delivery_target"
+
+    name: str = Field(primary_key=True)
+    recent_sends: list[float] = Field(default_factory=list, sa_column=Column(JSON))
+    blocked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    held_reason: str = ""
+    held_fingerprint: str = ""
+    held_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'learning-district.db').resolve()}"
 
     @property
+    def configured_public_url(self) -> str | None:
+        """The portal's address if one was configured (`LD_PUBLIC_URL`), else None: a link to
+        the local default would lead people nowhere."""
+        return self.public_url if "public_url" in self.model_fields_set else None
+
+    @property
     def outbox_file(self) -> Path:
         """The JSON-lines file that receives messages when no Apprise config is set."""
         return self.data_dir / "outbox.jsonl"

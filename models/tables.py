@@ -5,7 +5,7 @@ from models.awards import AwardEntry, AwardObjection, AwardRound, AwardScore, No
 from models.holidays import HolidayEntry
 from models.ideas import Idea, IdeaAction, IdeaCampaign, IdeaClusterEdit, IdeaResult, IdeaScore
 from models.meetings import CalendarYear, Distribution, Meeting, Rsvp
-from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
+from models.outbox import Delivery, DeliveryAttempt, DeliveryTarget, OutboxMessage
 from models.registry import Community, School, StoredProfile, Street
 from models.secondment import Assignment, SecondmentRound, Teacher
 from models.volunteers import Volunteer
@@ -30,6 +30,7 @@ __all__ = [
     "HolidayEntry",
     "Delivery",
     "DeliveryAttempt",
+    "DeliveryTarget",
     "Meeting",
     "OutboxMessage",
     "Rsvp",

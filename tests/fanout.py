@@ -13,9 +13,11 @@ import math
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from models.db import session_scope
-from tasks.notify.delivery import Notifier, stage_message
+from tasks.notify.delivery import stage_message
+from tasks.notify.protocol import ChannelSpec, Notifier
 
 FLOW = "fanout"
 YEAR = 2026
@@ -78,10 +80,13 @@ class TimedNotifier:
     def targets(self, audience: str) -> list[str]:
         return self.inner.targets(audience)
 
-    def send(self, target: str, *, title: str, body: str, body_format: str) -> None:
+    def spec(self, target: str) -> ChannelSpec:
+        return self.inner.spec(target)
+
+    def send(self, target: str, *, title: str, body: str, body_format: str, **extra: Any) -> None:
         started = time.perf_counter()
         try:
-            self.inner.send(target, title=title, body=body, body_format=body_format)
+            self.inner.send(target, title=title, body=body, body_format=body_format, **extra)
         finally:
             elapsed = time.perf_counter() - started
             with self._lock:

@@ -19,6 +19,7 @@ from models.profile.contacts import Contacts
 from models.profile.holidays import HolidaysPolicy, notice_problems
 from models.profile.ideas import IdeasPolicy
 from models.profile.kpi import KpiTargets
+from models.profile.notifications import NotificationPolicy
 from models.refusal import Refusal
 
 DEFAULT_PROFILE_NAME = "default_profile.yaml"
@@ -172,6 +173,7 @@ class DistrictProfile(_Strict):
     holidays: HolidaysPolicy = Field(default_factory=HolidaysPolicy)
     kpi: KpiTargets = Field(default_factory=KpiTargets)
     contacts: Contacts = Field(default_factory=Contacts)
+    notifications: NotificationPolicy = Field(default_factory=NotificationPolicy)
 
     @property
     def street_names(self) -> list[str]:

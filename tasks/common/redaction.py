@@ -1,16 +1,18 @@
 """Keep notification secrets out of log records.
 
 Apprise logs, at DEBUG, the full request URL of a send (DingTalk's `access_token=…`, a
-template value resolved into a URL path) and urllib3 logs the request line with its query.
-Neither is on by default, but an operator who turns on debug logging to chase a failed
+template value resolved into a URL path), urllib3 logs the request line with its query, and
+httpx (the vendor schemes of tasks/notify/channels.py) logs every request URL at INFO.
+None is shown by default, but an operator who turns on debug logging to chase a failed
 delivery must not print the tokens. `guard_logs` puts one filter on those loggers that
 replaces every known secret value with `***` before any handler (console, Prefect's API log
 handler, Apprise's own log capture) sees the record.
 
 Which values are secret: the tokens Apprise itself marks private on each loaded service
 (`template_tokens[...]["private"]`, e.g. a json:// password or a DingTalk token written in the
-config), and the `APPRISE_TEMPLATE_<NAME>` environment values of the template variables a
-service needs (notify.py: secrets normally come from there).
+config), the `APPRISE_TEMPLATE_<NAME>` environment values of the template variables a service
+needs (secrets normally come from there), and secrets written into the settings of the vendor
+schemes (tasks/notify/adapter.py).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from urllib.parse import quote
 
 REDACTED = "***"
 # Loggers that print request URLs or their query strings.
-GUARDED_LOGGERS = ("apprise", "urllib3.connectionpool")
+GUARDED_LOGGERS = ("apprise", "urllib3.connectionpool", "httpx")
 # Shorter "secrets" would blank out ordinary words; such a secret is too weak to guard anyway.
 MIN_SECRET_LENGTH = 4
 

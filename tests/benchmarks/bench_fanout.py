@@ -34,7 +34,8 @@ import apprise
 
 from models.db import migrate
 from models.settings import get_settings
-from tasks.notify.delivery import AppriseNotifier, deliver_pending
+from tasks.notify.adapter import AppriseNotifier
+from tasks.notify.delivery import deliver_pending
 from tests import fanout
 from tests.sinks import SinkProcess
 

@@ -23,7 +23,8 @@ from sqlmodel import col, func, select
 from models.db import session_scope
 from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
 from models.settings import get_settings
-from tasks.notify.delivery import AppriseNotifier, deliver_pending
+from tasks.notify.adapter import AppriseNotifier
+from tasks.notify.delivery import deliver_pending
 from tests import fanout
 from tests.hardening import Ledger
 from tests.sinks import SinkProcess

@@ -18,15 +18,12 @@ from sqlmodel import select
 
 from models.db import session_scope
 from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
-from tasks.notify.delivery import (
-    AppriseNotifier,
+from tasks.notify.adapter import AppriseNotifier, get_notifier
+from tasks.notify.delivery import deliver_pending, message_key, stage_message
+from tasks.notify.protocol import (
     NotifierConfigError,
     RecordingNotifier,
-    deliver_pending,
-    get_notifier,
-    message_key,
     resolve_targets,
-    stage_message,
 )
 from tests.models.test_db import pg_db, pg_server, pg_url  # noqa: F401 (fixtures)
 from tests.sinks import HttpSink
@@ -252,7 +249,7 @@ class GatedNotifier(RecordingNotifier):
         self.most_in_flight = 0
         self.overlap_on_one_target = False
 
-    def send(self, target: str, *, title: str, body: str, body_format: str) -> None:
+    def send(self, target: str, *, title: str, body: str, body_format: str, **extra: Any) -> None:
         with self._lock:
             self._started += 1
             wait = self._started <= self._barrier.parties
@@ -262,7 +259,7 @@ class GatedNotifier(RecordingNotifier):
         try:
             if wait:
                 self._barrier.wait()
-            super().send(target, title=title, body=body, body_format=body_format)
+            super().send(target, title=title, body=body, body_format=body_format, **extra)
         finally:
             with self._lock:
                 self.in_flight[target] -= 1
@@ -311,10 +308,10 @@ def test_chunks_are_planned_sent_and_settled_in_turn(
 class CrashingNotifier(RecordingNotifier):
     """Raises a programming error (not a DeliveryError) for one target."""
 
-    def send(self, target: str, *, title: str, body: str, body_format: str) -> None:
+    def send(self, target: str, *, title: str, body: str, body_format: str, **extra: Any) -> None:
         if target == "broken":
             raise RuntimeError("plugin bug")
-        super().send(target, title=title, body=body, body_format=body_format)
+        super().send(target, title=title, body=body, body_format=body_format, **extra)
 
 
 def test_an_unexpected_error_stops_new_sends_books_the_finished_and_raises(db: Path) -> None:
