@@ -48,6 +48,11 @@ class AudienceProfile(_Strict):
     key: str = Field(pattern=KEY_PATTERN, description="e.g. street_staff")
     name: str = Field(min_length=1)
     size: int = Field(gt=0, description="Head count, checked against venue capacity")
+    email: str = Field(
+        default="",
+        pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$",
+        description="The group's mailing list, if any: invitations name it as the attendee",
+    )
 
 
 class _Timed(_Strict):
@@ -162,6 +167,11 @@ class CalendarPolicy(_Strict):
         default="0 8 * * *", description="Cron of the daily run: key days, reminders, follow-ups"
     )
     organizer: str = "区社区教育指导中心"
+    organizer_email: str = Field(
+        default="",
+        pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$",
+        description="Where calendar replies go: the organizer's address in invitations",
+    )
     avoid_activity_week: bool = Field(
         default=True, description="Keep meetings out of the activity week (R7.4)"
     )

@@ -3,9 +3,10 @@
 Each public function is one transaction (`session_scope`): a decision and the outbox messages it
 causes are written together (R7.1, R7.2, R7.4, R7.5). Calendar files (.ics) are written under
 `<data dir>/calendar/<year>/`, one file per version of a meeting, before the transaction commits;
-messages never name them (a server path means nothing to an invitee): the portal and the
-operator hand them out. A file left by a rolled-back transaction is harmless: it is never
-referenced and the same decision would write the same bytes.
+messages never name them (a server path means nothing to an invitee): invitations and
+cancellations carry the file itself, which e-mail targets attach, and the portal hands out the
+year's calendar. A file left by a rolled-back transaction is harmless: it is never referenced
+and the same decision would write the same bytes.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from tasks.common.ics import IcsAttendee, IcsEvent, event_uid, ics_path, invitat
 from tasks.common.ics import year_ics as render_year_ics
 from tasks.common.workdays import WorkCalendar
 from tasks.notify.delivery import stage_message, undelivered_message_ids
+from tasks.notify.protocol import Attachment
 from tasks.notify.render import cn_date, render
 
 FLOW = "calendar"
@@ -162,6 +164,7 @@ def _times(policy: CalendarPolicy, kind: str) -> tuple[time, time]:
 
 def _ics_event(meeting: Meeting, profile: DistrictProfile) -> IcsEvent:
     names = profile.calendar.audience_names
+    emails = {a.key: a.email for a in profile.calendar.audiences}
     return IcsEvent(
         uid=meeting.uid,
         sequence=meeting.sequence,
@@ -172,7 +175,11 @@ def _ics_event(meeting: Meeting, profile: DistrictProfile) -> IcsEvent:
         venue=meeting.venue,
         description=meeting.reason,
         organizer=profile.calendar.organizer,
-        attendees=tuple(IcsAttendee(key=a, name=names.get(a, a)) for a in meeting.audiences),
+        organizer_email=profile.calendar.organizer_email,
+        attendees=tuple(
+            IcsAttendee(key=a, name=names.get(a, a), email=emails.get(a, ""))
+            for a in meeting.audiences
+        ),
         cancelled=meeting.status == "cancelled",
         stamp=meeting.stamped_at,
         timezone=profile.timezone,
@@ -188,6 +195,15 @@ def _write_ics(meeting: Meeting, profile: DistrictProfile) -> Path:
         cancelled=meeting.status == "cancelled",
     )
     return write_file(path, invitation_ics(_ics_event(meeting, profile))).resolve()
+
+
+def _ics_attachment(meeting: Meeting, profile: DistrictProfile) -> Attachment:
+    """This version of the meeting's calendar file (its METHOD inside), for e-mail targets."""
+    return Attachment(
+        name=f"{meeting.key}-v{meeting.sequence}.ics",
+        mimetype="text/calendar",
+        content=invitation_ics(_ics_event(meeting, profile)),
+    )
 
 
 def write_year_files(year: int) -> list[Path]:
@@ -254,6 +270,7 @@ def _stage_invitations(
             audience=f"group-{audience}",
             title=title,
             body=body,
+            attachment=_ics_attachment(meeting, profile),
         )
         staged += message is not None
     return staged
@@ -859,6 +876,7 @@ def cancel_meeting(
                 audience=f"group-{audience}",
                 title=title,
                 body=body,
+                attachment=_ics_attachment(meeting, profile),
             )
         return {"key": key, "sequence": meeting.sequence, "uid": meeting.uid, "changed": True}
 

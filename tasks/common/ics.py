@@ -5,8 +5,10 @@ SEQUENCE, so calendar programs update the entry instead of adding a second one; 
 is `METHOD:CANCEL` with `STATUS:CANCELLED` and the next SEQUENCE (RFC 5546 iTIP). DTSTAMP is the
 time of the decision, passed in, so the same decision always renders the same bytes.
 
-Attendees are audiences (groups), written as `CUTYPE=GROUP` with a URN address: the district has
-no e-mail addresses to put there, and RFC 5545 allows any URI as a cal-address.
+Attendees are audiences (groups), written as `CUTYPE=GROUP`. Where the profile knows an e-mail
+address (the organizer's, an audience's mailing list) it is the `mailto:` cal-address, so a
+calendar program can send its reply there; otherwise a URN stands in (RFC 5545 allows any URI as
+a cal-address), and the reply goes through the portal instead.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class IcsAttendee(BaseModel):
 
     key: str
     name: str
+    email: str = ""
 
 
 class IcsEvent(BaseModel):
@@ -46,6 +49,7 @@ class IcsEvent(BaseModel):
     venue: str
     description: str = ""
     organizer: str
+    organizer_email: str = ""
     attendees: tuple[IcsAttendee, ...] = ()
     cancelled: bool = False
     stamp: datetime  # when this version was decided (UTC or aware)
@@ -70,11 +74,15 @@ def _vevent(event: IcsEvent, *, method: str) -> icalendar.Event:
     vevent.add("location", event.venue)
     if event.description:
         vevent.add("description", event.description)
-    organizer = icalendar.vCalAddress(f"{URN}:organizer")
+    organizer = icalendar.vCalAddress(
+        f"mailto:{event.organizer_email}" if event.organizer_email else f"{URN}:organizer"
+    )
     organizer.params["cn"] = icalendar.vText(event.organizer)
     vevent.add("organizer", organizer)
     for attendee in event.attendees:
-        address = icalendar.vCalAddress(f"{URN}:group:{attendee.key}")
+        address = icalendar.vCalAddress(
+            f"mailto:{attendee.email}" if attendee.email else f"{URN}:group:{attendee.key}"
+        )
         address.params["cn"] = icalendar.vText(attendee.name)
         address.params["cutype"] = icalendar.vText("GROUP")
         address.params["role"] = icalendar.vText("REQ-PARTICIPANT")
@@ -137,6 +145,7 @@ class ParsedEvent(BaseModel):
     end: datetime
     summary: str
     location: str
+    organizer: str = ""
     attendees: list[str]
 
 
@@ -159,6 +168,7 @@ def parse_ics(content: bytes) -> list[ParsedEvent]:
                 end=vevent.decoded("dtend"),
                 summary=str(vevent.get("summary", "")),
                 location=str(vevent.get("location", "")),
+                organizer=str(vevent.get("organizer", "")),
                 attendees=[str(a) for a in attendees],
             )
         )
