@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from sqlmodel import col, select
+from typer.testing import CliRunner
 
+from deployments.cli.app import app
 from models.db import session_scope
 from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
 from models.profile.notifications import NotificationPolicy, SmsTemplate
@@ -257,7 +259,12 @@ def test_a_refusal_fixed_at_the_vendor_waits_for_the_operator_to_resume(
     held = deliver(AppriseNotifier(path, clock=clock), clock)
     assert (held.sends_held, len(fake.requests)) == (2, 1)
 
-    assert resume("street-a") and not resume("street-a")
+    listed = CliRunner().invoke(app, ["notify", "targets"])
+    assert listed.exit_code == 0 and "street-a：已暂停：" in listed.output
+    assert "自定义关键词" in listed.output
+    resumed_cli = CliRunner().invoke(app, ["notify", "resume", "street-a"])
+    assert resumed_cli.exit_code == 0 and "已恢复" in resumed_cli.output
+    assert not resume("street-a")  # nothing holds it any more
     resumed = deliver(AppriseNotifier(path, clock=clock), clock)
 
     assert resumed.messages_delivered == 2 and statuses(ids) == ["delivered", "delivered"]
