@@ -16,8 +16,9 @@ Secrets (verified in apprise/utils/template.py, apprise/config/base.py and appri
         template:
           - dingtalk_token          # no default: must come from the environment
         urls:
-          - dingtalk://${dingtalk_token}/:
-              tag: dingtalk-jiaxing, street-嘉兴路街道
+          - lddingtalk://oapi.dingtalk.com:
+              token: ${dingtalk_token}
+              tag: street-嘉兴路街道
 
     At send time each variable is resolved in this order: a value passed to ``notify(template=)``
     (we pass none), the default written in the ``template:`` section, then the environment
@@ -28,12 +29,7 @@ Secrets (verified in apprise/utils/template.py, apprise/config/base.py and appri
     for it at start. Caution: Apprise's own per-service result URL shows resolved values in URL
     paths, so this module never logs or stores it.
 
-Default without an Apprise config
-    A custom Apprise scheme ``ldoutbox://`` (registered with `apprise.decorators.notify` when
-    this module is imported, before any config is loaded) appends one JSON line per message to
-    `Settings.outbox_file` for a clerk to read. The default config is the single entry
-    ``ldoutbox://local`` tagged ``local-outbox`` (its name) and ``fallback``, so every
-    message reaches it.
+Without an Apprise config every message goes to the local outbox (tasks/notify/local_outbox.py).
 """
 
 from __future__ import annotations
@@ -42,7 +38,6 @@ import hashlib
 import json
 import logging
 import os
-import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -52,17 +47,16 @@ from typing import Any, NamedTuple
 import apprise
 import yaml
 from apprise.attachment.memory import AttachMemory
-from apprise.decorators import notify as apprise_notify
 from apprise.exception import AppriseImproperlyConfigured, AppriseTemplateError
 from apprise.utils.template import resolve_values
 
 from models.db import session_scope
 from models.profile.notifications import NotificationPolicy
 from models.settings import get_settings
-from models.timeutil import utcnow
 from tasks.common.district import active_profile
 from tasks.common.redaction import guard_logs, service_secrets
 from tasks.notify.channels import SCHEMES, SECRET_SETTINGS, ChannelCall, channel_call, channel_spec
+from tasks.notify.local_outbox import DEFAULT_APPRISE_CONFIG
 from tasks.notify.pacing import Clock, SystemClock
 from tasks.notify.protocol import (
     FALLBACK_TAG,
@@ -76,53 +70,7 @@ from tasks.notify.protocol import (
     check_body_format,
 )
 
-LOCAL_OUTBOX_TAG = "local-outbox"
-OUTBOX_SCHEME = "ldoutbox"
 _ERROR_MAX = 1000
-
-DEFAULT_APPRISE_CONFIG = f"""\
-version: 1
-urls:
-  - {OUTBOX_SCHEME}://local:
-      tag: {LOCAL_OUTBOX_TAG}, {FALLBACK_TAG}
-"""
-
-
-# --------------------------------------------------------------------------- the local outbox
-
-_OUTBOX_LOCK = threading.Lock()
-
-
-# Apprise's decorator module has no type annotations.
-@apprise_notify(on=OUTBOX_SCHEME, name="learning-district local outbox")  # type: ignore[no-untyped-call,untyped-decorator]
-def _write_local_outbox(
-    body: str,
-    title: str,
-    _notify_type: str,
-    *_args: Any,
-    meta: dict[str, Any],
-    body_format: str = "text",
-    **_kwargs: Any,
-) -> bool:
-    """Append one message as a JSON line to the local outbox file (the `ldoutbox://` scheme)."""
-    path = get_settings().outbox_file
-    line = {
-        "at": utcnow().isoformat(),
-        "tags": sorted(str(tag) for tag in meta.get("tag", ())),
-        "title": title,
-        "body": body,
-        # Apprise hands over its NotifyFormat enum, a str subclass; store the plain value.
-        "body_format": str(getattr(body_format, "value", body_format)),
-    }
-    attach = _kwargs.get("attach")
-    if attach:
-        line["attachments"] = [str(item.name) for item in attach]
-    text = json.dumps(line, ensure_ascii=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Apprise may call this from its worker threads; one lock keeps lines whole.
-    with _OUTBOX_LOCK, path.open("a", encoding="utf-8") as outbox:
-        outbox.write(text)
-    return True
 
 
 # --------------------------------------------------------------------------- Apprise

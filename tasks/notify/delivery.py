@@ -9,9 +9,10 @@ delivered are tried again, so a sweeper can retry failures without sending anyth
 Delivery is concurrent across targets and sequential within one: up to
 `LD_DELIVERY_CONCURRENCY` (64) targets are sent to at once, each on a thread of our own pool,
 while one target's messages go out one at a time in message order (tasks/notify/lanes.py).
-Only the calling thread writes to the database: outcomes are booked in batches of up to
-`BOOK_BATCH`, so a crash loses at most the bookkeeping of the sends in flight and of those not
-yet booked, which the next pass sends again. The outbox key keeps the logical message single.
+Only the calling thread writes to the database: outcomes are booked in batches
+(tasks/notify/booking.py), so a crash loses at most the bookkeeping of the sends in flight and
+of those not yet booked, which the next pass sends again. The outbox key keeps the logical
+message single.
 
 What a send's outcome means (tasks/notify/protocol.py): a delivery is `delivered` only when the
 channel accepted it (for the Chinese vendors: their success code, tasks/notify/channels.py);
@@ -26,35 +27,27 @@ changes or `learning-district notify resume` releases it.
 
 from __future__ import annotations
 
-import logging
-import queue
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import Task, task
 from prefect.client.schemas.objects import State, TaskRun
-from prefect.exceptions import MissingContextError
-from prefect.logging import get_run_logger
-from pydantic import BaseModel
-from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from models.db import session_scope
-from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
+from models.outbox import Delivery, OutboxMessage
 from models.settings import get_settings
 from models.timeutil import utcnow
 from tasks.notify.adapter import get_notifier
+from tasks.notify.booking import DeliveryFailure, DeliveryReport, LaneSetup, logger, send_all
 from tasks.notify.consent import allowed
-from tasks.notify.lanes import LANE_DONE, Alert, Deferred, Outcome, run_lane
+from tasks.notify.lanes import Alert
 from tasks.notify.pacing import Clock, Pacer, SystemClock
 from tasks.notify.protocol import (
     FALLBACK_TAG,
     OPERATOR_TAG,
     Attachment,
-    ChannelSpec,
     Notifier,
     NotifierConfigError,
     Send,
@@ -68,7 +61,6 @@ from tasks.notify.targets import load_states, save_states
 DUE_STATUSES = ("pending", "failed")
 # Delivery statuses never sent again.
 SETTLED = ("delivered", "refused")
-_ERROR_MAX = 1000
 # The longest a lane waits for a target's rate limit or throttling window; beyond it the sends
 # stay for the next pass (the sweeper runs every 10 minutes).
 PACE_MAX_WAIT = 120.0
@@ -129,64 +121,8 @@ def stage_message(
 # --------------------------------------------------------------------------- delivery
 
 
-class DeliveryFailure(BaseModel):
-    """One failed send, or one message no target serves (then `target` is empty)."""
-
-    key: str
-    target: str
-    error: str
-    code: str = ""
-
-
-class DeliveryReport(BaseModel):
-    """What one delivery pass did."""
-
-    messages_delivered: int = 0
-    messages_failed: int = 0
-    messages_refused: int = 0
-    # Not yet sent to every target: paced, throttled or held for a later pass.
-    messages_waiting: int = 0
-    no_target: int = 0
-    sends_ok: int = 0
-    sends_failed: int = 0
-    sends_refused: int = 0
-    # Undelivered targets not tried because they reached `max_attempts`.
-    sends_skipped: int = 0
-    # Not tried in this pass: a rate limit or throttling window longer than the lane waits.
-    sends_deferred: int = 0
-    # Not tried: the target is held (its configuration was refused).
-    sends_held: int = 0
-    # Messages left pending because the operator said not to send them now (consent gate).
-    messages_held: int = 0
-    # Targets newly held; one alert each went to the operator.
-    config_alerts: list[str] = []
-    failures: list[DeliveryFailure] = []
-
-
 # Messages planned, sent and settled together: bounds memory and the work one pass holds.
 PLAN_CHUNK = 1000
-# Outcomes booked in one transaction: whatever finished while the last one committed, at most
-# this many. A slow receiver thus gets each outcome booked at once, as before.
-BOOK_BATCH = 200
-_DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]  # set by SQLModel
-_BOOK_DELIVERY = (
-    update(_DELIVERIES)
-    .where(_DELIVERIES.c.id == bindparam("b_id"))
-    .values(
-        attempts=_DELIVERIES.c.attempts + 1,
-        status=bindparam("b_status"),
-        last_error=bindparam("b_error"),
-        last_code=bindparam("b_code"),
-        updated_at=bindparam("b_at"),
-    )
-)
-
-
-def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return logging.getLogger(__name__)
 
 
 def _due_message_ids(message_ids: list[int] | None) -> list[int]:
@@ -212,7 +148,7 @@ def _plan(
 ) -> tuple[list[Send], list[int]]:
     """Ensure one Delivery row per target of each message; return the sends still to do and
     the messages to settle afterwards. One transaction, no network I/O inside it."""
-    log = _logger()
+    log = logger()
     sends: list[Send] = []
     to_settle: list[int] = []
     with session_scope() as session:
@@ -287,70 +223,6 @@ def _plan(
     return sends, to_settle
 
 
-def _status(outcome: Outcome) -> str:
-    if outcome.error is None:
-        return "delivered"
-    return "refused" if outcome.error.outcome == "refused" else "failed"
-
-
-def _book(outcomes: list[Outcome], report: DeliveryReport) -> None:
-    """Book a batch of sends' outcomes (Delivery state + one DeliveryAttempt each) in one
-    transaction, as two multi-row statements (ORM objects per row cost more CPU than the sends
-    they book)."""
-    log = _logger()
-    now = utcnow()
-    rows = [
-        (
-            o.send,
-            _status(o),
-            str(o.error)[:_ERROR_MAX] if o.error else "",
-            o.error.code if o.error else "",
-        )
-        for o in outcomes
-    ]
-    with session_scope() as session:
-        connection = session.connection()
-        connection.execute(
-            _BOOK_DELIVERY,
-            [
-                {
-                    "b_id": send.delivery_id,
-                    "b_status": status,
-                    "b_error": text,
-                    "b_code": code,
-                    "b_at": now,
-                }
-                for send, status, text, code in rows
-            ],
-        )
-        # A delivery id that vanished fails here, on the foreign key, and nothing is booked.
-        connection.execute(
-            insert(DeliveryAttempt),
-            [
-                {
-                    "delivery_id": send.delivery_id,
-                    "ok": status == "delivered",
-                    "error": text,
-                    "code": code,
-                    "at": now,
-                }
-                for send, status, text, code in rows
-            ],
-        )
-    for send, status, text, code in rows:
-        if status == "delivered":
-            report.sends_ok += 1
-            continue
-        if status == "refused":
-            report.sends_refused += 1
-        else:
-            report.sends_failed += 1
-        report.failures.append(
-            DeliveryFailure(key=send.key, target=send.target, error=text, code=code)
-        )
-        log.warning("outbox message %s to %s %s: %s", send.message_id, send.target, status, text)
-
-
 def _alert_year(clock: Clock) -> int:
     return datetime.fromtimestamp(clock.time(), ZoneInfo(get_settings().timezone)).year
 
@@ -361,7 +233,7 @@ def _stage_alerts(alerts: list[Alert], *, clock: Clock, report: DeliveryReport) 
     staged: list[int] = []
     with session_scope() as session:
         for alert in alerts:
-            _logger().error("notification target %s held: %s", alert.target, alert.reason)
+            logger().error("notification target %s held: %s", alert.target, alert.reason)
             reason = alert.reason.removeprefix(f"{alert.target}: ")
             message = stage_message(
                 session,
@@ -382,101 +254,6 @@ def _stage_alerts(alerts: list[Alert], *, clock: Clock, report: DeliveryReport) 
             if message is not None and message.id is not None:
                 staged.append(message.id)
     return staged
-
-
-class _Lanes:
-    """The settings one pass gives every lane."""
-
-    def __init__(self, *, notifier: Notifier, pacer: Pacer, max_wait: float) -> None:
-        self.notifier = notifier
-        self.pacer = pacer
-        self.max_wait = max_wait
-        self.public_url = get_settings().configured_public_url
-        self._specs: dict[str, ChannelSpec] = {}
-
-    def spec(self, target: str) -> ChannelSpec:
-        if target not in self._specs:
-            self._specs[target] = self.notifier.spec(target)
-        return self._specs[target]
-
-
-def _send_all(
-    sends: list[Send], *, lanes_of: _Lanes, concurrency: int, report: DeliveryReport
-) -> list[Alert]:
-    """Send concurrently, one lane per target, booking outcomes in batches on this thread;
-    return the alerts of targets newly held.
-
-    Only this thread touches the database. Should booking or a send raise anything but
-    `DeliveryError`, no new send starts, the sends in flight finish and are booked, and the
-    error is raised.
-    """
-    lanes: dict[str, list[Send]] = {}
-    for send in sends:
-        lanes.setdefault(send.target, []).append(send)
-    alerts: list[Alert] = []
-    if not lanes:
-        return alerts
-    items: queue.SimpleQueue[object] = queue.SimpleQueue()
-    stop = threading.Event()
-    specs = {target: lanes_of.spec(target) for target in lanes}
-
-    def lane(target: str) -> None:
-        try:
-            run_lane(
-                lanes[target],
-                notifier=lanes_of.notifier,
-                spec=specs[target],
-                pacer=lanes_of.pacer,
-                max_wait=lanes_of.max_wait,
-                public_url=lanes_of.public_url,
-                stop=stop,
-                put=items.put,
-            )
-        except BaseException as exc:  # handed to the booking thread, which raises it
-            stop.set()
-            items.put(exc)
-        finally:
-            items.put(LANE_DONE)
-
-    crash: BaseException | None = None
-    open_lanes = len(lanes)
-    with ThreadPoolExecutor(
-        max_workers=min(concurrency, len(lanes)), thread_name_prefix="ld-deliver"
-    ) as pool:
-        try:
-            for target in lanes:
-                pool.submit(lane, target)
-            while open_lanes:
-                # Wait for one item, then take whatever else is ready (group commit).
-                batch_items = [items.get()]
-                while len(batch_items) < BOOK_BATCH:
-                    try:
-                        batch_items.append(items.get_nowait())
-                    except queue.Empty:
-                        break
-                batch: list[Outcome] = []
-                for item in batch_items:
-                    if item is LANE_DONE:
-                        open_lanes -= 1
-                    elif isinstance(item, Outcome):
-                        batch.append(item)
-                    elif isinstance(item, Deferred):
-                        if item.why == "held":
-                            report.sends_held += len(item.sends)
-                        else:
-                            report.sends_deferred += len(item.sends)
-                    elif isinstance(item, Alert):
-                        alerts.append(item)
-                    elif isinstance(item, BaseException):
-                        crash = crash or item
-                if batch:
-                    _book(batch, report)
-        except BaseException:
-            stop.set()  # leaving the pool waits for the sends in flight only
-            raise
-    if crash is not None:
-        raise crash
-    return alerts
 
 
 def _settle(message_ids: list[int], report: DeliveryReport) -> None:
@@ -555,11 +332,11 @@ def deliver_pending(
     clock = clock or SystemClock()
     report = DeliveryReport()
     pacer = Pacer(clock, load_states())
-    lanes_of = _Lanes(notifier=notifier, pacer=pacer, max_wait=max_wait)
+    setup = LaneSetup(notifier=notifier, pacer=pacer, max_wait=max_wait)
     due = _due_message_ids(message_ids)
     if not allowed(due):
         report.messages_held = len(due)
-        _logger().info("outbox: %d messages held back by the operator", len(due))
+        logger().info("outbox: %d messages held back by the operator", len(due))
         return report
     try:
         while due:
@@ -569,14 +346,12 @@ def deliver_pending(
                 sends, to_settle = _plan(
                     chunk, notifier=notifier, max_attempts=max_attempts, report=report
                 )
-                alerts += _send_all(
-                    sends, lanes_of=lanes_of, concurrency=concurrency, report=report
-                )
+                alerts += send_all(sends, setup=setup, concurrency=concurrency, report=report)
                 _settle(to_settle, report)
             due = _stage_alerts(alerts, clock=clock, report=report) if alerts else []
     finally:
         save_states(pacer.changed())
-    _logger().info(
+    logger().info(
         "outbox: %d messages delivered, %d failed, %d refused, %d waiting, %d without target; "
         "%d sends ok, %d failed, %d refused, %d skipped at max attempts, %d deferred, %d held",
         report.messages_delivered,

@@ -288,7 +288,7 @@ def test_chunks_are_planned_sent_and_settled_in_turn(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("tasks.notify.delivery.PLAN_CHUNK", 4)
-    monkeypatch.setattr("tasks.notify.delivery.BOOK_BATCH", 3)
+    monkeypatch.setattr("tasks.notify.booking.BOOK_BATCH", 3)
     notifier = RecordingNotifier({"a": ["street-a"], "b": ["street-a"]}, failures={"b": 1})
     staged = [stage(recipient=f"S{i:03d}") for i in range(10)]
 
