@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
@@ -522,3 +523,38 @@ def test_sms_with_a_wrong_access_key_is_held_with_one_alert(
     assert rows(ids)[0].last_code == "SignatureDoesNotMatch"
     (alert,) = alerts_in_outbox(db)
     assert "an-old-secret" not in json.dumps(alert, ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- the README
+
+
+def test_the_readme_config_and_profile_section_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("#### DingTalk, WeCom, Feishu, e-mail and SMS", 1)[1]
+    config_text, profile_text = [
+        block.split("```", 1)[0] for block in section.split("```yaml\n")[1:3]
+    ]
+    for name in ("dingtalk_token", "dingtalk_secret", "wecom_key", "smtp_password"):
+        monkeypatch.setenv(f"APPRISE_TEMPLATE_{name.upper()}", "abc123secret")
+    monkeypatch.setenv("APPRISE_TEMPLATE_SMS_KEY_ID", "LTAI-id")
+    monkeypatch.setenv("APPRISE_TEMPLATE_SMS_KEY_SECRET", "sms-secret")
+    path = tmp_path / "apprise.yml"
+    path.write_text(config_text, encoding="utf-8")
+
+    notifier = AppriseNotifier(path)
+
+    assert notifier.names == [
+        "dingtalk-jiaxing",
+        "mail-jiaxing",
+        "street-曲阳路街道",
+        "teacher-t0001",
+        "operator",
+    ]
+    assert notifier.targets("street-嘉兴路街道") == ["dingtalk-jiaxing", "mail-jiaxing"]
+    assert notifier.spec("street-曲阳路街道").limits == ((10, 60.0),)
+    assert notifier.spec("dingtalk-jiaxing").throttle_seconds == 600.0
+    assert notifier.spec("teacher-t0001").vendor == "sms"
+    policy = NotificationPolicy.model_validate(yaml.safe_load(profile_text)["notifications"])
+    assert policy.sms_template("invitation-work_conference-v1") is not None
