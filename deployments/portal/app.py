@@ -3,6 +3,7 @@
 - `POST /ideas`: the golden-idea intake for programs and forms (JSON; `ideas`);
 - `/r/<token>`: personal links, where a teacher, an invitee or a community office answers what
   a message asked (`answers`);
+- `/calendar/<year>.ics`: the year's meetings to subscribe to in a calendar program;
 - `/static/portal.css`, `/`, `/health`.
 
 Everything it stores is stored before it is acknowledged, then announced to the one Prefect
@@ -17,11 +18,13 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from deployments.portal.calendar import calendar_router
 from deployments.portal.ideas import Emit, Enqueue, IdeaForm, Intake, emit_on, enqueue_on
 from deployments.portal.limits import Limit, PortalGuard, TokenBuckets, refuse, validation_problems
 from deployments.portal.pages import Office, Pages, stylesheet
@@ -109,11 +112,13 @@ def create_app(
 
     @app.get("/", response_class=HTMLResponse)
     def home() -> HTMLResponse:
-        return pages.page("home.html")
+        year = clock().astimezone(ZoneInfo(settings.timezone)).year
+        return pages.page("home.html", year=year)
 
     @app.get("/static/portal.css")
     def css() -> Response:
         return stylesheet()
 
     app.include_router(intake.router)
+    app.include_router(calendar_router(pages))
     return app

@@ -219,6 +219,17 @@ def write_year_files(year: int) -> list[Path]:
     return paths
 
 
+def year_calendar(year: int) -> bytes | None:
+    """The year's meetings as they stand, as one calendar to subscribe to (METHOD:PUBLISH);
+    None when the year is not planned."""
+    profile = _profile()
+    with session_scope() as session:
+        if session.get(CalendarYear, year) is None:
+            return None
+        events = [_ics_event(m, profile) for m in _meetings(session, year)]
+    return render_year_ics(events, name=f"{profile.district}{year}年社区教育日历")
+
+
 # --------------------------------------------------------------------------- messages
 
 

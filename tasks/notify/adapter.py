@@ -340,6 +340,19 @@ class AppriseNotifier:
             )
         return self._sender_of(service)
 
+    @staticmethod
+    def _attach(target: str, attachments: Sequence[Attachment]) -> apprise.AppriseAttachment:
+        try:
+            # Apprise's attachment classes have no type annotations.
+            return apprise.AppriseAttachment(
+                [
+                    AttachMemory(content=a.content, name=a.name, mimetype=a.mimetype)  # type: ignore[no-untyped-call]
+                    for a in attachments
+                ]
+            )
+        except AppriseImproperlyConfigured as exc:
+            raise DeliveryError(f"{target}: 附件无法发送（{exc}）", outcome="refused") from None
+
     def send(
         self,
         target: str,
@@ -354,16 +367,7 @@ class AppriseNotifier:
         known = self._targets.get(target)
         if known is None:
             raise DeliveryError(f"target {target!r} is not in the Apprise config")
-        try:
-            # Apprise's attachment classes have no type annotations.
-            attach = apprise.AppriseAttachment(
-                [
-                    AttachMemory(content=a.content, name=a.name, mimetype=a.mimetype)  # type: ignore[no-untyped-call]
-                    for a in attachments
-                ]
-            )
-        except AppriseImproperlyConfigured as exc:
-            raise DeliveryError(f"{target}: 附件无法发送（{exc}）", outcome="refused") from None
+        attach = self._attach(target, attachments) if attachments else None
         call = ChannelCall(
             kind=kind, clock=self._clock, policy=self._policy, public_url=self._public_url
         )
@@ -378,7 +382,7 @@ class AppriseNotifier:
                 body_format=body_format,
                 tag=known.name,
                 match_always=False,
-                attach=attach if attachments else None,
+                attach=attach,
             ) as result,
         ):
             answer = call.answer

@@ -124,6 +124,7 @@ def channel_spec(scheme: str, settings: Mapping[str, Any], *, fingerprint: str) 
         count = _number(settings, key, minimum=1)
         if count is not None:
             windows[span] = count
+    _number(settings, "variable_max", minimum=1)  # read at send time; checked here
     digest_min = _number(settings, "digest_min", minimum=0)
     max_bytes = _number(settings, "max_bytes", minimum=0)
     throttle = _number(settings, "throttle_seconds", minimum=1)

@@ -5,11 +5,13 @@ digest (the vendors recommend it over many messages): a title, one notice a line
 portal's address when it is set. A text longer than the vendor takes (`max_bytes`, counted as
 the robot counts it: title and body in one UTF-8 text) is split at line ends into numbered
 parts; a line longer than a whole part is cut. With the portal's address set, a digest line is
-shortened to a summary (the full notice is on the portal); without it, nothing is dropped.
+shortened to a summary (the full notice is on the portal) that keeps the notice's links whole;
+without it, nothing is dropped.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +19,7 @@ from tasks.notify.protocol import Attachment, ChannelSpec, Send
 
 DIGEST_KIND = "digest"
 SUMMARY_CHARS = 60
+_LINK = re.compile(r"https?://[^\s，。；、）)]+")
 # Room kept for the part marker "（续99/99）" appended to a title.
 _MARKER_BYTES = 40
 
@@ -81,7 +84,9 @@ def split(title: str, body: str, max_bytes: int) -> tuple[Piece, ...]:
 def _item(send: Send, *, summarise: bool) -> str:
     text = " ".join(send.body.split())
     if summarise and len(text) > SUMMARY_CHARS:
-        text = text[: SUMMARY_CHARS - 1] + "…"
+        # A link in the notice (a personal answer page) survives the summary whole.
+        links = [link for link in _LINK.findall(text) if link not in text[: SUMMARY_CHARS - 1]]
+        text = text[: SUMMARY_CHARS - 1] + "…" + "".join(f" {link}" for link in links)
     return f"{send.title}：{text}" if text else send.title
 
 

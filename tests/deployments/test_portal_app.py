@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from deployments.portal.app import create_app
+from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile
 
 
@@ -33,3 +34,24 @@ def test_pages_are_chinese_with_strict_headers_and_only_local_assets(client: Tes
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert "url(" not in css.text and "@import" not in css.text  # nothing fetched from elsewhere
     assert css.headers["cache-control"].startswith("public")
+
+
+def test_the_years_calendar_is_offered_as_a_subscription(client: TestClient) -> None:
+    from tasks.calendar import records
+    from tasks.calendar.scheduling import solve_schedule
+    from tasks.common.ics import parse_ics
+
+    inputs = records.plan_inputs(CalendarParameters(year=2026), year=2026)
+    schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
+    records.record_calendar(inputs=inputs, schedule=schedule)
+    records.cancel_meeting(year=2026, key="theory_symposium", reason="合并召开")
+
+    feed = client.get("/calendar/2026.ics")
+
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    events = parse_ics(feed.content)
+    assert {e.method for e in events} == {"PUBLISH"} and len(events) == 6
+    assert "theory_symposium" not in " ".join(e.uid for e in events)
+    missing = client.get("/calendar/2031.ics")
+    assert missing.status_code == 404 and "没有该年度的社区教育日历" in missing.text
+    assert "/calendar/" in client.get("/").text

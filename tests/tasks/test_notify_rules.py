@@ -184,6 +184,12 @@ def test_compose_digests_plain_text_only_from_the_threshold() -> None:
     assert [[m.delivery_id for m in u.members] for u in units] == [[1, 3, 5], [2], [4]]
     (piece,) = units[0].pieces
     assert piece.body.splitlines()[1:] == ["1. 通知1：内容", "2. 通知3：内容", "3. 通知5：甲 乙"]
+    long = send(
+        6, body="请于2026年3月6日前确认。" * 8 + "确认页面：https://portal.example.cn/r/Zx9"
+    )
+    (summary,) = compose([long] * 3, spec=spec, public_url="https://portal.example.cn")
+    line = summary.pieces[0].body.splitlines()[1]
+    assert "…" in line and line.endswith(" https://portal.example.cn/r/Zx9")
 
 
 # --------------------------------------------------------------------------- pacing
