@@ -27,6 +27,7 @@ changes or `learning-district notify resume` releases it.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -61,6 +62,7 @@ from tasks.notify.targets import load_states, save_states
 DUE_STATUSES = ("pending", "failed")
 # Delivery statuses never sent again.
 SETTLED = ("delivered", "refused")
+_VENDOR_CODE = re.compile(r"（(错误码 |HTTP )[^）]*）")
 # The longest a lane waits for a target's rate limit or throttling window; beyond it the sends
 # stay for the next pass (the sweeper runs every 10 minutes).
 PACE_MAX_WAIT = 120.0
@@ -234,7 +236,8 @@ def _stage_alerts(alerts: list[Alert], *, clock: Clock, report: DeliveryReport) 
     with session_scope() as session:
         for alert in alerts:
             logger().error("notification target %s held: %s", alert.target, alert.reason)
-            reason = alert.reason.removeprefix(f"{alert.target}: ")
+            # The vendor's code stays in the delivery record; the message says it in words.
+            reason = _VENDOR_CODE.sub("", alert.reason.removeprefix(f"{alert.target}: "))
             message = stage_message(
                 session,
                 flow="notify",

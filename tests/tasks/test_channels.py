@@ -229,6 +229,7 @@ def test_bad_token_raises_one_alert_and_no_retry_storm_until_the_token_is_fixed(
     (alert,) = alerts_in_outbox(db)
     assert alert["tags"] == ["operator"] and "street-a" in alert["title"]
     assert "机器人地址无效" in alert["body"] and "a-stale-key" not in alert["body"]
+    assert "93000" not in alert["body"]  # the code is in the delivery record, not the message
     (held,) = stored_targets()
     assert held.name == "street-a" and "93000" in held.held_reason
 
