@@ -18,9 +18,11 @@ from models.outbox import OutboxMessage
 from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile, parse_profile
 from tasks.calendar import records
+from tasks.calendar.rules import invitation_day
 from tasks.calendar.scheduling import solve_schedule
 from tasks.common.district import sync_registry
 from tasks.common.ics import parse_ics
+from tasks.common.workdays import WorkCalendar
 from tasks.notify.adapter import AppriseNotifier
 from tasks.notify.delivery import deliver_pending
 from tests.tasks.test_notify import SmtpSink
@@ -55,6 +57,10 @@ def test_invitation_update_is_mailed_with_its_ics_attached(
     inputs = records.plan_inputs(CalendarParameters(year=2026), year=2026)
     schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
     assert records.record_calendar(inputs=inputs, schedule=schedule)
+    with session_scope() as session:
+        day = session.exec(select(Meeting).where(col(Meeting.key) == "theory_symposium")).one().day
+    # The invitation goes out on its lead day; the move after it sends the update (SEQUENCE 1).
+    records.stage_due(2026, today=invitation_day(day, registry.calendar, workdays=WorkCalendar()))
     moved = records.move_meeting(
         year=2026, key="theory_symposium", day=date(2026, 5, 27), reason="会场冲突"
     )
