@@ -105,6 +105,23 @@ class TrainingProfile(_Timed):
     end_time: time = time(16, 30)
 
 
+class SeminarProfile(_Timed):
+    """R10.5: the theory-research group's seminars, one per period, placed around the year's
+    other meetings by the same scheduler."""
+
+    title: str = "社区教育专题理论研讨会"
+    frequency: Literal["monthly", "quarterly", "half_yearly", "yearly"] = "quarterly"
+    offset_days: int = Field(
+        default=45, ge=0, le=180, description="Preferred date: this many days into the period"
+    )
+    audiences: list[str] = Field(default_factory=lambda: ["researchers"], min_length=1)
+    start_time: time = time(14, 0)
+    end_time: time = time(16, 30)
+    schedule: str = Field(
+        default="0 9 12 1 *", description="Cron of the yearly placement of the series"
+    )
+
+
 class DistributionPolicy(_Strict):
     """R7.2: publicity material to every household, confirmed by every community office."""
 
@@ -195,6 +212,9 @@ class CalendarPolicy(_Strict):
     audiences: list[AudienceProfile] = Field(default_factory=_default_audiences)
     meetings: list[MeetingProfile] = Field(default_factory=_default_meetings)
     trainings: TrainingProfile | None = Field(default_factory=TrainingProfile)
+    seminars: SeminarProfile | None = Field(
+        default=None, description="R10.5 research seminars; none unless the profile sets them"
+    )
     distribution: DistributionPolicy = Field(default_factory=DistributionPolicy)
 
     @model_validator(mode="after")
@@ -240,6 +260,8 @@ def calendar_problems(
     ]
     if policy.trainings is not None:
         timed.append((("calendar", "trainings"), policy.trainings))
+    if policy.seminars is not None:
+        timed.append((("calendar", "seminars"), policy.seminars))
     for i, meeting in enumerate(policy.meetings):
         if meeting.kind in kinds or meeting.kind == "cadre_training":
             problems.append(

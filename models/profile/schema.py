@@ -19,7 +19,9 @@ from models.profile.contacts import Contacts
 from models.profile.holidays import HolidaysPolicy, notice_problems
 from models.profile.ideas import IdeasPolicy
 from models.profile.kpi import KpiTargets
+from models.profile.network import NetworkPolicy, network_problems
 from models.profile.notifications import NotificationPolicy
+from models.profile.playgrounds import PlaygroundsPolicy, playground_problems
 from models.refusal import Refusal
 
 DEFAULT_PROFILE_NAME = "default_profile.yaml"
@@ -174,6 +176,8 @@ class DistrictProfile(_Strict):
     kpi: KpiTargets = Field(default_factory=KpiTargets)
     contacts: Contacts = Field(default_factory=Contacts)
     notifications: NotificationPolicy = Field(default_factory=NotificationPolicy)
+    network: NetworkPolicy = Field(default_factory=NetworkPolicy)
+    playgrounds: PlaygroundsPolicy = Field(default_factory=PlaygroundsPolicy)
 
     @property
     def street_names(self) -> list[str]:
@@ -377,6 +381,8 @@ def _cross_check(profile: DistrictProfile) -> list[tuple[tuple[Any, ...], str]]:
                 (("awards", "judges", i, "street"), f"judge on unknown street '{judge.street}'")
             )
     problems += calendar_problems(profile.calendar, [v.name for v in profile.venues])
+    problems += network_problems(profile.network, profile.street_names)
+    problems += playground_problems(profile.playgrounds, [s.name for s in profile.schools])
     for year, entries in profile.holidays.notices.items():
         for index, problem in notice_problems(year, entries):
             place = ("holidays", "notices", str(year)) + (() if index is None else (index,))

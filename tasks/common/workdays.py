@@ -31,9 +31,14 @@ from tasks.common.holiday_sources import (
 WEEKDAYS_ZH = "一二三四五六日"
 
 
+def date_zh(day: date) -> str:
+    """2027年2月12日"""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def day_zh(day: date) -> str:
     """2027年2月12日（星期五）"""
-    return f"{day.year}年{day.month}月{day.day}日（星期{WEEKDAYS_ZH[day.weekday()]}）"
+    return f"{date_zh(day)}（星期{WEEKDAYS_ZH[day.weekday()]}）"
 
 
 @lru_cache(maxsize=64)

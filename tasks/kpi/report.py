@@ -16,25 +16,19 @@ from models.awards import AwardEntry
 from models.db import session_scope
 from models.ideas import Idea, IdeaAction, IdeaResult
 from models.meetings import Meeting, Rsvp
-from models.registry import School
 from models.secondment import Assignment
 from models.volunteers import Volunteer
 from tasks.common.district import active_profile
 from tasks.common.xlsx import Column, add_table, new_workbook, save_workbook
+from tasks.kpi.lines import KpiLine
+from tasks.kpi.policy import (
+    community_school_streets,
+    community_school_target,
+    policy_lines,
+    policy_per_street,
+)
 
 ANNUAL_MEETINGS = ("work_conference", "theory_symposium", "experience_exchange")
-
-
-class KpiLine(BaseModel):
-    key: str
-    label: str  # Chinese, for the report
-    rule: str
-    actual: int
-    target: int | None
-
-    @property
-    def met(self) -> bool | None:
-        return None if self.target is None else self.actual >= self.target
 
 
 class KpiReport(BaseModel):
@@ -54,9 +48,7 @@ def collect_kpis(*, year: int) -> KpiReport:
     with session_scope() as session:
         profile = active_profile(session)
         targets = profile.kpi
-        school_streets = set(
-            session.exec(select(School.street).where(col(School.pilot).is_(True))).all()
-        )
+        school_streets = community_school_streets(session, year=year)
         seconded = session.exec(
             select(Assignment).where(Assignment.year == year, Assignment.status == "active")
         ).all()
@@ -89,13 +81,16 @@ def collect_kpis(*, year: int) -> KpiReport:
                 AwardEntry.year == year, col(AwardEntry.status).in_(["listed", "awarded"])
             )
         ).all()
+        extra = policy_lines(session, profile=profile, year=year)
+        extra_streets = policy_per_street(session, profile=profile, year=year)
     lines = [
         KpiLine(
             key="community_school_streets",
             label="建有社区学校的街道数",
             rule="R8.3",
             actual=len(school_streets),
-            target=targets.community_school_streets.get(year),
+            yearly=False,
+            target=community_school_target(profile, year),
         ),
         KpiLine(
             key="seconded_teachers",
@@ -168,6 +163,7 @@ def collect_kpis(*, year: int) -> KpiReport:
             actual=len(awards),
             target=targets.awards,
         ),
+        *extra,
     ]
     per_street = [
         {
@@ -179,6 +175,7 @@ def collect_kpis(*, year: int) -> KpiReport:
             "授课志愿者": sum(
                 p.street == street.name and p.role == "volunteer" and p.lessons > 0 for p in people
             ),
+            **extra_streets[street.name],
         }
         for street in profile.streets
     ]
@@ -208,9 +205,9 @@ def kpi_markdown(report: KpiReport) -> str:
         "",
         "## 各街道",
         "",
-        "| 街道 | 试点 | 社区学校 | 挂职教师 | 入选单位 | 授课志愿者 |",
-        "|---|---|---|---|---|---|",
     ]
+    columns = list(report.per_street[0]) if report.per_street else ["街道"]
+    out += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in report.per_street:
         out.append("| " + " | ".join(str(v) for v in row.values()) + " |")
     if not any(line.actual for line in report.lines if line.rule in ("R10.3", "R10.4")):

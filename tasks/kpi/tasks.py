@@ -19,12 +19,8 @@ def kpi_report_task(year: int, reports_dir: str) -> dict[str, Any]:
     into `reports_dir` (the year's folder of the reports)."""
     report = collect_kpis(year=year)
     history = [collect_kpis(year=y) for y in range(year - 4, year)]
-    # earlier years count only if some process ran in them (the school registry is current)
-    history = [
-        r
-        for r in history
-        if any(line.actual for line in r.lines if line.key != "community_school_streets")
-    ] + [report]
+    # earlier years count only if some process ran in them (the registers are current)
+    history = [r for r in history if any(line.actual for line in r.lines if line.yearly)] + [report]
     out = Path(reports_dir)
     markdown = kpi_markdown(report)
     md_path = out / f"kpi-{year}.md"

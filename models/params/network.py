@@ -1,0 +1,34 @@
+"""Flow parameters of the district network, playgrounds and community units (Prefect UI forms)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+
+class RolloutParameters(BaseModel):
+    """街道社区学校推广检查 — fields left empty take today's date in the district's timezone."""
+
+    year: int | None = Field(default=None, ge=2000, le=2100, title="年度", description="留空为当年")
+    today: date | None = Field(
+        default=None, title="检查日期", description="留空为当天（区情配置的时区）"
+    )
+
+
+class PlaygroundParameters(BaseModel):
+    """学校操场开放 — 按哪一天发送到期的暂停开放通知，或发布哪一周的开放安排。"""
+
+    today: date | None = Field(
+        default=None, title="业务日期", description="留空为当天（区情配置的时区）"
+    )
+
+
+class PledgeConfirmParameters(BaseModel):
+    """社区单位支持承诺的确认：已落实后由区社区教育指导中心确认，并向单位致谢。"""
+
+    year: int = Field(ge=2000, le=2100, title="年度")
+    ref: str = Field(min_length=1, max_length=50, title="承诺编号")
+    confirmed_by: str = Field(min_length=1, max_length=50, title="确认人")
+    note: str = Field(default="", max_length=500, title="落实情况")
+    today: date | None = Field(default=None, title="确认日期", description="留空为当天")

@@ -1,0 +1,438 @@
+"""Import the district's network (R5, R6, R8.3): kinds `bases`, `team`, `community_schools`.
+
+Each file is validated whole against the profile (streets, communities, schools) and written in
+one transaction, or not at all:
+
+- `bases`: the register of the bases and their venues, one row per venue; importing it again
+  replaces the register (a venue left out is removed).
+- `team`: the year's managers, counsellors and theory-research group, one row per person,
+  upserted by (year, 编号). Seconded teachers, volunteers and lecturers have registers of their
+  own and are not entered here.
+- `community_schools`: one street community school per street, upserted by street.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+from sqlmodel import Session, select
+
+from models.db import session_scope
+from models.network import (
+    BASE_KINDS,
+    LEVELS,
+    TEAMS,
+    BaseVenue,
+    BaseVenueBase,
+    CommunitySchool,
+    CommunitySchoolBase,
+    TeamMember,
+    TeamMemberBase,
+)
+from models.profile.playgrounds import is_primary
+from models.profile.schema import DistrictProfile
+from tasks.common.district import active_profile
+from tasks.importing.awards import parse_year
+from tasks.importing.core import (
+    KINDS,
+    CellError,
+    Column,
+    ImportSummary,
+    Kind,
+    parse_rows,
+    parse_text,
+    parse_yes_no,
+    read_rows,
+    upsert_records,
+)
+from tasks.importing.fields import (
+    parse_capacity,
+    parse_date,
+    parse_optional_date,
+    quoted,
+    row_numbers,
+    unknown_zh,
+)
+
+_TEAM_WORDS = {
+    **{label: code for code, label in TEAMS.items()},
+    "管理者": "manager",
+    "辅导员": "counsellor",
+    "理论研究组": "researcher",
+    "课题研究组": "researcher",
+}
+_LEVEL_WORDS = {**{label: code for code, label in LEVELS.items()}, "居委": "community"}
+_BASE_WORDS = {
+    **{label: code for code, label in BASE_KINDS.items()},
+    "党员教育基地": "party_school",
+    "成人教育基地": "community_management_school",
+    "老年人教育基地": "elderly_university",
+    "老年教育基地": "elderly_university",
+    "少儿教育基地": "children_centre",
+}
+
+
+def choice(words: Mapping[str, str], text: str, what: str, shown: tuple[str, ...]) -> str:
+    """The code a cell's word stands for (Chinese, or the code itself); CellError otherwise."""
+    if text in words:
+        return words[text]
+    if text.casefold() in words.values():
+        return text.casefold()
+    raise CellError(f"{quoted(text)}不是{what}（可填：{'、'.join(shown)}）")
+
+
+def parse_team(text: str) -> str:
+    return choice(_TEAM_WORDS, text, "队伍", ("管理者", "辅导员", "理论研究组"))
+
+
+def parse_level(text: str) -> str:
+    return choice(_LEVEL_WORDS, text, "层级", tuple(LEVELS.values()))
+
+
+def parse_base_kind(text: str) -> str:
+    return choice(_BASE_WORDS, text, "基地类型", tuple(BASE_KINDS.values()))
+
+
+BASES = Kind(
+    name="bases",
+    title_zh="教育基地",
+    columns=(
+        Column(
+            "base", "基地", parse_text, "文本", required=True, example="区老年大学", max_chars=50
+        ),
+        Column(
+            "kind",
+            "类型",
+            parse_base_kind,
+            "四类基地之一",
+            required=True,
+            notes="社区党员教育基地、社区成人教育基地、社区老年人教育基地、社区少儿教育基地",
+            example="社区老年人教育基地",
+            choices=tuple(BASE_KINDS.values()),
+        ),
+        Column(
+            "street", "街道", parse_text, "区情配置中的街道", required=True, example="海伦路街道"
+        ),
+        Column(
+            "venue",
+            "场地",
+            parse_text,
+            "文本",
+            required=True,
+            notes="每个场地一行；同一基地可有多行",
+            example="多功能教室",
+            max_chars=50,
+        ),
+        Column("capacity", "容纳人数", parse_capacity, "整数 ≥ 1", required=True, example="80"),
+    ),
+)
+KINDS[BASES.name] = BASES
+
+TEAM = Kind(
+    name="team",
+    title_zh="社区教育队伍",
+    columns=(
+        Column("year", "年度", parse_year, "年份", required=True, example="2026"),
+        Column(
+            "person_id",
+            "编号",
+            parse_text,
+            "文本",
+            required=True,
+            notes="同一年度内每人唯一；再次导入时按编号更新",
+            example="M0001",
+            text_format=True,
+            max_chars=50,
+        ),
+        Column("name", "姓名", parse_text, "文本", required=True, example="王芳", max_chars=50),
+        Column(
+            "team",
+            "队伍",
+            parse_team,
+            "管理者/辅导员/理论研究组",
+            required=True,
+            notes="挂职教师、志愿者和讲师团另有登记，不在此填写",
+            example="管理者",
+            choices=("管理者", "辅导员", "理论研究组"),
+        ),
+        Column(
+            "level",
+            "层级",
+            parse_level,
+            "区/街道/社区",
+            required=True,
+            notes="理论研究组为区级",
+            example="街道",
+            choices=tuple(LEVELS.values()),
+        ),
+        Column(
+            "street",
+            "街道",
+            parse_text,
+            "区情配置中的街道",
+            notes="区级可留空",
+            example="嘉兴路街道",
+        ),
+        Column("community", "社区", parse_text, "该街道的社区", notes="社区级必填"),
+        Column("unit", "单位", parse_text, "文本", example="嘉兴路街道办事处", max_chars=100),
+        Column(
+            "dedicated",
+            "专职",
+            parse_yes_no,
+            "是/否",
+            notes="专职人员填是；留空为否",
+            example="是",
+            choices=("是", "否"),
+        ),
+        Column(
+            "background",
+            "背景",
+            parse_text,
+            "文本",
+            notes="理论研究组填部门抽调或专家",
+            example="部门抽调",
+            max_chars=100,
+        ),
+    ),
+)
+KINDS[TEAM.name] = TEAM
+
+COMMUNITY_SCHOOLS = Kind(
+    name="community_schools",
+    title_zh="街道社区学校",
+    columns=(
+        Column(
+            "street", "街道", parse_text, "区情配置中的街道", required=True, example="嘉兴路街道"
+        ),
+        Column(
+            "name",
+            "名称",
+            parse_text,
+            "文本",
+            required=True,
+            example="嘉兴路街道社区学校",
+            max_chars=100,
+        ),
+        Column(
+            "host_school",
+            "承办学校",
+            parse_text,
+            "该街道的小学",
+            required=True,
+            notes="依托街道内的一所小学设立",
+            example="人民路第一小学",
+        ),
+        Column("opened_on", "开办日期", parse_date, "日期", required=True, example="2026-09-01"),
+        Column(
+            "standard_on",
+            "达标日期",
+            parse_optional_date,
+            "日期",
+            notes="达到区标准化社区学校的日期；未达标留空",
+            example="",
+        ),
+    ),
+)
+KINDS[COMMUNITY_SCHOOLS.name] = COMMUNITY_SCHOOLS
+
+
+def _street_problems(
+    values: Mapping[str, object], profile: DistrictProfile, *, community: bool = False
+) -> list[tuple[str, str]]:
+    streets = {s.name: set(s.communities) for s in profile.streets}
+    street = values.get("street") or ""
+    problems: list[tuple[str, str]] = []
+    if isinstance(street, str) and street and street not in streets:
+        problems.append(("street", unknown_zh("区情配置中的街道", street, set(streets))))
+    place = values.get("community") or ""
+    if community and isinstance(place, str) and place and street in streets:
+        if place not in streets[str(street)]:
+            problems.append(
+                ("community", unknown_zh(f"{street}的社区", place, streets[str(street)]))
+            )
+    return problems
+
+
+def validate_bases(path: Path, *, profile: DistrictProfile) -> list[BaseVenueBase]:
+    """Every venue row checked; a base keeps one type and one street on all its rows."""
+    table = read_rows(path)
+    first: dict[str, tuple[int, object, object]] = {}
+    venues: dict[tuple[object, object], int] = {}
+    number = row_numbers(table, BASES)
+
+    def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
+        row = next(number)
+        problems = _street_problems(values, profile)
+        base, venue = values.get("base"), values.get("venue")
+        if base is None:
+            return problems
+        seen = first.setdefault(str(base), (row, values.get("kind"), values.get("street")))
+        for index, key in ((1, "kind"), (2, "street")):
+            if values.get(key) is not None and seen[index] is not None:
+                if values[key] != seen[index] and row != seen[0]:
+                    label = "类型" if key == "kind" else "街道"
+                    problems.append((key, f"{quoted(str(base))}在第{seen[0]}行的{label}不同"))
+        if venue is not None:
+            if (base, venue) in venues:
+                message = (
+                    f"{quoted(str(base))}的场地{quoted(str(venue))}已在第{venues[base, venue]}行"
+                )
+                problems.append(("venue", message))
+            venues.setdefault((base, venue), row)
+        return problems
+
+    rows = parse_rows(table, BASES, check_row=check)
+    return [BaseVenueBase.model_validate(row.values) for row in rows]
+
+
+class RegisterSummary(BaseModel):
+    """What an import that replaces a register did."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    removed: int
+    groups: int  # bases in the file
+
+
+def store_bases(session: Session, venues: list[BaseVenueBase], *, path: Path) -> RegisterSummary:
+    """Make the register equal to VENUES: insert, update, delete; in the caller's transaction."""
+    stored = {(v.base, v.venue): v for v in session.exec(select(BaseVenue)).all()}
+    inserted = updated = unchanged = 0
+    for venue in venues:
+        found = stored.pop((venue.base, venue.venue), None)
+        if found is None:
+            session.add(BaseVenue(**venue.model_dump()))
+            inserted += 1
+        elif BaseVenueBase.model_validate(found.model_dump()) != venue:
+            for name, value in venue.model_dump().items():
+                setattr(found, name, value)
+            session.add(found)
+            updated += 1
+        else:
+            unchanged += 1
+    for gone in stored.values():
+        session.delete(gone)
+    return RegisterSummary(
+        path=path,
+        rows=len(venues),
+        inserted=inserted,
+        updated=updated,
+        unchanged=unchanged,
+        removed=len(stored),
+        groups=len({v.base for v in venues}),
+    )
+
+
+def import_bases_file(path: Path) -> RegisterSummary:
+    """Validate the file whole, then replace the register of bases in one transaction."""
+    path = Path(path)
+    with session_scope() as session:
+        venues = validate_bases(path, profile=active_profile(session))
+        return store_bases(session, venues, path=path)
+
+
+def validate_team(
+    path: Path, *, profile: DistrictProfile, year: int | None
+) -> list[TeamMemberBase]:
+    """Every person checked: the year, the street and community of the level, one row each."""
+    table = read_rows(path)
+    seen: dict[tuple[object, object], int] = {}
+    number = row_numbers(table, TEAM)
+
+    def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
+        row = next(number)
+        problems = _street_problems(values, profile, community=True)
+        if year is not None and values.get("year") not in (None, year):
+            problems.append(("year", f"{values['year']}不是本次导入的年度（{year}）"))
+        level, team = values.get("level"), values.get("team")
+        street, community = values.get("street") or "", values.get("community") or ""
+        if level in ("street", "community") and not street:
+            problems.append(("street", f"{LEVELS[str(level)]}级人员须填写所在街道"))
+        if level == "community" and not community:
+            problems.append(("community", "社区级人员须填写所在社区"))
+        if level in ("district", "street") and community:
+            problems.append(("community", f"{LEVELS[str(level)]}级人员不填社区"))
+        if team == "researcher" and level not in (None, "district"):
+            problems.append(("level", "理论研究组为区级队伍，层级应为区"))
+        key = (values.get("year"), values.get("person_id"))
+        if key[1] is not None:
+            if key in seen:
+                problems.append(("person_id", f"{quoted(str(key[1]))}已在第{seen[key]}行"))
+            seen.setdefault(key, row)
+        return problems
+
+    rows = parse_rows(table, TEAM, check_row=check)
+    defaults = {"street": "", "community": "", "unit": "", "background": "", "dedicated": False}
+    return [
+        TeamMemberBase.model_validate(
+            {**row.values, **{k: row.values.get(k) or v for k, v in defaults.items()}}
+        )
+        for row in rows
+    ]
+
+
+def import_team_file(path: Path, *, year: int | None = None) -> ImportSummary:
+    """Validate the file whole, then upsert by (year, 编号) in one transaction."""
+    path = Path(path)
+    with session_scope() as session:
+        members = validate_team(path, profile=active_profile(session), year=year)
+        return upsert_records(session, TeamMember, members, key=("year", "person_id"), path=path)
+
+
+def validate_community_schools(
+    path: Path, *, profile: DistrictProfile
+) -> list[CommunitySchoolBase]:
+    """One school per street, hosted by a primary school of that street, dates in order."""
+    table = read_rows(path)
+    hosts = profile.school_streets
+    streets: dict[object, int] = {}
+    names: dict[object, int] = {}
+    number = row_numbers(table, COMMUNITY_SCHOOLS)
+
+    def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
+        row = next(number)
+        problems = _street_problems(values, profile)
+        street, host = values.get("street"), values.get("host_school")
+        if isinstance(host, str):
+            if host not in hosts:
+                problems.append(("host_school", unknown_zh("区情配置中的学校", host, set(hosts))))
+            elif street is not None and hosts[host] != street:
+                problems.append(("host_school", f"{quoted(host)}在{hosts[host]}，不在{street}"))
+            elif not is_primary(host):
+                problems.append(
+                    ("host_school", f"{quoted(host)}不是小学；街道社区学校依托小学设立")
+                )
+        opened, standard = values.get("opened_on"), values.get("standard_on")
+        if isinstance(opened, date) and isinstance(standard, date) and standard < opened:
+            problems.append(("standard_on", "达标日期早于开办日期"))
+        for key, seen in (("street", streets), ("name", names)):
+            value = values.get(key)
+            if value is not None:
+                if value in seen:
+                    problems.append((key, f"{quoted(str(value))}已在第{seen[value]}行"))
+                seen.setdefault(value, row)
+        return problems
+
+    rows = parse_rows(table, COMMUNITY_SCHOOLS, check_row=check)
+    return [
+        CommunitySchoolBase.model_validate(
+            {**row.values, "standard_on": row.values.get("standard_on")}
+        )
+        for row in rows
+    ]
+
+
+def import_community_schools_file(path: Path) -> ImportSummary:
+    """Validate the file whole, then upsert by street in one transaction."""
+    path = Path(path)
+    with session_scope() as session:
+        schools = validate_community_schools(path, profile=active_profile(session))
+        return upsert_records(session, CommunitySchool, schools, key=("street",), path=path)
