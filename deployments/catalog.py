@@ -295,6 +295,106 @@ def cycle_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
     return [cycle, report]
 
 
+def network_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
+    """The rest of the policy: the network and its rollout (R2-R6, R8.3), open playgrounds
+    (R8.2), the research seminars (R10.5) and the community units' pledges (R7.6)."""
+    from flows.community_units import pledge_confirm
+    from flows.district_network import community_school_rollout, district_registry
+    from flows.open_playgrounds import playground_notices, playground_schedule
+    from flows.research_seminars import research_seminars
+
+    zone = profile.timezone
+    seminars = profile.calendar.seminars
+    return [
+        _built(
+            community_school_rollout.to_deployment(
+                name="yearly",
+                description=(
+                    "街道社区学校推广年度检查（R8.3）：按区情配置的推广计划，为当年到期且尚未开办的街道"
+                    "建立任务并发出提醒，逾期的催办，开办后办结，开办满期未达标的提醒。重复运行不重复发送。"
+                ),
+                schedules=[
+                    Cron(
+                        profile.network.community_schools.check_schedule,
+                        timezone=zone,
+                        parameters={"params": {}},
+                    )
+                ],
+                concurrency_limit=1,
+                tags=["R8.3", "network"],
+            )
+        ),
+        _built(
+            district_registry.to_deployment(
+                name="yearly",
+                description=(
+                    "社区教育网络登记表（R2-R6）：一个中心、三级网络、四个基地、五支队伍，"
+                    "各街道的社区学校、基地和队伍人数，生成报告和表格。"
+                ),
+                schedules=[Cron(profile.network.report_schedule, timezone=zone)],
+                concurrency_limit=1,
+                tags=["R4", "R5", "R6", "network"],
+            )
+        ),
+        _built(
+            playground_notices.to_deployment(
+                name="daily",
+                description=(
+                    "学校操场暂停开放通知（R8.2）：区情配置列明的节假日、考试等暂停开放日，"
+                    "在前一个工作日通知学校所在街道的各社区，并说明恢复开放的日期。"
+                ),
+                schedules=[
+                    Cron(
+                        profile.playgrounds.notice_schedule,
+                        timezone=zone,
+                        parameters={"params": {}},
+                    )
+                ],
+                concurrency_limit=1,
+                tags=["R8.2", "playgrounds"],
+            )
+        ),
+        _built(
+            playground_schedule.to_deployment(
+                name="weekly",
+                description=(
+                    "学校操场下周开放安排（R8.2）：按季节的早间、晚间开放时间和暂停开放的日子，"
+                    "按街道发送到各社区。"
+                ),
+                schedules=[
+                    Cron(
+                        profile.playgrounds.weekly_schedule,
+                        timezone=zone,
+                        parameters={"params": {}},
+                    )
+                ],
+                concurrency_limit=1,
+                tags=["R8.2", "playgrounds"],
+            )
+        ),
+        _built(
+            research_seminars.to_deployment(
+                name="yearly",
+                description=(
+                    "理论研究组专题研讨（R10.5）：在已排定的年度日历中按季度安排，避开已有会议和宣传活动周，"
+                    "向研究组成员发出邀请；回执、提醒、改期与其他会议相同。已安排的年度不重复安排。"
+                ),
+                schedules=[Cron(seminars.schedule, timezone=zone)] if seminars else [],
+                concurrency_limit=1,
+                tags=["R10.5", "calendar"],
+            )
+        ),
+        _built(
+            pledge_confirm.to_deployment(
+                name="form",
+                description="社区单位支持承诺落实确认（R7.6）：确认后向单位发送感谢信，计入年度指标。",
+                concurrency_limit=1,
+                tags=["R7.6", "units"],
+            )
+        ),
+    ]
+
+
 def build_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
     """Every deployment, for `serve` / `up`."""
     return [
@@ -304,4 +404,5 @@ def build_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
         *awards_deployments(profile),
         *calendar_deployments(profile),
         *ideas_deployments(profile),
+        *network_deployments(profile),
     ]

@@ -149,14 +149,16 @@ def _rest_of_the_year(*, year: int, console: Console) -> None:
     from deployments.demo.awards import run_awards_demo
     from deployments.demo.calendar import run_calendar_demo
     from deployments.demo.ideas import run_ideas_demo
+    from deployments.demo.network import run_network_demo
     from flows.annual_cycle import kpi_report
 
     run_calendar_demo(year=year, console=console)
     run_ideas_demo(year=year, console=console)
     console.rule(f"{year}年度学习型组织评选（R11.2）")
     run_awards_demo(year=year, console=console)
-    console.rule(f"{year}年度指标报告（R1）")
     volunteers = _import_volunteers(year)
+    run_network_demo(year=year, console=console)
+    console.rule(f"{year}年度指标报告（R1）")
     console.print(f"志愿者和讲师团（R10.3、R10.4）: {volunteers}")
     report = asyncio.run(kpi_report(year))
     table = Table(title=f"{year}年度学习型城区建设指标")

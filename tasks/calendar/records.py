@@ -52,6 +52,7 @@ from tasks.calendar.scheduling import (
     ScheduleRules,
     VenueSpec,
     fmt,
+    meeting_rule,
     violations,
 )
 from tasks.common.district import active_profile
@@ -152,13 +153,15 @@ def is_planned(year: int) -> bool:
 # --------------------------------------------------------------------------- files
 
 
-def _times(policy: CalendarPolicy, kind: str) -> tuple[time, time]:
+def meeting_times(policy: CalendarPolicy, kind: str) -> tuple[time, time]:
     """Start and end time of a meeting kind, from the profile (09:00-11:30 if it has none)."""
     for meeting in policy.meetings:
         if meeting.kind == kind:
             return meeting.start_time, meeting.end_time
     if kind == "cadre_training" and policy.trainings is not None:
         return policy.trainings.start_time, policy.trainings.end_time
+    if kind == "research_seminar" and policy.seminars is not None:
+        return policy.seminars.start_time, policy.seminars.end_time
     return time(9, 0), time(11, 30)
 
 
@@ -394,7 +397,7 @@ def record_calendar(
         session.flush()
         meetings = []
         for placed in schedule.events:
-            start, end = _times(policy, placed.kind)
+            start, end = meeting_times(policy, placed.kind)
             meeting = Meeting(
                 year=year,
                 key=placed.key,
@@ -420,7 +423,7 @@ def record_calendar(
                     year=year,
                     subject=placed.key,
                     kind="placed",
-                    rule="R7.1" if placed.kind == "cadre_training" else "R7.5",
+                    rule=meeting_rule(placed.kind),
                     reason=placed.reason,
                     inputs_digest=schedule.inputs_digest,
                     seed=inputs.rules.seed,
@@ -817,7 +820,7 @@ def move_meeting(
                 year=year,
                 subject=key,
                 kind=f"moved-v{meeting.sequence}",
-                rule="R7.1" if meeting.kind == "cadre_training" else "R7.5",
+                rule=meeting_rule(meeting.kind),
                 reason=meeting.reason,
                 decided_at=now,
             )
@@ -858,7 +861,7 @@ def cancel_meeting(
                 year=year,
                 subject=key,
                 kind="cancelled",
-                rule="R7.1" if meeting.kind == "cadre_training" else "R7.5",
+                rule=meeting_rule(meeting.kind),
                 reason=f"{operator or '经办人员'}取消{meeting.title}：{reason or '未说明原因'}",
                 decided_at=now,
             )

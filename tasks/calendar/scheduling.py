@@ -106,6 +106,15 @@ class InfeasibleSchedule(Refusal):
         super().__init__("; ".join(reasons))
 
 
+MEETING_RULES = {"cadre_training": "R7.1", "research_seminar": "R10.5"}
+
+
+def meeting_rule(kind: str) -> str:
+    """The policy rule a meeting of this kind serves: trainings R7.1, research seminars R10.5,
+    the yearly meetings R7.5."""
+    return MEETING_RULES.get(kind, "R7.5")
+
+
 def fmt(day: date) -> str:
     return f"{day.isoformat()}（{WEEKDAYS_ZH[day.weekday()]}）"
 
@@ -161,7 +170,7 @@ def _why_not(day: date, rules: ScheduleRules) -> str:
 
 
 def _reason(spec: EventSpec, day: date, venue: VenueSpec, rules: ScheduleRules) -> str:
-    rule = "R7.1" if spec.kind == "cadre_training" else "R7.5"
+    rule = meeting_rule(spec.kind)
     workday = (
         "工作日（节假日为推算）" if rules.workdays.source(day.year) == "estimated" else "工作日"
     )

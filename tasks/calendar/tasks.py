@@ -17,10 +17,11 @@ from models.params.calendar import (
     MeetingChangeParameters,
     RsvpParameters,
 )
-from tasks.calendar import records
+from tasks.calendar import records, seminars
 from tasks.calendar.records import DueReport, PlanInputs
 from tasks.calendar.reports import write_calendar_notice
 from tasks.calendar.scheduling import Schedule, solve_schedule
+from tasks.calendar.seminars import SeminarPlan
 from tasks.common.district import active_profile
 from tasks.common.documents import WrittenFile
 
@@ -155,3 +156,8 @@ def change_task(params: MeetingChangeParameters) -> dict[str, Any]:
         reason=params.reason,
         operator=params.operator,
     )
+
+
+@task(name="plan-seminars", cache_policy=NO_CACHE, **RETRY)
+def plan_seminars_task(year: int) -> SeminarPlan:
+    return seminars.plan_seminars(year=year)

@@ -40,6 +40,18 @@ def row_numbers(table: TableRows, kind: Kind) -> Iterator[int]:
             yield row.number
 
 
+def anchored(
+    problems: list[tuple[str, str]], present: set[str], fallback: str
+) -> list[tuple[str, str]]:
+    """Problems of columns the file does not have, moved to a required column it has (the place
+    named must be a column the clerk can find)."""
+    return [(key if key in present else fallback, message) for key, message in problems]
+
+
+def present_columns(table: TableRows, kind: Kind) -> set[str]:
+    return set(resolve_headers(table, kind))
+
+
 def parse_date(text: str) -> date:
     """2026-09-01, 2026/9/1 or 2026年9月1日."""
     try:

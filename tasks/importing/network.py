@@ -49,9 +49,11 @@ from tasks.importing.core import (
     upsert_records,
 )
 from tasks.importing.fields import (
+    anchored,
     parse_capacity,
     parse_date,
     parse_optional_date,
+    present_columns,
     quoted,
     row_numbers,
     unknown_zh,
@@ -346,8 +348,12 @@ def validate_team(
     table = read_rows(path)
     seen: dict[tuple[object, object], int] = {}
     number = row_numbers(table, TEAM)
+    present = present_columns(table, TEAM)
 
     def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
+        return anchored(checked(values), present, "level")
+
+    def checked(values: Mapping[str, object]) -> list[tuple[str, str]]:
         row = next(number)
         problems = _street_problems(values, profile, community=True)
         if year is not None and values.get("year") not in (None, year):

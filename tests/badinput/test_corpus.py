@@ -41,7 +41,9 @@ from tasks.ideas.records import open_campaign
 from tasks.importing.core import ImportRejected
 from tasks.notify.render import render
 from tests.badinput.corpus import (
-    IMPORT_CASES,
+    IMPORT_CASES as CORE_CASES,
+)
+from tests.badinput.corpus import (
     MINIMAL,
     NOMINATION_HEADERS,
     PROFILE_CASES,
@@ -54,7 +56,10 @@ from tests.badinput.corpus import (
     teacher,
     write_csv,
 )
+from tests.badinput.policy_corpus import policy_cases
 from tests.hardening import Ledger
+
+IMPORT_CASES = CORE_CASES + policy_cases()
 
 
 def flat(text: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.schedules import CronSchedule
 from prefect.events import emit_event
 from prefect.runner import Runner
 from sqlmodel import select
@@ -47,6 +48,12 @@ def test_every_deployment_builds() -> None:
         "meeting-change/form",
         "annual-cycle/on-demand",
         "kpi-report/year-end",
+        "community-school-rollout/yearly",
+        "district-registry/yearly",
+        "playground-notices/daily",
+        "playground-schedule/weekly",
+        "research-seminars/yearly",
+        "pledge-confirm/form",
     }
     for d in deployments.values():
         assert d.concurrency_limit == 1
@@ -58,6 +65,11 @@ def test_every_deployment_builds() -> None:
     (trigger,) = deployments["secondment-decline/on-decline"].triggers
     assert trigger.expect == {DECLINED_EVENT}
     assert set(trigger.parameters) == {"year", "staff_id", "reason"}
+    weekly = (deployments["playground-schedule/weekly"].schedules or [])[0].schedule
+    rollout = (deployments["community-school-rollout/yearly"].schedules or [])[0].schedule
+    assert isinstance(weekly, CronSchedule) and isinstance(rollout, CronSchedule)
+    assert (weekly.cron, weekly.timezone) == (profile.playgrounds.weekly_schedule, "Asia/Shanghai")
+    assert rollout.cron == profile.network.community_schools.check_schedule
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -1,0 +1,32 @@
+"""The theory-research group's seminars (R10.5): placed once a year into the planned calendar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import acreate_table_artifact
+
+from tasks.calendar.scheduling import fmt
+from tasks.calendar.tasks import local_today, pending_messages_task, plan_seminars_task
+from tasks.notify.delivery import deliver_outbox_task
+
+
+@flow(name="research-seminars", flow_run_name="seminars-{year}")
+async def research_seminars(year: int | None = None) -> dict[str, Any]:
+    """理论研究组专题研讨（R10.5）：按季度在工作日安排，避开已有会议和宣传活动周，邀请研究组成员。"""
+    year = year or local_today().year
+    plan = plan_seminars_task(year)
+    get_run_logger().info(
+        "%d seminars of %d %s", len(plan.seminars), year, "placed" if plan.placed else "kept"
+    )
+    deliver_outbox_task(message_ids=pending_messages_task(year))
+    await acreate_table_artifact(
+        key=f"research-seminars-{year}",
+        table=[
+            {"日期": fmt(s.day), "研讨": s.title, "会场": s.venue, "安排依据": s.reason}
+            for s in plan.seminars
+        ],
+        description=f"{year}年理论研究组专题研讨安排",
+    )
+    return plan.model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""Community units (R7.6): organisations and firms that contribute ideas, money and effort."""
