@@ -43,7 +43,7 @@ async def playground_schedule(
     """学校操场下周开放安排（R8.2）：按街道发送到各社区，含季节时间和暂停开放的日子。"""
     today = params.today or local_today()
     monday, _ = week_of(today)
-    plan = publish_week_task(monday, today)
+    plan = publish_week_task(monday)
     deliver_outbox_task(message_ids=pending_messages_task([monday.year]))
     await acreate_table_artifact(
         key=f"playground-week-{monday.isoformat()}",

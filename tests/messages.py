@@ -32,6 +32,7 @@ REQUESTS = {
     "calendar_invitation",
     "ideas_announce",
     "ideas_overdue",
+    "network_rollout",
     "secondment_teacher_selected",
 }
 # Requests answered through a personal link (an optional `link` variable).
@@ -187,6 +188,35 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "awards_winner": {
         "year": 2026, "name": "嘉兴一小区", "category": "学习型小区",
         "start": date(2026, 12, 1), "end": date(2026, 12, 7), "contact": AWARDS,
+    },
+    "network_rollout": {
+        "kind": "open", "street": "四川北路街道", "school": "", "plan_year": 2027,
+        "due": date(2027, 9, 1), "opened": None, "remind_by": date(2027, 2, 19),
+        "hosts": ["四川北路小学"], "contact": CENTRE,
+    },
+    "playgrounds_closure": {
+        "community": "嘉兴一居委", "reason": "国庆节假期", "first": date(2026, 10, 1),
+        "span": "2026年10月1日至10月7日", "schools": ["人民路第一小学", "嘉兴路第二小学"],
+        "reopens": date(2026, 10, 8), "estimated": False, "contact": CENTRE,
+    },
+    "playgrounds_week": {
+        "street": "嘉兴路街道", "community": "嘉兴一居委", "span": "2026年9月28日至10月4日",
+        "schools": [
+            {"name": "人民路第一小学", "facilities": "操场、篮球场", "lines": [
+                "2026年9月28日至9月30日早上6:00至7:30，晚上18:00至20:30",
+                "2026年10月1日至10月4日暂停开放（国庆节假期）",
+            ]},
+            {"name": "嘉兴路第二小学", "facilities": "", "lines": [
+                "2026年9月28日至10月4日早上6:00至7:30，晚上18:30至20:30",
+            ]},
+        ],
+        "contact": CENTRE,
+    },
+    "units_thanks": {
+        "unit": "示例科技有限公司", "district": "示例区", "pledged_on": date(2026, 3, 15),
+        "confirmed_on": date(2026, 4, 1), "note": "图书已入库",
+        "contribution": "出资人民币50,000元，用于社区学校购置图书和多媒体设备",
+        "contact": CENTRE,
     },
 }  # fmt: skip
 

@@ -82,7 +82,7 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         ensure_ready()
         today = _day(start, "--start")
         monday, _ = week_of(today)
-        plan = publish_week(monday, today=today) if send else week_plan(monday)
+        plan = publish_week(monday) if send else week_plan(monday)
         sent = _deliver([monday.year]) if send else 0
         if as_json:
             typer.echo(json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, indent=2))

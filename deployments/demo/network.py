@@ -67,7 +67,7 @@ def run_network_demo(*, year: int, console: Console) -> None:
     national_day = date(year, 10, 1)
     friday = national_day - timedelta(days=national_day.weekday() + 3)  # the Friday before
     monday, _ = week_of(friday)  # the week of National Day: closures show in it
-    plan = playgrounds.publish_week(monday, today=friday)
+    plan = playgrounds.publish_week(monday)
     notices = []
     for day in sorted({c.notice_on for c in playgrounds.year_closures(year)}):
         notices += playgrounds.stage_closure_notices(day)

@@ -34,9 +34,9 @@ def _centre_units() -> list[str]:
 
 
 class CentreProfile(_Strict):
-    """R2: the guidance centre and its units; R8.1: the community-education college."""
+    """R2: the guidance centre's units (its name and contact are `contacts.centre`); R8.1: the
+    community-education college."""
 
-    name: str = Field(default="区社区教育指导中心", min_length=1)
     units: list[str] = Field(default_factory=_centre_units)
     college: str = Field(default="区社区教育学院", description="R8.1 community-education college")
 

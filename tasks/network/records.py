@@ -21,7 +21,7 @@ from models.profile.schema import DistrictProfile
 from models.secondment import Assignment
 from models.volunteers import Volunteer
 from tasks.common.district import active_profile
-from tasks.common.workdays import date_zh
+from tasks.common.holidays import work_calendar
 from tasks.network.rules import (
     RULE,
     NetworkReport,
@@ -41,6 +41,7 @@ from tasks.notify.delivery import stage_message, undelivered_message_ids
 from tasks.notify.render import render
 
 FLOW = "network"
+REPLY_WITHIN_WORKING_DAYS = 20  # a late street or school reports back within a working month
 _DECISION_KINDS = {
     "open": "rollout-opened",
     "overdue": "rollout-overdue",
@@ -100,23 +101,23 @@ def _stage(
     session: Session, action: RolloutAction, *, year: int, today: date, profile: DistrictProfile
 ) -> bool:
     hosts = [s.name for s in profile.schools if s.street == action.street and is_primary(s.name)]
-    opened = ""
+    opened = None
     if action.kind == "standard":
         school = session.exec(
             select(CommunitySchool).where(CommunitySchool.street == action.street)
         ).one()
-        opened = date_zh(school.opened_on)
+        opened = school.opened_on
     title, body = render(
         "network_rollout",
         kind=action.kind,
         street=action.street,
         school=action.school,
         plan_year=action.plan_year,
-        due=date_zh(action.due_on),
+        due=action.due_on,
         opened=opened,
+        remind_by=work_calendar(session).add_working_days(today, REPLY_WITHIN_WORKING_DAYS),
         hosts=hosts,
-        organizer=profile.network.centre.name,
-        today=date_zh(today),
+        contact=profile.contacts.centre,
     )
     staged = stage_message(
         session,
@@ -292,7 +293,7 @@ def network_report(*, year: int) -> NetworkReport:
     return NetworkReport(
         year=year,
         district=profile.district,
-        centre=centre.name,
+        centre=profile.contacts.centre.name,
         centre_units=list(centre.units),
         college=centre.college,
         streets=rows,

@@ -17,7 +17,6 @@ from models.playgrounds import PlaygroundHours
 from models.profile.schema import DistrictProfile
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
-from tasks.common.workdays import date_zh
 from tasks.notify.delivery import stage_message, undelivered_message_ids
 from tasks.notify.render import render
 from tasks.playgrounds.rules import (
@@ -109,7 +108,7 @@ def week_plan(monday: date) -> WeekPlan:
         return _week(session, active_profile(session), monday)
 
 
-def publish_week(monday: date, *, today: date) -> WeekPlan:
+def publish_week(monday: date) -> WeekPlan:
     """Stage the week's hours to every community of each street that has open schools."""
     with session_scope() as session:
         profile = active_profile(session)
@@ -124,8 +123,7 @@ def publish_week(monday: date, *, today: date) -> WeekPlan:
                     community=community,
                     span=span,
                     schools=street.schools,
-                    organizer=profile.network.centre.name,
-                    today=date_zh(today),
+                    contact=profile.contacts.centre,
                 )
                 stage_message(
                     session,
@@ -157,12 +155,12 @@ def stage_closure_notices(today: date) -> list[Closure]:
                     "playgrounds_closure",
                     community=community,
                     reason=closure.reason,
+                    first=closure.first,
                     span=span_zh(closure.first, closure.last),
                     schools=list(closure.schools),
-                    reopens=date_zh(closure.reopens),
+                    reopens=closure.reopens,
                     estimated=closure.estimated,
-                    organizer=profile.network.centre.name,
-                    today=date_zh(today),
+                    contact=profile.contacts.centre,
                 )
                 sent |= (
                     stage_message(

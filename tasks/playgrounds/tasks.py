@@ -21,8 +21,8 @@ def closure_notices_task(today: date) -> list[Closure]:
 
 
 @task(name="playground-week", cache_policy=NO_CACHE, **RETRY)
-def publish_week_task(monday: date, today: date) -> WeekPlan:
-    return records.publish_week(monday, today=today)
+def publish_week_task(monday: date) -> WeekPlan:
+    return records.publish_week(monday)
 
 
 @task(name="playground-pending-messages", cache_policy=NO_CACHE, **RETRY)

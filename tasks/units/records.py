@@ -68,12 +68,11 @@ def confirm_pledge(
             "units_thanks",
             unit=pledge.unit,
             district=profile.district,
-            pledged_on=date_zh(pledge.pledged_on),
-            confirmed_on=date_zh(today),
+            pledged_on=pledge.pledged_on,
+            confirmed_on=today,
             contribution=contribution_zh(_facts(pledge)),
             note=note.strip(),
-            organizer=profile.network.centre.name,
-            today=date_zh(today),
+            contact=profile.contacts.centre,
         )
         stage_message(
             session,
