@@ -10,8 +10,8 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
 from models.params.network import RolloutParameters
-from models.settings import get_settings
 from tasks.calendar.tasks import local_today
+from tasks.common.documents import year_dir
 from tasks.network.reports import rollout_rows
 from tasks.network.tasks import network_report_task, pending_messages_task, rollout_check_task
 from tasks.notify.delivery import deliver_outbox_task
@@ -49,6 +49,6 @@ async def district_registry(year: int | None = None, today: date | None = None) 
     """社区教育网络登记表：一个中心、三级网络、四个基地、五支队伍，各街道计数（R2-R6）。"""
     day = today or local_today()
     year = year or day.year
-    result = network_report_task(year, str(get_settings().reports_dir))
+    result = network_report_task(year, str(year_dir(year)))
     await acreate_markdown_artifact(key=f"district-registry-{year}", markdown=result["markdown"])
     return result

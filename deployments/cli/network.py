@@ -73,11 +73,11 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     ) -> None:
         """登记表 — the registry report (Markdown and XLSX under the reports folder)."""
         from deployments.cli.common import ensure_ready, out
-        from models.settings import get_settings
+        from tasks.common.documents import year_dir
         from tasks.network.tasks import network_report_task
 
         ensure_ready()
-        result = network_report_task.fn(year, str(get_settings().reports_dir))
+        result = network_report_task.fn(year, str(year_dir(year)))
         if as_json:
             typer.echo(json.dumps(result["report"], ensure_ascii=False, indent=2))
             return

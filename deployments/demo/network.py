@@ -22,6 +22,7 @@ def run_network_demo(*, year: int, console: Console) -> None:
     from tasks.calendar.scheduling import fmt
     from tasks.calendar.seminars import plan_seminars
     from tasks.common.district import active_profile
+    from tasks.common.documents import year_dir
     from tasks.importing.attendance import import_attendance_file
     from tasks.importing.network import (
         import_bases_file,
@@ -131,7 +132,7 @@ def run_network_demo(*, year: int, console: Console) -> None:
     console.print(table)
 
     _deliver(year)
-    report = network_report_task.fn(year, str(get_settings().reports_dir))
+    report = network_report_task.fn(year, str(year_dir(year)))
     teams = report["report"]["teams"]
     console.print(
         f"登记表：{len(report['report']['bases'])}个基地，管理者{teams['managers']}人、"

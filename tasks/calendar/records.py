@@ -1181,7 +1181,7 @@ def proposal_result(*, inputs: PlanInputs, schedule: Schedule) -> dict[str, Any]
     estimated = workdays.source(inputs.year) == "estimated"
     events = []
     for placed in schedule.events:
-        start, end = _times(policy, placed.kind)
+        start, end = meeting_times(policy, placed.kind)
         events.append(
             _event(
                 kind=placed.kind,

@@ -20,7 +20,7 @@ from jinja2 import Environment, StrictUndefined
 from pydantic import BaseModel
 
 from models.settings import get_settings
-from tasks.common.workdays import day_zh
+from tasks.common.workdays import date_zh, day_zh
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ORDINALS = "一二三四五六七八九十"
@@ -35,7 +35,7 @@ class WrittenFile(BaseModel):
 
 def zh_date(day: date, *, weekday: bool = False) -> str:
     """A date as written in a notice: 2026年12月1日 (optionally with （星期二）)."""
-    return day_zh(day) if weekday else f"{day.year}年{day.month}月{day.day}日"
+    return day_zh(day) if weekday else date_zh(day)
 
 
 def local_date(moment: datetime, timezone: str) -> date:

@@ -6,13 +6,10 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from tasks.common.workdays import date_zh
+from tasks.common.xlsx import Column, add_table, new_workbook, save_workbook
 from tasks.network.records import RolloutReport
 from tasks.network.rules import NetworkReport, StreetRow
-from tasks.secondment.reports import keep_as_text
 
 TEAM_HEADERS = ("管理者", "辅导员", "挂职助理", "志愿者", "讲师团", "理论研究组")
 STREET_HEADERS = (
@@ -120,53 +117,48 @@ def rollout_rows(report: RolloutReport) -> list[dict[str, object]]:
     ]
 
 
-def write_sheets(
-    path: Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]]]]
-) -> Path:
-    """A workbook of plain tables (bold header, formula-looking text kept as text), saved whole."""
-    book = Workbook()
-    first = book.active
-    assert first is not None
-    book.remove(first)
-    for name, headers, rows in sheets:
-        sheet = book.create_sheet(name)
-        sheet.append(list(headers))
-        for row in rows:
-            sheet.append(list(row))
-        keep_as_text(sheet)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.xlsx")
-    book.save(tmp)
-    tmp.replace(path)  # never a half-written report
-    return path
-
-
 def write_network_xlsx(report: NetworkReport, path: Path) -> Path:
-    """各街道, 教育基地 and 五支队伍 sheets."""
+    """各街道, 教育基地 and 五支队伍 sheets, laid out to print."""
     t = report.teams
-    return write_sheets(
-        path,
-        [
-            ("各街道", STREET_HEADERS, [street_cells(r) for r in report.streets]),
-            (
-                "教育基地",
-                ("基地", "类型", "街道", "场地数", "总容纳人数", "最大场地"),
-                [(b.name, b.kind, b.street, b.venues, b.capacity, b.largest) for b in report.bases],
-            ),
-            (
-                "五支队伍",
-                ("队伍", "人数"),
-                [
-                    ("社区教育管理者队伍", t.managers),
-                    ("社区教育辅导员队伍", t.counsellors + t.assistants),
-                    ("其中：挂职社区教育助理", t.assistants),
-                    ("社区教育志愿者队伍", t.volunteers),
-                    ("社区讲师团", t.lecturers),
-                    ("社区教育理论研究队伍", t.researchers),
-                ],
-            ),
+    title = f"{report.district}{report.year}年度社区教育网络登记表"
+    book = new_workbook()
+    add_table(
+        book,
+        sheet_name="各街道",
+        title=f"{title}（各街道）",
+        columns=[
+            Column(h, "int" if h.endswith("数") or h in TEAM_HEADERS or h == "开放操场" else "text")
+            for h in STREET_HEADERS
+        ],
+        rows=[street_cells(r) for r in report.streets],
+    )
+    add_table(
+        book,
+        sheet_name="教育基地",
+        title=f"{title}（教育基地）",
+        columns=[
+            Column("基地"),
+            Column("类型"),
+            Column("街道"),
+            Column("场地数", "int"),
+            Column("总容纳人数", "int"),
+            Column("最大场地", "int"),
+        ],
+        rows=[(b.name, b.kind, b.street, b.venues, b.capacity, b.largest) for b in report.bases],
+        note="" if report.bases else "尚未登记教育基地。",
+    )
+    add_table(
+        book,
+        sheet_name="五支队伍",
+        title=f"{title}（五支队伍）",
+        columns=[Column("队伍"), Column("人数", "int")],
+        rows=[
+            ("社区教育管理者队伍", t.managers),
+            ("社区教育辅导员队伍", t.counsellors + t.assistants),
+            ("其中：挂职社区教育助理", t.assistants),
+            ("社区教育志愿者队伍", t.volunteers),
+            ("社区讲师团", t.lecturers),
+            ("社区教育理论研究队伍", t.researchers),
         ],
     )
+    return save_workbook(book, path)

@@ -343,4 +343,6 @@ def test_registry_report_counts_every_team_per_street(
     assert "尚无：社区党员教育基地、社区成人教育基地、社区少儿教育基地" in markdown
     book = load_workbook(write_network_xlsx(report, tmp_path / "n.xlsx"))
     assert book.sheetnames == ["各街道", "教育基地", "五支队伍"]
-    assert book["各街道"].max_row == 1 + len(registry.streets)
+    cells = [c.value for row in book["各街道"].iter_rows() for c in row]
+    assert all(street.name in cells for street in registry.streets)
+    assert book["五支队伍"]["A1"].value == "示例区2026年度社区教育网络登记表（五支队伍）"
