@@ -35,7 +35,7 @@ def _import_team(file: Path, year: int | None) -> str:
 
 def _import_community_schools(file: Path, year: int | None) -> str:
     del year  # a community school stays registered from the day it opens
-    from tasks.importing.network import import_community_schools_file
+    from tasks.importing.community_schools import import_community_schools_file
 
     s = import_community_schools_file(file)
     return (
@@ -58,7 +58,8 @@ def _today(text: str | None) -> date:
 
 def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:
     """Add the network's import kinds and the `network` command group."""
-    import tasks.importing.network  # noqa: F401  (registers the template kinds)
+    import tasks.importing.community_schools  # noqa: F401  (registers the template kinds)
+    import tasks.importing.network  # noqa: F401
 
     importers["bases"] = _import_bases
     importers["team"] = _import_team

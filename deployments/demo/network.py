@@ -24,9 +24,9 @@ def run_network_demo(*, year: int, console: Console) -> None:
     from tasks.common.district import active_profile
     from tasks.common.documents import year_dir
     from tasks.importing.attendance import import_attendance_file
+    from tasks.importing.community_schools import import_community_schools_file
     from tasks.importing.network import (
         import_bases_file,
-        import_community_schools_file,
         import_team_file,
     )
     from tasks.importing.playgrounds import import_playgrounds_file

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, time
 
 from models.profile.holidays import parse_day
@@ -17,6 +17,15 @@ from tasks.importing.core import CellError, Kind, TableRows, parse_count, resolv
 MAX_CAPACITY = 100_000
 _SPAN = re.compile(r"^(\d{1,2})[:：](\d{2})\s*(?:-|－|—|~|～|至|到)\s*(\d{1,2})[:：](\d{2})$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,29}$")
+
+
+def choice(words: Mapping[str, str], text: str, what: str, shown: tuple[str, ...]) -> str:
+    """The code a cell's word stands for (Chinese, or the code itself); CellError otherwise."""
+    if text in words:
+        return words[text]
+    if text.casefold() in words.values():
+        return text.casefold()
+    raise CellError(f"{quoted(text)}不是{what}（可填：{'、'.join(shown)}）")
 
 
 def quoted(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Import the district's network (R5, R6, R8.3): kinds `bases`, `team`, `community_schools`.
+"""Import the district's network (R5, R6): kinds `bases` and `team`.
 
 Each file is validated whole against the profile (streets, communities, schools) and written in
 one transaction, or not at all:
@@ -7,14 +7,12 @@ one transaction, or not at all:
   replaces the register (a venue left out is removed).
 - `team`: the year's managers, counsellors and theory-research group, one row per person,
   upserted by (year, 编号). Seconded teachers, volunteers and lecturers have registers of their
-  own and are not entered here.
-- `community_schools`: one street community school per street, upserted by street.
+  own and are not entered here. (Community schools: `tasks.importing.community_schools`.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -27,18 +25,14 @@ from models.network import (
     TEAMS,
     BaseVenue,
     BaseVenueBase,
-    CommunitySchool,
-    CommunitySchoolBase,
     TeamMember,
     TeamMemberBase,
 )
-from models.profile.playgrounds import is_primary
 from models.profile.schema import DistrictProfile
 from tasks.common.district import active_profile
 from tasks.importing.awards import parse_year
 from tasks.importing.core import (
     KINDS,
-    CellError,
     Column,
     ImportSummary,
     Kind,
@@ -50,9 +44,8 @@ from tasks.importing.core import (
 )
 from tasks.importing.fields import (
     anchored,
+    choice,
     parse_capacity,
-    parse_date,
-    parse_optional_date,
     present_columns,
     quoted,
     row_numbers,
@@ -75,15 +68,6 @@ _BASE_WORDS = {
     "老年教育基地": "elderly_university",
     "少儿教育基地": "children_centre",
 }
-
-
-def choice(words: Mapping[str, str], text: str, what: str, shown: tuple[str, ...]) -> str:
-    """The code a cell's word stands for (Chinese, or the code itself); CellError otherwise."""
-    if text in words:
-        return words[text]
-    if text.casefold() in words.values():
-        return text.casefold()
-    raise CellError(f"{quoted(text)}不是{what}（可填：{'、'.join(shown)}）")
 
 
 def parse_team(text: str) -> str:
@@ -202,46 +186,8 @@ TEAM = Kind(
 )
 KINDS[TEAM.name] = TEAM
 
-COMMUNITY_SCHOOLS = Kind(
-    name="community_schools",
-    title_zh="街道社区学校",
-    columns=(
-        Column(
-            "street", "街道", parse_text, "区情配置中的街道", required=True, example="嘉兴路街道"
-        ),
-        Column(
-            "name",
-            "名称",
-            parse_text,
-            "文本",
-            required=True,
-            example="嘉兴路街道社区学校",
-            max_chars=100,
-        ),
-        Column(
-            "host_school",
-            "承办学校",
-            parse_text,
-            "该街道的小学",
-            required=True,
-            notes="依托街道内的一所小学设立",
-            example="人民路第一小学",
-        ),
-        Column("opened_on", "开办日期", parse_date, "日期", required=True, example="2026-09-01"),
-        Column(
-            "standard_on",
-            "达标日期",
-            parse_optional_date,
-            "日期",
-            notes="达到区标准化社区学校的日期；未达标留空",
-            example="",
-        ),
-    ),
-)
-KINDS[COMMUNITY_SCHOOLS.name] = COMMUNITY_SCHOOLS
 
-
-def _street_problems(
+def street_problems(
     values: Mapping[str, object], profile: DistrictProfile, *, community: bool = False
 ) -> list[tuple[str, str]]:
     streets = {s.name: set(s.communities) for s in profile.streets}
@@ -267,7 +213,7 @@ def validate_bases(path: Path, *, profile: DistrictProfile) -> list[BaseVenueBas
 
     def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
         row = next(number)
-        problems = _street_problems(values, profile)
+        problems = street_problems(values, profile)
         base, venue = values.get("base"), values.get("venue")
         if base is None:
             return problems
@@ -355,7 +301,7 @@ def validate_team(
 
     def checked(values: Mapping[str, object]) -> list[tuple[str, str]]:
         row = next(number)
-        problems = _street_problems(values, profile, community=True)
+        problems = street_problems(values, profile, community=True)
         if year is not None and values.get("year") not in (None, year):
             problems.append(("year", f"{values['year']}不是本次导入的年度（{year}）"))
         level, team = values.get("level"), values.get("team")
@@ -391,54 +337,3 @@ def import_team_file(path: Path, *, year: int | None = None) -> ImportSummary:
     with session_scope() as session:
         members = validate_team(path, profile=active_profile(session), year=year)
         return upsert_records(session, TeamMember, members, key=("year", "person_id"), path=path)
-
-
-def validate_community_schools(
-    path: Path, *, profile: DistrictProfile
-) -> list[CommunitySchoolBase]:
-    """One school per street, hosted by a primary school of that street, dates in order."""
-    table = read_rows(path)
-    hosts = profile.school_streets
-    streets: dict[object, int] = {}
-    names: dict[object, int] = {}
-    number = row_numbers(table, COMMUNITY_SCHOOLS)
-
-    def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
-        row = next(number)
-        problems = _street_problems(values, profile)
-        street, host = values.get("street"), values.get("host_school")
-        if isinstance(host, str):
-            if host not in hosts:
-                problems.append(("host_school", unknown_zh("区情配置中的学校", host, set(hosts))))
-            elif street is not None and hosts[host] != street:
-                problems.append(("host_school", f"{quoted(host)}在{hosts[host]}，不在{street}"))
-            elif not is_primary(host):
-                problems.append(
-                    ("host_school", f"{quoted(host)}不是小学；街道社区学校依托小学设立")
-                )
-        opened, standard = values.get("opened_on"), values.get("standard_on")
-        if isinstance(opened, date) and isinstance(standard, date) and standard < opened:
-            problems.append(("standard_on", "达标日期早于开办日期"))
-        for key, seen in (("street", streets), ("name", names)):
-            value = values.get(key)
-            if value is not None:
-                if value in seen:
-                    problems.append((key, f"{quoted(str(value))}已在第{seen[value]}行"))
-                seen.setdefault(value, row)
-        return problems
-
-    rows = parse_rows(table, COMMUNITY_SCHOOLS, check_row=check)
-    return [
-        CommunitySchoolBase.model_validate(
-            {**row.values, "standard_on": row.values.get("standard_on")}
-        )
-        for row in rows
-    ]
-
-
-def import_community_schools_file(path: Path) -> ImportSummary:
-    """Validate the file whole, then upsert by street in one transaction."""
-    path = Path(path)
-    with session_scope() as session:
-        schools = validate_community_schools(path, profile=active_profile(session))
-        return upsert_records(session, CommunitySchool, schools, key=("street",), path=path)

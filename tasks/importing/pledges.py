@@ -32,6 +32,7 @@ from tasks.importing.core import (
 )
 from tasks.importing.fields import (
     anchored,
+    choice,
     parse_code,
     parse_date,
     parse_optional_count,
@@ -40,7 +41,6 @@ from tasks.importing.fields import (
     row_numbers,
     unknown_zh,
 )
-from tasks.importing.network import choice
 
 MAX_AMOUNT = 100_000_000  # yuan: a larger pledge is a typo
 MAX_HOURS = 100_000

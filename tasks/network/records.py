@@ -140,9 +140,14 @@ def rollout_check(*, year: int, today: date) -> RolloutReport:
         schools = _schools(session)
         stored = _tasks(session)
         tasks = {
-            street: TaskState(plan_year=t.plan_year, due_on=t.due_on, status="done")
-            if t.status == "done"
-            else TaskState(plan_year=t.plan_year, due_on=t.due_on, status="open")
+            street: TaskState.model_validate(
+                {
+                    "plan_year": t.plan_year,
+                    "opened_on": t.opened_on,
+                    "due_on": t.due_on,
+                    "status": t.status,
+                }
+            )
             for street, t in stored.items()
         }
         digest = rollout_digest(plan=plan, year=year, today=today, schools=schools, tasks=tasks)

@@ -41,6 +41,7 @@ class TaskState(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     plan_year: int
+    opened_on: date
     due_on: date
     status: Literal["open", "done"]
 
@@ -115,7 +116,12 @@ def rollout_actions(
                     street=street, kind="open", plan_year=plan_year, due_on=due, reason=reason
                 )
             )
-        elif task.status == "open" and today > due:
+        elif (
+            task.status == "open"
+            and today > due
+            and (task.opened_on <= due or task.opened_on.year < year)
+        ):
+            # a task opened already late was told so when it opened: reminded from next year
             reason = (
                 f"{street}应于{date_zh(due)}前开办街道社区学校，截至{date_zh(today)}尚未登记，"
                 f"{year}年度催办（{RULE}）"

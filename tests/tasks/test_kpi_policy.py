@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from models.profile.schema import DistrictProfile
+from tasks.importing.community_schools import import_community_schools_file
 from tasks.importing.network import (
     import_bases_file,
-    import_community_schools_file,
     import_team_file,
 )
 from tasks.importing.playgrounds import import_playgrounds_file

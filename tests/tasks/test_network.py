@@ -19,10 +19,10 @@ from models.network import BaseVenue, CommunitySchool, RolloutTask, TeamMember
 from models.outbox import OutboxMessage
 from models.profile.schema import DistrictProfile
 from models.volunteers import Volunteer
+from tasks.importing.community_schools import import_community_schools_file
 from tasks.importing.core import ImportRejected, write_template
 from tasks.importing.network import (
     import_bases_file,
-    import_community_schools_file,
     import_team_file,
 )
 from tasks.network.records import network_report, rollout_check
@@ -346,3 +346,18 @@ def test_registry_report_counts_every_team_per_street(
     cells = [c.value for row in book["各街道"].iter_rows() for c in row]
     assert all(street.name in cells for street in registry.streets)
     assert book["五支队伍"]["A1"].value == "示例区2026年度社区教育网络登记表（五支队伍）"
+
+
+def test_a_task_opened_late_is_reminded_from_the_next_year(registry: DistrictProfile) -> None:
+    # the pilots were due on 1 September 2026 and the first check runs in 2027
+    opened = rollout_check(year=2027, today=date(2027, 1, 15))
+    later_that_year = rollout_check(year=2027, today=date(2027, 10, 8))
+    next_year = rollout_check(year=2028, today=date(2028, 1, 12))
+
+    late = {a.street for a in opened.actions if a.kind == "open" and a.due_on.year == 2026}
+    assert late == {"嘉兴路街道", "洛阳路街道", "海伦路街道"}
+    (notice,) = [m for m in messages("rollout-open") if m.audience == "street-嘉兴路街道"]
+    assert "2026年9月1日" in notice.title  # it says at once that it is late
+    # the 2027 streets are overdue by October; the pilots were told in January
+    assert {a.street for a in later_that_year.actions} == {"四川北路街道", "欧阳路街道"}
+    assert {a.street for a in next_year.actions if a.kind == "overdue"} >= late
