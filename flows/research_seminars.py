@@ -7,8 +7,8 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_table_artifact
 
-from tasks.calendar.scheduling import fmt
 from tasks.calendar.tasks import local_today, pending_messages_task, plan_seminars_task
+from tasks.common.workdays import day_zh
 from tasks.notify.delivery import deliver_outbox_task
 
 
@@ -24,7 +24,7 @@ async def research_seminars(year: int | None = None) -> dict[str, Any]:
     await acreate_table_artifact(
         key=f"research-seminars-{year}",
         table=[
-            {"日期": fmt(s.day), "研讨": s.title, "会场": s.venue, "安排依据": s.reason}
+            {"日期": day_zh(s.day), "研讨": s.title, "会场": s.venue, "安排依据": s.reason}
             for s in plan.seminars
         ],
         description=f"{year}年理论研究组专题研讨安排",

@@ -41,8 +41,9 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         """安排 — place the year's seminars around its meetings and invite the group."""
         from deployments.cli.common import ensure_ready, fail, out
         from tasks.calendar.records import CalendarError, pending_message_ids
-        from tasks.calendar.scheduling import InfeasibleSchedule, fmt
+        from tasks.calendar.scheduling import InfeasibleSchedule
         from tasks.calendar.seminars import plan_seminars
+        from tasks.common.workdays import day_zh
         from tasks.notify.delivery import deliver_pending
 
         ensure_ready()
@@ -59,7 +60,7 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
             typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
             return
         for seminar in result.seminars:
-            out.print(f"{fmt(seminar.day)}  {seminar.title}  {seminar.venue}", highlight=False)
+            out.print(f"{day_zh(seminar.day)}  {seminar.title}  {seminar.venue}", highlight=False)
         out.print(
             "已安排并发出邀请" if result.placed else "本年度专题研讨此前已安排，未改动、未重复发送",
             highlight=False,
@@ -73,7 +74,7 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         """参训情况 — per training: invited, answered, signed in."""
         from deployments.cli.common import ensure_ready, out
         from tasks.calendar.attendance import training_attendance
-        from tasks.calendar.scheduling import fmt
+        from tasks.common.workdays import day_zh
 
         ensure_ready()
         rows = training_attendance(year)
@@ -84,7 +85,7 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
             return
         for r in rows:
             out.print(
-                f"{fmt(r.day)} {r.title}：邀请{r.invited}人，回执{r.answered}人"
+                f"{day_zh(r.day)} {r.title}：邀请{r.invited}人，回执{r.answered}人"
                 f"（参加{r.accepted}、不参加{r.declined}），签到{r.signed_in}人（{r.rate:.0%}）",
                 highlight=False,
                 markup=False,

@@ -44,6 +44,7 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         """确认落实 — record that a pledge was given; the unit is thanked by message."""
         from deployments.cli.common import ensure_ready, fail, out
         from tasks.calendar.tasks import local_today
+        from tasks.common.workdays import date_zh
         from tasks.notify.delivery import deliver_pending
         from tasks.units.records import UnitsError, confirm_pledge, pending_message_ids
 
@@ -63,7 +64,7 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
             out.print(f"{outcome.unit}：承诺{ref}已确认落实，已发送感谢信", highlight=False)
         else:
             out.print(
-                f"{outcome.unit}：承诺{ref}已于{outcome.confirmed_on}确认，未重复发送",
+                f"{outcome.unit}：承诺{ref}已于{date_zh(outcome.confirmed_on)}确认，未重复发送",
                 highlight=False,
             )
 

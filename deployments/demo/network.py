@@ -19,10 +19,10 @@ def run_network_demo(*, year: int, console: Console) -> None:
     from models.settings import get_settings
     from tasks.calendar import records as calendar
     from tasks.calendar.attendance import training_attendance
-    from tasks.calendar.scheduling import fmt
     from tasks.calendar.seminars import plan_seminars
     from tasks.common.district import active_profile
     from tasks.common.documents import year_dir
+    from tasks.common.workdays import day_zh
     from tasks.importing.attendance import import_attendance_file
     from tasks.importing.community_schools import import_community_schools_file
     from tasks.importing.network import (
@@ -73,20 +73,20 @@ def run_network_demo(*, year: int, console: Console) -> None:
     for day in sorted({c.notice_on for c in playgrounds.year_closures(year)}):
         notices += playgrounds.stage_closure_notices(day)
     console.print(
-        f"登记{hours.rows // 2}所小学的开放时间；{fmt(monday)}起一周的安排发往"
+        f"登记{hours.rows // 2}所小学的开放时间；{day_zh(monday)}起一周的安排发往"
         f"{len(plan.streets)}个街道的各社区；全年暂停开放通知{len(notices)}项，例如："
     )
     for closure in notices[:3]:
         console.print(
-            f"  {fmt(closure.notice_on)}通知{closure.street}：{closure.reason}，"
-            f"{fmt(closure.first)}起暂停，{fmt(closure.reopens)}恢复",
+            f"  {day_zh(closure.notice_on)}通知{closure.street}：{closure.reason}，"
+            f"{day_zh(closure.first)}起暂停，{day_zh(closure.reopens)}恢复",
             highlight=False,
         )
 
     console.rule("理论研究组专题研讨（R10.5）")
     series = plan_seminars(year=year)
     for seminar in series.seminars:
-        console.print(f"  {fmt(seminar.day)}  {seminar.title}  {seminar.venue}", highlight=False)
+        console.print(f"  {day_zh(seminar.day)}  {seminar.title}  {seminar.venue}", highlight=False)
 
     console.rule("社区单位出谋出钱出力（R7.6）")
     pledges = import_pledges_file(
@@ -122,7 +122,7 @@ def run_network_demo(*, year: int, console: Console) -> None:
         table.add_column(column)
     for row in training_attendance(year):
         table.add_row(
-            fmt(row.day),
+            day_zh(row.day),
             row.title,
             str(row.invited),
             str(row.answered),

@@ -27,6 +27,17 @@ SHORT = {
     "meetings": ("年度会议", "Annual meetings"),
     "trainings": ("干部培训", "Cadre trainings"),
     "awards": ("评选入选", "Award winners"),
+    "bases": ("教育基地（类）", "Bases (kinds)"),
+    "teams": ("五支队伍", "Teams formed"),
+    "dedicated_streets": ("专职管理人员街道", "Streets with dedicated staff"),
+    "research_members": ("理论研究组", "Research group"),
+    "training_signed_in": ("培训签到", "Training sign-ins"),
+    "publicity_key_days": ("宣传月节点通知", "Publicity notices"),
+    "material_distributed": ("资料发放到户", "Material distributed"),
+    "contributing_units": ("共建单位", "Contributing units"),
+    "open_playgrounds": ("开放操场小学", "Open playgrounds"),
+    "community_schools_standard": ("社区学校达标", "Schools at the standard"),
+    "seminars": ("专题研讨", "Research seminars"),
 }
 STREET_SERIES = {
     "挂职教师": "Seconded teachers",

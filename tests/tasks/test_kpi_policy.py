@@ -11,6 +11,7 @@ from tasks.importing.network import (
     import_team_file,
 )
 from tasks.importing.playgrounds import import_playgrounds_file
+from tasks.kpi.chart import SHORT
 from tasks.kpi.report import collect_kpis, kpi_markdown
 from tasks.samples import network as samples
 
@@ -26,6 +27,8 @@ def test_every_measurable_rule_has_a_line_with_its_target(registry: DistrictProf
     assert {line.rule for line in report.lines if line.target is not None} >= MEASURABLE
     keys = [line.key for line in report.lines]
     assert len(keys) == len(set(keys))
+    # every line the chart draws (those with a target) has its short Chinese label
+    assert {line.key for line in report.lines if line.target is not None} <= set(SHORT)
 
 
 def test_the_registers_count_against_the_policys_own_targets(

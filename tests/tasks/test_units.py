@@ -126,10 +126,12 @@ def test_cli_confirms_and_refuses_an_unknown_pledge(
         ["units", "confirm", "P0003", "--year", "2026", "--by", "李经办", "--today", "2026-05-08"],
     )
     unknown = runner.invoke(app, ["units", "confirm", "P9999", "--year", "2026", "--by", "李经办"])
+    twice = runner.invoke(app, ["units", "confirm", "P0003", "--year", "2026", "--by", "李经办"])
 
     assert imported.exit_code == 0 and "新增3" in imported.output
     assert confirmed.exit_code == 0 and "已发送感谢信" in confirmed.output
     assert unknown.exit_code == 1 and "2026年度没有编号为“P9999”的支持承诺" in unknown.output
     assert "Traceback" not in unknown.output
+    assert twice.exit_code == 0 and "已于2026年5月8日确认，未重复发送" in twice.output
     with pytest.raises(UnitsError, match="请填写确认人"):
         confirm_pledge(year=2026, ref="P0001", confirmed_by=" ", today=date(2026, 5, 8))
