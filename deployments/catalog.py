@@ -396,8 +396,10 @@ def network_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
 
 
 def build_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
-    """Every deployment, for `serve` / `up`."""
-    return [
+    """Every deployment, for `serve` / `up`, its run form in Chinese with the profile's values."""
+    from deployments.forms import apply_forms
+
+    deployments = [
         *cycle_deployments(profile),
         *secondment_deployments(profile),
         *delivery_deployments(),
@@ -406,3 +408,5 @@ def build_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
         *ideas_deployments(profile),
         *network_deployments(profile),
     ]
+    apply_forms(deployments, profile)
+    return deployments

@@ -36,6 +36,8 @@ SERVER_ENV = {
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "50",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
     "PREFECT_UI_ENABLED": "true",
+    # One UI: the one the run addresses printed here lead to, whose forms are tested in Chinese.
+    "PREFECT_SERVER_UI_V2_ENABLED": "false",
 }
 # Addresses meaning "every interface": listened on, but not connected to.
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})

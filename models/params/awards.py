@@ -18,9 +18,9 @@ Ruling = Annotated[Literal["uphold", "dismiss"], RULINGS]
 
 
 class AwardsParameters(BaseModel):
-    """学习型组织评选参数 — every field left empty takes its value from the district profile."""
+    """学习型组织评选参数：留空的项按区情配置。"""
 
-    model_config = ConfigDict(json_schema_extra=form_schema)
+    model_config = ConfigDict(title="学习型组织评选参数", json_schema_extra=form_schema)
 
     year: int = Field(ge=2000, le=2100, title="年度", description="评选年度")
     approval: Approval = Field(
@@ -46,7 +46,7 @@ class AwardsParameters(BaseModel):
 class AwardsSignOff(RunInput):
     """评审委员会审定：批准，或删除/增列提名（须写明理由）后重新生成名单。"""
 
-    model_config = ConfigDict(json_schema_extra=form_schema)
+    model_config = ConfigDict(title="评审委员会审定", json_schema_extra=form_schema)
     # The fields a choice asks for besides the common ones (the terminal asks only these).
     FOLLOW_UPS: ClassVar[dict[str, tuple[str, ...]]] = {
         "strike": ("refs", "reason"),

@@ -29,9 +29,9 @@ RESPONSES = {
 
 
 class CalendarParameters(BaseModel):
-    """年度社区教育日历参数 — fields left empty take their value from the district profile."""
+    """年度社区教育日历参数：各项已按区情配置填写，只需修改与配置不同的项。"""
 
-    model_config = ConfigDict(json_schema_extra=form_schema)
+    model_config = ConfigDict(title="年度社区教育日历参数", json_schema_extra=form_schema)
 
     year: int | None = Field(default=None, ge=2000, le=2100, title="年度", description="留空为当年")
     approval: Approval = Field(
@@ -63,7 +63,7 @@ class CalendarParameters(BaseModel):
 class CalendarSignOff(RunInput):
     """经办人员审批年度安排：批准后保存，各项通知到期发送；退回则不保存、不发送。"""
 
-    model_config = ConfigDict(json_schema_extra=form_schema)
+    model_config = ConfigDict(title="年度安排审批", json_schema_extra=form_schema)
 
     decision: Annotated[
         Literal["approve", "reject"], Choice({"approve": "批准", "reject": "退回"})
@@ -75,7 +75,7 @@ class CalendarSignOff(RunInput):
 class RsvpParameters(BaseModel):
     """会议回执：参会人员是否参加。"""
 
-    model_config = ConfigDict(json_schema_extra=form_schema)
+    model_config = ConfigDict(title="会议回执", json_schema_extra=form_schema)
 
     year: int = Field(ge=2000, le=2100, title="年度")
     event: str = Field(min_length=1, title="会议标识", description="如 work_conference")
@@ -93,7 +93,7 @@ class RsvpParameters(BaseModel):
 class ConfirmParameters(BaseModel):
     """居委确认宣传资料已发放到户（R7.2）。"""
 
-    model_config = ConfigDict(json_schema_extra=form_schema)
+    model_config = ConfigDict(title="资料发放确认", json_schema_extra=form_schema)
 
     year: int = Field(ge=2000, le=2100, title="年度")
     community: str = Field(min_length=1, title="居委")
@@ -105,7 +105,7 @@ class ConfirmParameters(BaseModel):
 class MeetingChangeParameters(BaseModel):
     """会议调整：改期、换会场或取消；日历文件同一 UID 更新，提醒随之重算。"""
 
-    model_config = ConfigDict(json_schema_extra=form_schema)
+    model_config = ConfigDict(title="会议调整", json_schema_extra=form_schema)
 
     year: int = Field(ge=2000, le=2100, title="年度")
     event: str = Field(min_length=1, title="会议标识")

@@ -24,7 +24,7 @@ STEPS: tuple[StepCode, ...] = get_args(StepCode)
 class AnnualCycleParameters(BaseModel):
     """年度循环参数：按顺序运行日历、金点子、教师挂职、学习型组织评选和年度指标报告。"""
 
-    model_config = ConfigDict(json_schema_extra=form_schema)
+    model_config = ConfigDict(title="年度循环参数", json_schema_extra=form_schema)
 
     year: int = Field(ge=2000, le=2100, title="年度")
     approval: Approval = Field(

@@ -11,15 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from models.params.forms import Choice, form_schema
 from models.params.secondment import Approval
 
-Method = Annotated[
-    Literal["zscore", "raw"], Choice({"zscore": "按评审人标准分校准", "raw": "原始均分"})
-]
+METHODS = Choice({"zscore": "按评审人标准分校准", "raw": "原始均分"})
+Method = Annotated[Literal["zscore", "raw"], METHODS]
 
 
 class CampaignParameters(BaseModel):
     """金点子征集参数 — 留空的项按区情配置。"""
 
-    model_config = ConfigDict(json_schema_extra=form_schema)
+    model_config = ConfigDict(title="金点子征集参数", json_schema_extra=form_schema)
 
     year: int | None = Field(default=None, ge=2000, le=2100, title="年度", description="留空为当年")
     start: date | None = Field(default=None, title="征集开始日期", description="留空为运行当天")
@@ -29,7 +28,7 @@ class CampaignParameters(BaseModel):
 class ReviewParameters(BaseModel):
     """金点子评审参数。"""
 
-    model_config = ConfigDict(json_schema_extra=form_schema)
+    model_config = ConfigDict(title="金点子评审参数", json_schema_extra=form_schema)
 
     year: int = Field(ge=2000, le=2100, title="年度")
     approval: Approval = Field(
@@ -47,7 +46,7 @@ class ReviewParameters(BaseModel):
 class IdeasSignOff(RunInput):
     """经办人员审批评审结果：批准后统一公布并通知全部提交人。"""
 
-    model_config = ConfigDict(json_schema_extra=form_schema)
+    model_config = ConfigDict(title="评审结果审批", json_schema_extra=form_schema)
 
     decision: Annotated[
         Literal["approve", "reject"], Choice({"approve": "批准", "reject": "退回"})

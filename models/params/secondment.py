@@ -20,9 +20,9 @@ def current_year(timezone: str = "Asia/Shanghai") -> int:
 
 
 class SecondmentParameters(BaseModel):
-    """教师挂职选派参数 — every field left empty takes its value from the district profile."""
+    """教师挂职选派参数：各项已按区情配置填写，只需修改与配置不同的项；年度留空为当年。"""
 
-    model_config = ConfigDict(json_schema_extra=form_schema)
+    model_config = ConfigDict(title="教师挂职选派参数", json_schema_extra=form_schema)
 
     year: int | None = Field(
         default=None, ge=2000, le=2100, title="年度", description="选派年度；留空为当年"
@@ -58,7 +58,7 @@ class SecondmentParameters(BaseModel):
 class SecondmentSignOff(RunInput):
     """经办人员审批：批准、退回（附意见）或排除指定教师后重新求解。"""
 
-    model_config = ConfigDict(json_schema_extra=form_schema)
+    model_config = ConfigDict(title="经办人员审批", json_schema_extra=form_schema)
     # The fields a choice asks for besides the common ones (the terminal asks only these).
     FOLLOW_UPS: ClassVar[dict[str, tuple[str, ...]]] = {"exclude": ("exclude_staff_ids",)}
 

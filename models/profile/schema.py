@@ -76,10 +76,17 @@ class VenueProfile(_Strict):
 class MeritWeights(_Strict):
     """R10.2 criteria: political quality, experience, overall ability, skill at community work."""
 
-    political: float = Field(default=0.30, ge=0, le=1)
-    experience: float = Field(default=0.20, ge=0, le=1)
-    ability: float = Field(default=0.25, ge=0, le=1)
-    community_work: float = Field(default=0.25, ge=0, le=1)
+    model_config = ConfigDict(
+        title="综合得分权重",
+        json_schema_extra={
+            "description": "政治素质、教龄经验、综合能力、社区工作能力的权重，合计为 1"
+        },
+    )
+
+    political: float = Field(default=0.30, ge=0, le=1, title="政治素质")
+    experience: float = Field(default=0.20, ge=0, le=1, title="教龄经验")
+    ability: float = Field(default=0.25, ge=0, le=1, title="综合能力")
+    community_work: float = Field(default=0.25, ge=0, le=1, title="社区工作能力")
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> MeritWeights:

@@ -30,7 +30,7 @@ from tasks.common.documents import (
 )
 from tasks.common.holidays import work_calendar
 from tasks.common.xlsx import Column, add_table, new_workbook, save_workbook
-from tasks.secondment.rules import Proposal
+from tasks.secondment.rules import Placement, Proposal
 
 
 def proposal_table(proposal: Proposal, *, phones: dict[str, str]) -> list[dict[str, object]]:
@@ -54,6 +54,16 @@ def proposal_table(proposal: Proposal, *, phones: dict[str, str]) -> list[dict[s
     ]
 
 
+def _why(placement: Placement) -> str:
+    """The placement's reason in a few words: merit, preferred street, backbone teacher."""
+    parts = [f"综合得分{placement.merit:.2f}"]
+    if placement.preferred:
+        parts.append("意向街道")
+    if placement.backbone:
+        parts.append("骨干教师")
+    return "，".join(parts)
+
+
 def proposal_markdown(proposal: Proposal) -> str:
     """A short summary an operator reads before signing off."""
     per_street = Counter(p.street for p in proposal.placements)
@@ -66,11 +76,11 @@ def proposal_markdown(proposal: Proposal) -> str:
         f"{proposal.total_score:.3f}（{proposal.proof_note}）",
         "- 各街道：" + "，".join(f"{s} {n} 名" for s, n in per_street.items()),
         "",
-        "| 街道 | 工号 | 姓名 | 学校 | 得分 |",
-        "|---|---|---|---|---|",
+        "| 街道 | 工号 | 姓名 | 学校 | 得分 | 理由 |",
+        "|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {p.street} | {p.staff_id} | {p.name} | {p.school} | {p.score:.2f} |"
+        f"| {p.street} | {p.staff_id} | {p.name} | {p.school} | {p.score:.2f} | {_why(p)} |"
         for p in proposal.placements
     ]
     return "\n".join(lines)

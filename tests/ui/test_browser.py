@@ -179,7 +179,6 @@ def test_operator_runs_and_approves_the_secondment_in_the_ui(ui: str) -> None:
             page.get_by_role("button", name="Run", exact=True).click()
             page.get_by_text("Custom run", exact=True).click()
             year = _form_property(page, "年度")
-            year.get_by_role("button", name="int", exact=True).click()
             year.locator("input").fill(str(YEAR))
             approval = _form_property(page, "审批方式")
             expect(approval.locator(".p-select-button__value")).to_have_text("人工审批")

@@ -3,33 +3,39 @@ refusal of bad values in Chinese naming the field."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from typing import Any
 
 import pytest
 from prefect._internal.pydantic.v2_schema import create_v2_schema
 from pydantic import BaseModel, ValidationError
 
-from models.params.awards import AwardsParameters, AwardsSignOff
-from models.params.calendar import CalendarParameters, MeetingChangeParameters, RsvpParameters
 from models.params.cycle import AnnualCycleParameters
-from models.params.ideas import CampaignParameters, IdeasSignOff, ReviewParameters
+from models.params.ideas import IdeasSignOff, ReviewParameters
 from models.params.secondment import SecondmentParameters, SecondmentSignOff
 from models.refusal import describe_errors, refusal_from
 
-FORMS: list[type[BaseModel]] = [
-    SecondmentParameters,
-    SecondmentSignOff,
-    ReviewParameters,
-    CampaignParameters,
-    IdeasSignOff,
-    AwardsParameters,
-    AwardsSignOff,
-    CalendarParameters,
-    RsvpParameters,
-    MeetingChangeParameters,
-    AnnualCycleParameters,
-]
+
+def _forms() -> list[type[BaseModel]]:
+    """Every parameter model and sign-off form under models/params (new ones included)."""
+    import models.params
+
+    found: dict[str, type[BaseModel]] = {}
+    for info in pkgutil.iter_modules(models.params.__path__):
+        module = importlib.import_module(f"models.params.{info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseModel)
+                and value.__module__ == module.__name__
+            ):
+                found[value.__name__] = value
+    return [found[name] for name in sorted(found)]
+
+
+FORMS = _forms()
 LATIN_WORD = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -50,6 +56,7 @@ def test_every_form_reads_in_chinese_without_a_none_branch(form: type[BaseModel]
     # the schema Prefect stores for a run form or a resume form
     schema = create_v2_schema(form.__name__, model_base=form)
     nodes = _walk(schema)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in schema["title"]), schema["title"]
     assert not any(node.get("type") == "null" for node in nodes), json.dumps(schema)
     for node in nodes:
         for value in node.get("enum", []):
