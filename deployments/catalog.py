@@ -12,7 +12,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.events import DeploymentEventTrigger
 from prefect.schedules import Cron, Interval
 
-from deployments.events import DECLINED_EVENT, OBJECTION_EVENT
+from deployments.events import DECLINED_EVENT, DISTRIBUTED_EVENT, OBJECTION_EVENT, RSVP_EVENT
 from models.profile.schema import DistrictProfile
 
 
@@ -188,7 +188,18 @@ def calendar_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
     rsvp = _built(
         meeting_rsvp.to_deployment(
             name="form",
-            description="会议回执：登记参会人员是否参加（再次填写以最后一次为准）。",
+            description=(
+                "会议回执：登记参会人员是否参加（再次填写以最后一次为准）；"
+                "参会对象通过专属链接回复时自动登记（事件 district.calendar.rsvp.answered）。"
+            ),
+            triggers=[
+                DeploymentEventTrigger(
+                    name="rsvp-answered",
+                    expect={RSVP_EVENT},
+                    match={"prefect.resource.id": "district.calendar.*"},
+                    parameters={"params": "{{ event.payload }}"},
+                )
+            ],
             concurrency_limit=1,
             tags=tags,
         )
@@ -196,7 +207,18 @@ def calendar_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
     confirm = _built(
         distribution_confirm.to_deployment(
             name="form",
-            description="居委确认宣传资料已发放到户（R7.2），确认后不再催办。",
+            description=(
+                "居委确认宣传资料已发放到户（R7.2），确认后不再催办；居委通过专属链接确认时"
+                "自动登记（事件 district.calendar.distribution.confirmed）。"
+            ),
+            triggers=[
+                DeploymentEventTrigger(
+                    name="distribution-confirmed",
+                    expect={DISTRIBUTED_EVENT},
+                    match={"prefect.resource.id": "district.calendar.*"},
+                    parameters={"params": "{{ event.payload }}"},
+                )
+            ],
             concurrency_limit=1,
             tags=tags,
         )
@@ -263,6 +285,44 @@ def ideas_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
             )
         ),
     ]
+
+
+def responses_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
+    """Answers through personal links: the event sweeper and the daily reminders and table."""
+    from flows.responses import announce_answers, responses_daily
+
+    tags = ["responses"]
+    sweeper = _built(
+        announce_answers.to_deployment(
+            name="sweeper",
+            description=(
+                "回复事件补发：通过专属链接提交的回复先保存再发出事件；"
+                "凡已保存但未能发出事件的（如服务器重启期间），在此补发，重复补发无害。"
+            ),
+            schedules=[Interval(timedelta(minutes=5))],
+            concurrency_limit=1,
+            tags=tags,
+        )
+    )
+    daily = _built(
+        responses_daily.to_deployment(
+            name="daily",
+            description=(
+                "回复情况巡检：截止前对未回复的挂职教师和参会对象发送提醒（附专属链接），"
+                "更新回复情况表（谁已回复、谁未回复）。"
+            ),
+            schedules=[
+                Cron(
+                    profile.responses.schedule,
+                    timezone=profile.timezone,
+                    parameters={"params": {}},
+                )
+            ],
+            concurrency_limit=1,
+            tags=tags,
+        )
+    )
+    return [sweeper, daily]
 
 
 def cycle_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
@@ -407,6 +467,7 @@ def build_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
         *calendar_deployments(profile),
         *ideas_deployments(profile),
         *network_deployments(profile),
+        *responses_deployments(profile),
     ]
     apply_forms(deployments, profile)
     return deployments

@@ -12,6 +12,9 @@ from typing import Any
 from tasks.ideas.records import Ack
 
 DECLINED_EVENT = "district.secondment.declined"
+CONFIRMED_EVENT = "district.secondment.confirmed"
+RSVP_EVENT = "district.calendar.rsvp.answered"
+DISTRIBUTED_EVENT = "district.calendar.distribution.confirmed"
 OBJECTION_EVENT = "district.award.objection.filed"
 SUBMITTED_EVENT = "district.ideas.submitted"
 
@@ -22,6 +25,50 @@ def decline_event(*, year: int, staff_id: str, reason: str = "") -> dict[str, An
         "event": DECLINED_EVENT,
         "resource": {"prefect.resource.id": f"district.secondment.{year}.{staff_id}"},
         "payload": {"year": year, "staff_id": staff_id, "reason": reason},
+    }
+
+
+def confirm_event(*, year: int, staff_id: str) -> dict[str, Any]:
+    """A seconded teacher confirms they will report (nothing reacts yet; it is on record)."""
+    return {
+        "event": CONFIRMED_EVENT,
+        "resource": {"prefect.resource.id": f"district.secondment.{year}.{staff_id}"},
+        "payload": {"year": year, "staff_id": staff_id},
+    }
+
+
+def rsvp_event(
+    *, year: int, meeting: str, attendee: str, audience: str, response: str, comment: str
+) -> dict[str, Any]:
+    """An invitee's answer to a meeting (`response` accepted / declined), as the RSVP form."""
+    return {
+        "event": RSVP_EVENT,
+        "resource": {"prefect.resource.id": f"district.calendar.{year}.{meeting}.{audience}"},
+        "payload": {
+            "year": year,
+            "event": meeting,
+            "attendee": attendee,
+            "audience": audience,
+            "response": response,
+            "comment": comment,
+        },
+    }
+
+
+def distribution_event(
+    *, year: int, community: str, confirmed_by: str, note: str, today: str
+) -> dict[str, Any]:
+    """A community office confirms the material reached every household (R7.2)."""
+    return {
+        "event": DISTRIBUTED_EVENT,
+        "resource": {"prefect.resource.id": f"district.calendar.{year}.distribution.{community}"},
+        "payload": {
+            "year": year,
+            "community": community,
+            "confirmed_by": confirmed_by,
+            "note": note,
+            "today": today,
+        },
     }
 
 

@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     intake_rate_per_minute: int = Field(
         default=120,
         ge=1,
-        description="Idea submissions accepted per client IP per minute by `POST /ideas` "
+        description="Posts accepted per client IP per minute, by `POST /ideas` and by each "
+        "reply form `POST /r/…` (a bucket each) "
         "(a token bucket holding one minute's worth); beyond it 429 with Retry-After.",
     )
     intake_max_body_bytes: int = Field(

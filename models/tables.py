@@ -10,6 +10,7 @@ from models.network import BaseVenue, CommunitySchool, RolloutTask, TeamMember
 from models.outbox import Delivery, DeliveryAttempt, DeliveryTarget, OutboxMessage
 from models.playgrounds import PlaygroundHours
 from models.registry import Community, School, StoredProfile, Street
+from models.responses import ResponseAnswer, ResponseLink, ResponseRequest
 from models.secondment import Assignment, SecondmentRound, Teacher
 from models.units import Pledge
 from models.volunteers import Volunteer
@@ -43,6 +44,9 @@ __all__ = [
     "PlaygroundHours",
     "Pledge",
     "RolloutTask",
+    "ResponseAnswer",
+    "ResponseLink",
+    "ResponseRequest",
     "Rsvp",
     "School",
     "SecondmentRound",

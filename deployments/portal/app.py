@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from deployments.portal.calendar import calendar_router
+from deployments.portal.answers import Answers
 from deployments.portal.ideas import Emit, Enqueue, IdeaForm, Intake, emit_on, enqueue_on
 from deployments.portal.limits import Limit, PortalGuard, TokenBuckets, refuse, validation_problems
 from deployments.portal.pages import Office, Pages, stylesheet
@@ -33,9 +34,18 @@ from models.timeutil import utcnow
 from tasks.common.events import PrefectApi
 
 logger = logging.getLogger(__name__)
+ANSWER_MAX_BYTES = 16 * 1024  # a reply form: a choice, a reason, a name, a note
 
 
-def site_pages() -> Pages:
+class Site:
+    """What every page shows, from the district profile in force."""
+
+    def __init__(self, pages: Pages, zone: ZoneInfo) -> None:
+        self.pages = pages
+        self.zone = zone
+
+
+def site() -> Site:
     """The pages as the district profile in force names the site and the office."""
     from models.db import session_scope
     from tasks.common.district import active_profile
@@ -43,7 +53,8 @@ def site_pages() -> Pages:
     with session_scope() as session:
         profile = active_profile(session)
     office = Office(name=profile.calendar.organizer)
-    return Pages(site=f"{profile.district}社区教育服务平台", office=office)
+    pages = Pages(site=f"{profile.district}社区教育服务平台", office=office)
+    return Site(pages, ZoneInfo(profile.timezone))
 
 
 def create_app(
@@ -64,13 +75,23 @@ def create_app(
     intake = Intake(
         enqueue=enqueue or enqueue_on(prefect), emit=emit or emit_on(prefect), clock=clock
     )
-    pages = site_pages()
+    here = site()
+    pages = here.pages
+    answers = Answers(
+        pages=pages,
+        prefect=prefect,
+        zone=here.zone,
+        clock=clock,
+        secure_cookie=settings.public_url.startswith("https://"),
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await intake.start()
+        await answers.start()
         yield
         await intake.stop()
+        await answers.stop()
 
     app = FastAPI(
         title="learning-district portal",
@@ -88,7 +109,13 @@ def create_app(
                 buckets=TokenBuckets(per_minute=rate_per_minute or settings.intake_rate_per_minute),
                 max_body_bytes=max_body_bytes or settings.intake_max_body_bytes,
                 refuse=refuse,
-            )
+            ),
+            Limit(
+                prefix="/r/",
+                buckets=TokenBuckets(per_minute=rate_per_minute or settings.intake_rate_per_minute),
+                max_body_bytes=ANSWER_MAX_BYTES,
+                refuse=pages.refuse,
+            ),
         ],
     )
 
@@ -121,4 +148,5 @@ def create_app(
 
     app.include_router(intake.router)
     app.include_router(calendar_router(pages))
+    app.include_router(answers.router)
     return app

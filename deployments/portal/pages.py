@@ -25,14 +25,23 @@ STYLESHEET = HERE / "static" / "portal.css"
 WEEKDAYS = "一二三四五六日"
 
 
-def cn_date(value: date | datetime) -> str:
+def _day(value: date | datetime | str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def cn_date(value: date | datetime | str) -> str:
     """2026年3月6日"""
-    return f"{value.year}年{value.month}月{value.day}日"
+    day = _day(value)
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
-def cn_day(value: date | datetime) -> str:
+def cn_day(value: date | datetime | str) -> str:
     """2026年3月6日（星期五）"""
-    day = value.date() if isinstance(value, datetime) else value
+    day = _day(value)
     return f"{cn_date(day)}（星期{WEEKDAYS[day.weekday()]}）"
 
 

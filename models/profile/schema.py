@@ -22,6 +22,7 @@ from models.profile.kpi import KpiTargets
 from models.profile.network import NetworkPolicy, network_problems
 from models.profile.notifications import NotificationPolicy
 from models.profile.playgrounds import PlaygroundsPolicy, playground_problems
+from models.profile.responses import ResponsesPolicy
 from models.refusal import Refusal
 
 DEFAULT_PROFILE_NAME = "default_profile.yaml"
@@ -185,6 +186,7 @@ class DistrictProfile(_Strict):
     notifications: NotificationPolicy = Field(default_factory=NotificationPolicy)
     network: NetworkPolicy = Field(default_factory=NetworkPolicy)
     playgrounds: PlaygroundsPolicy = Field(default_factory=PlaygroundsPolicy)
+    responses: ResponsesPolicy = Field(default_factory=ResponsesPolicy)
 
     @property
     def street_names(self) -> list[str]:

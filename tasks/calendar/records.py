@@ -233,6 +233,16 @@ def year_calendar(year: int) -> bytes | None:
     return render_year_ics(events, name=f"{profile.district}{year}年社区教育日历")
 
 
+def meeting_ics(year: int, key: str) -> bytes | None:
+    """The meeting's current version as an .ics invitation (None for an unknown meeting)."""
+    profile = _profile()
+    with session_scope() as session:
+        meeting = session.exec(
+            select(Meeting).where(Meeting.year == year, Meeting.key == key)
+        ).first()
+        return invitation_ics(_ics_event(meeting, profile)) if meeting else None
+
+
 # --------------------------------------------------------------------------- messages
 
 

@@ -15,7 +15,7 @@ from prefect.runner import Runner
 from sqlmodel import select
 
 from deployments.catalog import build_deployments
-from deployments.events import DECLINED_EVENT, decline_event
+from deployments.events import DECLINED_EVENT, DISTRIBUTED_EVENT, RSVP_EVENT, decline_event
 from deployments.runtime.server import flush_to_api
 from flows.teacher_secondment import teacher_secondment
 from models.db import session_scope
@@ -46,6 +46,8 @@ def test_every_deployment_builds() -> None:
         "meeting-rsvp/form",
         "distribution-confirm/form",
         "meeting-change/form",
+        "responses-announce/sweeper",
+        "responses-daily/daily",
         "annual-cycle/on-demand",
         "kpi-report/year-end",
         "community-school-rollout/yearly",
@@ -70,6 +72,16 @@ def test_every_deployment_builds() -> None:
     assert isinstance(weekly, CronSchedule) and isinstance(rollout, CronSchedule)
     assert (weekly.cron, weekly.timezone) == (profile.playgrounds.weekly_schedule, "Asia/Shanghai")
     assert rollout.cron == profile.network.community_schools.check_schedule
+    # answers through personal links run the calendar's own forms, payload = the form
+    for name, event in (
+        ("meeting-rsvp/form", RSVP_EVENT),
+        ("distribution-confirm/form", DISTRIBUTED_EVENT),
+    ):
+        (answered,) = deployments[name].triggers
+        assert answered.expect == {event}
+        assert answered.parameters == {"params": "{{ event.payload }}"}
+    (daily,) = deployments["responses-daily/daily"].schedules
+    assert daily.schedule.cron == profile.responses.schedule
 
 
 @pytest.mark.usefixtures("prefect_harness")

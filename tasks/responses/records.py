@@ -1,0 +1,397 @@
+"""Database side of the answers people give through personal links.
+
+Each public function is one transaction. `record_answers` stores a batch of answers, each with
+the event that announces it (built by the caller from the link's request), before anything is
+acknowledged; `unannounced` / `mark_announced` are the event outbox a sweeper drains;
+`stage_reminders` reminds whoever has not answered, with a new link to the same request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models.db import session_scope
+from models.responses import ResponseAnswer, ResponseLink, ResponseRequest
+from models.timeutil import utcnow
+from tasks.common import links
+from tasks.common.district import active_profile
+from tasks.common.events import stamped
+from tasks.common.holidays import work_calendar
+from tasks.notify.delivery import stage_message, undelivered_message_ids
+from tasks.notify.render import render
+from tasks.responses.rules import (
+    PURPOSE_NAMES,
+    REMINDED,
+    Answer,
+    LinkState,
+    link_state,
+    reminder_due,
+)
+
+FLOW = "responses"
+
+
+class AnswerView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    choice: str
+    fields: dict[str, Any]
+    answered_at: datetime
+
+
+class LinkView(BaseModel):
+    """A link as its page needs it: the request it belongs to, its state, the last answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    link_id: int
+    request_id: int
+    purpose: links.Purpose
+    year: int
+    recipient: str
+    subject: str
+    details: dict[str, Any]
+    deadline: datetime
+    state: LinkState
+    closed_reason: str
+    last: AnswerView | None
+
+
+class Submitted(BaseModel):
+    """An answer as a form sent it: through which link, from which form page."""
+
+    model_config = ConfigDict(frozen=True)
+
+    token: str
+    form_id: str
+    answer: Answer
+
+
+class Recorded(BaseModel):
+    """What became of a submitted answer: stored (or already stored: `duplicate`) or refused."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: LinkState | None  # None: known link; see `stored`
+    stored: bool = False
+    duplicate: bool = False
+    answer_id: int | None = None
+    event: dict[str, Any] | None = None  # what announces a stored answer
+    view: LinkView | None = None
+
+
+EventFor = Callable[[LinkView, Answer, datetime], dict[str, Any]]
+
+
+def _last(session: Session, request_id: int) -> ResponseAnswer | None:
+    return session.exec(
+        select(ResponseAnswer)
+        .where(ResponseAnswer.request_id == request_id)
+        .order_by(col(ResponseAnswer.answered_at).desc(), col(ResponseAnswer.id).desc())
+        .limit(1)
+    ).first()
+
+
+def _view(session: Session, token: str, now: datetime) -> LinkView | None:
+    row = session.exec(
+        select(ResponseLink, ResponseRequest)
+        .join(ResponseRequest, col(ResponseRequest.id) == col(ResponseLink.request_id))
+        .where(ResponseLink.token_hash == links.token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    link, request = row
+    assert link.id is not None and request.id is not None
+    last = _last(session, request.id)
+    deadline = request.deadline
+    if deadline.tzinfo is None:  # SQLite gives naive datetimes back
+        deadline = deadline.replace(tzinfo=now.tzinfo)
+    state = link_state(
+        revoked=link.revoked_at is not None,
+        closed=request.closed_at is not None,
+        deadline=deadline,
+        now=now,
+        purpose=request.purpose,
+        last_choice=last.choice if last else None,
+    )
+    return LinkView(
+        link_id=link.id,
+        request_id=request.id,
+        purpose=request.purpose,
+        year=request.year,
+        recipient=request.recipient,
+        subject=request.subject,
+        details=dict(request.details),
+        deadline=deadline,
+        state=state,
+        closed_reason=request.closed_reason,
+        last=(
+            AnswerView(choice=last.choice, fields=dict(last.fields), answered_at=last.answered_at)
+            if last
+            else None
+        ),
+    )
+
+
+def open_link(token: str, *, now: datetime | None = None) -> LinkView | None:
+    """The link behind TOKEN with its request and last answer; None when no link has it."""
+    with session_scope() as session:
+        return _view(session, token, now or utcnow())
+
+
+def record_answers(
+    items: Sequence[Submitted], *, event_for: EventFor, now: datetime | None = None
+) -> list[Recorded]:
+    """Store every answer whose link is open, each with its event, in one transaction.
+
+    A form sent again (same `form_id`) is answered with the answer it already stored, even if
+    that answer has since used the link up. A refused answer stores nothing.
+    """
+    now = now or utcnow()
+    results: list[Recorded] = []
+    with session_scope() as session:
+        for item in items:
+            view = _view(session, item.token, now)
+            if view is None:
+                results.append(Recorded(state="unknown"))
+                continue
+            earlier = session.exec(
+                select(ResponseAnswer.id).where(
+                    ResponseAnswer.request_id == view.request_id,
+                    ResponseAnswer.form_id == item.form_id,
+                )
+            ).first()
+            if earlier is not None:
+                results.append(Recorded(state=None, duplicate=True, answer_id=earlier, view=view))
+                continue
+            if view.state != "open":
+                results.append(Recorded(state=view.state, view=view))
+                continue
+            event = stamped(event_for(view, item.answer, now), event_id=uuid4())
+            row = ResponseAnswer(
+                request_id=view.request_id,
+                link_id=view.link_id,
+                form_id=item.form_id,
+                choice=item.answer.choice,
+                fields=item.answer.fields(),
+                answered_at=now,
+                event=event,
+            )
+            session.add(row)
+            session.flush()
+            results.append(
+                Recorded(
+                    state=None,
+                    stored=True,
+                    answer_id=row.id,
+                    event=event,
+                    view=_view(session, item.token, now),
+                )
+            )
+    return results
+
+
+def unannounced(
+    *, limit: int = 500, older_than: timedelta = timedelta(0)
+) -> list[tuple[int, dict[str, Any]]]:
+    """(answer id, event) of answers stored at least OLDER_THAN ago and never announced."""
+    cutoff = utcnow() - older_than
+    with session_scope() as session:
+        rows = session.exec(
+            select(ResponseAnswer.id, ResponseAnswer.event)
+            .where(col(ResponseAnswer.announced_at).is_(None))
+            .where(ResponseAnswer.answered_at <= cutoff)
+            .order_by(col(ResponseAnswer.id))
+            .limit(limit)
+        ).all()
+    return [(answer_id, dict(event)) for answer_id, event in rows if answer_id is not None]
+
+
+def mark_announced(ids: Sequence[int], *, now: datetime | None = None) -> None:
+    if not ids:
+        return
+    with session_scope() as session:
+        for row in session.exec(select(ResponseAnswer).where(col(ResponseAnswer.id).in_(ids))):
+            if row.announced_at is None:
+                row.announced_at = now or utcnow()
+                session.add(row)
+
+
+def revoke_links(*, purpose: links.Purpose, year: int, recipient: str) -> int:
+    """Revoke RECIPIENT's links of this purpose and year (a lost phone, a wrong recipient)."""
+    with session_scope() as session:
+        return links.revoke(session, purpose=purpose, year=year, recipient=recipient)
+
+
+# --------------------------------------------------------------------------- the operator's view
+
+
+class StatusRow(BaseModel):
+    """One request as the operator's table shows it."""
+
+    purpose: str
+    year: int
+    recipient: str
+    recipient_name: str
+    subject: str
+    title: str
+    asked_on: date
+    deadline: date
+    status: str  # answered | waiting | overdue | closed
+    answer: str  # the last answer's choice, "" when none
+    answer_fields: dict[str, Any]
+    answered_at: datetime | None
+    reminders_sent: int
+    announced: bool
+
+
+def status_rows(year: int, *, now: datetime | None = None) -> list[StatusRow]:
+    """Every request of the year with its last answer: who answered and who has not."""
+    now = now or utcnow()
+    with session_scope() as session:
+        zone = ZoneInfo(active_profile(session).timezone)
+        requests = session.exec(
+            select(ResponseRequest)
+            .where(ResponseRequest.year == year)
+            .order_by(
+                col(ResponseRequest.purpose), col(ResponseRequest.subject), col(ResponseRequest.id)
+            )
+        ).all()
+        ids = [r.id for r in requests]
+        latest = (
+            select(ResponseAnswer.request_id, func.max(ResponseAnswer.id).label("last"))
+            .where(col(ResponseAnswer.request_id).in_(ids))
+            .group_by(col(ResponseAnswer.request_id))
+            .subquery()
+        )
+        answers = {
+            a.request_id: a
+            for a in session.exec(
+                select(ResponseAnswer).join(latest, col(ResponseAnswer.id) == latest.c.last)
+            ).all()
+        }
+    rows = []
+    for r in requests:
+        answer = answers.get(r.id or 0)
+        deadline = r.deadline if r.deadline.tzinfo else r.deadline.replace(tzinfo=now.tzinfo)
+        if r.closed_at is not None:
+            status = "closed"
+        elif answer is not None:
+            status = "answered"
+        else:
+            status = "overdue" if now > deadline else "waiting"
+        rows.append(
+            StatusRow(
+                purpose=r.purpose,
+                year=r.year,
+                recipient=r.recipient,
+                recipient_name=str(r.details.get("recipient_name", r.recipient)),
+                subject=r.subject,
+                title=str(r.details.get("title", r.subject)),
+                asked_on=_local(r.asked_at, zone),
+                deadline=deadline.astimezone(zone).date(),
+                status=status,
+                answer=answer.choice if answer else "",
+                answer_fields=dict(answer.fields) if answer else {},
+                answered_at=answer.answered_at if answer else None,
+                reminders_sent=r.reminders_sent,
+                announced=answer is None or answer.announced_at is not None,
+            )
+        )
+    return rows
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> date:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
+    return aware.astimezone(zone).date()
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+def stage_reminders(*, today: date, now: datetime | None = None) -> list[int]:
+    """Remind every open, unanswered request whose reminder is due today; the messages' ids.
+
+    Each reminder carries a new link to the same request (the first message's link still
+    works); it is staged once per request and number, so a re-run sends nothing twice.
+    """
+    now = now or utcnow()
+    staged: list[int] = []
+    with session_scope() as session:
+        profile = active_profile(session)
+        zone = ZoneInfo(profile.timezone)
+        calendar = work_calendar(session)
+        answered = select(ResponseAnswer.request_id).distinct()
+        waiting = session.exec(
+            select(ResponseRequest)
+            .where(col(ResponseRequest.purpose).in_(sorted(REMINDED)))
+            .where(col(ResponseRequest.closed_at).is_(None))
+            .where(ResponseRequest.deadline >= now)
+            .where(col(ResponseRequest.id).not_in(answered))
+            .order_by(col(ResponseRequest.id))
+        ).all()
+        for request in waiting:
+            deadline_day = _local(request.deadline, zone)
+            number = reminder_due(
+                asked_on=_local(request.asked_at, zone),
+                deadline_day=deadline_day,
+                today=today,
+                sent=request.reminders_sent,
+                offsets=profile.responses.reminder_offsets,
+                calendar=calendar,
+            )
+            if number is None:
+                continue
+            url = links.ask(
+                session,
+                purpose=request.purpose,  # type: ignore[arg-type]  # stored from a Purpose
+                year=request.year,
+                recipient=request.recipient,
+                subject=request.subject,
+                audience=request.audience,
+                deadline=request.deadline,
+                details=dict(request.details),
+                now=now,
+            )
+            title, body = render(
+                "responses_reminder",
+                what=PURPOSE_NAMES[request.purpose],
+                recipient_name=request.details.get("recipient_name", request.recipient),
+                title=request.details.get("title", ""),
+                asked_on=_cn_date(_local(request.asked_at, zone)),
+                deadline=_cn_date(deadline_day),
+                link=url,
+                organizer=profile.calendar.organizer,
+            )
+            message = stage_message(
+                session,
+                flow=FLOW,
+                year=request.year,
+                kind=f"reminder-{request.purpose}-{request.subject}-{number}",
+                recipient=request.recipient,
+                audience=request.audience,
+                title=title,
+                body=body,
+            )
+            request.reminders_sent, request.last_reminded_on = number, today
+            session.add(request)
+            if message is not None and message.id is not None:
+                staged.append(message.id)
+    return staged
+
+
+def _cn_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def pending_message_ids(year: int) -> list[int]:
+    """Reminders of this year not yet delivered everywhere."""
+    return undelivered_message_ids(flow=FLOW, year=year)
