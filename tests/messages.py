@@ -33,6 +33,7 @@ REQUESTS = {
     "ideas_announce",
     "ideas_overdue",
     "network_rollout",
+    "responses_reminder",
     "secondment_teacher_selected",
 }
 # Requests answered through a personal link (an optional `link` variable).
@@ -40,6 +41,7 @@ ANSWERABLE = {
     "calendar_distribution_reminder",
     "calendar_distribution_request",
     "calendar_invitation",
+    "responses_reminder",
     "secondment_teacher_selected",
 }
 
@@ -53,6 +55,10 @@ _PLACEMENTS = [
 ]  # fmt: skip
 
 EXAMPLES: dict[str, dict[str, Any]] = {
+    "responses_reminder": {
+        "notice": "挂职选派通知", "recipient_name": "许宇老师", "title": "2026年度社区教育助理",
+        "asked_on": date(2026, 3, 2), "deadline": date(2026, 3, 9), "contact": CENTRE, "link": LINK,
+    },
     "secondment_teacher_selected": {
         "year": 2026, "name": "许宇", "street": "嘉兴路街道", "replaces": None,
         "reply_by": date(2026, 3, 9), "contact": CENTRE, "link": LINK,

@@ -55,12 +55,13 @@ from tasks.calendar.scheduling import (
     meeting_rule,
     violations,
 )
+from tasks.common import links
 from tasks.common.district import active_profile
 from tasks.common.holidays import current_work_calendar, work_calendar
 from tasks.common.ics import IcsAttendee, IcsEvent, event_uid, ics_path, invitation_ics, write_file
 from tasks.common.ics import year_ics as render_year_ics
 from tasks.common.workdays import WorkCalendar
-from tasks.notify.delivery import stage_message, undelivered_message_ids
+from tasks.notify.delivery import message_key, stage_message, undelivered_message_ids
 from tasks.notify.protocol import Attachment
 from tasks.notify.render import cn_date, render
 
@@ -275,6 +276,25 @@ def _stage_invitations(
     names = profile.calendar.audience_names
     reply_by = reply_day(meeting.day, profile.calendar, workdays=work_calendar(session))
     for audience in meeting.audiences:
+        kind = f"invitation-{meeting.key}-v{meeting.sequence}"
+        link = links.ask_in_message(
+            session,
+            message_key=message_key(flow=FLOW, year=meeting.year, kind=kind, recipient=audience),
+            purpose="meeting",
+            year=meeting.year,
+            recipient=audience,
+            subject=meeting.key,
+            audience=f"group-{audience}",
+            deadline=links.end_of_day(reply_by, profile.timezone),
+            details={
+                "recipient_name": names.get(audience, audience),
+                "title": meeting.title,
+                "day": meeting.day.isoformat(),
+                "start": meeting.start_time.strftime("%H:%M"),
+                "end": meeting.end_time.strftime("%H:%M"),
+                "venue": meeting.venue,
+            },
+        )
         title, body = render(
             "calendar_invitation",
             **_when_and_where(meeting),
@@ -284,12 +304,13 @@ def _stage_invitations(
             reply_by=reply_by,
             audience_name=names.get(audience, audience),
             contact=profile.contacts.centre,
+            link=link,
         )
         message = stage_message(
             session,
             flow=FLOW,
             year=meeting.year,
-            kind=f"invitation-{meeting.key}-v{meeting.sequence}",
+            kind=kind,
             recipient=audience,
             audience=f"group-{audience}",
             title=title,
@@ -636,6 +657,33 @@ def stage_due(year: int, *, today: date) -> DueReport:
     return report
 
 
+def _distribution_link(
+    session: Session,
+    row: Distribution,
+    kind: str,
+    publicity: PublicityCalendar,
+    policy: CalendarPolicy,
+) -> str | None:
+    """The office's personal link for the message of KIND (open until the publicity month
+    ends: the campaign's reminders carry it too)."""
+    return links.ask_in_message(
+        session,
+        message_key=message_key(flow=FLOW, year=row.year, kind=kind, recipient=row.community),
+        purpose="distribution",
+        year=row.year,
+        recipient=row.community,
+        subject="material",
+        audience=f"community-{row.community}",
+        deadline=links.end_of_day(publicity.month_end, _profile().timezone),
+        details={
+            "recipient_name": row.community,
+            "title": f"{row.year}年{policy.distribution.material}发放",
+            "street": row.street,
+            "material": policy.distribution.material,
+        },
+    )
+
+
 def _advance_distribution(
     session: Session,
     row: Distribution,
@@ -671,6 +719,7 @@ def _advance_distribution(
             month_start=publicity.month_start,
             month_end=publicity.month_end,
             due=reminders[0] if reminders else publicity.month_end,
+            link=_distribution_link(session, row, "distribution-request", publicity, policy),
             **common,
         )
         stage_message(
@@ -700,6 +749,7 @@ def _advance_distribution(
         requested_on=row.requested_on,
         today=today,
         due=min(later[0] if later else publicity.month_end, publicity.month_end),
+        link=_distribution_link(session, row, f"distribution-reminder-{number}", publicity, policy),
         **common,
     )
     staged = stage_message(
@@ -865,6 +915,9 @@ def cancel_meeting(
         meeting.sequence += 1
         meeting.stamped_at = now
         session.add(meeting)
+        links.close(
+            session, purpose="meeting", year=year, subject=key, reason="会议已取消。", now=now
+        )
         session.add(
             Decision(
                 process=FLOW,

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from models.outbox import OutboxMessage
 from models.responses import ResponseLink, ResponseRequest
 from models.settings import get_settings
 from models.timeutil import utcnow
@@ -37,6 +39,41 @@ def token_hash(token: str) -> str:
 
 def link_url(token: str) -> str:
     return f"{get_settings().public_url}/r/{token}"
+
+
+def end_of_day(day: date, timezone: str) -> datetime:
+    """The last moment of DAY in the district's time zone: a deadline "by 6 March" includes it."""
+    start = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
+    return start - timedelta(microseconds=1)
+
+
+def ask_in_message(
+    session: Session,
+    *,
+    message_key: str,
+    purpose: Purpose,
+    year: int,
+    recipient: str,
+    subject: str,
+    audience: str,
+    deadline: datetime,
+    details: dict[str, Any],
+) -> str | None:
+    """`ask` for the message with MESSAGE_KEY, unless it is already staged (a re-run, where
+    no new message would carry the link): then None, and nothing is issued."""
+    staged = session.exec(select(OutboxMessage.id).where(OutboxMessage.key == message_key)).first()
+    if staged is not None:
+        return None
+    return ask(
+        session,
+        purpose=purpose,
+        year=year,
+        recipient=recipient,
+        subject=subject,
+        audience=audience,
+        deadline=deadline,
+        details=details,
+    )
 
 
 def ask(

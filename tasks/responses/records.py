@@ -28,7 +28,6 @@ from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import stage_message, undelivered_message_ids
 from tasks.notify.render import render
 from tasks.responses.rules import (
-    PURPOSE_NAMES,
     REMINDED,
     Answer,
     LinkState,
@@ -37,6 +36,8 @@ from tasks.responses.rules import (
 )
 
 FLOW = "responses"
+# What the message that asked was called, as a reminder names it.
+NOTICES = {"secondment": "挂职选派通知", "meeting": "会议通知", "distribution": "宣传资料发放通知"}
 
 
 class AnswerView(BaseModel):
@@ -363,13 +364,13 @@ def stage_reminders(*, today: date, now: datetime | None = None) -> list[int]:
             )
             title, body = render(
                 "responses_reminder",
-                what=PURPOSE_NAMES[request.purpose],
-                recipient_name=request.details.get("recipient_name", request.recipient),
+                notice=NOTICES[request.purpose],
+                recipient_name=_addressed(request),
                 title=request.details.get("title", ""),
-                asked_on=_cn_date(_local(request.asked_at, zone)),
-                deadline=_cn_date(deadline_day),
+                asked_on=_local(request.asked_at, zone),
+                deadline=deadline_day,
                 link=url,
-                organizer=profile.calendar.organizer,
+                contact=profile.contacts.centre,
             )
             message = stage_message(
                 session,
@@ -388,8 +389,10 @@ def stage_reminders(*, today: date, now: datetime | None = None) -> list[int]:
     return staged
 
 
-def _cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+def _addressed(request: ResponseRequest) -> str:
+    """How a message addresses the recipient: a teacher as 老师, an office or group by name."""
+    name = str(request.details.get("recipient_name", request.recipient))
+    return f"{name}老师" if request.purpose == "secondment" else name
 
 
 def pending_message_ids(year: int) -> list[int]:

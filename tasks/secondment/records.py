@@ -18,9 +18,10 @@ from models.profile.schema import DistrictProfile
 from models.refusal import Refusal
 from models.secondment import Assignment, SecondmentRound, Teacher, TeacherBase
 from models.timeutil import utcnow
+from tasks.common import links
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
-from tasks.notify.delivery import stage_message, undelivered_message_ids
+from tasks.notify.delivery import message_key, stage_message, undelivered_message_ids
 from tasks.notify.render import render
 from tasks.secondment.rules import (
     Placement,
@@ -123,6 +124,23 @@ def _stage_placement_messages(
     profile = active_profile(session)
     contact, reply_by = profile.contacts.centre, _reply_by(session, profile)
     for p in placements:
+        link = links.ask_in_message(
+            session,
+            message_key=message_key(flow=FLOW, year=year, kind="selected", recipient=p.staff_id),
+            purpose="secondment",
+            year=year,
+            recipient=p.staff_id,
+            subject=p.street,
+            audience=f"teacher-{p.staff_id}",
+            deadline=links.end_of_day(reply_by, profile.timezone),
+            details={
+                "recipient_name": p.name,
+                "title": f"{year}年度社区教育助理",
+                "year": year,
+                "street": p.street,
+                "school": p.school,
+            },
+        )
         title, body = render(
             "secondment_teacher_selected",
             year=year,
@@ -131,6 +149,7 @@ def _stage_placement_messages(
             replaces=bool(replaces.get(p.staff_id)),
             reply_by=reply_by,
             contact=contact,
+            link=link,
         )
         stage_message(
             session,

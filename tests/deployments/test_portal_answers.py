@@ -290,3 +290,84 @@ def test_a_request_asked_again_keeps_one_request_and_both_links_work(client: Tes
     assert "2026年3月27日" in client.get(f"/r/{first}").text
     assert client.get(f"/r/{second}").status_code == 200
     assert date(2026, 3, 27).isoformat() in str(records.open_link(first, now=NOW).details)  # type: ignore[union-attr]
+
+
+def _link_in(body: str) -> str:
+    found = re.search(r"http://127\.0\.0\.1:8765/r/([A-Za-z0-9_-]+)", body)
+    assert found, body
+    return found.group(1)
+
+
+def test_invitations_and_distribution_requests_carry_links_to_their_pages(
+    client: TestClient, clock: list[datetime]
+) -> None:
+    """Planning the year stages every invitation with its audience's link; the page shows the
+    meeting and hands out its .ics; the distribution request's link confirms; a re-plan issues
+    nothing new; cancelling the meeting closes its links."""
+    from models.outbox import OutboxMessage
+    from models.params.calendar import CalendarParameters
+    from tasks.calendar import records as calendar
+    from tasks.calendar.scheduling import solve_schedule
+    from tasks.common.ics import parse_ics
+
+    inputs = calendar.plan_inputs(CalendarParameters(year=YEAR), year=YEAR)
+    schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
+    assert calendar.record_calendar(inputs=inputs, schedule=schedule)
+    with session_scope() as session:
+        invitations = [
+            m for m in session.exec(select(OutboxMessage)).all() if m.kind.startswith("invitation-")
+        ]
+        requests_before = len(session.exec(select(ResponseRequest)).all())
+    assert invitations and requests_before == len(invitations)
+    first = invitations[0]
+    token = _link_in(first.body)
+    key = first.kind.removeprefix("invitation-").rsplit("-v", 1)[0]
+    meeting = calendar.meeting_ics(YEAR, key)
+    assert meeting is not None
+    clock[0] = datetime(YEAR, 1, 2, 2, tzinfo=UTC)  # before any reply deadline
+    page = client.get(f"/r/{token}")
+    assert page.status_code == 200 and "会议回执" in page.text
+    ics = client.get(f"/r/{token}/meeting.ics")
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+    assert "attachment" in ics.headers["content-disposition"]
+    (event,) = parse_ics(ics.content)
+    assert event.uid == parse_ics(meeting)[0].uid
+    assert post(client, token, page.text, choice="absent").status_code == 200
+
+    # planning again changes nothing and issues no link
+    assert not calendar.record_calendar(inputs=inputs, schedule=schedule)
+    with session_scope() as session:
+        assert len(session.exec(select(ResponseRequest)).all()) == requests_before
+
+    calendar.cancel_meeting(year=YEAR, key=key, reason="另行安排")
+    closed = client.get(f"/r/{token}")
+    assert is_refusal(closed, 410, "事项已取消")
+    assert client.get(f"/r/{token}/meeting.ics").status_code == 410
+
+
+def test_the_teacher_notice_carries_a_link_to_the_teacher_s_own_page(
+    client: TestClient, registry: DistrictProfile, clock: list[datetime]
+) -> None:
+    from models.outbox import OutboxMessage
+    from models.params.secondment import SecondmentParameters
+    from tasks.secondment import records as secondment
+    from tasks.secondment.rules import select_candidates
+    from tests.factories import seed_roster
+
+    seed_roster(registry, count=120, seed=3)
+    rules = secondment.resolve_rules(SecondmentParameters(year=YEAR, approval="auto"))
+    proposal = select_candidates(secondment.load_roster(), rules=rules)
+    assert secondment.record_approval(proposal=proposal, rules=rules, operator="测试", comment="")
+    with session_scope() as session:
+        notices = [m for m in session.exec(select(OutboxMessage)).all() if m.kind == "selected"]
+    assert len(notices) == len(proposal.placements)
+    placement = proposal.placements[0]
+    notice = next(m for m in notices if m.audience == f"teacher-{placement.staff_id}")
+    token = _link_in(notice.body)
+    assert placement.staff_id not in token and placement.name not in notice.body.split("/r/")[1]
+    clock[0] = datetime.now(UTC)  # the reply deadline counts from the day of the notice
+    page = client.get(f"/r/{token}")
+    assert page.status_code == 200
+    assert placement.name in page.text and placement.street in page.text
+    # school and street notices carry no link: they ask nothing
+    assert all("/r/" not in m.body for m in notices if not m.audience.startswith("teacher-"))

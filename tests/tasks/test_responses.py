@@ -113,7 +113,7 @@ def _ask(purpose: links.Purpose, recipient: str, subject: str, deadline: datetim
             subject=subject,
             audience=f"teacher-{recipient}",
             deadline=deadline,
-            details={"recipient_name": f"{recipient}老师", "title": "2026年度社区教育助理"},
+            details={"recipient_name": f"教师{recipient}", "title": "2026年度社区教育助理"},
             now=datetime(2026, 2, 2, 1, tzinfo=UTC),
         ).rsplit("/", 1)[1]
 
@@ -136,7 +136,7 @@ def test_non_responders_are_reminded_once_with_a_new_link(registry: DistrictProf
         message = session.get(OutboxMessage, message_id)
         assert message is not None
         assert message.audience == "teacher-T00001"
-        assert "2026年2月9日" in message.body and "T00001老师" in message.body
+        assert "2026年2月9日" in message.body and "教师T00001老师：" in message.body
         token = message.body.split("/r/", 1)[1].split()[0]
         assert token != silent
         all_messages = session.exec(select(OutboxMessage)).all()
