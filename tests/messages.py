@@ -244,9 +244,9 @@ def lint_message(title: str, body: str, *, data_dir: str = "") -> list[str]:
         problems.append("names a shell command")
     if "/" in bare or "\\" in bare or (data_dir and data_dir in text):
         problems.append("names a path")
-    if _ISO_DATE.search(text):
+    if _ISO_DATE.search(bare):  # (a link's random token may hold "-R12" or "2026-01-02")
         problems.append("writes an ISO date")
-    if _RULE_CODE.search(text):
+    if _RULE_CODE.search(bare):
         problems.append("cites a rule code")
     for word in _SOLVER_WORDS:
         if word in text:

@@ -65,9 +65,8 @@ def responses(
     year = year or local_today().year
     rows = status_rows(year)
     if as_json:
-        out.print_json(
-            json.dumps([row.model_dump(mode="json") for row in rows], ensure_ascii=False)
-        )
+        rows_json = [row.model_dump(mode="json") for row in rows]
+        typer.echo(json.dumps(rows_json, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"{year}年度需回复事项")
     shown = status_table(rows)
