@@ -7,8 +7,10 @@ reacting flow needs.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from models.params.calendar import ConfirmParameters, RsvpParameters
 from tasks.ideas.records import Ack
 
 DECLINED_EVENT = "district.secondment.declined"
@@ -40,35 +42,35 @@ def confirm_event(*, year: int, staff_id: str) -> dict[str, Any]:
 def rsvp_event(
     *, year: int, meeting: str, attendee: str, audience: str, response: str, comment: str
 ) -> dict[str, Any]:
-    """An invitee's answer to a meeting (`response` accepted / declined), as the RSVP form."""
+    """An invitee's answer to a meeting; the payload is the RSVP form (`meeting-rsvp/form`),
+    as its JSON reads (choices in Chinese), so the triggered run takes it as it is."""
+    form = RsvpParameters(
+        year=year,
+        event=meeting,
+        attendee=attendee,
+        audience=audience,
+        response=response,
+        comment=comment,
+    )
     return {
         "event": RSVP_EVENT,
         "resource": {"prefect.resource.id": f"district.calendar.{year}.{meeting}.{audience}"},
-        "payload": {
-            "year": year,
-            "event": meeting,
-            "attendee": attendee,
-            "audience": audience,
-            "response": response,
-            "comment": comment,
-        },
+        "payload": form.model_dump(mode="json"),
     }
 
 
 def distribution_event(
-    *, year: int, community: str, confirmed_by: str, note: str, today: str
+    *, year: int, community: str, confirmed_by: str, note: str, today: date
 ) -> dict[str, Any]:
-    """A community office confirms the material reached every household (R7.2)."""
+    """A community office confirms the material reached every household (R7.2); the payload
+    is the confirmation form (`distribution-confirm/form`)."""
+    form = ConfirmParameters(
+        year=year, community=community, confirmed_by=confirmed_by, note=note, today=today
+    )
     return {
         "event": DISTRIBUTED_EVENT,
         "resource": {"prefect.resource.id": f"district.calendar.{year}.distribution.{community}"},
-        "payload": {
-            "year": year,
-            "community": community,
-            "confirmed_by": confirmed_by,
-            "note": note,
-            "today": today,
-        },
+        "payload": form.model_dump(mode="json"),
     }
 
 

@@ -93,7 +93,7 @@ def answer_event(
         community=view.recipient,
         confirmed_by=answer.by,
         note=note[:500],  # the confirmation form's limit
-        today=now.astimezone(zone).date().isoformat(),
+        today=now.astimezone(zone).date(),
     )
 
 

@@ -142,7 +142,7 @@ def test_a_double_submitted_form_records_one_answer(client: TestClient) -> None:
     )
     assert changed.status_code == 200 and "王五" in changed.text
     last = answers()[-1]
-    assert last.choice == "delegate" and last.event["payload"]["response"] == "accepted"
+    assert last.choice == "delegate" and last.event["payload"]["response"] == "参加"
     assert last.event["payload"]["comment"] == "委派王五参加"
     # the event starts the calendar's own RSVP form: its payload is that form
     assert RsvpParameters.model_validate(last.event["payload"]).attendee == "street_staff"
