@@ -222,6 +222,7 @@ class Answers:
             deadline=view.deadline.astimezone(self.zone),
             choices=CHOICES[view.purpose],
             last=last,
+            last_on=last.answered_at.astimezone(self.zone) if last else None,
             last_summary=self._summary(view.purpose, last.choice, last.fields) if last else "",
             values=values,
             errors=errors or {},
@@ -244,12 +245,13 @@ class Answers:
 
     # ------------------------------------------------------------------ routes
 
+    def _open(self, token: str) -> records.LinkView | None:
+        """One indexed read (~0.1 ms on SQLite, never waiting for a writer under WAL): done on
+        the event loop, where a hop to a worker thread would cost more than the read."""
+        return records.open_link(token, now=self.clock())
+
     async def show(self, token: str, request: Request) -> Response:
-        view = (
-            await asyncio.to_thread(records.open_link, token, now=self.clock())
-            if _plausible(token)
-            else None
-        )
+        view = self._open(token) if _plausible(token) else None
         if view is None:
             return self._refusal("unknown")
         if view.state != "open":
@@ -258,11 +260,7 @@ class Answers:
         return self._form(token, view, cookie=cookie)
 
     async def answer(self, token: str, request: Request) -> Response:
-        view = (
-            await asyncio.to_thread(records.open_link, token, now=self.clock())
-            if _plausible(token)
-            else None
-        )
+        view = self._open(token) if _plausible(token) else None
         if view is None:
             return self._refusal("unknown")
         form = {
@@ -301,11 +299,7 @@ class Answers:
         )
 
     async def ics(self, token: str) -> Response:
-        view = (
-            await asyncio.to_thread(records.open_link, token, now=self.clock())
-            if _plausible(token)
-            else None
-        )
+        view = self._open(token) if _plausible(token) else None
         if view is None or view.purpose != "meeting":
             return self._refusal("unknown")
         if view.state in ("revoked", "closed"):

@@ -52,7 +52,8 @@ def site() -> Site:
 
     with session_scope() as session:
         profile = active_profile(session)
-    office = Office(name=profile.calendar.organizer)
+    centre = profile.contacts.centre
+    office = Office(name=centre.name, phone=centre.phone, address=centre.address)
     pages = Pages(site=f"{profile.district}社区教育服务平台", office=office)
     return Site(pages, ZoneInfo(profile.timezone))
 
@@ -134,16 +135,16 @@ def create_app(
         return pages.refusal(500, "系统暂时无法处理", "请稍后再试；如仍有问题，请联系经办部门。")
 
     @app.get("/health")
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/", response_class=HTMLResponse)
-    def home() -> HTMLResponse:
-        year = clock().astimezone(ZoneInfo(settings.timezone)).year
+    async def home() -> HTMLResponse:
+        year = clock().astimezone(here.zone).year
         return pages.page("home.html", year=year)
 
     @app.get("/static/portal.css")
-    def css() -> Response:
+    async def css() -> Response:
         return stylesheet()
 
     app.include_router(intake.router)

@@ -2,13 +2,12 @@
 
 Pages are rendered on the server, escaped (autoescape on), and need no script: every form is a
 plain HTML form that works in WeChat's and DingTalk's in-app browsers with JavaScript off.
-The text is Chinese, dates as a district notice writes them (2026年3月6日).
+The text is Chinese, dates and times as the messages write them (2026年3月6日, 上午9:00至11:30).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,31 +17,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.types import Send
 
 from deployments.portal.limits import answer_refusal
+from tasks.notify.render import cn_date, cn_day, cn_span
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STYLESHEET = HERE / "static" / "portal.css"
-WEEKDAYS = "一二三四五六日"
-
-
-def _day(value: date | datetime | str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
-
-
-def cn_date(value: date | datetime | str) -> str:
-    """2026年3月6日"""
-    day = _day(value)
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def cn_day(value: date | datetime | str) -> str:
-    """2026年3月6日（星期五）"""
-    day = _day(value)
-    return f"{cn_date(day)}（星期{WEEKDAYS[day.weekday()]}）"
 
 
 @lru_cache(maxsize=1)
@@ -53,17 +32,19 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates are part of the release: no stat() per page
     )
-    env.filters.update(cn_date=cn_date, cn_day=cn_day)
+    env.filters.update(cn_date=cn_date, cn_day=cn_day, cn_span=cn_span)  # as messages write
     return env
 
 
 class Office:
     """Who the pages name as the office to contact (footer, refusals)."""
 
-    def __init__(self, *, name: str, phone: str = "") -> None:
+    def __init__(self, *, name: str, phone: str = "", address: str = "") -> None:
         self.name = name
         self.phone = phone
+        self.address = address
 
 
 class Pages:
@@ -103,10 +84,15 @@ class Pages:
         )
 
 
+@lru_cache(maxsize=1)
+def _stylesheet_bytes() -> bytes:
+    return STYLESHEET.read_bytes()
+
+
 def stylesheet() -> Response:
     """The stylesheet, cacheable (it carries no personal data)."""
     return Response(
-        STYLESHEET.read_bytes(),
+        _stylesheet_bytes(),
         media_type="text/css",
         headers={"Cache-Control": "public, max-age=3600"},
     )

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Select, bindparam, func
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
 
-from models.db import session_scope
+from models.db import get_engine, session_scope
 from models.responses import ResponseAnswer, ResponseLink, ResponseRequest
 from models.timeutil import utcnow
 from tasks.common import links
@@ -92,51 +94,82 @@ class Recorded(BaseModel):
 EventFor = Callable[[LinkView, Answer, datetime], dict[str, Any]]
 
 
-def _last(session: Session, request_id: int) -> ResponseAnswer | None:
-    return session.exec(
-        select(ResponseAnswer)
-        .where(ResponseAnswer.request_id == request_id)
-        .order_by(col(ResponseAnswer.answered_at).desc(), col(ResponseAnswer.id).desc())
-        .limit(1)
-    ).first()
+@lru_cache(maxsize=1)
+def _view_statement() -> Select[Any]:
+    """One query for a page: the link, its request and the request's last answer (built once;
+    pages are the portal's hottest path)."""
+    link, request, answer = (
+        ResponseLink.__table__,  # type: ignore[attr-defined]
+        ResponseRequest.__table__,  # type: ignore[attr-defined]
+        ResponseAnswer.__table__,  # type: ignore[attr-defined]
+    )
+    every = answer.alias("every_answer")
+    last = (
+        sa_select(func.max(every.c.id))
+        .where(every.c.request_id == request.c.id)
+        .correlate(request)
+        .scalar_subquery()
+    )
+    return (
+        sa_select(
+            link.c.id,
+            link.c.revoked_at,
+            request.c.id,
+            request.c.purpose,
+            request.c.year,
+            request.c.recipient,
+            request.c.subject,
+            request.c.details,
+            request.c.deadline,
+            request.c.closed_at,
+            request.c.closed_reason,
+            answer.c.choice,
+            answer.c.fields,
+            answer.c.answered_at,
+        )
+        .select_from(
+            link.join(request, request.c.id == link.c.request_id).outerjoin(
+                answer, answer.c.id == last
+            )
+        )
+        .where(link.c.token_hash == bindparam("token_hash"))
+    )
 
 
-def _view(session: Session, token: str, now: datetime) -> LinkView | None:
-    row = session.exec(
-        select(ResponseLink, ResponseRequest)
-        .join(ResponseRequest, col(ResponseRequest.id) == col(ResponseLink.request_id))
-        .where(ResponseLink.token_hash == links.token_hash(token))
-    ).first()
+def _aware(moment: datetime, now: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)  # SQLite: naive UTC
+
+
+def _view(connection: Connection, token: str, now: datetime) -> LinkView | None:
+    row = connection.execute(_view_statement(), {"token_hash": links.token_hash(token)}).first()
     if row is None:
         return None
-    link, request = row
-    assert link.id is not None and request.id is not None
-    last = _last(session, request.id)
-    deadline = request.deadline
-    if deadline.tzinfo is None:  # SQLite gives naive datetimes back
-        deadline = deadline.replace(tzinfo=now.tzinfo)
-    state = link_state(
-        revoked=link.revoked_at is not None,
-        closed=request.closed_at is not None,
-        deadline=deadline,
-        now=now,
-        purpose=request.purpose,
-        last_choice=last.choice if last else None,
-    )
+    (link_id, revoked_at, request_id, purpose, year, recipient, subject, details) = row[:8]
+    deadline, closed_at, closed_reason, choice, fields, answered_at = row[8:]
+    deadline = _aware(deadline, now)
     return LinkView(
-        link_id=link.id,
-        request_id=request.id,
-        purpose=request.purpose,
-        year=request.year,
-        recipient=request.recipient,
-        subject=request.subject,
-        details=dict(request.details),
+        link_id=link_id,
+        request_id=request_id,
+        purpose=purpose,
+        year=year,
+        recipient=recipient,
+        subject=subject,
+        details=dict(details or {}),
         deadline=deadline,
-        state=state,
-        closed_reason=request.closed_reason,
+        state=link_state(
+            revoked=revoked_at is not None,
+            closed=closed_at is not None,
+            deadline=deadline,
+            now=now,
+            purpose=purpose,
+            last_choice=choice,
+        ),
+        closed_reason=closed_reason,
         last=(
-            AnswerView(choice=last.choice, fields=dict(last.fields), answered_at=last.answered_at)
-            if last
+            AnswerView(
+                choice=choice, fields=dict(fields or {}), answered_at=_aware(answered_at, now)
+            )
+            if choice is not None
             else None
         ),
     )
@@ -144,8 +177,8 @@ def _view(session: Session, token: str, now: datetime) -> LinkView | None:
 
 def open_link(token: str, *, now: datetime | None = None) -> LinkView | None:
     """The link behind TOKEN with its request and last answer; None when no link has it."""
-    with session_scope() as session:
-        return _view(session, token, now or utcnow())
+    with get_engine().connect() as connection:
+        return _view(connection, token, now or utcnow())
 
 
 def record_answers(
@@ -160,7 +193,7 @@ def record_answers(
     results: list[Recorded] = []
     with session_scope() as session:
         for item in items:
-            view = _view(session, item.token, now)
+            view = _view(session.connection(), item.token, now)
             if view is None:
                 results.append(Recorded(state="unknown"))
                 continue
@@ -187,15 +220,23 @@ def record_answers(
                 event=event,
             )
             session.add(row)
-            session.flush()
+            session.flush()  # the next item of this batch sees it (its link may be used up)
+            last = AnswerView(choice=row.choice, fields=row.fields, answered_at=now)
+            after = view.model_copy(
+                update={
+                    "last": last,
+                    "state": link_state(
+                        revoked=False,
+                        closed=False,
+                        deadline=view.deadline,
+                        now=now,
+                        purpose=view.purpose,
+                        last_choice=row.choice,
+                    ),
+                }
+            )
             results.append(
-                Recorded(
-                    state=None,
-                    stored=True,
-                    answer_id=row.id,
-                    event=event,
-                    view=_view(session, item.token, now),
-                )
+                Recorded(state=None, stored=True, answer_id=row.id, event=event, view=after)
             )
     return results
 
