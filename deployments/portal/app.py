@@ -24,8 +24,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from deployments.portal.calendar import calendar_router
 from deployments.portal.answers import Answers
+from deployments.portal.calendar import calendar_router
 from deployments.portal.ideas import Emit, Enqueue, IdeaForm, Intake, emit_on, enqueue_on
 from deployments.portal.limits import Limit, PortalGuard, TokenBuckets, refuse, validation_problems
 from deployments.portal.pages import Office, Pages, stylesheet
