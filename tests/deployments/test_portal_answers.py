@@ -299,49 +299,67 @@ def _link_in(body: str) -> str:
 
 
 def test_invitations_and_distribution_requests_carry_links_to_their_pages(
-    client: TestClient, clock: list[datetime]
+    client: TestClient, registry: DistrictProfile, clock: list[datetime]
 ) -> None:
-    """Planning the year stages every invitation with its audience's link; the page shows the
-    meeting and hands out its .ics; the distribution request's link confirms; a re-plan issues
-    nothing new; cancelling the meeting closes its links."""
+    """The signed-off year's invitations go out on their day, each with its audience's link;
+    the page shows the meeting and hands out its .ics; a second run that day issues nothing;
+    the distribution request's link confirms; cancelling the meeting closes its links."""
+    from models.meetings import Meeting
     from models.outbox import OutboxMessage
     from models.params.calendar import CalendarParameters
     from tasks.calendar import records as calendar
+    from tasks.calendar.rules import distribution_request_day, invitation_day
     from tasks.calendar.scheduling import solve_schedule
+    from tasks.common.holidays import current_work_calendar
     from tasks.common.ics import parse_ics
+
+    def sent(prefix: str) -> list[OutboxMessage]:
+        with session_scope() as session:
+            rows = session.exec(select(OutboxMessage)).all()
+        return [m for m in rows if m.kind.startswith(prefix)]
+
+    def requests() -> int:
+        with session_scope() as session:
+            return len(session.exec(select(ResponseRequest)).all())
 
     inputs = calendar.plan_inputs(CalendarParameters(year=YEAR), year=YEAR)
     schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
     assert calendar.record_calendar(inputs=inputs, schedule=schedule)
+    assert sent("invitation-") == [] and requests() == 0  # planning sends nothing
     with session_scope() as session:
-        invitations = [
-            m for m in session.exec(select(OutboxMessage)).all() if m.kind.startswith("invitation-")
-        ]
-        requests_before = len(session.exec(select(ResponseRequest)).all())
-    assert invitations and requests_before == len(invitations)
-    first = invitations[0]
-    token = _link_in(first.body)
-    key = first.kind.removeprefix("invitation-").rsplit("-v", 1)[0]
-    meeting = calendar.meeting_ics(YEAR, key)
-    assert meeting is not None
-    clock[0] = datetime(YEAR, 1, 2, 2, tzinfo=UTC)  # before any reply deadline
+        first = session.exec(select(Meeting).order_by(Meeting.day)).first()  # type: ignore[arg-type]
+    assert first is not None
+    workdays = current_work_calendar()
+    invite_on = invitation_day(first.day, registry.calendar, workdays=workdays)
+    calendar.stage_due(YEAR, today=invite_on)
+    invitations = [m for m in sent("invitation-") if f"-{first.key}-" in m.kind]
+    assert len(invitations) == len(first.audiences) == requests()
+    token = _link_in(invitations[0].body)
+    clock[0] = datetime.combine(invite_on, datetime.min.time(), tzinfo=UTC)
     page = client.get(f"/r/{token}")
-    assert page.status_code == 200 and "会议回执" in page.text
+    assert page.status_code == 200 and "会议回执" in page.text and first.title in page.text
     ics = client.get(f"/r/{token}/meeting.ics")
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
     assert "attachment" in ics.headers["content-disposition"]
     (event,) = parse_ics(ics.content)
-    assert event.uid == parse_ics(meeting)[0].uid
+    assert event.uid == first.uid
     assert post(client, token, page.text, choice="absent").status_code == 200
 
-    # planning again changes nothing and issues no link
-    assert not calendar.record_calendar(inputs=inputs, schedule=schedule)
-    with session_scope() as session:
-        assert len(session.exec(select(ResponseRequest)).all()) == requests_before
+    calendar.stage_due(YEAR, today=invite_on)  # the same day again: nothing new, no new link
+    assert requests() == len(first.audiences)
 
-    calendar.cancel_meeting(year=YEAR, key=key, reason="另行安排")
-    closed = client.get(f"/r/{token}")
-    assert is_refusal(closed, 410, "事项已取消")
+    request_on = distribution_request_day(registry.calendar, YEAR, workdays=workdays)
+    calendar.stage_due(YEAR, today=request_on)
+    (request, *_) = sent("distribution-request")
+    office = _link_in(request.body)
+    clock[0] = datetime.combine(request_on, datetime.min.time(), tzinfo=UTC)
+    form = client.get(f"/r/{office}")
+    assert form.status_code == 200 and "宣传资料发放确认" in form.text
+    confirmed = post(client, office, form.text, choice="delivered", households="860")
+    assert confirmed.status_code == 200 and "860" in confirmed.text
+
+    calendar.cancel_meeting(year=YEAR, key=first.key, reason="另行安排")
+    assert is_refusal(client.get(f"/r/{token}"), 410, "事项已取消")
     assert client.get(f"/r/{token}/meeting.ics").status_code == 410
 
 
@@ -351,7 +369,7 @@ def test_the_teacher_notice_carries_a_link_to_the_teacher_s_own_page(
     from models.outbox import OutboxMessage
     from models.params.secondment import SecondmentParameters
     from tasks.secondment import records as secondment
-    from tasks.secondment.rules import select_candidates
+    from tasks.secondment.solver import select_candidates
     from tests.factories import seed_roster
 
     seed_roster(registry, count=120, seed=3)

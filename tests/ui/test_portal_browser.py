@@ -2,8 +2,9 @@
 
 `learning-district up` runs in a subprocess over a fresh data directory with a generated roster
 (the Prefect server, every deployment served, the portal beside them). The clerk runs the year's
-secondment and plans the calendar from the command line against that server; the messages land
-in the data dir's outbox file, as recipients would read them. Then, as a phone would:
+secondment, signs off the year's calendar and runs its day of invitations and of distribution
+requests from the command line against that server; the messages land in the data dir's outbox
+file, as recipients would read them. Then, as a phone would:
 
 1. a seconded teacher opens the link of their notice and declines with a reason; the event
    starts the served replacement deployment and the replacement's notice is in the outbox
@@ -159,6 +160,23 @@ def _link(message: dict[str, Any], portal: str) -> str:
     return found.group(0)
 
 
+def _first_invitation_day() -> str:
+    """The day the signed-off year's first invitations go out (a lead time before it)."""
+    from models.meetings import Meeting
+    from tasks.calendar.rules import invitation_day
+    from tasks.common.district import active_profile
+    from tasks.common.holidays import work_calendar
+
+    with session_scope() as session:
+        first = session.exec(
+            select(Meeting).where(Meeting.year == YEAR).order_by(Meeting.day)  # type: ignore[arg-type]
+        ).first()
+        assert first is not None
+        policy = active_profile(session).calendar
+        day = invitation_day(first.day, policy, workdays=work_calendar(session))
+    return day.isoformat()
+
+
 def _shot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -214,7 +232,8 @@ def test_teacher_invitee_and_office_answer_on_a_phone(stack: Stack) -> None:
             _shot(page, "3-refusal-used")
 
             # 2. an invited audience answers the RSVP and downloads the .ics
-            stack.cli("calendar", "--year", str(YEAR))
+            stack.cli("calendar", "plan", "--year", str(YEAR), "--approve")
+            stack.cli("calendar", "due", "--year", str(YEAR), "--today", _first_invitation_day())
             invitation = next(m for m in stack.outbox() if m["title"].startswith("【会议通知】"))
             page.goto(_link(invitation, stack.portal))
             expect(page.get_by_role("heading", name="会议回执")).to_be_visible()
