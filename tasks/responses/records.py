@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, Select, bindparam, func
 from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from sqlmodel import col, select
 
 from models.db import get_engine, session_scope
@@ -261,10 +262,11 @@ def mark_announced(ids: Sequence[int], *, now: datetime | None = None) -> None:
     if not ids:
         return
     with session_scope() as session:
-        for row in session.exec(select(ResponseAnswer).where(col(ResponseAnswer.id).in_(ids))):
-            if row.announced_at is None:
-                row.announced_at = now or utcnow()
-                session.add(row)
+        session.execute(
+            sa_update(ResponseAnswer)
+            .where(col(ResponseAnswer.id).in_(ids), col(ResponseAnswer.announced_at).is_(None))
+            .values(announced_at=now or utcnow())
+        )
 
 
 def revoke_links(*, purpose: links.Purpose, year: int, recipient: str) -> int:
