@@ -29,8 +29,8 @@ def _import_idea_scores(file: Path, year: int | None) -> str:
     from models.ideas import IdeaCampaign
     from tasks.ideas.records import profile_and_policy
     from tasks.ideas.review import prepare_review, record_scores
-    from tasks.importing.core import ImportRejected
     from tasks.importing.ideas import read_idea_scores
+    from tasks.importing.reading import ImportRejected
 
     if year is None:
         raise ImportRejected(file, ["导入评审评分须指明年度（--year）"])

@@ -373,7 +373,7 @@ def store_imported(
     A row whose ref exists with the same content is unchanged; a ref reused for other content,
     or the same person's same idea under another ref, rejects the whole file.
     """
-    from tasks.importing.core import ImportRejected
+    from tasks.importing.reading import ImportRejected
 
     with session_scope() as session:
         _ensure_campaign(session, year=year)

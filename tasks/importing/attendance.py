@@ -21,8 +21,8 @@ from models.db import session_scope
 from models.meetings import Meeting
 from models.profile.schema import DistrictProfile
 from tasks.common.district import active_profile
-from tasks.importing.core import KINDS, Column, Kind, parse_rows, parse_text, read_rows
 from tasks.importing.fields import parse_date, quoted, row_numbers, unknown_zh
+from tasks.importing.reading import KINDS, Column, Kind, parse_rows, parse_text, read_rows
 
 ATTENDANCE = Kind(
     name="attendance",

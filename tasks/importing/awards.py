@@ -1,6 +1,6 @@
 """Import award nominations and judges' scores (spec "nominations", "scores"; R11.2).
 
-The columns come from the generic import machinery (`tasks/importing/core.py`); the
+The columns come from the generic import machinery (`tasks/importing/reading.py`); the
 evidence-metric columns of nominations and the rubric columns of scores are named in the profile,
 so the kinds are built from the awards policy in force (the registered `KINDS` entries use the
 bundled defaults, for templates). A file is validated whole and written in one transaction, or
@@ -19,7 +19,7 @@ from models.db import session_scope
 from models.profile.schema import AwardsPolicy, DistrictProfile
 from models.timeutil import utcnow
 from tasks.common.district import active_profile
-from tasks.importing.core import (
+from tasks.importing.reading import (
     KINDS,
     CellError,
     Column,

@@ -16,7 +16,15 @@ from models.network import CommunitySchool, CommunitySchoolBase
 from models.profile.playgrounds import is_primary
 from models.profile.schema import DistrictProfile
 from tasks.common.district import active_profile
-from tasks.importing.core import (
+from tasks.importing.fields import (
+    parse_date,
+    parse_optional_date,
+    quoted,
+    row_numbers,
+    unknown_zh,
+)
+from tasks.importing.network import street_problems
+from tasks.importing.reading import (
     KINDS,
     Column,
     ImportSummary,
@@ -26,14 +34,6 @@ from tasks.importing.core import (
     read_rows,
     upsert_records,
 )
-from tasks.importing.fields import (
-    parse_date,
-    parse_optional_date,
-    quoted,
-    row_numbers,
-    unknown_zh,
-)
-from tasks.importing.network import street_problems
 
 COMMUNITY_SCHOOLS = Kind(
     name="community_schools",

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date, time
 
 from models.profile.holidays import parse_day
-from tasks.importing.core import CellError, Kind, TableRows, parse_count, resolve_headers
+from tasks.importing.reading import CellError, Kind, TableRows, parse_count, resolve_headers
 
 MAX_CAPACITY = 100_000
 _SPAN = re.compile(r"^(\d{1,2})[:：](\d{2})\s*(?:-|－|—|~|～|至|到)\s*(\d{1,2})[:：](\d{2})$")

@@ -26,7 +26,7 @@ from models.profile.holidays import (
     parse_kind,
 )
 from tasks.common.holidays import work_calendar
-from tasks.importing.core import (
+from tasks.importing.reading import (
     KINDS,
     CellError,
     Column,

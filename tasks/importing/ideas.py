@@ -22,7 +22,7 @@ from models.settings import get_settings
 from models.timeutil import utcnow
 from tasks.common.district import active_profile
 from tasks.ideas import records
-from tasks.importing.core import (
+from tasks.importing.reading import (
     KINDS,
     CellError,
     Column,

@@ -31,7 +31,16 @@ from models.network import (
 from models.profile.schema import DistrictProfile
 from tasks.common.district import active_profile
 from tasks.importing.awards import parse_year
-from tasks.importing.core import (
+from tasks.importing.fields import (
+    anchored,
+    choice,
+    parse_capacity,
+    present_columns,
+    quoted,
+    row_numbers,
+    unknown_zh,
+)
+from tasks.importing.reading import (
     KINDS,
     Column,
     ImportSummary,
@@ -41,15 +50,6 @@ from tasks.importing.core import (
     parse_yes_no,
     read_rows,
     upsert_records,
-)
-from tasks.importing.fields import (
-    anchored,
-    choice,
-    parse_capacity,
-    present_columns,
-    quoted,
-    row_numbers,
-    unknown_zh,
 )
 
 _TEAM_WORDS = {

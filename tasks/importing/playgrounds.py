@@ -18,7 +18,8 @@ from models.playgrounds import PlaygroundHours, PlaygroundHoursBase
 from models.profile.playgrounds import is_primary
 from models.profile.schema import DistrictProfile
 from tasks.common.district import active_profile
-from tasks.importing.core import (
+from tasks.importing.fields import parse_time_span, quoted, row_numbers, unknown_zh
+from tasks.importing.reading import (
     KINDS,
     Column,
     ImportRejected,
@@ -28,7 +29,6 @@ from tasks.importing.core import (
     parse_text,
     read_rows,
 )
-from tasks.importing.fields import parse_time_span, quoted, row_numbers, unknown_zh
 
 MORNING = (time(5, 0), time(9, 0))
 EVENING = (time(16, 0), time(22, 0))

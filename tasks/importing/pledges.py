@@ -19,17 +19,6 @@ from models.profile.schema import DistrictProfile
 from models.units import PLEDGE_KINDS, UNIT_KINDS, Pledge, PledgeBase
 from tasks.common.district import active_profile
 from tasks.importing.awards import parse_year
-from tasks.importing.core import (
-    KINDS,
-    CellError,
-    Column,
-    ImportSummary,
-    Kind,
-    parse_rows,
-    parse_text,
-    read_rows,
-    upsert_records,
-)
 from tasks.importing.fields import (
     anchored,
     choice,
@@ -40,6 +29,17 @@ from tasks.importing.fields import (
     quoted,
     row_numbers,
     unknown_zh,
+)
+from tasks.importing.reading import (
+    KINDS,
+    CellError,
+    Column,
+    ImportSummary,
+    Kind,
+    parse_rows,
+    parse_text,
+    read_rows,
+    upsert_records,
 )
 
 MAX_AMOUNT = 100_000_000  # yuan: a larger pledge is a typo

@@ -15,7 +15,7 @@ from models.profile.schema import DistrictProfile
 from models.volunteers import ROLES, Volunteer, VolunteerBase
 from tasks.common.district import active_profile
 from tasks.importing.awards import parse_year
-from tasks.importing.core import (
+from tasks.importing.reading import (
     KINDS,
     CellError,
     Column,

@@ -38,7 +38,7 @@ from models.registry import StoredProfile
 from models.settings import get_settings
 from tasks.common.district import sync_registry
 from tasks.ideas.records import open_campaign
-from tasks.importing.core import ImportRejected
+from tasks.importing.reading import ImportRejected
 from tasks.notify.render import render
 from tests.badinput.corpus import (
     IMPORT_CASES as CORE_CASES,

@@ -29,7 +29,8 @@ from models.secondment import RATINGS
 from tasks.common.dedup import cluster_keys
 from tasks.common.review import Calibrated, calibrate_totals, rank_with_tiebreak
 from tasks.importing.awards import nominations_kind, scores_kind
-from tasks.importing.core import (
+from tasks.importing.ideas import idea_scores_kind, ideas_kind
+from tasks.importing.reading import (
     KINDS,
     TEACHERS,
     ImportRejected,
@@ -39,7 +40,6 @@ from tasks.importing.core import (
     read_rows,
     validate_teachers,
 )
-from tasks.importing.ideas import idea_scores_kind, ideas_kind
 from tasks.secondment.rules import (
     Candidate,
     InfeasibleSecondment,

@@ -18,7 +18,7 @@ from models.profile.schema import DistrictProfile
 from tasks.awards import records
 from tasks.awards.rules import NothingToList, propose
 from tasks.importing.awards import import_nominations_file, import_scores_file
-from tasks.importing.core import ImportRejected
+from tasks.importing.reading import ImportRejected
 from tasks.samples.awards import generate_nominations, generate_scores
 
 YEAR = 2026

@@ -27,8 +27,8 @@ from tasks.calendar.rules import reminder_dates
 from tasks.calendar.scheduling import solve_schedule
 from tasks.common.district import sync_registry
 from tasks.common.holidays import current_work_calendar
-from tasks.importing.core import ImportRejected
 from tasks.importing.holidays import import_holidays_file
+from tasks.importing.reading import ImportRejected
 from tasks.samples.awards import generate_nominations, generate_scores
 from tests.holiday_notices import NOTICE_2026, NOTICE_2027, write_csv
 

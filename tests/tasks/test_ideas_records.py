@@ -15,8 +15,8 @@ from models.outbox import OutboxMessage
 from models.profile.schema import DistrictProfile
 from tasks.ideas import records
 from tasks.ideas.screening import Submission
-from tasks.importing.core import ImportRejected
 from tasks.importing.ideas import import_ideas_file
+from tasks.importing.reading import ImportRejected
 
 YEAR = 2026
 NOW = datetime(2026, 9, 5, 2, 0, tzinfo=UTC)

@@ -21,7 +21,7 @@ from models.profile.schema import DistrictProfile, load_profile
 from models.secondment import RATINGS, Teacher, TeacherBase
 from models.settings import get_settings
 from tasks.common.district import sync_registry
-from tasks.importing.core import (
+from tasks.importing.reading import (
     KINDS,
     TEACHERS,
     ImportRejected,

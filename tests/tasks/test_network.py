@@ -20,11 +20,11 @@ from models.outbox import OutboxMessage
 from models.profile.schema import DistrictProfile
 from models.volunteers import Volunteer
 from tasks.importing.community_schools import import_community_schools_file
-from tasks.importing.core import ImportRejected, write_template
 from tasks.importing.network import (
     import_bases_file,
     import_team_file,
 )
+from tasks.importing.reading import ImportRejected, write_template
 from tasks.network.records import network_report, rollout_check
 from tasks.network.reports import network_markdown, write_network_xlsx
 

@@ -15,8 +15,8 @@ from models.playgrounds import PlaygroundHours
 from models.profile.schema import DistrictProfile, default_profile_text, parse_profile
 from tasks.common.district import sync_registry
 from tasks.common.holidays import current_work_calendar
-from tasks.importing.core import ImportRejected
 from tasks.importing.playgrounds import import_playgrounds_file
+from tasks.importing.reading import ImportRejected
 from tasks.playgrounds.records import publish_week, stage_closure_notices, week_plan, year_closures
 
 HEADER = "学校,季节,早间开放,晚间开放,开放设施\n"

@@ -31,7 +31,7 @@ from tasks.calendar.scheduling import (
 from tasks.calendar.seminars import plan_seminars
 from tasks.common.holidays import current_work_calendar
 from tasks.importing.attendance import import_attendance_file
-from tasks.importing.core import ImportRejected
+from tasks.importing.reading import ImportRejected
 from tasks.kpi.report import collect_kpis
 
 QUARTERS = [(1, 3), (4, 6), (7, 9), (10, 12)]

@@ -15,8 +15,8 @@ from models.db import session_scope
 from models.outbox import OutboxMessage
 from models.profile.schema import DistrictProfile
 from models.units import Pledge
-from tasks.importing.core import ImportRejected
 from tasks.importing.pledges import import_pledges_file
+from tasks.importing.reading import ImportRejected
 from tasks.kpi.report import collect_kpis
 from tasks.units.records import UnitsError, confirm_pledge, pledge_rows
 

@@ -12,7 +12,7 @@ from deployments.cli.app import app
 from models.db import session_scope
 from models.profile.schema import DistrictProfile
 from models.volunteers import Volunteer
-from tasks.importing.core import ImportRejected
+from tasks.importing.reading import ImportRejected
 from tasks.importing.volunteers import import_volunteers_file
 from tasks.kpi.report import collect_kpis, kpi_markdown
 
