@@ -114,7 +114,7 @@ def template(
     out_file: Path | None = typer.Option(None, "--out", help="Where to write the XLSX."),
 ) -> None:
     """导入模板 — write an empty XLSX with the headers of KIND."""
-    from tasks.importing.reading import write_template
+    from tasks.importing.template import write_template
 
     target = out_file or Path(f"{kind}-template.xlsx")
     out.print(f"已写入模板：{write_template(kind, target)}", highlight=False)

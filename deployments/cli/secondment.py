@@ -16,7 +16,7 @@ from deployments.cli.views import print_secondment
 
 
 def _import_teachers(file: Path, year: int | None) -> str:
-    from tasks.importing.reading import import_teachers_file
+    from tasks.importing.teachers import import_teachers_file
 
     summary = import_teachers_file(file, current_year=year, progress=sys.stderr.isatty())
     return (

@@ -99,7 +99,7 @@ def run_demo(
     from models.db import migrate
     from models.params.secondment import SecondmentParameters
     from tasks.common.district import init_registry
-    from tasks.importing.reading import import_teachers_file
+    from tasks.importing.teachers import import_teachers_file
 
     # the demo prints its own story; Prefect's per-task lines would drown it
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -21,8 +21,10 @@ from models.db import session_scope
 from models.meetings import Meeting
 from models.profile.schema import DistrictProfile
 from tasks.common.district import active_profile
+from tasks.importing.cells import parse_text
+from tasks.importing.columns import Column, Kind, parse_rows
 from tasks.importing.fields import parse_date, quoted, row_numbers, unknown_zh
-from tasks.importing.reading import KINDS, Column, Kind, parse_rows, parse_text, read_rows
+from tasks.importing.reading import read_rows
 
 ATTENDANCE = Kind(
     name="attendance",
@@ -49,7 +51,6 @@ ATTENDANCE = Kind(
         Column("unit", "单位", parse_text, "文本", example="嘉兴路街道", max_chars=100),
     ),
 )
-KINDS[ATTENDANCE.name] = ATTENDANCE
 
 
 class SignIn(BaseModel):

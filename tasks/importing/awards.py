@@ -1,10 +1,10 @@
 """Import award nominations and judges' scores (spec "nominations", "scores"; R11.2).
 
-The columns come from the generic import machinery (`tasks/importing/reading.py`); the
+The columns come from the generic import machinery (`tasks/importing/columns.py`); the
 evidence-metric columns of nominations and the rubric columns of scores are named in the profile,
-so the kinds are built from the awards policy in force (the registered `KINDS` entries use the
-bundled defaults, for templates). A file is validated whole and written in one transaction, or
-not at all.
+so the kinds are built from the awards policy in force (the kinds registered in
+`tasks/importing/kinds.py` use the bundled defaults, for templates). A file is validated whole and
+written in one transaction, or not at all.
 """
 
 from __future__ import annotations
@@ -19,24 +19,16 @@ from models.db import session_scope
 from models.profile.schema import AwardsPolicy, DistrictProfile
 from models.timeutil import utcnow
 from tasks.common.district import active_profile
-from tasks.importing.reading import (
-    KINDS,
-    CellError,
-    Column,
-    ImportRejected,
-    ImportSummary,
-    Kind,
-    _number,
-    _show,
-    _unknown,
+from tasks.importing.cells import (
+    parse_decimal,
     parse_optional_year,
-    parse_rows,
     parse_score,
     parse_text,
     parse_yes_no,
-    read_rows,
-    upsert_records,
 )
+from tasks.importing.columns import CellError, Column, Kind, parse_rows, show_cell, unknown_name
+from tasks.importing.reading import ImportRejected, read_rows
+from tasks.importing.store import ImportSummary, upsert_records
 
 _CODES = {zh: code for code, zh in CATEGORIES.items()}
 
@@ -50,13 +42,13 @@ def parse_category(text: str) -> str:
     if text.casefold() in CATEGORIES:
         return text.casefold()
     names = "/".join(CATEGORIES.values())
-    raise CellError(f"{_show(text)} is not a category ({names}, or {'/'.join(CATEGORIES)})")
+    raise CellError(f"{show_cell(text)} is not a category ({names}, or {'/'.join(CATEGORIES)})")
 
 
 def parse_year(text: str) -> int:
     year = parse_optional_year(text)
     if year is None or not 2000 <= year <= 2100:
-        raise CellError(f"{_show(text)} is not a year between 2000 and 2100")
+        raise CellError(f"{show_cell(text)} is not a year between 2000 and 2100")
     return year
 
 
@@ -64,7 +56,7 @@ def parse_metric(text: str) -> float:
     """A number ≥ 0; an empty cell is 0."""
     if not text:
         return 0.0
-    number = _number(text)
+    number = parse_decimal(text)
     if number < 0:
         raise CellError(f"{text} is negative; it must be 0 or more")
     return float(number)
@@ -144,10 +136,6 @@ def scores_kind(policy: AwardsPolicy) -> Kind:
     )
 
 
-KINDS["nominations"] = nominations_kind(AwardsPolicy())
-KINDS["scores"] = scores_kind(AwardsPolicy())
-
-
 def validate_nominations(
     path: Path, *, profile: DistrictProfile, year: int | None
 ) -> list[NominationBase]:
@@ -163,11 +151,11 @@ def validate_nominations(
         street = values.get("street")
         if isinstance(street, str):
             if street not in streets:
-                problems.append(("street", _unknown("street", street, set(streets))))
+                problems.append(("street", unknown_name("street", street, set(streets))))
             else:
                 community = values.get("community")
                 if isinstance(community, str) and community and community not in streets[street]:
-                    message = _unknown(f"community of {street}", community, streets[street])
+                    message = unknown_name(f"community of {street}", community, streets[street])
                     problems.append(("community", message))
         last, nominated = values.get("last_award_year"), values.get("year")
         if isinstance(last, int) and isinstance(nominated, int) and last > nominated:
@@ -175,7 +163,7 @@ def validate_nominations(
         key = (values.get("year"), values.get("ref"))
         if key[1] is not None:
             if key in seen:
-                message = f"{_show(str(key[1]))} is already on an earlier row for {key[0]}"
+                message = f"{show_cell(str(key[1]))} is already on an earlier row for {key[0]}"
                 problems.append(("ref", message))
             seen.add(key)
         return problems
@@ -206,10 +194,12 @@ def validate_scores(
             problems.append(("year", f"{values['year']} is not the year being imported ({year})"))
         judge = values.get("judge")
         if isinstance(judge, str) and judge not in judges:
-            problems.append(("judge", _unknown("judge", judge, judges)))
+            problems.append(("judge", unknown_name("judge", judge, judges)))
         ref, y = values.get("ref"), values.get("year")
         if isinstance(ref, str) and isinstance(y, int) and (y, ref) not in known:
-            problems.append(("ref", f"no nomination {_show(ref)} in {y}; import nominations first"))
+            problems.append(
+                ("ref", f"no nomination {show_cell(ref)} in {y}; import nominations first")
+            )
         key = (y, ref, judge)
         if key in seen:
             problems.append(("judge", f"{judge} already scored {ref} in this file"))

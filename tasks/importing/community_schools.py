@@ -16,6 +16,8 @@ from models.network import CommunitySchool, CommunitySchoolBase
 from models.profile.playgrounds import is_primary
 from models.profile.schema import DistrictProfile
 from tasks.common.district import active_profile
+from tasks.importing.cells import parse_text
+from tasks.importing.columns import Column, Kind, parse_rows
 from tasks.importing.fields import (
     parse_date,
     parse_optional_date,
@@ -24,16 +26,8 @@ from tasks.importing.fields import (
     unknown_zh,
 )
 from tasks.importing.network import street_problems
-from tasks.importing.reading import (
-    KINDS,
-    Column,
-    ImportSummary,
-    Kind,
-    parse_rows,
-    parse_text,
-    read_rows,
-    upsert_records,
-)
+from tasks.importing.reading import read_rows
+from tasks.importing.store import ImportSummary, upsert_records
 
 COMMUNITY_SCHOOLS = Kind(
     name="community_schools",
@@ -71,7 +65,6 @@ COMMUNITY_SCHOOLS = Kind(
         ),
     ),
 )
-KINDS[COMMUNITY_SCHOOLS.name] = COMMUNITY_SCHOOLS
 
 
 def validate_community_schools(

@@ -12,7 +12,9 @@ from collections.abc import Iterator, Mapping
 from datetime import date, time
 
 from models.profile.holidays import parse_day
-from tasks.importing.reading import CellError, Kind, TableRows, parse_count, resolve_headers
+from tasks.importing.cells import parse_count
+from tasks.importing.columns import CellError, Kind, resolve_headers
+from tasks.importing.reading import TableRows
 
 MAX_CAPACITY = 100_000
 _SPAN = re.compile(r"^(\d{1,2})[:：](\d{2})\s*(?:-|－|—|~|～|至|到)\s*(\d{1,2})[:：](\d{2})$")

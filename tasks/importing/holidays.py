@@ -26,16 +26,9 @@ from models.profile.holidays import (
     parse_kind,
 )
 from tasks.common.holidays import work_calendar
-from tasks.importing.reading import (
-    KINDS,
-    CellError,
-    Column,
-    ImportRejected,
-    Kind,
-    parse_rows,
-    parse_text,
-    read_rows,
-)
+from tasks.importing.cells import parse_text
+from tasks.importing.columns import CellError, Column, Kind, parse_rows
+from tasks.importing.reading import ImportRejected, read_rows
 
 
 def parse_day_range(text: str) -> tuple[date, date]:
@@ -90,7 +83,6 @@ HOLIDAYS = Kind(
         ),
     ),
 )
-KINDS[HOLIDAYS.name] = HOLIDAYS
 
 
 class HolidayImport(BaseModel):

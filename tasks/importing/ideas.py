@@ -22,17 +22,9 @@ from models.settings import get_settings
 from models.timeutil import utcnow
 from tasks.common.district import active_profile
 from tasks.ideas import records
-from tasks.importing.reading import (
-    KINDS,
-    CellError,
-    Column,
-    ImportRejected,
-    Kind,
-    parse_phone,
-    parse_rows,
-    parse_text,
-    read_rows,
-)
+from tasks.importing.cells import parse_phone, parse_text
+from tasks.importing.columns import CellError, Column, Kind, parse_rows
+from tasks.importing.reading import ImportRejected, read_rows
 
 _DATETIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 
@@ -147,10 +139,6 @@ def idea_scores_kind(policy: IdeasPolicy) -> Kind:
             ),
         ),
     )
-
-
-KINDS["ideas"] = ideas_kind(IdeasPolicy())
-KINDS["idea-scores"] = idea_scores_kind(IdeasPolicy())
 
 
 class IdeasImportSummary(BaseModel):

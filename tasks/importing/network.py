@@ -31,6 +31,8 @@ from models.network import (
 from models.profile.schema import DistrictProfile
 from tasks.common.district import active_profile
 from tasks.importing.awards import parse_year
+from tasks.importing.cells import parse_text, parse_yes_no
+from tasks.importing.columns import Column, Kind, parse_rows
 from tasks.importing.fields import (
     anchored,
     choice,
@@ -40,17 +42,8 @@ from tasks.importing.fields import (
     row_numbers,
     unknown_zh,
 )
-from tasks.importing.reading import (
-    KINDS,
-    Column,
-    ImportSummary,
-    Kind,
-    parse_rows,
-    parse_text,
-    parse_yes_no,
-    read_rows,
-    upsert_records,
-)
+from tasks.importing.reading import read_rows
+from tasks.importing.store import ImportSummary, upsert_records
 
 _TEAM_WORDS = {
     **{label: code for code, label in TEAMS.items()},
@@ -115,7 +108,6 @@ BASES = Kind(
         Column("capacity", "容纳人数", parse_capacity, "整数 ≥ 1", required=True, example="80"),
     ),
 )
-KINDS[BASES.name] = BASES
 
 TEAM = Kind(
     name="team",
@@ -184,7 +176,6 @@ TEAM = Kind(
         ),
     ),
 )
-KINDS[TEAM.name] = TEAM
 
 
 def street_problems(

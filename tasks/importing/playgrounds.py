@@ -18,17 +18,11 @@ from models.playgrounds import PlaygroundHours, PlaygroundHoursBase
 from models.profile.playgrounds import is_primary
 from models.profile.schema import DistrictProfile
 from tasks.common.district import active_profile
+from tasks.importing.cells import parse_text
+from tasks.importing.columns import Column, Kind, parse_rows
 from tasks.importing.fields import parse_time_span, quoted, row_numbers, unknown_zh
-from tasks.importing.reading import (
-    KINDS,
-    Column,
-    ImportRejected,
-    ImportSummary,
-    Kind,
-    parse_rows,
-    parse_text,
-    read_rows,
-)
+from tasks.importing.reading import ImportRejected, read_rows
+from tasks.importing.store import ImportSummary
 
 MORNING = (time(5, 0), time(9, 0))
 EVENING = (time(16, 0), time(22, 0))
@@ -86,7 +80,6 @@ PLAYGROUNDS = Kind(
         ),
     ),
 )
-KINDS[PLAYGROUNDS.name] = PLAYGROUNDS
 
 
 def _span_problem(span: object, bounds: tuple[time, time], label: str) -> str:

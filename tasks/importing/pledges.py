@@ -19,6 +19,8 @@ from models.profile.schema import DistrictProfile
 from models.units import PLEDGE_KINDS, UNIT_KINDS, Pledge, PledgeBase
 from tasks.common.district import active_profile
 from tasks.importing.awards import parse_year
+from tasks.importing.cells import parse_text
+from tasks.importing.columns import CellError, Column, Kind, parse_rows
 from tasks.importing.fields import (
     anchored,
     choice,
@@ -30,17 +32,8 @@ from tasks.importing.fields import (
     row_numbers,
     unknown_zh,
 )
-from tasks.importing.reading import (
-    KINDS,
-    CellError,
-    Column,
-    ImportSummary,
-    Kind,
-    parse_rows,
-    parse_text,
-    read_rows,
-    upsert_records,
-)
+from tasks.importing.reading import read_rows
+from tasks.importing.store import ImportSummary, upsert_records
 
 MAX_AMOUNT = 100_000_000  # yuan: a larger pledge is a typo
 MAX_HOURS = 100_000
@@ -154,7 +147,6 @@ PLEDGES = Kind(
         Column("pledged_on", "承诺日期", parse_date, "日期", required=True, example="2026-03-15"),
     ),
 )
-KINDS[PLEDGES.name] = PLEDGES
 
 
 def _form_problems(values: Mapping[str, object]) -> list[tuple[str, str]]:

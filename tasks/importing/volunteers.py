@@ -15,20 +15,10 @@ from models.profile.schema import DistrictProfile
 from models.volunteers import ROLES, Volunteer, VolunteerBase
 from tasks.common.district import active_profile
 from tasks.importing.awards import parse_year
-from tasks.importing.reading import (
-    KINDS,
-    CellError,
-    Column,
-    ImportSummary,
-    Kind,
-    _show,
-    _unknown,
-    parse_count,
-    parse_rows,
-    parse_text,
-    read_rows,
-    upsert_records,
-)
+from tasks.importing.cells import parse_count, parse_text
+from tasks.importing.columns import CellError, Column, Kind, parse_rows, show_cell, unknown_name
+from tasks.importing.reading import read_rows
+from tasks.importing.store import ImportSummary, upsert_records
 
 _CODES = {zh: code for code, zh in ROLES.items()}
 
@@ -39,7 +29,7 @@ def parse_role(text: str) -> str:
         return _CODES[text]
     if text.casefold() in ROLES:
         return text.casefold()
-    raise CellError(f"{_show(text)} is not 志愿者/讲师团 (volunteer/lecturer)")
+    raise CellError(f"{show_cell(text)} is not 志愿者/讲师团 (volunteer/lecturer)")
 
 
 def parse_lessons(text: str) -> int:
@@ -103,7 +93,6 @@ VOLUNTEERS = Kind(
         ),
     ),
 )
-KINDS["volunteers"] = VOLUNTEERS
 
 
 def validate_volunteers(
@@ -121,17 +110,20 @@ def validate_volunteers(
         street, community = values.get("street"), values.get("community") or ""
         if isinstance(street, str):
             if street not in streets:
-                problems.append(("street", _unknown("street", street, set(streets))))
+                problems.append(("street", unknown_name("street", street, set(streets))))
             elif isinstance(community, str) and community and community not in streets[street]:
                 problems.append(
-                    ("community", _unknown(f"community of {street}", community, streets[street]))
+                    (
+                        "community",
+                        unknown_name(f"community of {street}", community, streets[street]),
+                    )
                 )
         if (values.get("lessons") or 0) and not community:
             problems.append(("community", "lessons were taught, so name the community school"))
         key = (values.get("year"), values.get("person_id"))
         if key[1] is not None:
             if key in seen:
-                message = f"{_show(str(key[1]))} is already on an earlier row for {key[0]}"
+                message = f"{show_cell(str(key[1]))} is already on an earlier row for {key[0]}"
                 problems.append(("person_id", message))
             seen.add(key)
         return problems

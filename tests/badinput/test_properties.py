@@ -29,17 +29,11 @@ from models.secondment import RATINGS
 from tasks.common.dedup import cluster_keys
 from tasks.common.review import Calibrated, calibrate_totals, rank_with_tiebreak
 from tasks.importing.awards import nominations_kind, scores_kind
+from tasks.importing.columns import parse_rows
 from tasks.importing.ideas import idea_scores_kind, ideas_kind
-from tasks.importing.reading import (
-    KINDS,
-    TEACHERS,
-    ImportRejected,
-    SourceRow,
-    TableRows,
-    parse_rows,
-    read_rows,
-    validate_teachers,
-)
+from tasks.importing.kinds import KINDS
+from tasks.importing.reading import ImportRejected, SourceRow, TableRows, read_rows
+from tasks.importing.teachers import TEACHERS, validate_teachers
 from tasks.secondment.rules import (
     Candidate,
     InfeasibleSecondment,

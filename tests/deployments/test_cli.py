@@ -20,7 +20,7 @@ from deployments.cli.app import app
 from models.db import session_scope
 from models.registry import School, StoredProfile, Street
 from models.secondment import Teacher
-from tasks.importing.reading import TEACHERS
+from tasks.importing.teachers import TEACHERS
 
 ZH_HEADERS = [column.zh for column in TEACHERS.columns]
 KEYS = [column.key for column in TEACHERS.columns]

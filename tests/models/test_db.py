@@ -30,7 +30,8 @@ from models.profile.schema import load_profile
 from models.secondment import Teacher
 from models.settings import get_settings
 from tasks.common.district import sync_registry
-from tasks.importing.reading import TEACHERS, ImportRejected, import_teachers_file
+from tasks.importing.reading import ImportRejected
+from tasks.importing.teachers import TEACHERS, import_teachers_file
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432

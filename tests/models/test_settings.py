@@ -121,7 +121,7 @@ def test_importing_the_modules_reads_no_settings(clean_env: Path) -> None:
         "models.tables",
         "models.db",
         "tasks.common.district",
-        "tasks.importing.reading",
+        "tasks.importing.kinds",
         "deployments.cli.app",
     ]
     code = (

@@ -21,15 +21,10 @@ from models.profile.schema import DistrictProfile, load_profile
 from models.secondment import RATINGS, Teacher, TeacherBase
 from models.settings import get_settings
 from tasks.common.district import sync_registry
-from tasks.importing.reading import (
-    KINDS,
-    TEACHERS,
-    ImportRejected,
-    import_teachers_file,
-    read_rows,
-    validate_teachers,
-    write_template,
-)
+from tasks.importing.kinds import KINDS
+from tasks.importing.reading import ImportRejected, read_rows
+from tasks.importing.teachers import TEACHERS, import_teachers_file, validate_teachers
+from tasks.importing.template import write_template
 
 YEAR = 2026
 ZH = [c.zh for c in TEACHERS.columns]

@@ -24,7 +24,8 @@ from tasks.importing.network import (
     import_bases_file,
     import_team_file,
 )
-from tasks.importing.reading import ImportRejected, write_template
+from tasks.importing.reading import ImportRejected
+from tasks.importing.template import write_template
 from tasks.network.records import network_report, rollout_check
 from tasks.network.reports import network_markdown, write_network_xlsx
 

@@ -1,0 +1,141 @@
+"""Cell parsers: a cell's trimmed text into a value, or a CellError a clerk reads."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from models.secondment import RATINGS
+from tasks.importing.columns import (
+    CellError,
+    show_cell,
+)
+
+MAX_YEARS_TEACHING = 60
+YEAR_RANGE = (1900, 2100)  # any year column: a wider value is a typo, not history
+
+
+def parse_text(text: str) -> str:
+    """Text as is (already trimmed)."""
+    return text
+
+
+def parse_decimal(text: str) -> Decimal:
+    try:
+        number = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        raise CellError(f"{show_cell(text)} is not a number") from None
+    if not number.is_finite():
+        raise CellError(f"{show_cell(text)} is not a number")
+    # 1e999999 is a finite Decimal, but turning it into an int or float hangs or overflows
+    if number and number.adjusted() >= 15:
+        raise CellError(f"{show_cell(text)} is too large for this column")
+    return number
+
+
+def _whole(text: str) -> int:
+    number = parse_decimal(text)
+    if number != number.to_integral_value():
+        raise CellError(f"{show_cell(text)} is not a whole number")
+    return int(number)
+
+
+def parse_count(text: str) -> int:
+    """A whole number ≥ 0 ("5" or "5.0", not "5.5")."""
+    value = _whole(text)
+    if value < 0:
+        raise CellError(f"{value} is negative; it must be 0 or more")
+    return value
+
+
+def parse_years_teaching(text: str) -> int:
+    """Years of teaching: a whole number from 0 to 60."""
+    value = parse_count(text)
+    if value > MAX_YEARS_TEACHING:
+        raise CellError(f"{value} years is more than {MAX_YEARS_TEACHING}; check the number")
+    return value
+
+
+def parse_optional_year(text: str) -> int | None:
+    """A year as a whole number from 1900 to 2100, or None for an empty cell."""
+    if not text:
+        return None
+    year = _whole(text)
+    if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+        raise CellError(f"{year} is not a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}")
+    return year
+
+
+def parse_score(text: str) -> float:
+    """A number from 0 to 100."""
+    number = parse_decimal(text)
+    if not 0 <= number <= 100:
+        raise CellError(f"{text} is outside 0-100")
+    return float(number)
+
+
+_TRUE = {"是", "true", "1", "yes", "y"}
+_FALSE = {"否", "false", "0", "no", "n"}
+
+
+def parse_yes_no(text: str) -> bool:
+    """是/否 (also true/false, 1/0, yes/no, Y/N); an empty optional cell is 否."""
+    folded = text.casefold()
+    if folded in _TRUE:
+        return True
+    if folded in _FALSE or not folded:
+        return False
+    raise CellError(
+        f"{show_cell(text)} is not 是 or 否 (also accepted: yes/no, true/false, 1/0, Y/N)"
+    )
+
+
+_RATINGS = dict(zip(("excellent", "good", "pass", "fail"), RATINGS, strict=True))
+
+
+def parse_rating(text: str) -> str:
+    """An annual rating stored in Chinese: 优秀/良好/合格/不合格 or excellent/good/pass/fail."""
+    if text in RATINGS:
+        return text
+    rating = _RATINGS.get(text.casefold())
+    if rating is None:
+        raise CellError(
+            f"{show_cell(text)} is not one of {'/'.join(RATINGS)} (or excellent/good/pass/fail)"
+        )
+    return rating
+
+
+_LIST_SEPARATORS = re.compile(r"[;；、,，]")
+
+
+def parse_name_list(text: str) -> list[str]:
+    """Names separated by ; ； 、 , or ，, without empties or repeats, in their order."""
+    names: list[str] = []
+    for part in _LIST_SEPARATORS.split(text):
+        name = part.strip()
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_PHONE_NOISE = re.compile(r"[\s\-()]")
+
+
+def parse_phone(text: str) -> str:
+    """An 11-digit mainland mobile number, spaces, dashes and +86 removed; empty allowed.
+
+    The number is never echoed in the message: phone numbers are PII and messages reach logs.
+    """
+    digits = _PHONE_NOISE.sub("", text)
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix):
+            digits = digits.removeprefix(prefix)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if digits and not _MOBILE.fullmatch(digits):
+        count = sum(ch.isdigit() for ch in digits)
+        raise CellError(
+            f"not an 11-digit mainland mobile number starting 13-19 (it has {count} digits)"
+        )
+    return digits
