@@ -51,8 +51,9 @@ def _shown(year: int, *, clone_from: int | None, allow_activity_week: bool) -> d
     """The signed-off year, or the plan a run would propose now (solved here, never stored)."""
     from deployments.cli.common import fail
     from models.params.calendar import CalendarParameters
-    from tasks.calendar.records import CalendarError, calendar_result, plan_inputs, proposal_result
+    from tasks.calendar.records import CalendarError, plan_inputs
     from tasks.calendar.scheduling import InfeasibleSchedule, solve_schedule
+    from tasks.calendar.summary import calendar_result, proposal_result
 
     stored = calendar_result(year)
     if stored is not None:
@@ -176,7 +177,8 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     ) -> None:
         """Record an answer to an invitation (answering again replaces it)."""
         from deployments.cli.common import ensure_ready, fail, out
-        from tasks.calendar.records import CalendarError, record_rsvp
+        from tasks.calendar.meetings import record_rsvp
+        from tasks.calendar.records import CalendarError
 
         ensure_ready()
         try:
@@ -203,7 +205,8 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     ) -> None:
         """Confirm the publicity material reached every household of a community (R7.2)."""
         from deployments.cli.common import ensure_ready, fail, out
-        from tasks.calendar.records import CalendarError, confirm_distribution
+        from tasks.calendar.distribution import confirm_distribution
+        from tasks.calendar.records import CalendarError
 
         ensure_ready()
         try:
@@ -226,7 +229,8 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     ) -> None:
         """Move a meeting: same UID, next SEQUENCE, update sent, reminders recomputed."""
         from deployments.cli.common import ensure_ready, fail, out
-        from tasks.calendar.records import CalendarError, move_meeting
+        from tasks.calendar.meetings import move_meeting
+        from tasks.calendar.records import CalendarError
 
         if new_date is None and venue is None:
             raise fail("give --date and/or --venue")
@@ -260,7 +264,8 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     ) -> None:
         """Cancel a meeting: METHOD:CANCEL with the same UID to every invited audience."""
         from deployments.cli.common import ensure_ready, fail, out
-        from tasks.calendar.records import CalendarError, cancel_meeting
+        from tasks.calendar.meetings import cancel_meeting
+        from tasks.calendar.records import CalendarError
 
         ensure_ready()
         try:
@@ -279,7 +284,7 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     ) -> None:
         """Send what is due today: key-day notices, reminders, distribution follow-ups."""
         from deployments.cli.common import ensure_ready, out
-        from tasks.calendar.records import stage_due
+        from tasks.calendar.distribution import stage_due
 
         ensure_ready()
         day = _today(today)
@@ -299,7 +304,7 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         """Material-distribution coverage per street (R7.2)."""
         from deployments.cli.common import ensure_ready, fail, out
         from deployments.cli.views import coverage_table
-        from tasks.calendar.records import coverage
+        from tasks.calendar.summary import coverage
 
         ensure_ready()
         rows = coverage(year)

@@ -33,16 +33,11 @@ def run_calendar_demo(*, year: int, console: Console) -> None:
     """Plan the year (signed off automatically), then walk it: every notice goes out on its day."""
     from deployments.cli.views import coverage_table, print_calendar
     from deployments.runtime.flows import run_calendar
-    from tasks.calendar.records import (
-        calendar_result,
-        confirm_distribution,
-        coverage,
-        move_meeting,
-        notice_days,
-        pending_message_ids,
-        stage_due,
-        write_year_files,
-    )
+    from tasks.calendar.distribution import confirm_distribution, stage_due
+    from tasks.calendar.files import write_year_files
+    from tasks.calendar.meetings import move_meeting
+    from tasks.calendar.records import pending_message_ids
+    from tasks.calendar.summary import calendar_result, coverage, notice_days
     from tasks.notify.delivery import deliver_pending
 
     profile = _active_profile()

@@ -17,7 +17,7 @@ def run_network_demo(*, year: int, console: Console) -> None:
     """Register the network and run its processes on the demo's database (after the calendar)."""
     from models.db import session_scope
     from models.settings import get_settings
-    from tasks.calendar import records as calendar
+    from tasks.calendar import meetings, summary
     from tasks.calendar.attendance import training_attendance
     from tasks.calendar.seminars import plan_seminars
     from tasks.common.district import active_profile
@@ -104,11 +104,11 @@ def run_network_demo(*, year: int, console: Console) -> None:
     console.print(f"登记承诺{pledges.rows}项，已落实并致谢{confirmed}项")
 
     console.rule("干部培训参训情况（R7.1）")
-    planned = calendar.calendar_result(year) or {"events": []}
+    planned = summary.calendar_result(year) or {"events": []}
     trainings = [e for e in planned["events"] if e["kind"] == "cadre_training"]
     for event in trainings:
         for i, name in enumerate(("王芳", "李强", "赵敏", "周杰")):
-            calendar.record_rsvp(
+            meetings.record_rsvp(
                 year=year, key=event["key"], attendee=name, response="参加" if i else "不参加"
             )
     sheet = samples.write_sign_in_csv(

@@ -37,7 +37,7 @@ from deployments.events import (
 )
 from deployments.portal.batching import Batcher
 from deployments.portal.pages import Pages
-from tasks.calendar.records import meeting_ics
+from tasks.calendar.files import meeting_ics
 from tasks.common.events import PrefectApi, publish
 from tasks.common.links import token_hash
 from tasks.responses import records

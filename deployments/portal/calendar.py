@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from deployments.portal.pages import Pages
-from tasks.calendar.records import year_calendar
+from tasks.calendar.files import year_calendar
 
 
 def calendar_router(pages: Pages) -> APIRouter:

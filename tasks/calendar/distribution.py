@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from models.db import session_scope
 from models.meetings import CalendarYear, Distribution
+from models.profile.calendar import CalendarPolicy
 from models.profile.schema import DistrictProfile
 from tasks.calendar.messages import (
     offices_of,
@@ -17,13 +18,7 @@ from tasks.calendar.messages import (
     stage_invitations,
     when_and_where,
 )
-from tasks.calendar.records import (
-    FLOW,
-    CalendarError,
-    _distribution_link,
-    profile_in_force,
-    year_meetings,
-)
+from tasks.calendar.records import FLOW, CalendarError, profile_in_force, year_meetings
 from tasks.calendar.rules import (
     PublicityCalendar,
     distribution_reminder_days,
@@ -34,9 +29,10 @@ from tasks.calendar.rules import (
     publicity_calendar,
     reminder_dates,
 )
+from tasks.common import links
 from tasks.common.holidays import current_work_calendar
 from tasks.common.workdays import WorkCalendar
-from tasks.notify.delivery import stage_message
+from tasks.notify.delivery import message_key, stage_message
 from tasks.notify.render import cn_date, render
 
 
@@ -168,6 +164,33 @@ def stage_due(year: int, *, today: date) -> DueReport:
                 workdays=workdays,
             )
     return report
+
+
+def _distribution_link(
+    session: Session,
+    row: Distribution,
+    kind: str,
+    publicity: PublicityCalendar,
+    policy: CalendarPolicy,
+) -> str | None:
+    """The office's personal link for the message of KIND (open until the publicity month
+    ends: the campaign's reminders carry it too)."""
+    return links.ask_in_message(
+        session,
+        message_key=message_key(flow=FLOW, year=row.year, kind=kind, recipient=row.community),
+        purpose="distribution",
+        year=row.year,
+        recipient=row.community,
+        subject="material",
+        audience=f"community-{row.community}",
+        deadline=links.end_of_day(publicity.month_end, profile_in_force().timezone),
+        details={
+            "recipient_name": row.community,
+            "title": f"{row.year}年{policy.distribution.material}发放",
+            "street": row.street,
+            "material": policy.distribution.material,
+        },
+    )
 
 
 def _advance_distribution(

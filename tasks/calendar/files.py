@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 
+from sqlmodel import select
+
 from models.db import session_scope
 from models.meetings import CalendarYear, Meeting
 from models.profile.calendar import CalendarPolicy
@@ -99,3 +101,13 @@ def year_calendar(year: int) -> bytes | None:
             return None
         events = [_ics_event(m, profile) for m in year_meetings(session, year)]
     return render_year_ics(events, name=f"{profile.district}{year}年社区教育日历")
+
+
+def meeting_ics(year: int, key: str) -> bytes | None:
+    """The meeting's current version as an .ics invitation (None for an unknown meeting)."""
+    profile = profile_in_force()
+    with session_scope() as session:
+        meeting = session.exec(
+            select(Meeting).where(Meeting.year == year, Meeting.key == key)
+        ).first()
+        return invitation_ics(_ics_event(meeting, profile)) if meeting else None

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from models.db import session_scope
-from tasks.calendar.records import calendar_result
+from tasks.calendar.summary import calendar_result
 from tasks.common.district import active_profile
 from tasks.common.documents import WrittenFile, render_docx, year_dir, zh_date
 

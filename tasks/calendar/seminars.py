@@ -21,7 +21,8 @@ from models.db import session_scope
 from models.meetings import CalendarYear, Meeting
 from models.profile.calendar import CalendarPolicy, SeminarProfile
 from models.timeutil import utcnow
-from tasks.calendar.records import FLOW, CalendarError, meeting_times
+from tasks.calendar.files import meeting_times
+from tasks.calendar.records import FLOW, CalendarError
 from tasks.calendar.rules import training_periods
 from tasks.calendar.scheduling import (
     EventSpec,

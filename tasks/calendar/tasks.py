@@ -17,8 +17,9 @@ from models.params.calendar import (
     MeetingChangeParameters,
     RsvpParameters,
 )
-from tasks.calendar import records, seminars
-from tasks.calendar.records import DueReport, PlanInputs
+from tasks.calendar import distribution, files, meetings, plan, records, seminars, summary
+from tasks.calendar.distribution import DueReport
+from tasks.calendar.records import PlanInputs
 from tasks.calendar.reports import write_calendar_notice
 from tasks.calendar.scheduling import Schedule, solve_schedule
 from tasks.calendar.seminars import SeminarPlan
@@ -71,7 +72,7 @@ def solve_task(inputs: PlanInputs) -> Schedule:
 @task(name="calendar-proposal", cache_policy=NO_CACHE, **RETRY)
 def proposal_result_task(inputs: PlanInputs, schedule: Schedule) -> dict[str, Any]:
     """The placed year as the operator signs it off (nothing stored)."""
-    return records.proposal_result(inputs=inputs, schedule=schedule)
+    return summary.proposal_result(inputs=inputs, schedule=schedule)
 
 
 @task(name="record-calendar", cache_policy=NO_CACHE, **RETRY)
@@ -79,7 +80,7 @@ def record_calendar_task(
     inputs: PlanInputs, schedule: Schedule, operator: str, comment: str
 ) -> bool:
     """Store the signed-off year (its notices go out on their own dates)."""
-    return records.record_calendar(
+    return plan.record_calendar(
         inputs=inputs, schedule=schedule, operator=operator, comment=comment
     )
 
@@ -88,12 +89,12 @@ def record_calendar_task(
 def record_rejection_task(
     inputs: PlanInputs, schedule: Schedule, operator: str, comment: str
 ) -> None:
-    records.record_rejection(inputs=inputs, schedule=schedule, operator=operator, comment=comment)
+    plan.record_rejection(inputs=inputs, schedule=schedule, operator=operator, comment=comment)
 
 
 @task(name="calendar-files", cache_policy=NO_CACHE, **RETRY)
 def write_year_files_task(year: int) -> list[str]:
-    return [str(p) for p in records.write_year_files(year)]
+    return [str(p) for p in files.write_year_files(year)]
 
 
 @task(name="calendar-notice", cache_policy=NO_CACHE, **RETRY)
@@ -104,12 +105,12 @@ def calendar_notice_task(year: int, today: date) -> list[WrittenFile]:
 
 @task(name="stage-due-notices", cache_policy=NO_CACHE, **RETRY)
 def stage_due_task(year: int, today: date) -> DueReport:
-    return records.stage_due(year, today=today)
+    return distribution.stage_due(year, today=today)
 
 
 @task(name="calendar-result", cache_policy=NO_CACHE, **RETRY)
 def calendar_result_task(year: int) -> dict[str, Any] | None:
-    return records.calendar_result(year)
+    return summary.calendar_result(year)
 
 
 @task(name="calendar-pending-messages", cache_policy=NO_CACHE)
@@ -119,7 +120,7 @@ def pending_messages_task(year: int) -> list[int]:
 
 @task(name="record-rsvp", cache_policy=NO_CACHE, **RETRY)
 def rsvp_task(params: RsvpParameters) -> dict[str, Any]:
-    return records.record_rsvp(
+    return meetings.record_rsvp(
         year=params.year,
         key=params.event,
         attendee=params.attendee,
@@ -131,7 +132,7 @@ def rsvp_task(params: RsvpParameters) -> dict[str, Any]:
 
 @task(name="confirm-distribution", cache_policy=NO_CACHE, **RETRY)
 def confirm_task(params: ConfirmParameters, today: date) -> dict[str, Any]:
-    return records.confirm_distribution(
+    return distribution.confirm_distribution(
         year=params.year,
         community=params.community,
         confirmed_by=params.confirmed_by,
@@ -143,12 +144,12 @@ def confirm_task(params: ConfirmParameters, today: date) -> dict[str, Any]:
 @task(name="change-meeting", cache_policy=NO_CACHE, **RETRY)
 def change_task(params: MeetingChangeParameters) -> dict[str, Any]:
     if params.action == "cancel":
-        return records.cancel_meeting(
+        return meetings.cancel_meeting(
             year=params.year, key=params.event, reason=params.reason, operator=params.operator
         )
     if params.day is None and params.venue is None:
         raise records.CalendarError("a move needs a new day or a new venue")
-    return records.move_meeting(
+    return meetings.move_meeting(
         year=params.year,
         key=params.event,
         day=params.day,

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from deployments.cli.app import app
 from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile
-from tasks.calendar import records
+from tasks.calendar import plan, records
 from tasks.calendar.scheduling import solve_schedule
 from tests.holiday_notices import NOTICE_2027, write_csv
 
@@ -28,7 +28,7 @@ def test_template_has_the_three_chinese_headers(tmp_path: Path) -> None:
 def test_show_import_recheck_and_accept(registry: DistrictProfile, db: Path) -> None:
     inputs = records.plan_inputs(CalendarParameters(year=2027), year=2027)
     schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
-    assert records.record_calendar(inputs=inputs, schedule=schedule)
+    assert plan.record_calendar(inputs=inputs, schedule=schedule)
 
     shown = runner.invoke(app, ["holidays", "show", "--year", "2027"])
     assert shown.exit_code == 0, shown.output

@@ -307,6 +307,7 @@ def test_invitations_and_distribution_requests_carry_links_to_their_pages(
     from models.meetings import Meeting
     from models.outbox import OutboxMessage
     from models.params.calendar import CalendarParameters
+    from tasks.calendar import distribution, meetings, plan
     from tasks.calendar import records as calendar
     from tasks.calendar.rules import distribution_request_day, invitation_day
     from tasks.calendar.scheduling import solve_schedule
@@ -324,14 +325,14 @@ def test_invitations_and_distribution_requests_carry_links_to_their_pages(
 
     inputs = calendar.plan_inputs(CalendarParameters(year=YEAR), year=YEAR)
     schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
-    assert calendar.record_calendar(inputs=inputs, schedule=schedule)
+    assert plan.record_calendar(inputs=inputs, schedule=schedule)
     assert sent("invitation-") == [] and requests() == 0  # planning sends nothing
     with session_scope() as session:
         first = session.exec(select(Meeting).order_by(Meeting.day)).first()  # type: ignore[arg-type]
     assert first is not None
     workdays = current_work_calendar()
     invite_on = invitation_day(first.day, registry.calendar, workdays=workdays)
-    calendar.stage_due(YEAR, today=invite_on)
+    distribution.stage_due(YEAR, today=invite_on)
     invitations = [m for m in sent("invitation-") if f"-{first.key}-" in m.kind]
     assert len(invitations) == len(first.audiences) == requests()
     token = _link_in(invitations[0].body)
@@ -345,11 +346,11 @@ def test_invitations_and_distribution_requests_carry_links_to_their_pages(
     assert event.uid == first.uid
     assert post(client, token, page.text, choice="absent").status_code == 200
 
-    calendar.stage_due(YEAR, today=invite_on)  # the same day again: nothing new, no new link
+    distribution.stage_due(YEAR, today=invite_on)  # the same day again: nothing new, no new link
     assert requests() == len(first.audiences)
 
     request_on = distribution_request_day(registry.calendar, YEAR, workdays=workdays)
-    calendar.stage_due(YEAR, today=request_on)
+    distribution.stage_due(YEAR, today=request_on)
     (request, *_) = sent("distribution-request")
     office = _link_in(request.body)
     clock[0] = datetime.combine(request_on, datetime.min.time(), tzinfo=UTC)
@@ -358,7 +359,7 @@ def test_invitations_and_distribution_requests_carry_links_to_their_pages(
     confirmed = post(client, office, form.text, choice="delivered", households="860")
     assert confirmed.status_code == 200 and "860" in confirmed.text
 
-    calendar.cancel_meeting(year=YEAR, key=first.key, reason="另行安排")
+    meetings.cancel_meeting(year=YEAR, key=first.key, reason="另行安排")
     assert is_refusal(client.get(f"/r/{token}"), 410, "事项已取消")
     assert client.get(f"/r/{token}/meeting.ics").status_code == 410
 

@@ -37,14 +37,14 @@ def test_pages_are_chinese_with_strict_headers_and_only_local_assets(client: Tes
 
 
 def test_the_years_calendar_is_offered_as_a_subscription(client: TestClient) -> None:
-    from tasks.calendar import records
+    from tasks.calendar import meetings, plan, records
     from tasks.calendar.scheduling import solve_schedule
     from tasks.common.ics import parse_ics
 
     inputs = records.plan_inputs(CalendarParameters(year=2026), year=2026)
     schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
-    records.record_calendar(inputs=inputs, schedule=schedule)
-    records.cancel_meeting(year=2026, key="theory_symposium", reason="合并召开")
+    plan.record_calendar(inputs=inputs, schedule=schedule)
+    meetings.cancel_meeting(year=2026, key="theory_symposium", reason="合并召开")
 
     feed = client.get("/calendar/2026.ics")
 

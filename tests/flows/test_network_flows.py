@@ -19,6 +19,7 @@ from models.outbox import OutboxMessage
 from models.params.calendar import CalendarParameters
 from models.params.network import PlaygroundParameters, PledgeConfirmParameters, RolloutParameters
 from models.profile.schema import DistrictProfile
+from tasks.calendar import plan
 from tasks.calendar import records as calendar
 from tasks.calendar.scheduling import solve_schedule
 from tasks.importing.playgrounds import import_playgrounds_file
@@ -65,7 +66,7 @@ def test_playground_flows(registry: DistrictProfile, tmp_path: Path) -> None:
 
 def test_seminars_and_a_pledge_from_the_form(registry: DistrictProfile, tmp_path: Path) -> None:
     inputs = calendar.plan_inputs(CalendarParameters(year=2026), year=2026)
-    calendar.record_calendar(
+    plan.record_calendar(
         inputs=inputs, schedule=solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
     )
     import_pledges_file(samples.write_pledges_csv(tmp_path / "u.csv", registry, year=2026))

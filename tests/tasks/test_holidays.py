@@ -22,9 +22,13 @@ from models.profile.schema import DistrictProfile, default_profile_text, parse_p
 from tasks.awards import records as awards_records
 from tasks.awards.rules import propose
 from tasks.calendar import records
+from tasks.calendar.distribution import stage_due
+from tasks.calendar.meetings import move_meeting
+from tasks.calendar.plan import record_calendar
 from tasks.calendar.recheck import accept_recheck, recheck
 from tasks.calendar.rules import reminder_dates
 from tasks.calendar.scheduling import solve_schedule
+from tasks.calendar.summary import calendar_result
 from tasks.common.district import sync_registry
 from tasks.common.holidays import current_work_calendar
 from tasks.importing.holidays import import_holidays_file
@@ -67,7 +71,7 @@ def winter_profile() -> str:
 def plan(year: int) -> None:
     inputs = records.plan_inputs(CalendarParameters(year=year), year=year)
     schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
-    assert records.record_calendar(inputs=inputs, schedule=schedule)
+    assert record_calendar(inputs=inputs, schedule=schedule)
 
 
 def approve_awards(profile: DistrictProfile, year: int, start: date) -> None:
@@ -198,7 +202,7 @@ def test_a_2027_plan_on_estimated_days_then_the_notice_reports_what_moves(db: Pa
     assert (start, end) == (date(2027, 2, 3), date(2027, 2, 16))
     counted = [d for d in workdays.working_days_in(2027, 2) if start <= d <= end]
     assert len(counted) == 5 and not FESTIVAL_2027 & set(counted)
-    result = records.calendar_result(2027)
+    result = calendar_result(2027)
     assert result is not None and result["holiday_source"] == "estimated"
     assert all(e["estimated"] for e in result["events"]) and result["recheck"] == []
     assert {"date": "2027-02-08", "name": "春节", "type": "放假", "estimated": True} in result[
@@ -237,14 +241,14 @@ def test_a_2027_plan_on_estimated_days_then_the_notice_reports_what_moves(db: Pa
     assert report.lines()[1] == (
         "社区教育工作会议（提前7个工作日提醒）：由2027年2月15日（星期一）改为2027年2月16日（星期二）"
     )
-    result = records.calendar_result(2027)
+    result = calendar_result(2027)
     assert result is not None and result["holiday_source"] == "notice"
     assert result["recheck"] == report.lines() and report.note() in result["notes"]
 
     # the reminders already follow the notice: T-7 of the work conference goes out on 16 Feb
-    records.stage_due(2027, today=date(2027, 2, 15))
+    stage_due(2027, today=date(2027, 2, 15))
     assert not reminders("reminder-work_conference-T7")
-    records.stage_due(2027, today=date(2027, 2, 16))
+    stage_due(2027, today=date(2027, 2, 16))
     assert reminders("reminder-work_conference-T7")
 
     # the operator has seen it: recorded, and the plans now stand on the notice
@@ -258,7 +262,7 @@ def test_a_2027_plan_on_estimated_days_then_the_notice_reports_what_moves(db: Pa
     # what is left is the meeting: its invitees must be told, so the operator moves it
     (left,) = recheck(2027).dates
     assert (left.subject, left.new, left.suggestion) == ("festival_visit", None, date(2027, 2, 15))
-    records.move_meeting(year=2027, key="festival_visit", day=date(2027, 2, 15))
+    move_meeting(year=2027, key="festival_visit", day=date(2027, 2, 15))
     assert not recheck(2027).needed and accept_recheck(year=2027, operator="李经办").dates == []
 
 
@@ -267,6 +271,6 @@ def test_a_meeting_cannot_be_moved_onto_a_day_the_notice_gives_off(db: Path) -> 
     plan(2027)
     import_holidays_file(write_csv(db.parent / "2027.csv", NOTICE_2027))
     with pytest.raises(records.CalendarError, match="not a working day"):
-        records.move_meeting(year=2027, key="spring_briefing", day=date(2027, 2, 12))
-    moved = records.move_meeting(year=2027, key="festival_visit", day=date(2027, 2, 20))
+        move_meeting(year=2027, key="spring_briefing", day=date(2027, 2, 12))
+    moved = move_meeting(year=2027, key="festival_visit", day=date(2027, 2, 20))
     assert moved["changed"]  # a Saturday the notice makes a working day

@@ -17,7 +17,7 @@ from models.meetings import Meeting
 from models.outbox import OutboxMessage
 from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile, parse_profile
-from tasks.calendar import records
+from tasks.calendar import distribution, meetings, plan, records
 from tasks.calendar.rules import invitation_day
 from tasks.calendar.scheduling import solve_schedule
 from tasks.common.district import sync_registry
@@ -56,12 +56,14 @@ def test_invitation_update_is_mailed_with_its_ics_attached(
     with_addresses(registry)
     inputs = records.plan_inputs(CalendarParameters(year=2026), year=2026)
     schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
-    assert records.record_calendar(inputs=inputs, schedule=schedule)
+    assert plan.record_calendar(inputs=inputs, schedule=schedule)
     with session_scope() as session:
         day = session.exec(select(Meeting).where(col(Meeting.key) == "theory_symposium")).one().day
     # The invitation goes out on its lead day; the move after it sends the update (SEQUENCE 1).
-    records.stage_due(2026, today=invitation_day(day, registry.calendar, workdays=WorkCalendar()))
-    moved = records.move_meeting(
+    distribution.stage_due(
+        2026, today=invitation_day(day, registry.calendar, workdays=WorkCalendar())
+    )
+    moved = meetings.move_meeting(
         year=2026, key="theory_symposium", day=date(2026, 5, 27), reason="会场冲突"
     )
     assert moved["sequence"] == 1

@@ -19,6 +19,7 @@ from models.secondment import Teacher
 from tasks.awards import records as awards_records
 from tasks.awards.reports import publicity_documents
 from tasks.awards.rules import propose
+from tasks.calendar import plan
 from tasks.calendar import records as calendar_records
 from tasks.calendar.reports import write_calendar_notice
 from tasks.calendar.scheduling import solve_schedule
@@ -153,7 +154,7 @@ def test_the_calendar_notice(registry: DistrictProfile, db: Path) -> None:
     assert write_calendar_notice(2026, issued_on=date(2026, 1, 5)) == []  # not planned yet
     inputs = calendar_records.plan_inputs(CalendarParameters(year=2026), year=2026)
     schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
-    calendar_records.record_calendar(inputs=inputs, schedule=schedule)
+    plan.record_calendar(inputs=inputs, schedule=schedule)
 
     (notice,) = write_calendar_notice(2026, issued_on=date(2026, 1, 5))
 

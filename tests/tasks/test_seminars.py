@@ -18,6 +18,9 @@ from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile
 from tasks.calendar import records
 from tasks.calendar.attendance import training_attendance
+from tasks.calendar.distribution import stage_due
+from tasks.calendar.meetings import move_meeting, record_rsvp
+from tasks.calendar.plan import record_calendar
 from tasks.calendar.records import CalendarError
 from tasks.calendar.rules import invitation_day
 from tasks.calendar.scheduling import (
@@ -40,7 +43,7 @@ QUARTERS = [(1, 3), (4, 6), (7, 9), (10, 12)]
 def plan_year(year: int) -> None:
     inputs = records.plan_inputs(CalendarParameters(year=year), year=year)
     schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
-    assert records.record_calendar(inputs=inputs, schedule=schedule)
+    assert record_calendar(inputs=inputs, schedule=schedule)
 
 
 def scheduled(year: int) -> list[Meeting]:
@@ -62,7 +65,7 @@ def test_seminars_are_placed_around_the_years_meetings(registry: DistrictProfile
     plan_year(2026)
     # the third quarter's seminar would fall on Friday 14 August (15 August is a Saturday);
     # put a training there first
-    records.move_meeting(year=2026, key="cadre_training_3", day=date(2026, 8, 14), reason="测试")
+    move_meeting(year=2026, key="cadre_training_3", day=date(2026, 8, 14), reason="测试")
 
     result = plan_seminars(year=2026)
 
@@ -129,17 +132,13 @@ def test_invited_like_the_other_meetings_and_placed_once(registry: DistrictProfi
     assert len(outbox("")) == before  # nothing written or sent twice
     workdays = current_work_calendar()
     for seminar in placed.seminars:  # the daily run invites a lead time before, as for any meeting
-        records.stage_due(
-            2026, today=invitation_day(seminar.day, registry.calendar, workdays=workdays)
-        )
+        stage_due(2026, today=invitation_day(seminar.day, registry.calendar, workdays=workdays))
     invitations = outbox("invitation-research_seminar_")
     assert len(invitations) == 4 and {m.audience for m in invitations} == {"group-researchers"}
-    answer = records.record_rsvp(
-        year=2026, key="research_seminar_2", attendee="赵德明", response="参加"
-    )
+    answer = record_rsvp(year=2026, key="research_seminar_2", attendee="赵德明", response="参加")
     assert answer["counts"] == {"accepted": 1}
     seminar = next(m for m in scheduled(2026) if m.key == "research_seminar_2")
-    records.stage_due(2026, today=workdays.add_working_days(seminar.day, -1))
+    stage_due(2026, today=workdays.add_working_days(seminar.day, -1))
     assert any(m.kind.startswith("reminder-research_seminar_2") for m in outbox("reminder-"))
 
 
@@ -158,7 +157,7 @@ def test_who_was_invited_answered_and_signed_in(registry: DistrictProfile, tmp_p
     plan_year(2026)
     training = next(m for m in scheduled(2026) if m.key == "cadre_training_1")
     for name, answer in (("王芳", "参加"), ("李强", "不参加"), ("赵敏", "参加")):
-        records.record_rsvp(year=2026, key=training.key, attendee=name, response=answer)
+        record_rsvp(year=2026, key=training.key, attendee=name, response=answer)
     sheet = tmp_path / "签到.csv"
     sheet.write_text(
         HEADER + f"{training.day},,王芳,社区教育辅导员,嘉兴路街道\n"
