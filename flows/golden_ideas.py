@@ -17,6 +17,7 @@ from models.params.secondment import current_year
 from models.refusal import Refusal
 from models.timeutil import utcnow
 from tasks.ideas import records, review
+from tasks.ideas.campaign import set_phase
 from tasks.ideas.tasks import (
     open_campaign_task,
     overdue_ideas_task,
@@ -117,7 +118,7 @@ async def _review(params: ReviewParameters) -> dict[str, Any]:
     if published:
         deliver_outbox_task(message_ids=pending_messages_task(year))
         return {**done, "status": "published"}
-    records.set_phase(year=year, phase="reviewing")
+    set_phase(year=year, phase="reviewing")
     received = records.received_ids(year=year)
     for start in range(0, len(received), SWEEP_BATCH):
         screen_ideas(received[start : start + SWEEP_BATCH])

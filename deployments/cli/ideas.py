@@ -64,7 +64,8 @@ def open_cmd(
 ) -> None:
     """Open the year's campaign and announce it (idempotent)."""
     from deployments.cli.common import ensure_ready, fail, out
-    from tasks.ideas.records import open_campaign, profile_and_policy
+    from tasks.ideas.campaign import open_campaign
+    from tasks.ideas.records import profile_and_policy
 
     ensure_ready()
     try:
@@ -94,7 +95,8 @@ def submit_cmd(
     """Submit one idea: stored first, then screened (the same path as the HTTP intake)."""
     from deployments.cli.common import ensure_ready, fail, out
     from models.timeutil import utcnow
-    from tasks.ideas.records import SubmissionRejected, screen_ids, submit
+    from tasks.ideas.intake import submit
+    from tasks.ideas.records import SubmissionRejected, screen_ids
     from tasks.ideas.screening import Submission
 
     ensure_ready()
@@ -119,7 +121,7 @@ def clusters_cmd(
 ) -> None:
     """The year's near-duplicate clusters: every screened idea in exactly one cluster."""
     from deployments.cli.common import ensure_ready, out
-    from tasks.ideas.records import year_clusters
+    from tasks.ideas.clusters import year_clusters
 
     ensure_ready()
     clusters = year_clusters(year)
@@ -142,7 +144,7 @@ def merge_cmd(
 ) -> None:
     """Merge REF's cluster with INTO's (logged, reversible with `ideas undo`)."""
     from deployments.cli.common import ensure_ready, fail, out
-    from tasks.ideas.records import edit_cluster
+    from tasks.ideas.clusters import edit_cluster
 
     ensure_ready()
     try:
@@ -163,7 +165,7 @@ def unmerge_cmd(
 ) -> None:
     """Take REF out of its cluster (logged, reversible with `ideas undo`)."""
     from deployments.cli.common import ensure_ready, fail, out
-    from tasks.ideas.records import edit_cluster
+    from tasks.ideas.clusters import edit_cluster
 
     ensure_ready()
     try:
@@ -182,7 +184,7 @@ def undo_cmd(
 ) -> None:
     """Undo a merge or unmerge."""
     from deployments.cli.common import ensure_ready, fail, out
-    from tasks.ideas.records import undo_edit
+    from tasks.ideas.clusters import undo_edit
 
     ensure_ready()
     try:

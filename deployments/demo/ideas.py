@@ -9,7 +9,9 @@ from rich.console import Console
 
 from models.params.ideas import ReviewParameters
 from tasks.common.district import active_profile
-from tasks.ideas import records
+from tasks.ideas import intake
+from tasks.ideas.campaign import open_campaign
+from tasks.ideas.clusters import year_clusters
 from tasks.ideas.screening import Submission
 from tasks.samples.ideas import generate_ideas
 
@@ -27,14 +29,14 @@ def run_ideas_demo(*, year: int, console: Console) -> None:
         profile = active_profile(session)
     communities = [c for s in profile.streets for c in s.communities]
     start = date(year, 9, 1)
-    records.open_campaign(year=year, start=start, seed=DEMO_SEED)
+    open_campaign(year=year, start=start, seed=DEMO_SEED)
     now = datetime(year, 9, 20, 2, 0, tzinfo=UTC)
     samples = generate_ideas(
         count=DEMO_IDEAS, communities=communities, year=year, seed=DEMO_SEED, duplicate_share=0.25
     )
     received = 0
     for s in samples:
-        ack = records.submit(
+        ack = intake.submit(
             year=year,
             submission=Submission(
                 submitter=s.submitter,
@@ -51,7 +53,7 @@ def run_ideas_demo(*, year: int, console: Console) -> None:
         received += not ack.duplicate
     # no task worker in the demo: the sweeper screens what the queue would have
     screened = asyncio.run(sweep_ideas(after_minutes=1, now=now + timedelta(hours=1)))
-    clusters = records.year_clusters(year)
+    clusters = year_clusters(year)
     grouped = [c for c in clusters if len(c) > 1]
     console.print(
         f"金点子 {year}: {received} received, {screened} screened now, {len(clusters)} clusters "

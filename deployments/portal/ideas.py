@@ -32,7 +32,7 @@ from deployments.events import SUBMITTED_EVENT, ideas_event
 from deployments.portal.batching import Batcher
 from deployments.portal.limits import without_echo
 from tasks.common.events import PrefectApi, api_settings, publish, stamped
-from tasks.ideas import records
+from tasks.ideas import intake, records
 from tasks.ideas.screening import Submission
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ SOURCE = "http"
 WRITE_BATCH = 200  # submissions per transaction at most
 ANNOUNCE_BATCH = 200  # ideas per `.delay()` at most
 ANNOUNCE_DRAIN_SECONDS = 30.0  # how long a stopping intake waits for its announcer
-# messages of `records.validate_submission` that quote the input, as plain rules for HTTP
+# messages of `screening.validate_submission` that quote the input, as plain rules for HTTP
 PLAIN_RULES = {
     "community": "社区须为本区社区名录中的名称",
     "ref": "编号已被其他建议使用",
@@ -142,7 +142,7 @@ class Intake:
     def _store(self, forms: list[IdeaForm]) -> list[Outcome]:
         """One transaction for every form waiting; the new ideas go on to the announcer."""
         items = [(form.year, Submission(**form.model_dump(exclude={"year"}))) for form in forms]
-        outcomes = records.submit_many(items=items, source=SOURCE, now=self.clock())
+        outcomes = intake.submit_many(items=items, source=SOURCE, now=self.clock())
         for outcome in outcomes:
             if isinstance(outcome, records.Ack) and not outcome.duplicate:
                 self.announcer.put(outcome)

@@ -31,7 +31,8 @@ from tasks.common.review import (
     calibrate,
     rank_with_tiebreak,
 )
-from tasks.ideas.records import FLOW, digest, ideas_by_ref, year_clusters
+from tasks.ideas.clusters import year_clusters
+from tasks.ideas.records import FLOW, digest, ideas_by_ref
 from tasks.ideas.screening import RULE, shown
 from tasks.notify.delivery import stage_message
 from tasks.notify.render import render

@@ -15,7 +15,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from models.timeutil import utcnow
-from tasks.ideas import records, review
+from tasks.ideas import campaign, records, review
 
 
 @task(name="screen-ideas", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
@@ -31,7 +31,7 @@ def overdue_ideas_task(now: datetime, after_minutes: int) -> list[int]:
 
 @task(name="open-campaign", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def open_campaign_task(year: int, start: date, seed: int | None) -> dict[str, object]:
-    return records.open_campaign(year=year, start=start, seed=seed)
+    return campaign.open_campaign(year=year, start=start, seed=seed)
 
 
 @task(name="prepare-review", cache_policy=NO_CACHE)

@@ -21,7 +21,7 @@ from models.profile.ideas import IdeasPolicy
 from models.settings import get_settings
 from models.timeutil import utcnow
 from tasks.common.district import active_profile
-from tasks.ideas import records
+from tasks.ideas import intake, records
 from tasks.importing.cells import parse_phone, parse_text
 from tasks.importing.columns import CellError, Column, Kind, parse_rows
 from tasks.importing.reading import ImportRejected, read_rows
@@ -193,7 +193,7 @@ def import_ideas_file(
     parsed = parse_rows(table, ideas_kind(policy), check_row=check)
     rows: list[dict[str, Any]] = [{**p.values, "_row": p.number} for p in parsed]
     try:
-        stored = records.store_imported(year=year, rows=rows, now=now, path=path)
+        stored = intake.store_imported(year=year, rows=rows, now=now, path=path)
     except records.SubmissionRejected as exc:  # e.g. no campaign open for the year
         raise ImportRejected(path, [f"{k}: {v}" for k, v in exc.problems.items()]) from None
     screened = records.screen_ids(ids=stored.ids, now=now)

@@ -22,7 +22,7 @@ from models.db import session_scope
 from models.profile.schema import DistrictProfile
 from models.secondment import Teacher
 from tasks.common.district import active_profile, init_registry
-from tasks.ideas import records as ideas_records
+from tasks.ideas import campaign, intake
 from tasks.ideas.screening import Submission
 from tasks.samples.awards import generate_nominations, generate_scores
 from tasks.samples.ideas import generate_ideas
@@ -62,14 +62,14 @@ def seed_sample_year(
             if session.get(Teacher, teacher.staff_id) is None:
                 session.add(Teacher(**teacher.model_dump()))
                 stored_teachers += 1
-    ideas_records.open_campaign(year=year, start=date(year, 9, 1), seed=seed)
+    campaign.open_campaign(year=year, start=date(year, 9, 1), seed=seed)
     communities = [c for s in profile.streets for c in s.communities]
     now = datetime(year, 9, 20, 2, 0, tzinfo=UTC)
     stored_ideas = 0
     for sample in generate_ideas(
         count=ideas, communities=communities, year=year, seed=seed, duplicate_share=0.25
     ):
-        ack = ideas_records.submit(
+        ack = intake.submit(
             year=year,
             submission=Submission(
                 submitter=sample.submitter,

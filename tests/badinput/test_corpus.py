@@ -37,7 +37,7 @@ from models.profile.schema import ProfileError, load_profile
 from models.registry import StoredProfile
 from models.settings import get_settings
 from tasks.common.district import sync_registry
-from tasks.ideas.records import open_campaign
+from tasks.ideas.campaign import open_campaign
 from tasks.importing.reading import ImportRejected
 from tasks.notify.render import render
 from tests.badinput.corpus import (

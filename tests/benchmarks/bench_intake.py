@@ -12,8 +12,8 @@ keep-alive connection, for SECONDS (a bounded loop, loopback only); every answer
 latency and reference is recorded. Afterwards the database is read: every submission
 acknowledged with 201/200 must be stored exactly once (lost = acknowledged but absent; doubled
 = stored twice). The baseline, measured in the same run, is the same kind of submissions
-stored in-process one transaction each by `records.submit` (no HTTP, no queue); the group
-commit the endpoint uses is shown in-process too (`records.submit_many`, batches of 50).
+stored in-process one transaction each by `intake.submit` (no HTTP, no queue); the group
+commit the endpoint uses is shown in-process too (`intake.submit_many`, batches of 50).
 
 Before the group commit (one transaction and one `.delay()` per request) this endpoint took
 6-13 submissions/s with p99 2.5-13 s on this machine.
@@ -121,12 +121,12 @@ def main() -> None:
     from deployments.cli.common import ensure_ready
     from models.db import session_scope
     from models.ideas import Idea
-    from tasks.ideas import records
+    from tasks.ideas import campaign, intake, records
     from tasks.ideas.screening import Submission
     from tasks.samples.ideas import generate_ideas
 
     ensure_ready()
-    records.open_campaign(year=YEAR, start=date(YEAR, 9, 1))
+    campaign.open_campaign(year=YEAR, start=date(YEAR, 9, 1))
     profile, _ = records.profile_and_policy()
     communities = [c for street in profile.streets for c in street.communities]
     # more forms than the run can post; one sample set, split between baseline and HTTP
@@ -154,7 +154,7 @@ def main() -> None:
     while time.monotonic() < base_stop:
         form = forms.pop()
         fields = {k: v for k, v in form.items() if k != "year"}
-        records.submit(
+        intake.submit(
             year=YEAR, submission=Submission.model_validate(fields), source="bench", now=now
         )
         base_count += 1
@@ -170,7 +170,7 @@ def main() -> None:
             (YEAR, Submission.model_validate({k: v for k, v in f.items() if k != "year"}))
             for f in batch
         ]
-        records.submit_many(items=items, source="bench", now=now)
+        intake.submit_many(items=items, source="bench", now=now)
         batch_count += len(batch)
     batch_rate = batch_count / (time.perf_counter() - started)
 
@@ -206,9 +206,9 @@ def main() -> None:
     print(f"intake over HTTP: {args.in_flight} in flight, {elapsed:.1f} s, data in {data_dir}")
     print(f"prefect: {'temporary server' if not args.no_prefect else 'unreachable'}")
     print(f"{'':<26} {'count/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}")
-    print(f"{'records.submit (baseline)':<26} {base_rate:>9.1f} {'':>8} {'':>8} {1:>7.2f}")
+    print(f"{'intake.submit (baseline)':<26} {base_rate:>9.1f} {'':>8} {'':>8} {1:>7.2f}")
     print(
-        f"{'records.submit_many (50)':<26} {batch_rate:>9.1f} {'':>8} {'':>8} "
+        f"{'intake.submit_many (50)':<26} {batch_rate:>9.1f} {'':>8} {'':>8} "
         f"{batch_rate / base_rate:>7.2f}"
     )
     print(

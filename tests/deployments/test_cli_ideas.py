@@ -10,13 +10,13 @@ from typer.testing import CliRunner
 
 from deployments.cli.app import app
 from models.profile.schema import DistrictProfile
-from tasks.ideas import records
+from tasks.ideas import campaign
 
 runner = CliRunner()
 
 
 def test_import_then_clusters_json(registry: DistrictProfile, db: Path, tmp_path: Path) -> None:
-    records.open_campaign(year=2026, start=date(2026, 9, 1))
+    campaign.open_campaign(year=2026, start=date(2026, 9, 1))
     text = "建议每月在社区学校举办一次读书分享会，邀请老师导读。"
     file = tmp_path / "ideas.csv"
     file.write_text(

@@ -1,5 +1,5 @@
 """The intake's group commit: `Batcher` (one thread, batches, answers in order) and
-`records.submit_many` (a batch judged item by item as if each were submitted alone)."""
+`intake.submit_many` (a batch judged item by item as if each were submitted alone)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from models.db import session_scope
 from models.ideas import Idea
 from models.profile.schema import DistrictProfile, load_profile
 from tasks.common.district import sync_registry
-from tasks.ideas import records
+from tasks.ideas import intake, records
+from tasks.ideas.campaign import open_campaign
 from tasks.ideas.screening import Submission
 from tests.models.test_db import pg_db, pg_server, pg_url  # noqa: F401 (fixtures)
 
@@ -135,7 +136,7 @@ def test_batcher_refuses_a_handler_that_loses_results() -> None:
 
 @pytest.fixture
 def campaign(registry: DistrictProfile) -> DistrictProfile:
-    records.open_campaign(year=YEAR, start=date(2026, 9, 1))
+    open_campaign(year=YEAR, start=date(2026, 9, 1))
     return registry
 
 
@@ -157,7 +158,7 @@ def _refs() -> list[str]:
 
 
 def test_a_batch_is_judged_item_by_item_as_if_each_came_alone(campaign: DistrictProfile) -> None:
-    stored = records.submit(
+    stored = intake.submit(
         year=YEAR, submission=_submission(campaign, 1, ref="P-1"), source="http", now=NOW
     )
     items: list[tuple[int | None, Submission]] = [
@@ -171,7 +172,7 @@ def test_a_batch_is_judged_item_by_item_as_if_each_came_alone(campaign: District
         (YEAR, _submission(campaign, 7, ref="2026-000099")),  # looks generated
         (2027, _submission(campaign, 8)),  # no campaign that year
     ]
-    outcomes = records.submit_many(items=items, source="http", now=NOW)
+    outcomes = intake.submit_many(items=items, source="http", now=NOW)
 
     new, invalid, again, twice, taken, own, clash, generated, closed = outcomes
     assert isinstance(new, records.Ack) and not new.duplicate and new.ref == f"{YEAR}-000002"
@@ -194,7 +195,7 @@ def test_a_clash_with_another_writer_stores_each_item_on_its_own(
     the batch's unique key fails, it is rolled back and redone one by one — the clashing item
     is answered as a resubmission, the other stored."""
     clashing = _submission(campaign, 1)
-    original = records._store_batch
+    original = intake._store_batch
     raced = False
 
     def racing(
@@ -204,11 +205,11 @@ def test_a_clash_with_another_writer_stores_each_item_on_its_own(
         if raced:
             return original(session, items, **kwargs)
         raced = True
-        records.submit(year=YEAR, submission=clashing, source="cli", now=NOW)  # the other writer
+        intake.submit(year=YEAR, submission=clashing, source="cli", now=NOW)  # the other writer
         raise IntegrityError("INSERT INTO idea", {}, Exception("UNIQUE constraint failed"))
 
-    monkeypatch.setattr(records, "_store_batch", racing)
-    outcomes = records.submit_many(
+    monkeypatch.setattr(intake, "_store_batch", racing)
+    outcomes = intake.submit_many(
         items=[(YEAR, clashing), (YEAR, _submission(campaign, 2))], source="http", now=NOW
     )
     assert raced
@@ -227,18 +228,18 @@ def test_the_app_announces_at_start_what_a_stopped_intake_left_unannounced(
     """Stored, acknowledged, then the process stopped before announcing: the next start puts
     those ideas on the queue — and only those (not the enqueued, screened or imported)."""
     left = [
-        records.submit(year=YEAR, submission=_submission(campaign, n), source="http", now=NOW).id
+        intake.submit(year=YEAR, submission=_submission(campaign, n), source="http", now=NOW).id
         for n in range(1, 4)
     ]
-    enqueued_before = records.submit(
+    enqueued_before = intake.submit(
         year=YEAR, submission=_submission(campaign, 4), source="http", now=NOW
     ).id
     records.mark_enqueued(ids=[enqueued_before], now=NOW)
-    screened = records.submit(
+    screened = intake.submit(
         year=YEAR, submission=_submission(campaign, 5), source="http", now=NOW
     ).id
     records.screen_ids(ids=[screened], now=NOW)
-    records.submit(year=YEAR, submission=_submission(campaign, 6), source="cli", now=NOW)
+    intake.submit(year=YEAR, submission=_submission(campaign, 6), source="cli", now=NOW)
 
     def enqueue(ids: list[int], now: datetime) -> None:
         queued.append(ids)
@@ -298,7 +299,7 @@ def test_two_intake_writers_racing_on_postgresql_store_each_idea_once(
     profile, text = load_profile()
     with session_scope() as session:
         sync_registry(session, profile=profile, text=text, source="bundled")
-    records.open_campaign(year=YEAR, start=date(2026, 9, 1))
+    open_campaign(year=YEAR, start=date(2026, 9, 1))
     batches = {
         "a": [(YEAR, _submission(profile, n)) for n in range(1, 201)],
         "b": [(YEAR, _submission(profile, n)) for n in range(101, 301)],
@@ -308,7 +309,7 @@ def test_two_intake_writers_racing_on_postgresql_store_each_idea_once(
 
     def write(name: str) -> None:
         start.wait(timeout=30)
-        outcomes[name] = records.submit_many(items=batches[name], source="http", now=NOW)
+        outcomes[name] = intake.submit_many(items=batches[name], source="http", now=NOW)
 
     writers = [threading.Thread(target=write, args=(name,), name=name) for name in batches]
     for writer in writers:

@@ -25,7 +25,8 @@ from deployments.portal.limits import MAX_CLIENTS, Limit, PortalGuard, TokenBuck
 from models.db import session_scope
 from models.ideas import Idea
 from models.profile.schema import DistrictProfile
-from tasks.ideas import records
+from tasks.ideas import intake
+from tasks.ideas.campaign import open_campaign
 from tests.hardening import Ledger
 
 YEAR = 2026
@@ -39,7 +40,7 @@ NOT_JSON = "请求体不是有效的 JSON"
 
 @pytest.fixture
 def campaign(registry: DistrictProfile) -> DistrictProfile:
-    records.open_campaign(year=YEAR, start=date(2026, 9, 1))
+    open_campaign(year=YEAR, start=date(2026, 9, 1))
     return registry
 
 
@@ -324,7 +325,7 @@ def test_a_database_failure_answers_503_and_acknowledges_nothing(
         raise OperationalError(statement, ("13812345678", SCRIPT), Exception("database is locked"))
 
     with monkeypatch.context() as patch:
-        patch.setattr(records, "submit_many", unavailable)
+        patch.setattr(intake, "submit_many", unavailable)
         form = _form(campaign, content=f"建议开设夜校课程，{SCRIPT}，方便上班族学习。")
         reply = client.post("/ideas", json=form)
     ok = reply.status_code == 503 and "ref" not in reply.json() and "<script" not in reply.text

@@ -131,11 +131,12 @@ def test_secondment_excluded_then_approved_at_the_prompt(
 
 
 def _seed_ideas_with_scores(profile: DistrictProfile) -> None:
-    from tasks.ideas import records, review
+    from tasks.ideas import intake, records, review
+    from tasks.ideas.campaign import open_campaign
     from tasks.ideas.screening import Submission
     from tasks.samples.ideas import generate_ideas
 
-    records.open_campaign(year=YEAR, start=date(YEAR, 9, 1))
+    open_campaign(year=YEAR, start=date(YEAR, 9, 1))
     now = datetime(YEAR, 9, 5, 2, 0, tzinfo=UTC)
     communities = [c for s in profile.streets for c in s.communities]
     ids = []
@@ -148,7 +149,7 @@ def _seed_ideas_with_scores(profile: DistrictProfile) -> None:
             content=s.content,
             ref=s.ref,
         )
-        ack = records.submit(year=YEAR, submission=submission, source="demo", now=now)
+        ack = intake.submit(year=YEAR, submission=submission, source="demo", now=now)
         ids.append(ack.id)
     records.screen_ids(ids=ids, now=now)
     with session_scope() as session:

@@ -23,7 +23,7 @@ from sqlmodel import select
 from models.db import session_scope
 from models.ideas import IdeaAction, IdeaResult
 from models.profile.schema import DistrictProfile
-from tasks.ideas import records, review
+from tasks.ideas import campaign, intake, records, review
 from tasks.ideas.screening import Submission
 from tasks.samples.ideas import generate_ideas
 from tests.faults.harness import (
@@ -49,7 +49,7 @@ NOW = datetime(2026, 9, 5, 2, 0, tzinfo=UTC)
 
 def take_in_and_review(profile: DistrictProfile, count: int) -> None:
     """Intake, screening and scored review of `count` ideas, every fifth one spam."""
-    records.open_campaign(year=YEAR, start=date(2026, 9, 1), seed=YEAR)
+    campaign.open_campaign(year=YEAR, start=date(2026, 9, 1), seed=YEAR)
     communities = [c for s in profile.streets for c in s.communities]
     samples = generate_ideas(
         count=count, communities=communities, year=YEAR, seed=9, duplicate_share=0.3
@@ -57,7 +57,7 @@ def take_in_and_review(profile: DistrictProfile, count: int) -> None:
     ids = []
     for index, s in enumerate(samples):
         content = s.content + ("，有意者加微信详谈" if index % 5 == 0 else "")
-        ack = records.submit(
+        ack = intake.submit(
             year=YEAR,
             submission=Submission(
                 submitter=s.submitter,

@@ -34,7 +34,7 @@ from models.ideas import Idea
 from models.outbox import OutboxMessage
 from models.profile.schema import DistrictProfile
 from models.timeutil import utcnow
-from tasks.ideas import records
+from tasks.ideas import campaign, records
 from tasks.samples.ideas import generate_ideas
 from tests.faults.harness import cli_command, with_bytecode_cache
 from tests.hardening import Ledger
@@ -96,7 +96,7 @@ def test_server_restart_during_intake_loses_nothing(
     hardening: Ledger,
 ) -> None:
     processes, api_url, port = server
-    records.open_campaign(year=YEAR, start=date(2026, 9, 1))
+    campaign.open_campaign(year=YEAR, start=date(2026, 9, 1))
     communities = [c for s in registry.streets for c in s.communities]
     samples = generate_ideas(count=3 * BATCH, communities=communities, year=YEAR, seed=31)
     forms = [

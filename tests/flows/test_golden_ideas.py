@@ -20,7 +20,8 @@ from models.ideas import Idea, IdeaAction, IdeaResult
 from models.outbox import OutboxMessage
 from models.params.ideas import IdeasSignOff, ReviewParameters
 from models.profile.schema import DistrictProfile
-from tasks.ideas import records, review
+from tasks.ideas import intake, records, review
+from tasks.ideas.campaign import open_campaign
 from tasks.ideas.screening import Submission
 from tasks.samples.ideas import generate_ideas
 
@@ -31,7 +32,7 @@ NOW = datetime(2026, 9, 5, 2, 0, tzinfo=UTC)
 
 @pytest.fixture
 def campaign(registry: DistrictProfile) -> DistrictProfile:
-    records.open_campaign(year=YEAR, start=date(2026, 9, 1))
+    open_campaign(year=YEAR, start=date(2026, 9, 1))
     return registry
 
 
@@ -98,7 +99,7 @@ def _seed_ideas(profile: DistrictProfile, count: int) -> list[Any]:
     )
     ids = []
     for s in samples:
-        ack = records.submit(
+        ack = intake.submit(
             year=YEAR,
             submission=Submission(**_form(s), ref=s.ref),
             source="demo",

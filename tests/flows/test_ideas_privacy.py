@@ -18,7 +18,7 @@ from models.ideas import Idea
 from models.outbox import OutboxMessage
 from models.params.ideas import ReviewParameters
 from models.profile.schema import DistrictProfile
-from tasks.ideas import records
+from tasks.ideas import campaign, intake
 from tasks.ideas.screening import Submission
 from tasks.samples.ideas import generate_ideas
 from tests.hardening import Ledger
@@ -36,7 +36,7 @@ def stored_ideas() -> list[Idea]:
 def test_no_pii_in_logs_artifacts_or_messages(
     registry: DistrictProfile, db: Path, hardening: Ledger
 ) -> None:
-    records.open_campaign(year=YEAR, start=date(2026, 9, 1))
+    campaign.open_campaign(year=YEAR, start=date(2026, 9, 1))
     now = datetime(2026, 9, 5, 2, 0, tzinfo=UTC)
     communities = [c for s in registry.streets for c in s.communities]
     phones = set()
@@ -44,7 +44,7 @@ def test_no_pii_in_logs_artifacts_or_messages(
         phones.add(s.phone)
         # residents write their numbers into the text too
         content = f"{s.content}。联系我：{s.phone}，身份证{ID_NUMBER}"
-        records.submit(
+        intake.submit(
             year=YEAR,
             submission=Submission(
                 submitter=s.submitter,

@@ -39,7 +39,8 @@ from models.ideas import Idea
 from models.outbox import OutboxMessage
 from models.profile.schema import DistrictProfile
 from models.settings import get_settings
-from tasks.ideas import records
+from tasks.ideas import intake, records
+from tasks.ideas.campaign import open_campaign
 from tasks.ideas.screening import Submission
 from tasks.ideas.tasks import screen_ideas
 from tasks.samples.ideas import generate_ideas
@@ -55,7 +56,7 @@ ABANDONED: set[UUID] = set()
 
 @pytest.fixture
 def campaign(registry: DistrictProfile) -> DistrictProfile:
-    records.open_campaign(year=YEAR, start=date(2026, 9, 1))
+    open_campaign(year=YEAR, start=date(2026, 9, 1))
     return registry
 
 
@@ -115,7 +116,7 @@ def _submit(profile: DistrictProfile, count: int, seed: int) -> list[int]:
     for index, s in enumerate(samples):
         # every fifth idea is spam, so screening also writes decisions and messages
         content = s.content + ("，有意者加微信详谈" if index % 5 == 0 else "")
-        ack = records.submit(
+        ack = intake.submit(
             year=YEAR,
             submission=Submission(
                 submitter=s.submitter,

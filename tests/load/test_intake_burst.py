@@ -47,7 +47,7 @@ from models.db import session_scope
 from models.ideas import Idea
 from models.outbox import OutboxMessage
 from models.profile.schema import DistrictProfile
-from tasks.ideas import records
+from tasks.ideas import campaign
 from tasks.ideas.screening import clean_phone, fingerprint
 from tasks.samples.ideas import generate_ideas
 from tests.hardening import Ledger
@@ -177,7 +177,7 @@ def _received_count() -> int:
 def test_burst_of_10000_submissions_loses_and_doubles_nothing(
     registry: DistrictProfile, tmp_path: Path, hardening: Ledger
 ) -> None:
-    records.open_campaign(year=YEAR, start=date(YEAR, 9, 1))
+    campaign.open_campaign(year=YEAR, start=date(YEAR, 9, 1))
     forms = _forms(registry)
     jobs = [
         [form, _retyped(form)] if index % RESUBMIT_EVERY == 0 else [form]

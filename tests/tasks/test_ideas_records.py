@@ -13,7 +13,9 @@ from models.db import session_scope
 from models.ideas import Idea
 from models.outbox import OutboxMessage
 from models.profile.schema import DistrictProfile
-from tasks.ideas import records
+from tasks.ideas import intake, records
+from tasks.ideas.campaign import open_campaign
+from tasks.ideas.clusters import edit_cluster, undo_edit, year_clusters
 from tasks.ideas.screening import Submission
 from tasks.importing.ideas import import_ideas_file
 from tasks.importing.reading import ImportRejected
@@ -36,14 +38,14 @@ def idea(**overrides: str) -> Submission:
 
 @pytest.fixture
 def campaign(registry: DistrictProfile) -> DistrictProfile:
-    records.open_campaign(year=YEAR, start=date(2026, 9, 1))
+    open_campaign(year=YEAR, start=date(2026, 9, 1))
     return registry
 
 
 def test_open_campaign_announces_once_to_residents_and_every_community(
     campaign: DistrictProfile,
 ) -> None:
-    records.open_campaign(year=YEAR, start=date(2026, 9, 1))
+    open_campaign(year=YEAR, start=date(2026, 9, 1))
     with session_scope() as session:
         messages = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "announce")).all()
     communities = [c for s in campaign.streets for c in s.communities]
@@ -54,14 +56,14 @@ def test_open_campaign_announces_once_to_residents_and_every_community(
 def test_submit_persists_before_ack_and_resubmission_returns_the_first(
     campaign: DistrictProfile,
 ) -> None:
-    ack = records.submit(year=YEAR, submission=idea(), source="cli", now=NOW)
+    ack = intake.submit(year=YEAR, submission=idea(), source="cli", now=NOW)
     assert ack.status == "received" and ack.ref == f"{YEAR}-{ack.id:06d}"
-    again = records.submit(
+    again = intake.submit(
         year=YEAR, submission=idea(content=idea().content + "！"), source="http", now=NOW
     )
     assert again.duplicate and again.ref == ack.ref
     with pytest.raises(records.SubmissionRejected) as bad:
-        records.submit(
+        intake.submit(
             year=YEAR, submission=idea(community="火星居委", title=""), source="cli", now=NOW
         )
     assert set(bad.value.problems) == {"community", "title"}
@@ -70,8 +72,8 @@ def test_submit_persists_before_ack_and_resubmission_returns_the_first(
 
 
 def test_screening_is_idempotent_and_masks_pii(campaign: DistrictProfile) -> None:
-    ok = records.submit(year=YEAR, submission=idea(), source="cli", now=NOW)
-    spam = records.submit(
+    ok = intake.submit(year=YEAR, submission=idea(), source="cli", now=NOW)
+    spam = intake.submit(
         year=YEAR,
         submission=idea(phone="13712345678", title="赚钱", content="刷单兼职，加微信 12345"),
         source="cli",
@@ -92,7 +94,7 @@ def test_screening_is_idempotent_and_masks_pii(campaign: DistrictProfile) -> Non
 
 
 def test_sweeper_finds_only_overdue_received_ideas(campaign: DistrictProfile) -> None:
-    ack = records.submit(year=YEAR, submission=idea(), source="http", now=NOW)
+    ack = intake.submit(year=YEAR, submission=idea(), source="http", now=NOW)
     assert records.overdue_ids(now=NOW + timedelta(minutes=5), after=timedelta(minutes=10)) == []
     later = NOW + timedelta(minutes=11)
     assert records.overdue_ids(now=later, after=timedelta(minutes=10)) == [ack.id]
@@ -141,7 +143,7 @@ def test_import_rejects_bad_rows_whole_then_imports_and_screens(
     summary = import_ideas_file(good, year=YEAR, now=NOW)
     assert (summary.inserted, summary.screened, summary.rejected) == (3, 3, 1)
     assert import_ideas_file(good, year=YEAR, now=NOW).inserted == 0  # re-import changes nothing
-    clusters = records.year_clusters(YEAR)
+    clusters = year_clusters(YEAR)
     assert len(clusters) == 1 and "P1" in clusters[0] and len(clusters[0]) == 2
 
 
@@ -180,26 +182,26 @@ def test_reimport_screens_what_a_stopped_import_stored(
         },
     ]
     # an import that stored its rows and stopped before screening them
-    first = records.store_imported(year=YEAR, rows=rows, now=NOW, path=tmp_path / "f.csv")
+    first = intake.store_imported(year=YEAR, rows=rows, now=NOW, path=tmp_path / "f.csv")
 
-    again = records.store_imported(year=YEAR, rows=rows, now=NOW, path=tmp_path / "f.csv")
+    again = intake.store_imported(year=YEAR, rows=rows, now=NOW, path=tmp_path / "f.csv")
 
     assert (again.inserted, again.unchanged) == (0, 2)
     assert sorted(again.ids) == sorted(first.ids)  # still to screen
     records.screen_ids(ids=again.ids, now=NOW)
-    third = records.store_imported(year=YEAR, rows=rows, now=NOW, path=tmp_path / "f.csv")
+    third = intake.store_imported(year=YEAR, rows=rows, now=NOW, path=tmp_path / "f.csv")
     assert third.ids == []
 
 
 def test_merge_unmerge_and_undo_are_logged_and_reversible(campaign: DistrictProfile) -> None:
-    a = records.submit(year=YEAR, submission=idea(), source="cli", now=NOW)
-    b = records.submit(
+    a = intake.submit(year=YEAR, submission=idea(), source="cli", now=NOW)
+    b = intake.submit(
         year=YEAR,
         submission=idea(phone="13912345670", content=idea().content.replace("，", " ") + "谢谢"),
         source="cli",
         now=NOW,
     )
-    c = records.submit(
+    c = intake.submit(
         year=YEAR,
         submission=idea(
             phone="13712345670", title="老人手机课", content="给老年人开设智能手机培训课程"
@@ -208,21 +210,19 @@ def test_merge_unmerge_and_undo_are_logged_and_reversible(campaign: DistrictProf
         now=NOW,
     )
     records.screen_ids(ids=[a.id, b.id, c.id], now=NOW)
-    auto = records.year_clusters(YEAR)
+    auto = year_clusters(YEAR)
     assert sorted([a.ref, b.ref]) in auto and [c.ref] in auto
-    cut = records.edit_cluster(
-        year=YEAR, action="unmerge", ref=b.ref, reason="内容不同", operator="张"
-    )
-    assert [b.ref] in records.year_clusters(YEAR)
-    join = records.edit_cluster(
+    cut = edit_cluster(year=YEAR, action="unmerge", ref=b.ref, reason="内容不同", operator="张")
+    assert [b.ref] in year_clusters(YEAR)
+    join = edit_cluster(
         year=YEAR, action="merge", ref=c.ref, target=a.ref, reason="同一主题", operator="张"
     )
-    assert sorted([a.ref, c.ref]) in records.year_clusters(YEAR)
-    records.undo_edit(year=YEAR, edit_id=join, reason="误操作", operator="张")
-    records.undo_edit(year=YEAR, edit_id=cut, reason="误操作", operator="张")
-    assert records.year_clusters(YEAR) == auto
+    assert sorted([a.ref, c.ref]) in year_clusters(YEAR)
+    undo_edit(year=YEAR, edit_id=join, reason="误操作", operator="张")
+    undo_edit(year=YEAR, edit_id=cut, reason="误操作", operator="张")
+    assert year_clusters(YEAR) == auto
     with session_scope() as session:
         kinds = {d.kind for d in session.exec(select(Decision)).all()}
     assert {f"unmerge-{cut}", f"merge-{join}", f"undo-{cut}", f"undo-{join}"} <= kinds
     with pytest.raises(ValueError, match="reason"):
-        records.edit_cluster(year=YEAR, action="unmerge", ref=a.ref, reason=" ", operator="")
+        edit_cluster(year=YEAR, action="unmerge", ref=a.ref, reason=" ", operator="")

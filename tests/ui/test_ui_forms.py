@@ -55,15 +55,16 @@ expect = sync_api.expect
 
 
 def _seed_ideas(profile: DistrictProfile) -> None:
-    from tasks.ideas import records, review
+    from tasks.ideas import intake, records, review
+    from tasks.ideas.campaign import open_campaign
     from tasks.ideas.screening import Submission
     from tasks.samples.ideas import generate_ideas
 
-    records.open_campaign(year=YEAR, start=date(YEAR, 9, 1))
+    open_campaign(year=YEAR, start=date(YEAR, 9, 1))
     now = datetime(YEAR, 9, 5, 2, 0, tzinfo=UTC)
     communities = [c for s in profile.streets for c in s.communities]
     ids = [
-        records.submit(
+        intake.submit(
             year=YEAR,
             submission=Submission(
                 submitter=s.submitter,
