@@ -12,7 +12,7 @@ from sqlmodel import select
 from models.awards import AwardScore, Nomination
 from models.db import session_scope
 from models.params.awards import AwardsParameters
-from tasks.awards import records
+from tasks.awards import final_list, objections, records
 from tasks.common.district import active_profile
 from tasks.common.holidays import current_work_calendar
 from tasks.notify.delivery import deliver_pending
@@ -50,21 +50,21 @@ def run_awards_demo(*, year: int, console: Console) -> None:
         console.print(f"[bold]{category}[/bold]: {names}")
     family = result["categories"]["family"]
     day = workdays.add_working_days(start, 1)
-    first = records.file_objection(
+    first = objections.file_objection(
         year=year, ref=family[0]["ref"], objector="王建国", content="活动记录有重复", today=day
     )
-    second = records.file_objection(
+    second = objections.file_objection(
         year=year, ref=family[1]["ref"], objector="李秀英", content="该家庭已迁出本区", today=day
     )
     ruled_on = workdays.add_working_days(start, 3)
-    records.rule_objection(
+    objections.rule_objection(
         objection_id=first["id"],
         decision="dismiss",
         ruling="经核实活动记录属实",
         operator="评审委员会",
         today=ruled_on,
     )
-    upheld = records.rule_objection(
+    upheld = objections.rule_objection(
         objection_id=second["id"],
         decision="uphold",
         ruling="经核实已迁出，不符合条件",
@@ -74,7 +74,7 @@ def run_awards_demo(*, year: int, console: Console) -> None:
     console.print(
         f"异议：{family[0]['ref']} 不成立；{family[1]['ref']} 成立，递补 {upheld['promoted']}"
     )
-    final = records.finalise(year=year, today=workdays.add_working_days(ruled_on, 10))
+    final = final_list.finalise(year=year, today=workdays.add_working_days(ruled_on, 10))
     # rulings, the replacement's 公示, winners and final lists go out like the flows send them
     sent = deliver_pending(message_ids=records.pending_message_ids(year))
     winners, export = final.get("winners", 0), final.get("export", "")

@@ -9,7 +9,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from models.params.awards import AwardsParameters
-from tasks.awards import records
+from tasks.awards import final_list, objections, records
 from tasks.awards.reports import publicity_documents
 from tasks.awards.rules import AwardsProposal, AwardsRules, propose
 from tasks.common.documents import WrittenFile
@@ -55,7 +55,7 @@ def record_approval_task(
 def file_objection_task(
     year: int, ref: str, objector: str, content: str, today: date, phone: str
 ) -> dict[str, Any]:
-    return records.file_objection(
+    return objections.file_objection(
         year=year, ref=ref, objector=objector, content=content, today=today, phone=phone
     )
 
@@ -70,7 +70,7 @@ def file_objection_task(
 def rule_objection_task(
     objection_id: int, decision: str, ruling: str, operator: str, today: date
 ) -> dict[str, Any]:
-    return records.rule_objection(
+    return objections.rule_objection(
         objection_id=objection_id, decision=decision, ruling=ruling, operator=operator, today=today
     )
 
@@ -83,12 +83,12 @@ def rule_objection_task(
     retry_condition_fn=_not_a_value_error,
 )
 def finalise_task(year: int, today: date) -> dict[str, Any]:
-    return records.finalise(year=year, today=today)
+    return final_list.finalise(year=year, today=today)
 
 
 @task(name="awards-reports", cache_policy=NO_CACHE)
 def category_reports_task(year: int) -> dict[str, str]:
-    return records.category_reports(year)
+    return final_list.category_reports(year)
 
 
 @task(name="awards-documents", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])

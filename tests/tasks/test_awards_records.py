@@ -15,7 +15,7 @@ from models.db import session_scope
 from models.outbox import OutboxMessage
 from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
-from tasks.awards import records
+from tasks.awards import final_list, objections, records
 from tasks.awards.rules import NothingToList, propose
 from tasks.importing.awards import import_nominations_file, import_scores_file
 from tasks.importing.reading import ImportRejected
@@ -72,21 +72,21 @@ def test_publicity_skips_holidays_and_objections_promote_the_next_in_rank(
         (e for e in entries().values() if e.category == "family" and e.status == "reserve"),
         key=lambda e: e.rank or 0,
     )
-    kept = records.file_objection(
+    kept = objections.file_objection(
         year=YEAR,
         ref=family[0].ref,
         objector="王建国",
         content="活动材料有重复",
         today=date(2026, 9, 30),
     )
-    upheld = records.file_objection(
+    upheld = objections.file_objection(
         year=YEAR,
         ref=family[1].ref,
         objector="李秀英",
         content="不在本社区居住",
         today=date(2026, 9, 30),
     )
-    again = records.file_objection(
+    again = objections.file_objection(
         year=YEAR,
         ref=family[1].ref,
         objector="李秀英",
@@ -95,12 +95,12 @@ def test_publicity_skips_holidays_and_objections_promote_the_next_in_rank(
     )
     assert again["already_recorded"] and again["id"] == upheld["id"]
     with pytest.raises(records.AwardsError, match="实名"):
-        records.file_objection(
+        objections.file_objection(
             year=YEAR, ref=family[0].ref, objector=" ", content="x", today=date(2026, 9, 30)
         )
-    assert records.finalise(year=YEAR, today=date(2026, 10, 12))["status"] == "publicity"
+    assert final_list.finalise(year=YEAR, today=date(2026, 10, 12))["status"] == "publicity"
 
-    dismissed = records.rule_objection(
+    dismissed = objections.rule_objection(
         objection_id=kept["id"],
         decision="dismiss",
         ruling="经核实材料属实",
@@ -109,7 +109,7 @@ def test_publicity_skips_holidays_and_objections_promote_the_next_in_rank(
     )
     assert dismissed["promoted"] is None
     before = {m.key for m in messages()}
-    outcome = records.rule_objection(
+    outcome = objections.rule_objection(
         objection_id=upheld["id"],
         decision="uphold",
         ruling="经核实不符合条件",
@@ -135,7 +135,7 @@ def test_publicity_skips_holidays_and_objections_promote_the_next_in_rank(
         if e.status == "listed" and e.ref != reserve.ref
     )
     # ruling twice: nothing new
-    records.rule_objection(
+    objections.rule_objection(
         objection_id=upheld["id"],
         decision="dismiss",
         ruling="x",
@@ -144,8 +144,8 @@ def test_publicity_skips_holidays_and_objections_promote_the_next_in_rank(
     )
     assert len(messages()) == len(before) + len(new)
 
-    assert records.finalise(year=YEAR, today=date(2026, 10, 13))["status"] == "publicity"
-    final = records.finalise(year=YEAR, today=date(2026, 10, 14))
+    assert final_list.finalise(year=YEAR, today=date(2026, 10, 13))["status"] == "publicity"
+    final = final_list.finalise(year=YEAR, today=date(2026, 10, 14))
     assert final["status"] == "final" and final["winners"] == 30
     book = load_workbook(final["export"])
     assert book.sheetnames == [
@@ -165,10 +165,10 @@ def test_publicity_skips_holidays_and_objections_promote_the_next_in_rank(
         "awards-2026.xlsx",
     }
     count = len(messages())
-    assert records.finalise(year=YEAR, today=date(2026, 10, 20))["already_final"]
+    assert final_list.finalise(year=YEAR, today=date(2026, 10, 20))["already_final"]
     assert len(messages()) == count
     assert records.round_result(YEAR)["status"] == "final"  # type: ignore[index]
-    reports = records.category_reports(YEAR)
+    reports = final_list.category_reports(YEAR)
     assert set(reports) == {
         "residential_area",
         "agency",
@@ -254,14 +254,14 @@ def test_a_final_list_of_nobody_is_refused_and_sends_nothing(
     approve(date(2026, 12, 1))
     listed = [e for e in entries().values() if e.status == "listed"]
     for entry in listed:
-        objection = records.file_objection(
+        objection = objections.file_objection(
             year=YEAR,
             ref=entry.ref,
             objector="王建国",
             content="不符合条件",
             today=date(2026, 12, 2),
         )
-        ruled = records.rule_objection(
+        ruled = objections.rule_objection(
             objection_id=objection["id"],
             decision="uphold",
             ruling="经核实不符合条件",
@@ -272,7 +272,7 @@ def test_a_final_list_of_nobody_is_refused_and_sends_nothing(
     before = len(messages())
 
     with pytest.raises(records.AwardsError, match="没有任何对象.*未定稿，未发送任何消息"):
-        records.finalise(year=YEAR, today=date(2026, 12, 31))
+        final_list.finalise(year=YEAR, today=date(2026, 12, 31))
 
     assert len(messages()) == before
     assert records.round_result(YEAR)["status"] == "publicity"  # type: ignore[index]
@@ -288,17 +288,17 @@ def test_the_final_list_says_what_the_objections_came_to(
         key=lambda e: e.rank or 0,
     )
     for entry, decision in ((family[0], "uphold"), (family[1], "dismiss")):
-        objection = records.file_objection(
+        objection = objections.file_objection(
             year=YEAR, ref=entry.ref, objector="李秀英", content="情况不实", today=date(2026, 12, 2)
         )
-        records.rule_objection(
+        objections.rule_objection(
             objection_id=objection["id"],
             decision=decision,
             ruling="经核实",
             operator="评审委员会",
             today=date(2026, 12, 3),
         )
-    records.finalise(year=YEAR, today=date(2026, 12, 31))
+    final_list.finalise(year=YEAR, today=date(2026, 12, 31))
 
     finals = [m for m in messages() if m.kind == "final-street"]
     assert finals and all("无异议" not in m.body for m in finals)

@@ -16,6 +16,7 @@ from models.params.awards import AwardsParameters
 from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile
 from models.secondment import Teacher
+from tasks.awards import final_list, objections
 from tasks.awards import records as awards_records
 from tasks.awards.reports import publicity_documents
 from tasks.awards.rules import propose
@@ -126,17 +127,17 @@ def test_the_publicity_notice_and_the_commendation(registry: DistrictProfile, db
     assert rows(workbook.path, "学习型家庭")[0][8] == "公示中"
 
     family = sorted((e for e in on_notice if e.category == "family"), key=lambda e: e.rank or 0)
-    objection = awards_records.file_objection(
+    objection = objections.file_objection(
         year=2026, ref=family[0].ref, objector="李秀英", content="已迁出", today=date(2026, 9, 30)
     )
-    awards_records.rule_objection(
+    objections.rule_objection(
         objection_id=objection["id"],
         decision="uphold",
         ruling="经核实已迁出",
         operator="评审委员会",
         today=date(2026, 9, 30),
     )
-    final = awards_records.finalise(year=2026, today=date(2026, 10, 14))
+    final = final_list.finalise(year=2026, today=date(2026, 10, 14))
 
     paths = {Path(d["path"]).name: d["path"] for d in final["documents"]}
     commendation = text_of(paths["awards-commendation-2026.docx"])
