@@ -51,8 +51,9 @@ def _shown(year: int, *, clone_from: int | None, allow_activity_week: bool) -> d
     """The signed-off year, or the plan a run would propose now (solved here, never stored)."""
     from deployments.cli.common import fail
     from models.params.calendar import CalendarParameters
+    from tasks.calendar.placement import InfeasibleSchedule
     from tasks.calendar.records import CalendarError, plan_inputs
-    from tasks.calendar.scheduling import InfeasibleSchedule, solve_schedule
+    from tasks.calendar.scheduling import solve_schedule
     from tasks.calendar.summary import calendar_result, proposal_result
 
     stored = calendar_result(year)
@@ -145,8 +146,8 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         from deployments.cli.signoff import run_flow
         from flows.annual_calendar import annual_calendar
         from models.params.calendar import CalendarParameters, CalendarSignOff
+        from tasks.calendar.placement import InfeasibleSchedule
         from tasks.calendar.records import CalendarError
-        from tasks.calendar.scheduling import InfeasibleSchedule
 
         ensure_ready()
         params = CalendarParameters(

@@ -40,8 +40,8 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     ) -> None:
         """安排 — place the year's seminars around its meetings and invite the group."""
         from deployments.cli.common import ensure_ready, fail, out
+        from tasks.calendar.placement import InfeasibleSchedule
         from tasks.calendar.records import CalendarError, pending_message_ids
-        from tasks.calendar.scheduling import InfeasibleSchedule
         from tasks.calendar.seminars import plan_seminars
         from tasks.common.workdays import day_zh
         from tasks.notify.delivery import deliver_pending

@@ -21,6 +21,14 @@ from tasks.calendar.messages import (
     stage_invitations,
     was_invited,
 )
+from tasks.calendar.placement import (
+    EventSpec,
+    PlacedEvent,
+    ScheduleRules,
+    fmt,
+    meeting_rule,
+    violations,
+)
 from tasks.calendar.records import (
     FLOW,
     CalendarError,
@@ -28,14 +36,6 @@ from tasks.calendar.records import (
     profile_in_force,
     venues_of,
     year_meetings,
-)
-from tasks.calendar.scheduling import (
-    EventSpec,
-    PlacedEvent,
-    ScheduleRules,
-    fmt,
-    meeting_rule,
-    violations,
 )
 from tasks.common import links
 from tasks.common.holidays import work_calendar

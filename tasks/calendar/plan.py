@@ -13,14 +13,11 @@ from models.timeutil import utcnow
 from tasks.calendar.files import (
     meeting_times,
 )
+from tasks.calendar.placement import Schedule, meeting_rule
 from tasks.calendar.records import FLOW, PlanInputs, profile_in_force
 from tasks.calendar.rules import (
     distribution_request_day,
     publicity_calendar,
-)
-from tasks.calendar.scheduling import (
-    Schedule,
-    meeting_rule,
 )
 from tasks.common.ics import event_uid
 

@@ -26,13 +26,13 @@ from models.awards import AwardEntry, AwardRound
 from models.db import session_scope
 from models.meetings import CalendarYear, Distribution, Meeting
 from models.timeutil import utcnow
+from tasks.calendar.placement import ScheduleRules
 from tasks.calendar.rules import (
     distribution_reminder_days,
     key_days,
     publicity_calendar,
     reminder_dates,
 )
-from tasks.calendar.scheduling import ScheduleRules
 from tasks.common.district import active_profile
 from tasks.common.holiday_sources import SOURCE_NAMES
 from tasks.common.holidays import work_calendar

@@ -18,16 +18,12 @@ from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile
 from models.refusal import Refusal
 from models.settings import get_settings
+from tasks.calendar.placement import EventSpec, ScheduleRules, VenueSpec
 from tasks.calendar.rules import (
     PastEvent,
     clone_specs,
     event_specs,
     schedule_rules,
-)
-from tasks.calendar.scheduling import (
-    EventSpec,
-    ScheduleRules,
-    VenueSpec,
 )
 from tasks.common.district import active_profile
 from tasks.common.holidays import current_work_calendar

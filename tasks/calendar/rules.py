@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from models.profile.calendar import CalendarPolicy, MeetingProfile, month_day_of
-from tasks.calendar.scheduling import EventSpec, ScheduleRules, VenueSpec
+from tasks.calendar.placement import EventSpec, ScheduleRules, VenueSpec
 from tasks.common.workdays import WorkCalendar
 
 TEACHERS_DAY = (9, 10)

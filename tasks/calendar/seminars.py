@@ -22,16 +22,10 @@ from models.meetings import CalendarYear, Meeting
 from models.profile.calendar import CalendarPolicy, SeminarProfile
 from models.timeutil import utcnow
 from tasks.calendar.files import meeting_times
+from tasks.calendar.placement import EventSpec, PlacedEvent, ScheduleRules, VenueSpec, meeting_rule
 from tasks.calendar.records import FLOW, CalendarError
 from tasks.calendar.rules import training_periods
-from tasks.calendar.scheduling import (
-    EventSpec,
-    PlacedEvent,
-    ScheduleRules,
-    VenueSpec,
-    meeting_rule,
-    solve_schedule,
-)
+from tasks.calendar.scheduling import solve_schedule
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.common.ics import event_uid

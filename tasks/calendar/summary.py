@@ -14,6 +14,7 @@ from models.profile.calendar import CalendarPolicy
 from tasks.calendar.files import (
     meeting_times,
 )
+from tasks.calendar.placement import Schedule
 from tasks.calendar.recheck import recheck
 from tasks.calendar.records import PlanInputs, calendar_dir, profile_in_force, year_meetings
 from tasks.calendar.rules import (
@@ -25,9 +26,6 @@ from tasks.calendar.rules import (
     publicity_calendar,
     reminder_dates,
     reply_day,
-)
-from tasks.calendar.scheduling import (
-    Schedule,
 )
 from tasks.common.holidays import current_work_calendar
 from tasks.common.workdays import WorkCalendar

@@ -19,9 +19,10 @@ from models.params.calendar import (
 )
 from tasks.calendar import distribution, files, meetings, plan, records, seminars, summary
 from tasks.calendar.distribution import DueReport
+from tasks.calendar.placement import Schedule
 from tasks.calendar.records import PlanInputs
 from tasks.calendar.reports import write_calendar_notice
-from tasks.calendar.scheduling import Schedule, solve_schedule
+from tasks.calendar.scheduling import solve_schedule
 from tasks.calendar.seminars import SeminarPlan
 from tasks.common.district import active_profile
 from tasks.common.documents import WrittenFile

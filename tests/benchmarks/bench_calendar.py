@@ -27,16 +27,9 @@ from datetime import date, timedelta
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
+from tasks.calendar.placement import EventSpec, ScheduleRules, VenueSpec, violations
 from tasks.calendar.rules import publicity_calendar
-from tasks.calendar.scheduling import (
-    EventSpec,
-    ScheduleRules,
-    VenueSpec,
-    greedy_cost,
-    greedy_schedule,
-    solve_schedule,
-    violations,
-)
+from tasks.calendar.scheduling import greedy_cost, greedy_schedule, solve_schedule
 from tasks.common.workdays import WorkCalendar
 
 SEEDS = (2026, 2027, 2028)

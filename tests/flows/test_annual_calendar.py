@@ -29,7 +29,7 @@ from models.params.calendar import (
     RsvpParameters,
 )
 from models.profile.schema import DistrictProfile, load_profile
-from tasks.calendar.scheduling import InfeasibleSchedule
+from tasks.calendar.placement import InfeasibleSchedule
 from tasks.common.district import sync_registry
 from tasks.common.workdays import WorkCalendar
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from models.profile.calendar import CalendarPolicy, DistributionPolicy
 from models.profile.schema import load_profile
+from tasks.calendar.placement import VenueSpec
 from tasks.calendar.rules import (
     PastEvent,
     activity_week,
@@ -24,7 +25,6 @@ from tasks.calendar.rules import (
     schedule_rules,
     training_periods,
 )
-from tasks.calendar.scheduling import VenueSpec
 from tasks.common.workdays import WorkCalendar
 
 WORKDAYS = WorkCalendar()

@@ -9,8 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.profile.schema import load_profile
-from tasks.calendar.rules import event_specs, publicity_calendar, schedule_rules
-from tasks.calendar.scheduling import (
+from tasks.calendar.placement import (
     EventSpec,
     InfeasibleSchedule,
     PlacedEvent,
@@ -18,10 +17,10 @@ from tasks.calendar.scheduling import (
     VenueSpec,
     candidate_days,
     candidate_venues,
-    greedy_schedule,
-    solve_schedule,
     violations,
 )
+from tasks.calendar.rules import event_specs, publicity_calendar, schedule_rules
+from tasks.calendar.scheduling import greedy_schedule, solve_schedule
 from tasks.common.holiday_sources import library_covers
 from tasks.common.workdays import WorkCalendar
 

@@ -20,17 +20,11 @@ from tasks.calendar import records
 from tasks.calendar.attendance import training_attendance
 from tasks.calendar.distribution import stage_due
 from tasks.calendar.meetings import move_meeting, record_rsvp
+from tasks.calendar.placement import EventSpec, PlacedEvent, ScheduleRules, VenueSpec, violations
 from tasks.calendar.plan import record_calendar
 from tasks.calendar.records import CalendarError
 from tasks.calendar.rules import invitation_day
-from tasks.calendar.scheduling import (
-    EventSpec,
-    PlacedEvent,
-    ScheduleRules,
-    VenueSpec,
-    solve_schedule,
-    violations,
-)
+from tasks.calendar.scheduling import solve_schedule
 from tasks.calendar.seminars import plan_seminars
 from tasks.common.holidays import current_work_calendar
 from tasks.importing.attendance import import_attendance_file
