@@ -16,7 +16,7 @@ from models.params.ideas import CampaignParameters, IdeasSignOff, ReviewParamete
 from models.params.secondment import current_year
 from models.refusal import Refusal
 from models.timeutil import utcnow
-from tasks.ideas import records, review
+from tasks.ideas import actions, records, review
 from tasks.ideas.campaign import set_phase
 from tasks.ideas.tasks import (
     open_campaign_task,
@@ -180,7 +180,7 @@ async def follow_up_ideas(year: int | None = None, today: date | None = None) ->
     deliver_outbox_task(message_ids=pending_messages_task(year))
     await acreate_table_artifact(
         key=f"ideas-actions-{year}",
-        table=review.actions_table(year),
+        table=actions.actions_table(year),
         description=f"{year}年度采纳金点子落实进度",
     )
     return staged

@@ -235,7 +235,7 @@ def progress_cmd(
     """Record progress of an adopted idea; at 100 its submitters are told it is done."""
     from deployments.cli.common import ensure_ready, fail, out
     from models.timeutil import utcnow
-    from tasks.ideas.review import update_action
+    from tasks.ideas.actions import update_action
 
     ensure_ready()
     try:

@@ -1,4 +1,4 @@
-"""Review, publication and follow-through of the golden-idea campaign (R7.3), database side.
+"""Review and publication of the golden-idea campaign (R7.3), database side.
 
 One representative per cluster is reviewed; assignment, calibration and the seeded ranking are
 the shared `tasks.common.review` functions. Publication writes every result, decision and message in
@@ -8,7 +8,6 @@ one transaction, so all submitters (cluster members included) are told at once o
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,7 +20,6 @@ from models.db import session_scope
 from models.ideas import Idea, IdeaAction, IdeaCampaign, IdeaResult, IdeaScore
 from models.profile.ideas import IdeasPolicy
 from tasks.common.district import active_profile
-from tasks.common.holidays import work_calendar
 from tasks.common.review import (
     Reviewer,
     ReviewItem,
@@ -346,140 +344,3 @@ def results(year: int) -> dict[str, Any]:
                 for r in rows
             ],
         }
-
-
-# --------------------------------------------------------------------------- follow-through
-
-
-def update_action(*, year: int, ref: str, progress: int, note: str, now: datetime) -> bool:
-    """Record progress of an adopted idea; at 100 it is done and every submitter is told.
-
-    Returns True when this call completed the action.
-    """
-    if not 0 <= progress <= 100:
-        raise ValueError(f"progress must be 0-100, got {progress}")
-    with session_scope() as session:
-        action = session.exec(
-            select(IdeaAction).where(IdeaAction.year == year, IdeaAction.ref == ref)
-        ).first()
-        if action is None:
-            raise ValueError(f"{ref} is not an adopted idea of {year}")
-        if action.status == "done":
-            return False
-        action.progress = max(action.progress, progress)
-        action.note = note or action.note
-        if action.progress < 100:
-            return False
-        action.status, action.done_at = "done", now
-        result = session.exec(
-            select(IdeaResult).where(IdeaResult.year == year, IdeaResult.ref == ref)
-        ).one()
-        ideas = session.exec(
-            select(Idea).where(Idea.year == year, col(Idea.ref).in_(result.members))
-        ).all()
-        contact = active_profile(session).contacts.centre
-        for idea in ideas:
-            title, body = render(
-                "ideas_done",
-                submitter=idea.submitter,
-                title=shown(idea.title),
-                ref=idea.ref,
-                department=action.department,
-                note=shown(action.note),
-                contact=contact,
-            )
-            stage_message(
-                session,
-                flow=FLOW,
-                year=year,
-                kind="done",
-                recipient=idea.ref,
-                audience=f"idea-submitter-{idea.ref}",
-                title=title,
-                body=body,
-            )
-        session.add(
-            Decision(
-                process=FLOW,
-                year=year,
-                subject=ref,
-                kind="done",
-                rule=RULE,
-                reason=f"{action.department}落实完成：{shown(action.note) or '（无说明）'}",
-            )
-        )
-        return True
-
-
-def overdue_reminders(*, year: int, today: date) -> int:
-    """Stage one reminder per owner department with open actions past due (once per day)."""
-    with session_scope() as session:
-        actions = session.exec(
-            select(IdeaAction).where(
-                IdeaAction.year == year, IdeaAction.status == "open", col(IdeaAction.due) < today
-            )
-        ).all()
-        titles = {
-            i.ref: shown(i.title)
-            for i in session.exec(
-                select(Idea).where(Idea.year == year, col(Idea.ref).in_([a.ref for a in actions]))
-            ).all()
-        }
-        groups: dict[str, list[IdeaAction]] = defaultdict(list)
-        for action in actions:
-            groups[action.department].append(action)
-        staged = 0
-        profile = active_profile(session)
-        reply_by = work_calendar(session).add_working_days(
-            today, profile.ideas.progress_report_days
-        )
-        for department, items in sorted(groups.items()):
-            title, body = render(
-                "ideas_overdue",
-                department=department,
-                count=len(items),
-                items=[
-                    {
-                        "ref": a.ref,
-                        "title": titles.get(a.ref, ""),
-                        "due": a.due,
-                        "progress": a.progress,
-                    }
-                    for a in items
-                ],
-                reply_by=reply_by,
-                contact=profile.contacts.centre,
-            )
-            message = stage_message(
-                session,
-                flow=FLOW,
-                year=year,
-                kind=f"overdue-{today.isoformat()}",
-                recipient=department,
-                audience=f"department-{department}",
-                title=title,
-                body=body,
-            )
-            if message is not None:
-                staged += 1
-                for a in items:
-                    a.reminders += 1
-        return staged
-
-
-def actions_table(year: int) -> list[dict[str, object]]:
-    with session_scope() as session:
-        rows = session.exec(
-            select(IdeaAction).where(IdeaAction.year == year).order_by(col(IdeaAction.ref))
-        ).all()
-        return [
-            {
-                "编号": a.ref,
-                "责任部门": a.department,
-                "完成期限": a.due.isoformat(),
-                "进度": f"{a.progress}%",
-                "状态": a.status,
-                "催办次数": a.reminders,
-            }
-            for a in rows
-        ]

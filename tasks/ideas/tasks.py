@@ -15,7 +15,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from models.timeutil import utcnow
-from tasks.ideas import campaign, records, review
+from tasks.ideas import actions, campaign, records, review
 
 
 @task(name="screen-ideas", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
@@ -53,7 +53,7 @@ def publish_task(
 
 @task(name="overdue-reminders", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def overdue_reminders_task(year: int, today: date) -> int:
-    return review.overdue_reminders(year=year, today=today)
+    return actions.overdue_reminders(year=year, today=today)
 
 
 @task(name="idea-messages", cache_policy=NO_CACHE)

@@ -21,6 +21,7 @@ from models.outbox import OutboxMessage
 from models.params.ideas import IdeasSignOff, ReviewParameters
 from models.profile.schema import DistrictProfile
 from tasks.ideas import intake, records, review
+from tasks.ideas.actions import update_action
 from tasks.ideas.campaign import open_campaign
 from tasks.ideas.screening import Submission
 from tasks.samples.ideas import generate_ideas
@@ -174,7 +175,7 @@ def test_review_pauses_for_the_operator_then_publishes_to_every_submitter(
     staged = asyncio.run(follow_up_ideas(year=YEAR, today=date(2027, 6, 1)))
     assert staged >= 1
     first = result["selected"][0]
-    assert review.update_action(year=YEAR, ref=first["ref"], progress=100, note="已开班", now=NOW)
+    assert update_action(year=YEAR, ref=first["ref"], progress=100, note="已开班", now=NOW)
     with session_scope() as session:
         done = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "done")).all()
     assert {m.key.rsplit(":", 1)[1] for m in done} == set(first["members"])
