@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from models.db import migrate, session_scope
-from models.profile.schema import DistrictProfile, load_profile
+from models.profile.loading import load_profile
+from models.profile.schema import DistrictProfile
 from models.settings import get_settings
 from tasks.common.district import sync_registry
 from tests.hardening import LEDGER, Ledger

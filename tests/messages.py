@@ -13,7 +13,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from models.profile.schema import load_profile
+from models.profile.loading import load_profile
 from tasks.notify.render import render, template_names
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "messages.md"

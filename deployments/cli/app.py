@@ -52,7 +52,7 @@ def init(
 ) -> None:
     """初始化 — create or migrate the database and load the district profile."""
     from models.db import migrate
-    from models.profile.schema import ProfileError
+    from models.profile.loading import ProfileError
     from models.settings import get_settings
     from tasks.common.district import init_registry
 
@@ -75,7 +75,7 @@ def init(
 @app.command("profile-check")
 def profile_check(file: Path) -> None:
     """区情配置检查 — validate a district profile file without loading it."""
-    from models.profile.schema import ProfileError, load_profile
+    from models.profile.loading import ProfileError, load_profile
 
     warnings: list[str] = []
     try:

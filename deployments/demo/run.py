@@ -41,7 +41,7 @@ TEACHER_HEADERS = [
 
 def write_roster_csv(path: Path, *, teachers: int, seed: int, year: int) -> Path:
     """Write a generated roster as the CSV a school office would send (Chinese headers)."""
-    from models.profile.schema import load_profile
+    from models.profile.loading import load_profile
     from tasks.samples.roster import generate_roster
 
     profile, _ = load_profile(None)

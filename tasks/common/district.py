@@ -8,7 +8,8 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from models.db import session_scope
-from models.profile.schema import DistrictProfile, load_profile, parse_profile, profile_digest
+from models.profile.loading import load_profile, parse_profile, profile_digest
+from models.profile.schema import DistrictProfile
 from models.registry import Community, School, StoredProfile, Street
 
 

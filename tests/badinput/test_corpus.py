@@ -33,7 +33,7 @@ from models.params.cycle import AnnualCycleParameters
 from models.params.ideas import ReviewParameters
 from models.params.secondment import SecondmentParameters
 from models.profile.contacts import OfficeContact
-from models.profile.schema import ProfileError, load_profile
+from models.profile.loading import ProfileError, load_profile
 from models.registry import StoredProfile
 from models.settings import get_settings
 from tasks.common.district import sync_registry

@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from models.profile.ideas import IdeasPolicy
-from models.profile.schema import AwardsPolicy, MeritWeights, ProfileError, parse_profile
+from models.profile.loading import ProfileError, parse_profile
+from models.profile.schema import AwardsPolicy, MeritWeights
 from models.secondment import RATINGS
 from tasks.common.dedup import cluster_keys
 from tasks.common.review import Calibrated, calibrate_totals, rank_with_tiebreak

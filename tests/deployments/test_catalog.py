@@ -20,7 +20,8 @@ from deployments.runtime.server import flush_to_api
 from flows.teacher_secondment import teacher_secondment
 from models.db import session_scope
 from models.params.secondment import SecondmentParameters
-from models.profile.schema import DistrictProfile, load_profile
+from models.profile.loading import load_profile
+from models.profile.schema import DistrictProfile
 from models.secondment import Assignment
 from tests.factories import seed_roster
 

@@ -20,7 +20,8 @@ from deployments.portal.app import create_app
 from deployments.portal.batching import Batcher
 from models.db import session_scope
 from models.ideas import Idea
-from models.profile.schema import DistrictProfile, load_profile
+from models.profile.loading import load_profile
+from models.profile.schema import DistrictProfile
 from tasks.common.district import sync_registry
 from tasks.ideas import intake, records
 from tasks.ideas.campaign import open_campaign

@@ -28,7 +28,8 @@ from flows.teacher_secondment import teacher_secondment
 from models.db import engine_for, migrate, session_scope
 from models.outbox import OutboxMessage
 from models.params.secondment import SecondmentParameters
-from models.profile.schema import DistrictProfile, load_profile
+from models.profile.loading import load_profile
+from models.profile.schema import DistrictProfile
 from models.secondment import Assignment
 from models.settings import get_settings
 from tasks.common.district import sync_registry

@@ -28,7 +28,8 @@ from models.params.calendar import (
     MeetingChangeParameters,
     RsvpParameters,
 )
-from models.profile.schema import DistrictProfile, load_profile
+from models.profile.loading import load_profile
+from models.profile.schema import DistrictProfile
 from tasks.calendar.placement import InfeasibleSchedule
 from tasks.common.district import sync_registry
 from tasks.common.workdays import WorkCalendar

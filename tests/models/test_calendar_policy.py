@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from models.profile.calendar import CalendarPolicy, month_day_of
-from models.profile.schema import ProfileError, parse_profile
+from models.profile.loading import ProfileError, parse_profile
 
 MINIMAL = """\
 district: 示例区

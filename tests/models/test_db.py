@@ -26,7 +26,7 @@ from sqlmodel import SQLModel, select
 
 import models.tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from models.db import MIGRATIONS_DIR, engine_for, migrate, session_scope
-from models.profile.schema import load_profile
+from models.profile.loading import load_profile
 from models.secondment import Teacher
 from models.settings import get_settings
 from tasks.common.district import sync_registry

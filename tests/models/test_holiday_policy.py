@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from models.profile.holidays import HolidayEstimate, parse_days
-from models.profile.schema import ProfileError, parse_profile
+from models.profile.loading import ProfileError, parse_profile
 
 MINIMAL = "district: 示例区\nstreets:\n  - name: 嘉兴路街道\n"
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from models.profile.schema import (
-    DistrictProfile,
+from models.profile.loading import (
     ProfileError,
     default_profile_text,
     load_profile,
     parse_profile,
     profile_digest,
 )
+from models.profile.schema import DistrictProfile
 
 PILOT_STREETS = ["嘉兴路街道", "洛阳路街道", "海伦路街道"]
 PILOT_SCHOOLS = {

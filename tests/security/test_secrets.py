@@ -20,7 +20,8 @@ from flows.teacher_secondment import teacher_secondment
 from models.db import engine_for, migrate, session_scope
 from models.outbox import DeliveryAttempt
 from models.params.secondment import SecondmentParameters
-from models.profile.schema import DistrictProfile, load_profile
+from models.profile.loading import load_profile
+from models.profile.schema import DistrictProfile
 from models.settings import get_settings
 from tasks.common.district import sync_registry
 from tasks.common.redaction import REDACTED

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.awards import CATEGORIES, AwardScoreBase, NominationBase
-from models.profile.schema import load_profile
+from models.profile.loading import load_profile
 from tasks.awards.rules import AwardsRules, JudgeInfo, nomination_keys, propose, weighted_total
 from tasks.common.review import seeded_draw
 from tasks.samples.awards import generate_nominations, generate_scores

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.profile.calendar import CalendarPolicy, DistributionPolicy
-from models.profile.schema import load_profile
+from models.profile.loading import load_profile
 from tasks.calendar.placement import VenueSpec
 from tasks.calendar.rules import (
     PastEvent,

@@ -18,7 +18,8 @@ from models.meetings import Meeting
 from models.outbox import OutboxMessage
 from models.params.awards import AwardsParameters
 from models.params.calendar import CalendarParameters
-from models.profile.schema import DistrictProfile, default_profile_text, parse_profile
+from models.profile.loading import default_profile_text, parse_profile
+from models.profile.schema import DistrictProfile
 from tasks.awards import records as awards_records
 from tasks.awards.rules import propose
 from tasks.calendar import records

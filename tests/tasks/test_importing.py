@@ -17,7 +17,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from models.db import migrate, session_scope
-from models.profile.schema import DistrictProfile, load_profile
+from models.profile.loading import load_profile
+from models.profile.schema import DistrictProfile
 from models.secondment import RATINGS, Teacher, TeacherBase
 from models.settings import get_settings
 from tasks.common.district import sync_registry

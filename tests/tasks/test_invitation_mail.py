@@ -16,7 +16,8 @@ from models.db import session_scope
 from models.meetings import Meeting
 from models.outbox import OutboxMessage
 from models.params.calendar import CalendarParameters
-from models.profile.schema import DistrictProfile, parse_profile
+from models.profile.loading import parse_profile
+from models.profile.schema import DistrictProfile
 from tasks.calendar import distribution, meetings, plan, records
 from tasks.calendar.rules import invitation_day
 from tasks.calendar.scheduling import solve_schedule

@@ -283,7 +283,7 @@ def test_the_yearly_check_opens_reminds_and_closes(
 
 
 def test_no_plan_opens_nothing(db: Path) -> None:
-    from models.profile.schema import default_profile_text, parse_profile
+    from models.profile.loading import default_profile_text, parse_profile
     from tasks.common.district import sync_registry
 
     text = default_profile_text().replace("    plan:  #", "    plan: {}  #", 1)

@@ -12,7 +12,8 @@ from sqlmodel import select
 from models.db import session_scope
 from models.outbox import OutboxMessage
 from models.playgrounds import PlaygroundHours
-from models.profile.schema import DistrictProfile, default_profile_text, parse_profile
+from models.profile.loading import default_profile_text, parse_profile
+from models.profile.schema import DistrictProfile
 from tasks.common.district import sync_registry
 from tasks.common.holidays import current_work_calendar
 from tasks.importing.playgrounds import import_playgrounds_file

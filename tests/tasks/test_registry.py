@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import col, select
 
 from models.db import session_scope
-from models.profile.schema import ProfileError, default_profile_text, load_profile, parse_profile
+from models.profile.loading import ProfileError, default_profile_text, load_profile, parse_profile
 from models.registry import Community, School, StoredProfile, Street
 from tasks.common.district import active_profile, init_registry, sync_registry
 

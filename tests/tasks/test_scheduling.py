@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.profile.schema import load_profile
+from models.profile.loading import load_profile
 from tasks.calendar.placement import (
     EventSpec,
     InfeasibleSchedule,

@@ -21,7 +21,8 @@ import pytest
 from ortools.sat.python import cp_model
 from pydantic import ValidationError
 
-from models.profile.schema import MeritWeights, load_profile
+from models.profile.loading import load_profile
+from models.profile.schema import MeritWeights
 from models.secondment import TeacherBase
 from tasks.samples.roster import generate_roster
 from tasks.secondment.rules import (

@@ -8,7 +8,7 @@ import chinese_calendar
 import pytest
 
 from models.profile.holidays import HolidayEstimate
-from models.profile.schema import parse_profile
+from models.profile.loading import parse_profile
 from tasks.common.holiday_sources import (
     YearDays,
     estimate_year,
