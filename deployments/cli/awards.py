@@ -29,8 +29,6 @@ def _import_scores(file: Path, year: int | None) -> str:
 
 def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:
     """Add the awards commands and import kinds to the command line."""
-    import tasks.importing.awards  # noqa: F401  (registers the nominations/scores template kinds)
-
     importers["nominations"] = _import_nominations
     importers["scores"] = _import_scores
 

@@ -41,8 +41,6 @@ def _import_holidays(file: Path, year: int | None) -> str:
 
 def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:
     """Add the `holidays` import kind and the `holidays` command group."""
-    import tasks.importing.holidays  # noqa: F401  (registers the `holidays` template kind)
-
     importers["holidays"] = _import_holidays
     group = typer.Typer(help="节假日安排 — the State Council's holidays and make-up working days.")
     app.add_typer(group, name="holidays")

@@ -25,8 +25,6 @@ def _import_attendance(file: Path, year: int | None) -> str:
 
 def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:
     """Add the `attendance` import kind and the `seminars` and `training` command groups."""
-    import tasks.importing.attendance  # noqa: F401  (registers the template kind)
-
     importers["attendance"] = _import_attendance
     seminars = typer.Typer(help="理论研究组专题研讨 — the research group's seminars (R10.5).")
     training = typer.Typer(help="干部培训 — who was invited, answered and attended (R7.1).")

@@ -58,7 +58,6 @@ def _today(text: str | None) -> date:
 
 def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:
     """Add the network's import kinds and the `network` command group."""
-    import tasks.importing.community_schools  # noqa: F401  (registers the template kinds)
     import tasks.importing.network  # noqa: F401
 
     importers["bases"] = _import_bases

@@ -57,8 +57,6 @@ def _print(rows: list[dict[str, object]]) -> None:
 
 def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:
     """Add the `playgrounds` import kind and command group."""
-    import tasks.importing.playgrounds  # noqa: F401  (registers the template kind)
-
     importers["playgrounds"] = _import_playgrounds
     group = typer.Typer(
         help="学校操场开放 — primary-school playgrounds open mornings and evenings."

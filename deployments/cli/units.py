@@ -27,8 +27,6 @@ def _import_pledges(file: Path, year: int | None) -> str:
 
 def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:
     """Add the `pledges` import kind and the `units` command group."""
-    import tasks.importing.pledges  # noqa: F401  (registers the template kind)
-
     importers["pledges"] = _import_pledges
     group = typer.Typer(help="社区单位 — community units' pledges of ideas, money and effort.")
     app.add_typer(group, name="units")

@@ -18,6 +18,4 @@ def _import_volunteers(file: Path, year: int | None) -> str:
 def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None], str]]) -> None:
     """Add the `volunteers` import kind (no commands of its own)."""
     del app
-    import tasks.importing.volunteers  # noqa: F401  (registers the `volunteers` template kind)
-
     importers["volunteers"] = _import_volunteers
