@@ -32,7 +32,7 @@ DOCX = {
     "secondment-notice-2026.docx",
     "calendar-notice-2026.docx",
 }
-XLSX = {"awards-2026.xlsx", "secondment-2026.xlsx", "kpi-2026.xlsx"}
+XLSX = {"awards-2026.xlsx", "secondment-2026.xlsx", "kpi-2026.xlsx", "network-2026.xlsx"}
 SHOWN_WRONG = re.compile(r"###|#NAME\?|#VALUE!|#REF!|#DIV/0!|Err:\d+|=[A-Z]+\(")
 
 
@@ -73,7 +73,7 @@ def test_every_document_is_written_listed_and_converts(
 ) -> None:
     reports, output = demo
     written = {p.name for p in reports.iterdir()}
-    assert written == DOCX | XLSX | {"kpi-2026.md", "kpi-2026.png"}
+    assert written == DOCX | XLSX | {"kpi-2026.md", "kpi-2026.png", "network-2026.md"}
     assert set(pdfs) == DOCX | XLSX
     summary = output[output.index(f"{YEAR}年度文件") :]
     assert all(name in summary for name in written)  # the demo's summary names every file
