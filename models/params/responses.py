@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.params.forms import form_schema
 
 
 class ResponsesParameters(BaseModel):
     """回复情况巡检参数 — 留空的字段取当天和当年（区情配置的时区）。"""
+
+    model_config = ConfigDict(title="回复情况巡检参数", json_schema_extra=form_schema)
 
     year: int | None = Field(default=None, ge=2000, le=2100, title="年度", description="留空为当年")
     today: date | None = Field(

@@ -93,7 +93,7 @@ def test_cli_import_and_template(registry: DistrictProfile, tmp_path: Path) -> N
     template = runner.invoke(app, ["template", "volunteers", "--out", str(tmp_path / "t.xlsx")])
 
     assert imported.exit_code == 0, imported.output
-    assert "1 new" in imported.output
+    assert "新增 1" in imported.output
     assert template.exit_code == 0 and (tmp_path / "t.xlsx").stat().st_size > 0
     assert [p.person_id for p in _people()] == ["L9"]
 
