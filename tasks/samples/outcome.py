@@ -3,14 +3,16 @@
 Two installations that ran the same year from the same inputs and seed must reach the same
 outcome, whether they ran on one machine with SQLite or on several with PostgreSQL.
 `year_outcome` reads the decision tables of a year and drops what legitimately differs between
-runs: surrogate ids, foreign keys to them, and timestamps. `outcome_digest` is its SHA-256, short
-enough to print and compare by eye; `outcome_differences` names the first rows that differ.
+runs: surrogate ids, foreign keys to them, timestamps and personal-link tokens.
+`outcome_digest` is its SHA-256, short enough to print and compare by eye;
+`outcome_differences` names the first rows that differ.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
@@ -24,6 +26,9 @@ from models.meetings import CalendarYear, Distribution, Meeting
 from models.outbox import OutboxMessage
 from models.secondment import Assignment, SecondmentRound
 from models.settings import get_settings
+
+# a personal link's token is random by design: two correct runs issue different ones
+LINK_TOKEN = re.compile(r"/r/[A-Za-z0-9_-]+")
 
 # The tables that hold a year's decisions and what it told people, in report order.
 OUTCOME_TABLES: tuple[type[SQLModel], ...] = (
@@ -50,7 +55,7 @@ def _volatile(column: str) -> bool:
 def _plain(value: Any, data_dir: str) -> Any:
     if isinstance(value, str):
         # messages name files under the installation's data directory (e.g. .ics invitations)
-        return value.replace(data_dir, "<data_dir>")
+        return LINK_TOKEN.sub("/r/<token>", value.replace(data_dir, "<data_dir>"))
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, float):
