@@ -81,8 +81,10 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         yes: bool = typer.Option(False, "--yes", help=YES_HELP),
     ) -> None:
         """公示异议 — file a real-name objection during the 公示."""
+        from tasks.awards.objections import file_objection
+
         _run_records(
-            "file_objection",
+            file_objection,
             yes=yes,
             year=year,
             ref=ref,
@@ -103,9 +105,10 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     ) -> None:
         """异议裁定 — rule on an objection: uphold (withdraw, promote next) or dismiss."""
         from models.params.awards import RULINGS
+        from tasks.awards.objections import rule_objection
 
         _run_records(
-            "rule_objection",
+            rule_objection,
             yes=yes,
             objection_id=objection,
             decision=RULINGS.code(decision.strip()),
@@ -121,7 +124,9 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         yes: bool = typer.Option(False, "--yes", help=YES_HELP),
     ) -> None:
         """名单定稿 — make the list final once every 公示 has ended with no open objection."""
-        _run_records("finalise", yes=yes, year=year, today=_day(today))
+        from tasks.awards.final_list import finalise
+
+        _run_records(finalise, yes=yes, year=year, today=_day(today))
 
 
 def _day(text: str | None, option: str = "--today") -> date:
@@ -138,14 +143,15 @@ def _day(text: str | None, option: str = "--today") -> date:
         raise Refusal(f"日期（{option}）填的“{text}”不是日期，应写作 2026-09-10") from None
 
 
-def _run_records(name: str, *, yes: bool = False, **kwargs: Any) -> None:
+def _run_records(
+    function: Callable[..., dict[str, Any]], *, yes: bool = False, **kwargs: Any
+) -> None:
     """Call one awards record function, deliver what it staged, print its JSON outcome."""
     from deployments.cli.common import asking_before_sending, ensure_ready
-    from tasks.awards import records as awards_records
     from tasks.notify.delivery import deliver_pending
 
     ensure_ready()
-    outcome = getattr(awards_records, name)(**kwargs)
+    outcome = function(**kwargs)
     with asking_before_sending(yes):
         deliver_pending()
     typer.echo(json.dumps(outcome, ensure_ascii=False, indent=2))
