@@ -190,7 +190,7 @@ def test_burst_of_10000_submissions_loses_and_doubles_nothing(
 
     with contextlib.ExitStack() as stack:
         for log in worker_logs:
-            stack.enter_context(_process(["ideas", "worker"], log, _env()))
+            stack.enter_context(_process(["--verbose", "ideas", "worker"], log, _env()))
         intake = stack.enter_context(
             _process(["portal", "--port", str(port)], tmp_path / "intake.log", intake_env)
         )
