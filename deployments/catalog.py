@@ -58,11 +58,7 @@ def secondment_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
                     name="secondment-declined",
                     expect={DECLINED_EVENT},
                     match={"prefect.resource.id": "district.secondment.*"},
-                    parameters={
-                        "year": "{{ event.payload.year }}",
-                        "staff_id": "{{ event.payload.staff_id }}",
-                        "reason": "{{ event.payload.reason }}",
-                    },
+                    parameters={"params": "{{ event.payload }}"},
                 )
             ],
             concurrency_limit=1,

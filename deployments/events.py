@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from models.params.calendar import ConfirmParameters, RsvpParameters
+from models.params.secondment import DeclineParameters
 from tasks.ideas.records import Ack
 
 DECLINED_EVENT = "district.secondment.declined"
@@ -22,11 +23,13 @@ SUBMITTED_EVENT = "district.ideas.submitted"
 
 
 def decline_event(*, year: int, staff_id: str, reason: str = "") -> dict[str, Any]:
-    """The arguments of `emit_event` for a decline (CLI, intake forms and tests use this)."""
+    """The arguments of `emit_event` for a decline (CLI, intake forms and tests use this); the
+    payload is the decline form (`secondment-decline/on-decline`)."""
+    form = DeclineParameters(year=year, staff_id=staff_id, reason=reason)
     return {
         "event": DECLINED_EVENT,
         "resource": {"prefect.resource.id": f"district.secondment.{year}.{staff_id}"},
-        "payload": {"year": year, "staff_id": staff_id, "reason": reason},
+        "payload": form.model_dump(mode="json"),
     }
 
 

@@ -43,7 +43,8 @@ async def kpi_report(year: int | None = None) -> dict[str, Any]:
 async def annual_cycle(params: AnnualCycleParameters) -> dict[str, Any]:
     """年度循环：日历 → 金点子 → 教师挂职 → 学习型组织评选 → 指标报告；各环节可跳过、可重跑。"""
     logger = get_run_logger()
-    year, done = params.year, {}
+    year = params.year
+    done: dict[str, Any] = {}
     if "calendar" not in params.skip:
         done["calendar"] = await annual_calendar(
             CalendarParameters(year=year, today=date(year, 1, 5), approval=params.approval)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.flow_runs import apause_flow_run
 from prefect.runtime import flow_run
 
 from flows.refusals import shown_if_refused
-from models.params.secondment import SecondmentParameters, SecondmentSignOff, current_year
-from tasks.common.documents import files_markdown
+from models.params.secondment import (
+    DeclineParameters,
+    SecondmentParameters,
+    SecondmentSignOff,
+    current_year,
+)
+from models.results.secondment import DeclineOutcome, SecondmentResult
 from tasks.notify.delivery import deliver_outbox_task
-from tasks.secondment.reports import proposal_markdown, proposal_table
+from tasks.secondment.reports import documents_markdown, proposal_markdown, proposal_table
 from tasks.secondment.tasks import (
     decline_task,
     documents_task,
@@ -40,15 +43,14 @@ async def _documents(year: int) -> None:
     files = documents_task(year)
     if files:
         await acreate_markdown_artifact(
-            key=f"secondment-documents-{year}",
-            markdown=files_markdown(f"{year}年度教师挂职选派文件", files),
+            key=f"secondment-documents-{year}", markdown=documents_markdown(year, files)
         )
 
 
 @flow(name="teacher-secondment", flow_run_name=_run_name, log_prints=False)
 async def teacher_secondment(
     params: SecondmentParameters = SecondmentParameters(),
-) -> dict[str, Any]:
+) -> SecondmentResult:
     """教师挂职选派：资格审查、择优、最优分配、审批、通知（R10.2）。
 
     Re-running a signed-off year changes nothing and sends only what was never delivered.
@@ -58,7 +60,7 @@ async def teacher_secondment(
         return await _secondment(params)
 
 
-async def _secondment(params: SecondmentParameters) -> dict[str, Any]:
+async def _secondment(params: SecondmentParameters) -> SecondmentResult:
     logger = get_run_logger()
     rules = resolve_rules_task(params)
     done = round_result_task(rules.year)
@@ -108,16 +110,8 @@ async def _secondment(params: SecondmentParameters) -> dict[str, Any]:
             )
             continue
         if sign_off.decision == "reject":
-            record_rejection_task(proposal, sign_off.operator, sign_off.comment)
             logger.info("proposal for %d rejected by the operator", rules.year)
-            return {
-                "year": rules.year,
-                "status": "rejected",
-                "comment": sign_off.comment,
-                "assignments": [],
-                "total_score": proposal.total_score,
-                "ineligible": [i.model_dump() for i in proposal.ineligible],
-            }
+            return record_rejection_task(proposal, sign_off.operator, sign_off.comment)
         break
     record_approval_task(proposal, rules, sign_off.operator, sign_off.comment)
     deliver_outbox_task(message_ids=pending_messages_task(rules.year))
@@ -128,11 +122,12 @@ async def _secondment(params: SecondmentParameters) -> dict[str, Any]:
     return result
 
 
-@flow(name="secondment-decline", flow_run_name="decline-{year}-{staff_id}")
-async def secondment_decline(year: int, staff_id: str, reason: str = "") -> dict[str, Any]:
+@flow(name="secondment-decline", flow_run_name="decline-{params.year}-{params.staff_id}")
+async def secondment_decline(params: DeclineParameters) -> DeclineOutcome:
     """挂职教师不能到岗：记录并按同等条件递补（R10.2）。Declining twice changes nothing."""
+    year, staff_id = params.year, params.staff_id
     async with shown_if_refused(f"decline-refusal-{year}", f"{staff_id}不能到岗的递补"):
-        outcome = decline_task(year, staff_id, reason)
+        outcome = decline_task(year, staff_id, params.reason)
     deliver_outbox_task(message_ids=pending_messages_task(year))
     await _documents(year)  # the notice and workbook now name the replacement
     return outcome

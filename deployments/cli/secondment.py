@@ -7,7 +7,6 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -56,25 +55,11 @@ def secondment(
     ensure_ready()
     result = run_flow(lambda: teacher_secondment(params), form=SecondmentSignOff, yes=yes)
     if as_json:
-        typer.echo(json.dumps(_public(result), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:
         print_secondment(result)
-    if result["status"] != "approved":
+    if result.status != "approved":
         raise typer.Exit(code=1)
-
-
-def _public(result: dict[str, Any]) -> dict[str, Any]:
-    """The docs/spec.md shape of `secondment --json` (reasons kept as an extra field)."""
-    return {
-        "year": result["year"],
-        "status": result["status"],
-        "assignments": result["assignments"],
-        "total_score": result["total_score"],
-        "ineligible": [
-            {"staff_id": i["staff_id"], "reasons": i["reasons"]} for i in result["ineligible"]
-        ],
-        **({"declined": result["declined"]} if result.get("declined") else {}),
-    }
 
 
 def decline(
@@ -100,14 +85,20 @@ def decline(
         flush_to_api()  # the event is sent in the background; make sure it left
         out.print(f"已发出 {staff_id}（{year}年度）不能到岗的事件，由服务中的部署递补。")
         return
+    from pydantic import ValidationError
+
     from deployments.cli.signoff import run_flow
     from flows.teacher_secondment import secondment_decline
+    from models.params.secondment import DeclineParameters
+    from models.refusal import refusal_from
 
+    try:
+        params = DeclineParameters(year=year, staff_id=staff_id, reason=reason)
+    except ValidationError as exc:
+        raise refusal_from(exc, DeclineParameters) from None
     ensure_ready()
-    outcome = run_flow(
-        lambda: secondment_decline(year=year, staff_id=staff_id, reason=reason), yes=yes
-    )
+    outcome = run_flow(lambda: secondment_decline(params), yes=yes)
     out.print(
-        f"{staff_id} 不能到{outcome['street']}挂职，由 {outcome['replacement']} 递补"
-        + ("（此前已登记）" if outcome["already_recorded"] else "")
+        f"{staff_id} 不能到{outcome.street}挂职，由 {outcome.replacement} 递补"
+        + ("（此前已登记）" if outcome.already_recorded else "")
     )

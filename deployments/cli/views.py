@@ -8,16 +8,17 @@ from rich.console import Console
 from rich.table import Table
 
 from deployments.cli.common import out
+from models.results.secondment import SecondmentResult
 
 
-def print_secondment(result: dict[str, Any]) -> None:
-    table = Table(title=f"{result['year']}年度教师挂职选派（{result['status']}）")
+def print_secondment(result: SecondmentResult) -> None:
+    table = Table(title=f"{result.year}年度教师挂职选派（{result.status}）")
     for column in ("街道", "工号", "得分", "理由"):
         table.add_column(column)
-    for a in result["assignments"]:
-        table.add_row(a["street"], a["staff_id"], f"{a['score']:.2f}", a.get("reason", ""))
+    for a in result.assignments:
+        table.add_row(a.street, a.staff_id, f"{a.score:.2f}", a.reason)
     out.print(table)
-    out.print(f"total score {result['total_score']:.3f}; {len(result['ineligible'])} ineligible")
+    out.print(f"total score {result.total_score:.3f}; {len(result.ineligible)} ineligible")
 
 
 STATUS_ZH = {"proposed": "拟定方案（未保存、未发送）", "signed_off": "已批准", "rejected": "已退回"}

@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import select
 
+from models.results.secondment import SecondmentResult
+
 TEACHER_HEADERS = [
     "工号",
     "姓名",
@@ -97,7 +99,7 @@ def run_demo(
     from deployments.runtime.server import prefect_api
     from flows.teacher_secondment import secondment_decline, teacher_secondment
     from models.db import migrate
-    from models.params.secondment import SecondmentParameters
+    from models.params.secondment import DeclineParameters, SecondmentParameters
     from tasks.common.district import init_registry
     from tasks.importing.teachers import import_teachers_file
 
@@ -124,14 +126,16 @@ def run_demo(
         params = SecondmentParameters(year=year, approval="auto")
         result = asyncio.run(teacher_secondment(params))
         _print_result(console, result)
-        first = result["assignments"][0]
-        console.print(f"5. {first['staff_id']} declines {first['street']} (simulated) …")
+        first = result.assignments[0]
+        console.print(f"5. {first.staff_id} declines {first.street} (simulated) …")
         outcome = asyncio.run(
-            secondment_decline(year=year, staff_id=first["staff_id"], reason="家中老人需要照顾")
+            secondment_decline(
+                DeclineParameters(year=year, staff_id=first.staff_id, reason="家中老人需要照顾")
+            )
         )
         console.print(
-            f"   replaced by {outcome['replacement']} (score {outcome['score']:.2f}): "
-            f"{outcome['reason']}"
+            f"   replaced by {outcome.replacement} (score {outcome.score or 0:.2f}): "
+            f"{outcome.reason}"
         )
         before = _sent_count()
         asyncio.run(teacher_secondment(params))
@@ -237,23 +241,19 @@ def _import_volunteers(year: int) -> str:
     return f"imported {summary.inserted} people from {path.name}"
 
 
-def _print_result(console: Console, result: dict[str, object]) -> None:
-    assignments = result["assignments"]
-    assert isinstance(assignments, list)
-    table = Table(title=f"4. {result['year']}年度选派结果（{result['status']}）", show_lines=False)
+def _print_result(console: Console, result: SecondmentResult) -> None:
+    table = Table(title=f"4. {result.year}年度选派结果（{result.status}）", show_lines=False)
     for column in ("街道", "工号", "学校", "得分", "为什么"):
         table.add_column(column)
-    for a in assignments:
-        why = "骨干教师" if a["backbone"] else ""
-        why += ("，" if why else "") + "意向街道+5" if a["preferred"] else ""
-        table.add_row(a["street"], a["staff_id"], a["school"], f"{a['score']:.2f}", why)
+    for a in result.assignments:
+        why = "骨干教师" if a.backbone else ""
+        why += ("，" if why else "") + "意向街道+5" if a.preferred else ""
+        table.add_row(a.street, a.staff_id, a.school, f"{a.score:.2f}", why)
     console.print(table)
-    ineligible = result["ineligible"]
-    assert isinstance(ineligible, list)
-    reasons = Counter(r.split("（")[0][:12] for i in ineligible for r in i["reasons"])
+    reasons = Counter(r.split("（")[0][:12] for i in result.ineligible for r in i.reasons)
     console.print(
-        f"   total score {result['total_score']:.3f} (proven optimal); "
-        f"{len(ineligible)} teachers not eligible, e.g. "
+        f"   total score {result.total_score:.3f} (proven optimal); "
+        f"{len(result.ineligible)} teachers not eligible, e.g. "
         + "；".join(f"{r}… ×{n}" for r, n in reasons.most_common(3))
     )
 

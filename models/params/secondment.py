@@ -71,3 +71,13 @@ class SecondmentSignOff(RunInput):
     exclude_staff_ids: list[str] = Field(
         default_factory=list, title="排除教师工号", description="选择“排除后重算”时填写"
     )
+
+
+class DeclineParameters(BaseModel):
+    """挂职教师不能到岗：登记原因，按同等条件递补。"""
+
+    model_config = ConfigDict(title="挂职教师不能到岗", json_schema_extra=form_schema)
+
+    year: int = Field(ge=2000, le=2100, title="年度", description="挂职选派年度")
+    staff_id: str = Field(min_length=1, max_length=50, title="教师工号")
+    reason: str = Field(default="", max_length=500, title="不能到岗原因")

@@ -16,6 +16,13 @@ from models.db import session_scope
 from models.params.secondment import SecondmentParameters, current_year
 from models.profile.schema import DistrictProfile
 from models.refusal import Refusal
+from models.results.secondment import (
+    DeclinedTeacher,
+    DeclineOutcome,
+    IneligibleTeacher,
+    SecondedTeacher,
+    SecondmentResult,
+)
 from models.secondment import Assignment, SecondmentRound, Teacher, TeacherBase
 from models.timeutil import utcnow
 from tasks.common import links
@@ -71,8 +78,8 @@ def resolve_rules(params: SecondmentParameters) -> SecondmentRules:
     )
 
 
-def round_result(year: int) -> dict[str, Any] | None:
-    """The signed-off result of a year in the shape of `secondment --json`, or None."""
+def round_result(year: int) -> SecondmentResult | None:
+    """The signed-off result of a year (what `secondment --json` prints), or None."""
     with session_scope() as session:
         rnd = session.get(SecondmentRound, year)
         if rnd is None:
@@ -81,30 +88,19 @@ def round_result(year: int) -> dict[str, Any] | None:
             select(Assignment).where(Assignment.year == year).order_by(col(Assignment.id))
         ).all()
         active = [a for a in rows if a.status == "active"]
-        return {
-            "year": year,
-            "status": rnd.status,
-            "assignments": [
-                {
-                    "staff_id": a.staff_id,
-                    "street": a.street,
-                    "score": a.score,
-                    "school": a.school,
-                    "backbone": a.backbone,
-                    "preferred": a.preferred,
-                    "replaces": a.replaces,
-                    "reason": a.reason,
-                }
-                for a in active
-            ],
-            "total_score": round(sum(a.score for a in active), 3),
-            "ineligible": rnd.ineligible,
-            "declined": [
-                {"staff_id": a.staff_id, "street": a.street, "reason": a.decline_reason}
+        return SecondmentResult(
+            year=year,
+            status="approved",
+            comment=rnd.comment,
+            assignments=[SecondedTeacher.model_validate(a.model_dump()) for a in active],
+            total_score=round(sum(a.score for a in active), 3),
+            ineligible=[IneligibleTeacher.model_validate(i) for i in rnd.ineligible],
+            declined=[
+                DeclinedTeacher(staff_id=a.staff_id, street=a.street, reason=a.decline_reason)
                 for a in rows
                 if a.status == "declined"
             ],
-        }
+        )
 
 
 def _reply_by(session: Session, profile: DistrictProfile) -> date:
@@ -266,8 +262,10 @@ def record_approval(
     return True
 
 
-def record_rejection(*, proposal: Proposal, operator: str, comment: str) -> None:
-    """Keep the operator's rejection of a proposal on record; nothing else is written."""
+def record_rejection(*, proposal: Proposal, operator: str, comment: str) -> SecondmentResult:
+    """Keep the operator's rejection of a proposal on record; nothing else is written.
+
+    Returns the rejected year's result: nobody placed, the proposal's ineligible teachers."""
     with session_scope() as session:
         subject = f"proposal-{proposal.inputs_digest}"
         existing = session.exec(
@@ -294,13 +292,20 @@ def record_rejection(*, proposal: Proposal, operator: str, comment: str) -> None
         else:
             existing.reason = reason
             existing.decided_at = utcnow()
+    return SecondmentResult(
+        year=proposal.year,
+        status="rejected",
+        comment=comment,
+        total_score=proposal.total_score,
+        ineligible=[IneligibleTeacher.model_validate(i.model_dump()) for i in proposal.ineligible],
+    )
 
 
 class DeclineError(Refusal):
     """A decline that cannot be recorded (unknown teacher, not placed this year, …)."""
 
 
-def decline_and_replace(*, year: int, staff_id: str, reason: str = "") -> dict[str, Any]:
+def decline_and_replace(*, year: int, staff_id: str, reason: str = "") -> DeclineOutcome:
     """Record a decline and place the next-best teacher on that street, in one transaction.
 
     Declining twice is a no-op that returns the first replacement.
@@ -318,13 +323,13 @@ def decline_and_replace(*, year: int, staff_id: str, reason: str = "") -> dict[s
             again = session.exec(
                 select(Assignment).where(Assignment.year == year, Assignment.replaces == staff_id)
             ).first()
-            return {
-                "year": year,
-                "declined": staff_id,
-                "street": declined.street,
-                "replacement": again.staff_id if again else None,
-                "already_recorded": True,
-            }
+            return DeclineOutcome(
+                year=year,
+                declined=staff_id,
+                street=declined.street,
+                replacement=again.staff_id if again else None,
+                already_recorded=True,
+            )
         rules = SecondmentRules.model_validate(rnd.parameters)
         roster = [
             TeacherBase.model_validate(t.model_dump()) for t in session.exec(select(Teacher)).all()
@@ -421,15 +426,14 @@ def decline_and_replace(*, year: int, staff_id: str, reason: str = "") -> dict[s
             title=title,
             body=body,
         )
-        return {
-            "year": year,
-            "declined": staff_id,
-            "street": declined.street,
-            "replacement": chosen.staff_id,
-            "score": score,
-            "reason": placement.reason,
-            "already_recorded": False,
-        }
+        return DeclineOutcome(
+            year=year,
+            declined=staff_id,
+            street=declined.street,
+            replacement=chosen.staff_id,
+            score=score,
+            reason=placement.reason,
+        )
 
 
 def pending_message_ids(year: int) -> list[int]:

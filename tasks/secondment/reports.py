@@ -22,6 +22,7 @@ from models.secondment import Assignment, SecondmentRound, Teacher
 from tasks.common.district import active_profile
 from tasks.common.documents import (
     WrittenFile,
+    files_markdown,
     local_date,
     plain,
     render_docx,
@@ -255,3 +256,8 @@ def secondment_documents(year: int) -> list[WrittenFile]:
     if data is None or not data.placements:
         return []
     return [write_notice(data), write_workbook(data)]
+
+
+def documents_markdown(year: int, files: list[WrittenFile]) -> str:
+    """The artifact listing the year's notice and workbook."""
+    return files_markdown(f"{year}年度教师挂职选派文件", files)

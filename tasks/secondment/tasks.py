@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from models.params.secondment import SecondmentParameters
+from models.results.secondment import DeclineOutcome, SecondmentResult
 from tasks.common.documents import WrittenFile
 from tasks.secondment import records
 from tasks.secondment.reports import secondment_documents
@@ -30,7 +29,7 @@ def propose_task(rules: SecondmentRules, time_limit: float | None = None) -> Pro
 
 
 @task(name="signed-off-result", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def round_result_task(year: int) -> dict[str, Any] | None:
+def round_result_task(year: int) -> SecondmentResult | None:
     return records.round_result(year)
 
 
@@ -50,8 +49,8 @@ def documents_task(year: int) -> list[WrittenFile]:
 
 
 @task(name="record-rejection", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def record_rejection_task(proposal: Proposal, operator: str, comment: str) -> None:
-    records.record_rejection(proposal=proposal, operator=operator, comment=comment)
+def record_rejection_task(proposal: Proposal, operator: str, comment: str) -> SecondmentResult:
+    return records.record_rejection(proposal=proposal, operator=operator, comment=comment)
 
 
 @task(
@@ -63,7 +62,7 @@ def record_rejection_task(proposal: Proposal, operator: str, comment: str) -> No
         not isinstance(state.result(raise_on_failure=False), ValueError)
     ),
 )
-def decline_task(year: int, staff_id: str, reason: str) -> dict[str, Any]:
+def decline_task(year: int, staff_id: str, reason: str) -> DeclineOutcome:
     return records.decline_and_replace(year=year, staff_id=staff_id, reason=reason)
 
 

@@ -67,7 +67,7 @@ def test_every_deployment_builds() -> None:
     assert schedule.schedule.cron == profile.secondment.schedule
     (trigger,) = deployments["secondment-decline/on-decline"].triggers
     assert trigger.expect == {DECLINED_EVENT}
-    assert set(trigger.parameters) == {"year", "staff_id", "reason"}
+    assert trigger.parameters == {"params": "{{ event.payload }}"}
     weekly = (deployments["playground-schedule/weekly"].schedules or [])[0].schedule
     rollout = (deployments["community-school-rollout/yearly"].schedules or [])[0].schedule
     assert isinstance(weekly, CronSchedule) and isinstance(rollout, CronSchedule)
@@ -89,7 +89,7 @@ def test_every_deployment_builds() -> None:
 def test_decline_event_runs_the_served_replacement(registry: DistrictProfile, db: Path) -> None:
     seed_roster(registry, count=200, seed=5)
     result = asyncio.run(teacher_secondment(SecondmentParameters(year=2026, approval="auto")))
-    leaver = result["assignments"][0]["staff_id"]
+    leaver = result.assignments[0].staff_id
 
     stop = threading.Event()
     deployments = build_deployments(registry)  # built outside the loop: to_deployment is sync here
@@ -128,7 +128,7 @@ def test_decline_event_runs_the_served_replacement(registry: DistrictProfile, db
                 ).first()
             time.sleep(1)
         assert replaced is not None, "the decline event did not start the replacement"
-        assert replaced.street == result["assignments"][0]["street"]
+        assert replaced.street == result.assignments[0].street
     finally:
         stop.set()
         server.join(timeout=30)

@@ -100,6 +100,7 @@ def single_machine_outcome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
     from flows.annual_cycle import annual_cycle
     from flows.teacher_secondment import secondment_decline
     from models.params.cycle import AnnualCycleParameters
+    from models.params.secondment import DeclineParameters
 
     monkeypatch.setenv("LD_DATA_DIR", str(tmp_path / "single"))
     monkeypatch.setenv("LD_DATABASE_URL", f"sqlite:///{tmp_path / 'single.db'}")
@@ -109,7 +110,11 @@ def single_machine_outcome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> d
     params = AnnualCycleParameters(year=YEAR, approval="auto", seed=SEED)
     asyncio.run(annual_cycle(params))
     staff_id = _first_assignment()
-    asyncio.run(secondment_decline(year=YEAR, staff_id=staff_id, reason="家中老人需要照顾"))
+    asyncio.run(
+        secondment_decline(
+            DeclineParameters(year=YEAR, staff_id=staff_id, reason="家中老人需要照顾")
+        )
+    )
     return year_outcome(YEAR)
 
 

@@ -130,7 +130,7 @@ def test_database_unreachable_mid_decision_retries_then_completes(
     survived = (
         len(proxy.cuts) == 1
         and during == {"secondment_round": 0, "assignment": 0, "outbox_message": 0}
-        and result["status"] == "approved"
+        and result.status == "approved"
         and len({a.staff_id for a in assignments}) == 15 == len(assignments)
         and {m.status for m in messages} == {"delivered"}
         and after_rerun == before_rerun
@@ -142,7 +142,7 @@ def test_database_unreachable_mid_decision_retries_then_completes(
     # the broken transaction left nothing behind, not even the round row written before it
     assert during == {"secondment_round": 0, "assignment": 0, "outbox_message": 0}
     assert took > OUTAGE  # the record step waited for the database to come back
-    assert result["status"] == "approved" and len(result["assignments"]) == 15
+    assert result.status == "approved" and len(result.assignments) == 15
     assert len(assignments) == 15 and len({a.staff_id for a in assignments}) == 15
     assert len(messages) > 15 and {m.status for m in messages} == {"delivered"}
     assert direct_counts(pg_name) == {
@@ -171,10 +171,10 @@ def test_database_unreachable_in_a_step_without_retries_fails_cleanly_then_rerun
         time.sleep(0.1)  # the database is back
     result = asyncio.run(teacher_secondment(params))
     expected = propose_task.fn(resolve_rules_task.fn(params))  # the same inputs, no fault
-    placed = sorted((a["staff_id"], a["street"]) for a in result["assignments"])
+    placed = sorted((a.staff_id, a.street) for a in result.assignments)
     survived = (
         after_failure == {"secondment_round": 0, "assignment": 0, "outbox_message": 0}
-        and result["status"] == "approved"
+        and result.status == "approved"
         and placed == sorted((p.staff_id, p.street) for p in expected.placements)
     )
     hardening.fault(
@@ -183,6 +183,6 @@ def test_database_unreachable_in_a_step_without_retries_fails_cleanly_then_rerun
 
     assert "connection" in str(failure.value).lower()  # the database's own, clear error
     assert after_failure == {"secondment_round": 0, "assignment": 0, "outbox_message": 0}
-    assert result["status"] == "approved" and len(placed) == 15
+    assert result.status == "approved" and len(placed) == 15
     assert placed == sorted((p.staff_id, p.street) for p in expected.placements)
     assert direct_counts(pg_name)["assignment"] == 15

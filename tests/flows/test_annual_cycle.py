@@ -37,7 +37,7 @@ def test_cycle_runs_in_order_and_reruns_without_sending_twice(
 
     assert result["steps"] == ["calendar", "secondment", "report"]
     assert result["skipped"] == ["ideas", "awards"]
-    assert result["results"]["secondment"]["status"] == "approved"
+    assert result["results"]["secondment"].status == "approved"
     lines = {line["key"]: line for line in result["results"]["report"]["lines"]}
     assert lines["seconded_teachers"]["actual"] == 15
     assert lines["meetings"]["actual"] == 3  # the three annual meetings of R7.5

@@ -18,8 +18,9 @@ from flows.teacher_secondment import secondment_decline, teacher_secondment
 from models.audit import Decision
 from models.db import session_scope
 from models.outbox import DeliveryAttempt, OutboxMessage
-from models.params.secondment import SecondmentParameters, SecondmentSignOff
+from models.params.secondment import DeclineParameters, SecondmentParameters, SecondmentSignOff
 from models.profile.schema import DistrictProfile
+from models.results.secondment import SecondmentResult
 from models.secondment import Assignment, SecondmentRound
 from tasks.secondment.rules import InfeasibleSecondment, SecondmentRules
 from tasks.secondment.solver import select_candidates
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 YEAR = 2026
 
 
-def run(params: SecondmentParameters) -> dict[str, Any]:
+def run(params: SecondmentParameters) -> SecondmentResult:
     return asyncio.run(teacher_secondment(params))
 
 
@@ -68,28 +69,28 @@ def roster(registry: DistrictProfile) -> DistrictProfile:
 def test_auto_approval_stores_notifies_and_is_idempotent(roster: DistrictProfile, db: Path) -> None:
     result = run(SecondmentParameters(year=YEAR, approval="auto"))
 
-    assert result["status"] == "approved"
-    assert len(result["assignments"]) == 15
+    assert result.status == "approved"
+    assert len(result.assignments) == 15
     per_street = dict.fromkeys(roster.secondment_quotas(), 0)
-    for a in result["assignments"]:
-        per_street[a["street"]] += 1
-        assert "R10.2" in a["reason"]
+    for a in result.assignments:
+        per_street[a.street] += 1
+        assert "R10.2" in a.reason
     assert per_street == {"嘉兴路街道": 5, "洛阳路街道": 5, "海伦路街道": 5}
 
     # the flow's answer is the plain solver's answer on the same roster
     from tasks.secondment.records import load_roster
 
     expected = select_candidates(load_roster(), rules=SecondmentRules(year=YEAR, quotas=per_street))
-    assert result["total_score"] == pytest.approx(expected.total_score)
+    assert result.total_score == pytest.approx(expected.total_score)
     with session_scope() as session:
         decision = session.exec(select(Decision).where(Decision.kind == "placement")).one()
     assert "已证明总分最优" in decision.reason and decision.inputs_digest == expected.inputs_digest
-    assert sorted(a["staff_id"] for a in result["assignments"]) == sorted(
+    assert sorted(a.staff_id for a in result.assignments) == sorted(
         p.staff_id for p in expected.placements
     )
 
     # one message per teacher, per school with a selected teacher, per street; all delivered
-    schools = {a["school"] for a in result["assignments"]}
+    schools = {a.school for a in result.assignments}
     with session_scope() as session:
         messages = session.exec(select(OutboxMessage)).all()
     assert len(messages) == 15 + len(schools) + 3
@@ -111,12 +112,12 @@ def test_auto_approval_stores_notifies_and_is_idempotent(roster: DistrictProfile
     assert "****" in table
     from tasks.secondment.records import teacher_phones
 
-    for phone in teacher_phones([a["staff_id"] for a in result["assignments"]]).values():
+    for phone in teacher_phones([a.staff_id for a in result.assignments]).values():
         assert phone not in table
 
     before = counts()
     again = run(SecondmentParameters(year=YEAR, approval="auto"))
-    assert again["assignments"] == result["assignments"]
+    assert again.assignments == result.assignments
     assert counts() == before  # nothing written, nothing sent
 
 
@@ -129,7 +130,7 @@ def test_operator_approves_paused_run(roster: DistrictProfile) -> None:
     sign_off(run_id, SecondmentSignOff, decision="approve", operator="王科长", comment="同意")
     thread.join(timeout=120)
 
-    assert box["result"]["status"] == "approved"
+    assert box["result"].status == "approved"
     with session_scope() as session:
         rnd = session.get(SecondmentRound, YEAR)
     assert rnd is not None and rnd.approved_by == "王科长" and rnd.comment == "同意"
@@ -158,9 +159,9 @@ def test_operator_excludes_then_approves(roster: DistrictProfile) -> None:
     sign_off(run_id, SecondmentSignOff, decision="approve", operator="王科长")
     thread.join(timeout=120)
 
-    staff = [a["staff_id"] for a in box["result"]["assignments"]]
+    staff = [a.staff_id for a in box["result"].assignments]
     assert excluded not in staff and len(staff) == 15
-    reasons = {i["staff_id"]: i["reasons"] for i in box["result"]["ineligible"]}
+    reasons = {i.staff_id: i.reasons for i in box["result"].ineligible}
     assert any("排除" in r for r in reasons[excluded])
 
 
@@ -172,7 +173,7 @@ def test_operator_rejects(roster: DistrictProfile) -> None:
     sign_off(run_id, SecondmentSignOff, decision="reject", comment="名额需调整", operator="王科长")
     thread.join(timeout=120)
 
-    assert box["result"]["status"] == "rejected"
+    assert box["result"].status == "rejected"
     assert counts() == {"assignments": 0, "messages": 0, "sends": 0, "rounds": 0}
     with session_scope() as session:
         rejected = session.exec(select(Decision).where(Decision.kind == "rejected")).one()
@@ -185,9 +186,9 @@ def test_a_time_limit_signs_off_the_best_placement_found_with_its_gap(
     """No proof within the limit: a proposal all the same, its gap said in Chinese and recorded."""
     result = run(SecondmentParameters(year=YEAR, approval="auto", time_limit_seconds=0))
 
-    assert result["status"] == "approved" and len(result["assignments"]) == 15
+    assert result.status == "approved" and len(result.assignments) == 15
     note = "未能在限时内证明最优，差距≤"
-    assert all(note in a["reason"] for a in result["assignments"])
+    assert all(note in a.reason for a in result.assignments)
     with session_scope() as session:
         decision = session.exec(select(Decision).where(Decision.kind == "placement")).one()
     assert note in decision.reason and "任何方案总分不超过" in decision.reason
@@ -218,21 +219,23 @@ def test_infeasible_writes_nothing(roster: DistrictProfile) -> None:
 
 def test_decline_replaces_exactly_one(roster: DistrictProfile) -> None:
     result = run(SecondmentParameters(year=YEAR, approval="auto"))
-    leaver = result["assignments"][0]
+    leaver = result.assignments[0]
     before = counts()
 
-    outcome = asyncio.run(secondment_decline(year=YEAR, staff_id=leaver["staff_id"], reason="生病"))
+    outcome = asyncio.run(
+        secondment_decline(DeclineParameters(year=YEAR, staff_id=leaver.staff_id, reason="生病"))
+    )
 
     after = counts()
     assert after["assignments"] == before["assignments"] + 1
-    assert outcome["street"] == leaver["street"]
+    assert outcome.street == leaver.street
     with session_scope() as session:
         rows = session.exec(select(Assignment).where(Assignment.year == YEAR)).all()
     active = [a for a in rows if a.status == "active"]
     declined = [a for a in rows if a.status == "declined"]
-    assert len(active) == 15 and [d.staff_id for d in declined] == [leaver["staff_id"]]
-    replacement = next(a for a in active if a.replaces == leaver["staff_id"])
-    assert replacement.staff_id == outcome["replacement"] and replacement.street == leaver["street"]
+    assert len(active) == 15 and [d.staff_id for d in declined] == [leaver.staff_id]
+    replacement = next(a for a in active if a.replaces == leaver.staff_id)
+    assert replacement.staff_id == outcome.replacement and replacement.street == leaver.street
     schools = [a.school for a in active]
     assert max(schools.count(s) for s in schools) <= 2
     assert sum(a.backbone for a in active) >= 3
@@ -243,6 +246,8 @@ def test_decline_replaces_exactly_one(roster: DistrictProfile) -> None:
     assert f"teacher-{replacement.staff_id}" in audiences
 
     # the same decline again changes nothing
-    again = asyncio.run(secondment_decline(year=YEAR, staff_id=leaver["staff_id"], reason="生病"))
-    assert again["already_recorded"] and again["replacement"] == outcome["replacement"]
+    again = asyncio.run(
+        secondment_decline(DeclineParameters(year=YEAR, staff_id=leaver.staff_id, reason="生病"))
+    )
+    assert again.already_recorded and again.replacement == outcome.replacement
     assert counts() == after

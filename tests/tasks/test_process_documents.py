@@ -83,7 +83,8 @@ def test_the_secondment_notice_and_workbook(registry: DistrictProfile, db: Path)
 
     everyone = teacher_names()
     text = text_of(notice.path)
-    assert everyone[outcome["replacement"]] in text and everyone[first.staff_id] not in text
+    assert outcome.replacement is not None
+    assert everyone[outcome.replacement] in text and everyone[first.staff_id] not in text
     assert "递补" in text and "家中老人" not in text  # the reason stays with the office
     declined = rows(workbook.path, "不能到岗")
     assert declined == [
