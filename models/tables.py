@@ -10,12 +10,16 @@ from models.network import BaseVenue, CommunitySchool, RolloutTask, TeamMember
 from models.outbox import Delivery, DeliveryAttempt, DeliveryTarget, OutboxMessage
 from models.playgrounds import PlaygroundHours
 from models.registry import Community, School, StoredProfile, Street
+from models.residents import IdeaSupport, ObjectionFiling, StatusLink
 from models.responses import ResponseAnswer, ResponseLink, ResponseRequest
 from models.secondment import Assignment, SecondmentRound, Teacher
 from models.units import Pledge
 from models.volunteers import Volunteer
 
 __all__ = [
+    "IdeaSupport",
+    "ObjectionFiling",
+    "StatusLink",
     "Idea",
     "IdeaAction",
     "IdeaCampaign",

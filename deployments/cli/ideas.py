@@ -114,6 +114,25 @@ def submit_cmd(
     out.print(f"received {ack.ref}; screened")
 
 
+@ideas_app.command("poster")
+def poster_cmd(
+    year: int = typer.Option(..., help="Campaign year."),
+    out: Path | None = typer.Option(None, help="Folder; default <data dir>/reports/<year>/."),
+) -> None:
+    """The idea form's QR code (PNG) and a printable poster (DOCX) with the campaign's text."""
+    from deployments.cli.common import ensure_ready, fail
+    from deployments.cli.common import out as console
+    from tasks.ideas.poster import NoCampaign, write_poster
+
+    ensure_ready()
+    try:
+        files = write_poster(year=year, out=out)
+    except NoCampaign as exc:
+        raise fail(str(exc)) from None
+    for written in files:
+        console.print(f"{written.label}：{written.path}")
+
+
 @ideas_app.command("clusters")
 def clusters_cmd(
     year: int = typer.Option(..., help="Campaign year."),

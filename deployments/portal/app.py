@@ -1,6 +1,8 @@
 """The participant portal: one FastAPI app, one process, for everything people send in.
 
 - `POST /ideas`: the golden-idea intake for programs and forms (JSON; `ideas`);
+- `/ideas`, `/ideas/form`, `/ideas/support`, `/ideas/similar`: the idea form for residents,
+  with the similar ideas already submitted (`residents`);
 - `/r/<token>`: personal links, where a teacher, an invitee or a community office answers what
   a message asked (`answers`);
 - `/calendar/<year>.ics`: the year's meetings to subscribe to in a calendar program;
@@ -29,9 +31,11 @@ from deployments.portal.calendar import calendar_router
 from deployments.portal.ideas import Emit, Enqueue, IdeaForm, Intake, emit_on, enqueue_on
 from deployments.portal.limits import Limit, PortalGuard, TokenBuckets, refuse, validation_problems
 from deployments.portal.pages import Office, Pages, stylesheet
+from deployments.portal.residents import IdeaPages
 from models.settings import get_settings
 from models.timeutil import utcnow
 from tasks.common.events import PrefectApi
+from tasks.ideas.similar import CampaignIndexes
 
 logger = logging.getLogger(__name__)
 ANSWER_MAX_BYTES = 16 * 1024  # a reply form: a choice, a reason, a name, a note
@@ -73,17 +77,32 @@ def create_app(
     announced, the sweepers do it); `enqueue` and `emit` replace the intake's announcing.
     """
     settings = get_settings()
+    indexes = CampaignIndexes()
     intake = Intake(
-        enqueue=enqueue or enqueue_on(prefect), emit=emit or emit_on(prefect), clock=clock
+        enqueue=enqueue or enqueue_on(prefect),
+        emit=emit or emit_on(prefect),
+        clock=clock,
+        on_stored=lambda form, ack: indexes.add(
+            year=ack.year, idea_id=ack.id, title=form.title, content=form.content
+        ),
     )
     here = site()
     pages = here.pages
+    secure_cookie = settings.public_url.startswith("https://")
+    idea_pages = IdeaPages(
+        pages=pages,
+        intake=intake,
+        indexes=indexes,
+        zone=here.zone,
+        clock=clock,
+        secure_cookie=secure_cookie,
+    )
     answers = Answers(
         pages=pages,
         prefect=prefect,
         zone=here.zone,
         clock=clock,
-        secure_cookie=settings.public_url.startswith("https://"),
+        secure_cookie=secure_cookie,
     )
 
     @asynccontextmanager
@@ -110,6 +129,12 @@ def create_app(
                 buckets=TokenBuckets(per_minute=rate_per_minute or settings.intake_rate_per_minute),
                 max_body_bytes=max_body_bytes or settings.intake_max_body_bytes,
                 refuse=refuse,
+            ),
+            Limit(
+                paths={"/ideas/form", "/ideas/support"},
+                buckets=TokenBuckets(per_minute=rate_per_minute or settings.intake_rate_per_minute),
+                max_body_bytes=max_body_bytes or settings.intake_max_body_bytes,
+                refuse=pages.refuse,
             ),
             Limit(
                 prefix="/r/",
@@ -148,6 +173,7 @@ def create_app(
         return stylesheet()
 
     app.include_router(intake.router)
+    app.include_router(idea_pages.router)
     app.include_router(calendar_router(pages))
     app.include_router(answers.router)
     return app

@@ -121,8 +121,16 @@ def announce(
 class Intake:
     """The intake's routes, its writer (group commit) and its announcer."""
 
-    def __init__(self, *, enqueue: Enqueue, emit: Emit, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        *,
+        enqueue: Enqueue,
+        emit: Emit,
+        clock: Callable[[], datetime],
+        on_stored: Callable[[IdeaForm, records.Ack], None] | None = None,
+    ) -> None:
         self.clock = clock
+        self.on_stored = on_stored  # each new idea, once committed (the similar-ideas index)
 
         def announce_batch(acks: list[records.Ack]) -> list[None]:
             announce(acks, source=SOURCE, enqueue=enqueue, emit=emit, now=clock())
@@ -143,9 +151,14 @@ class Intake:
         """One transaction for every form waiting; the new ideas go on to the announcer."""
         items = [(form.year, Submission(**form.model_dump(exclude={"year"}))) for form in forms]
         outcomes = intake.submit_many(items=items, source=SOURCE, now=self.clock())
-        for outcome in outcomes:
+        for form, outcome in zip(forms, outcomes, strict=True):
             if isinstance(outcome, records.Ack) and not outcome.duplicate:
                 self.announcer.put(outcome)
+                if self.on_stored is not None:
+                    try:
+                        self.on_stored(form, outcome)
+                    except Exception as exc:  # the idea is stored; a lookup catches up later
+                        logger.warning("on_stored failed (%s)", type(exc).__name__)
         return outcomes
 
     async def start(self) -> None:

@@ -43,6 +43,11 @@ def _default_criteria() -> dict[str, float]:
 class IdeasPolicy(_Strict):
     """R7.3 parameters: intake bounds, screening rules, review, tiers; every key optional."""
 
+    theme: str = Field(
+        default="学习型城区建设",
+        max_length=40,
+        description="What the campaign asks ideas for (the form's and the poster's heading)",
+    )
     similarity_threshold: float = Field(
         default=0.6, gt=0, le=1, description="Jaccard of character 2-grams (docs/spec.md)"
     )

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from docxtpl import DocxTemplate
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, StrictUndefined
 from pydantic import BaseModel
 
@@ -54,15 +55,26 @@ def template_path(name: str) -> Path:
     return own if own.is_file() else TEMPLATES_DIR / f"{name}.docx"
 
 
-def render_docx(name: str, context: Mapping[str, Any], path: Path) -> Path:
+def render_docx(
+    name: str,
+    context: Mapping[str, Any],
+    path: Path,
+    *,
+    images: Mapping[str, tuple[Path, float]] | None = None,
+) -> Path:
     """Fill template NAME with `context` and write it to `path`, whole or not at all.
 
     Strict: a placeholder the context does not provide is an error, so a notice never goes out
-    with a hole where a name or a date should be.
+    with a hole where a name or a date should be. IMAGES are pictures placed at placeholders:
+    name -> (PNG file, width in millimetres).
     """
     template = DocxTemplate(template_path(name))
     environment = Environment(undefined=StrictUndefined, autoescape=True)
-    template.render(dict(context), jinja_env=environment)
+    pictures = {
+        key: InlineImage(template, str(file), width=Mm(width))
+        for key, (file, width) in (images or {}).items()
+    }
+    template.render({**context, **pictures}, jinja_env=environment)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.docx")
     template.save(tmp)

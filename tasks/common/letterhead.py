@@ -353,7 +353,41 @@ def calendar_notice() -> DocumentObject:
     return d
 
 
+def ideas_poster() -> DocumentObject:
+    """The golden-idea campaign's poster: what is asked, until when, the QR code of the form."""
+    d = _base()
+    _p(d, "{{ heading }}", "公文标题")
+    _p(d, "")
+    _p(d, "居民朋友们：", "主送机关")
+    _p(
+        d,
+        "{{ year }}年度{{ theme }}“金点子”征集活动现已启动，欢迎您为家门口的社区教育出主意、"
+        "提建议。",
+    )
+    _p(d, "一、征集时间", "一级标题")
+    _p(d, "{{ collecting_from }}至{{ collecting_to }}。")
+    _p(d, "二、提交方式", "一级标题")
+    _p(
+        d,
+        "用手机扫描下方二维码，或在浏览器中打开{{ url }}，填写姓名、手机号、所在社区、标题和内容。",
+    )
+    _p(d, "也可到所在居委会填写纸质表格，由社区工作人员录入。")
+    qr = d.add_paragraph("{{ qr }}", style="名单")
+    qr.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _p(d, "三、填写要求", "一级标题")
+    _p(
+        d,
+        "每条建议写明标题（不超过{{ title_max }}字）和具体内容（{{ content_min }}至"
+        "{{ content_max }}字）。提交前可看到已有的相似建议，如意见相同，可点“我也支持这条”。",
+    )
+    _p(d, "评审结果将于{{ publish_on }}前后统一公布，被采纳的建议将跟踪落实并告知提交人。")
+    _contact(d)
+    _signature(d)
+    return d
+
+
 TEMPLATES: dict[str, Callable[[], DocumentObject]] = {
+    "ideas_poster": ideas_poster,
     "awards_publicity": awards_publicity,
     "awards_commendation": awards_commendation,
     "secondment_notice": secondment_notice,

@@ -342,7 +342,7 @@ def test_a_database_failure_answers_503_and_acknowledges_nothing(
 
 
 def test_unknown_paths_and_methods_answer_json_with_nosniff(client: TestClient) -> None:
-    for reply in (client.get(f"/{SCRIPT}"), client.get("/ideas"), client.get("/docs")):
+    for reply in (client.get(f"/{SCRIPT}"), client.put("/ideas"), client.get("/docs")):
         assert reply.status_code in (404, 405)
         assert _is_json_and_nosniff(reply) and "<script" not in reply.text
 
