@@ -79,7 +79,8 @@ def open_cmd(
         profile, _ = profile_and_policy()
         first = datetime.now(ZoneInfo(profile.timezone)).date()
     campaign = open_campaign(year=year, start=first)
-    out.print(f"campaign {year}: phase {campaign['phase']}; phases {campaign['phases']}")
+    phases = {phase: day.isoformat() for phase, day in campaign.phases.items()}
+    out.print(f"campaign {year}: phase {campaign.phase}; phases {phases}")
 
 
 @ideas_app.command("submit")
@@ -236,12 +237,12 @@ def review_cmd(
     ensure_ready()
     result = run_flow(lambda: review_ideas(params), form=IdeasSignOff, yes=yes)
     if as_json:
-        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
-    elif result["status"] == "rejected":
+        typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    elif result.status == "rejected":
         out.print(f"{year}年度金点子评审结果已退回，未公布。")
     else:
-        for item in result["selected"]:
-            out.print(f"{item['rank']:>3} {item['tier']} {item['ref']} ({len(item['members'])})")
+        for item in result.selected:
+            out.print(f"{item.rank:>3} {item.tier} {item.ref} ({len(item.members)})")
 
 
 @ideas_app.command("progress")

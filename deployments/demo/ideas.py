@@ -63,8 +63,6 @@ def run_ideas_demo(*, year: int, console: Console) -> None:
         year=year, approval="auto", generate_scores=True, today=date(year, 10, 20)
     )
     result = asyncio.run(review_ideas(params))
-    for item in result["selected"][:10]:
-        console.print(
-            f"  {item['rank']:>2} {item['tier']} {item['ref']} (同组 {len(item['members'])} 条)"
-        )
-    console.print(f"  … {len(result['selected'])} selected, every submitter told")
+    for item in result.selected[:10]:
+        console.print(f"  {item.rank:>2} {item.tier} {item.ref} (同组 {len(item.members)} 条)")
+    console.print(f"  … {len(result.selected)} selected, every submitter told")

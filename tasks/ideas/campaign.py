@@ -10,6 +10,8 @@ from sqlmodel import Session
 from models.db import session_scope
 from models.ideas import IdeaCampaign
 from models.profile.ideas import IdeasPolicy
+from models.refusal import Refusal
+from models.results.ideas import CampaignResult
 from models.settings import get_settings
 from tasks.common.district import active_profile
 from tasks.ideas.records import FLOW, SubmissionRejected, known_communities
@@ -34,7 +36,7 @@ def phase_dates(*, start: date, policy: IdeasPolicy) -> dict[str, str]:
     }
 
 
-def open_campaign(*, year: int, start: date, seed: int | None = None) -> dict[str, Any]:
+def open_campaign(*, year: int, start: date, seed: int | None = None) -> CampaignResult:
     """Create the year's campaign (phase `collecting`) and stage its announcement; idempotent.
 
     The announcement goes to residents (audience `residents`) and to every community office.
@@ -87,15 +89,21 @@ def open_campaign(*, year: int, start: date, seed: int | None = None) -> dict[st
                     body=body,
                 )
             campaign.announced = True
-        return campaign.model_dump(mode="json")
+        return CampaignResult.model_validate(campaign.model_dump())
 
 
-def set_phase(*, year: int, phase: str) -> None:
+def start_review(*, year: int) -> int | None:
+    """Move the year's campaign to review and return its seed; None once it is published.
+
+    Refused when the year has no campaign (nothing to review)."""
     with session_scope() as session:
         campaign = session.get(IdeaCampaign, year)
         if campaign is None:
-            raise ValueError(f"no golden-idea campaign for {year}; open it first")
-        campaign.phase = phase
+            raise Refusal(f"{year}年度尚未开展金点子征集，无可评审的建议")
+        if campaign.published_at is not None:
+            return None
+        campaign.phase = "reviewing"
+        return campaign.seed
 
 
 def ensure_campaign(session: Session, *, year: int) -> IdeaCampaign:

@@ -153,10 +153,15 @@ def unannounced(*, source: str) -> list[Ack]:
     ]
 
 
-def overdue_ids(*, now: datetime, after: timedelta, year: int | None = None) -> list[int]:
-    """Ideas still `received` that arrived (or were last enqueued) longer than AFTER ago."""
-    cutoff = now - after
+def overdue_ids(
+    *, now: datetime, after: timedelta | None = None, year: int | None = None
+) -> list[int]:
+    """Ideas still `received` that arrived (or were last enqueued) longer than AFTER ago (by
+    default the profile's `ideas.sweep_after_minutes`)."""
     with session_scope() as session:
+        if after is None:
+            after = timedelta(minutes=active_profile(session).ideas.sweep_after_minutes)
+        cutoff = now - after
         query = select(Idea).where(Idea.status == "received")
         if year is not None:
             query = query.where(Idea.year == year)

@@ -19,6 +19,7 @@ from models.audit import Decision
 from models.db import session_scope
 from models.ideas import Idea, IdeaAction, IdeaCampaign, IdeaResult, IdeaScore
 from models.profile.ideas import IdeasPolicy
+from models.results.ideas import IdeasResult, SelectedIdea
 from tasks.common.district import active_profile
 from tasks.common.review import (
     Reviewer,
@@ -30,7 +31,7 @@ from tasks.common.review import (
     rank_with_tiebreak,
 )
 from tasks.ideas.clusters import year_clusters
-from tasks.ideas.records import FLOW, digest, ideas_by_ref
+from tasks.ideas.records import FLOW, digest, ideas_by_ref, profile_and_policy
 from tasks.ideas.screening import RULE, shown
 from tasks.notify.delivery import stage_message
 from tasks.notify.render import render
@@ -168,6 +169,14 @@ def generated_scores(*, setup: ReviewSetup, seed: int, policy: IdeasPolicy) -> l
             }
         )
     return rows
+
+
+def record_generated_scores(*, setup: ReviewSetup, seed: int) -> int:
+    """Record generated scores for every assigned pair (demo and rehearsal runs only)."""
+    _, policy = profile_and_policy()
+    return record_scores(
+        year=setup.year, setup=setup, rows=generated_scores(setup=setup, seed=seed, policy=policy)
+    )
 
 
 def propose_ranking(*, setup: ReviewSetup, method: str | None = None) -> ReviewProposal:
@@ -323,24 +332,25 @@ def publish(*, setup: ReviewSetup, proposal: ReviewProposal, operator: str, toda
     return True
 
 
-def results(year: int) -> dict[str, Any]:
-    """The published results of a year (for the CLI and artifacts)."""
+def results(year: int) -> IdeasResult:
+    """The published results of a year (the review flow's result, the CLI's and artifacts')."""
     with session_scope() as session:
         rows = session.exec(
             select(IdeaResult)
             .where(IdeaResult.year == year, col(IdeaResult.rank).is_not(None))
             .order_by(col(IdeaResult.rank))
         ).all()
-        return {
-            "year": year,
-            "selected": [
-                {
-                    "ref": r.ref,
-                    "rank": r.rank,
-                    "tier": r.tier,
-                    "final": r.final,
-                    "members": r.members,
-                }
+        return IdeasResult(
+            year=year,
+            status="published",
+            selected=[
+                SelectedIdea(
+                    ref=r.ref,
+                    rank=r.rank or 0,
+                    tier=r.tier,
+                    final=r.final or 0.0,
+                    members=r.members,
+                )
                 for r in rows
             ],
-        }
+        )

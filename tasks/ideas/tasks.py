@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from models.ideas import IdeaAction
+from models.results.ideas import CampaignResult, IdeasResult
 from models.timeutil import utcnow
 from tasks.ideas import actions, campaign, records, review
 
@@ -24,19 +26,38 @@ def screen_ideas(idea_ids: list[int]) -> int:
     return records.screen_ids(ids=idea_ids, now=utcnow())
 
 
-@task(name="overdue-ideas", cache_policy=NO_CACHE)
-def overdue_ideas_task(now: datetime, after_minutes: int) -> list[int]:
-    return records.overdue_ids(now=now, after=timedelta(minutes=after_minutes))
+@task(name="overdue-ideas", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def overdue_ideas_task(now: datetime, after_minutes: int | None) -> list[int]:
+    """Ideas left `received` longer than `after_minutes` (None: the profile's sweep interval)."""
+    after = None if after_minutes is None else timedelta(minutes=after_minutes)
+    return records.overdue_ids(now=now, after=after)
+
+
+@task(name="received-ideas", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def received_ideas_task(year: int) -> list[int]:
+    return records.received_ids(year=year)
 
 
 @task(name="open-campaign", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def open_campaign_task(year: int, start: date, seed: int | None) -> dict[str, object]:
+def open_campaign_task(year: int, start: date, seed: int | None) -> CampaignResult:
     return campaign.open_campaign(year=year, start=start, seed=seed)
+
+
+@task(name="start-review", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def start_review_task(year: int) -> int | None:
+    """The campaign moves to review; its seed, or None when the year is already published."""
+    return campaign.start_review(year=year)
 
 
 @task(name="prepare-review", cache_policy=NO_CACHE)
 def prepare_review_task(year: int, seed: int) -> review.ReviewSetup:
     return review.prepare_review(year=year, seed=seed)
+
+
+@task(name="generated-scores", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def generated_scores_task(setup: review.ReviewSetup, seed: int) -> int:
+    """Generated reviewer scores (demo and rehearsal runs only)."""
+    return review.record_generated_scores(setup=setup, seed=seed)
 
 
 @task(name="propose-ranking", cache_policy=NO_CACHE)
@@ -51,6 +72,11 @@ def publish_task(
     return review.publish(setup=setup, proposal=proposal, operator=operator, today=today)
 
 
+@task(name="idea-results", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def results_task(year: int) -> IdeasResult:
+    return review.results(year)
+
+
 @task(name="overdue-reminders", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def overdue_reminders_task(year: int, today: date) -> int:
     return actions.overdue_reminders(year=year, today=today)
@@ -59,3 +85,8 @@ def overdue_reminders_task(year: int, today: date) -> int:
 @task(name="idea-messages", cache_policy=NO_CACHE)
 def pending_messages_task(year: int) -> list[int]:
     return records.pending_message_ids(year)
+
+
+@task(name="idea-actions", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def actions_task(year: int) -> list[IdeaAction]:
+    return actions.year_actions(year)

@@ -19,4 +19,4 @@ def test_ideas_demo_publishes(registry: DistrictProfile) -> None:
     run_ideas_demo(year=2026, console=Console(file=buffer, width=120))
     text = buffer.getvalue()
     assert f"{DEMO_IDEAS} received" in text and "with near-duplicates" in text
-    assert len(results(2026)["selected"]) == sum(registry.ideas.tiers.values())
+    assert len(results(2026).selected) == sum(registry.ideas.tiers.values())

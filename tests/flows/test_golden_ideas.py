@@ -137,8 +137,8 @@ def test_review_pauses_for_the_operator_then_publishes_to_every_submitter(
     thread.join(timeout=120)
     assert "error" not in box, box.get("error")
     result = box["result"]
-    assert result["status"] == "published"
-    tiers = [s["tier"] for s in result["selected"]]
+    assert result.status == "published"
+    tiers = [s.tier for s in result.selected]
     assert tiers[:10] == ["十佳"] * 10 and set(tiers[10:]) == {"优秀"}
 
     # review constraints: ≥ 2 reviewers per representative, nobody from the idea's community
@@ -165,17 +165,17 @@ def test_review_pauses_for_the_operator_then_publishes_to_every_submitter(
     assert {m.key.rsplit(":", 1)[1] for m in outcome} == set(screened)
     phones = {s.phone for s in samples}
     assert not any(p in m.body or p in m.title for m in outcome for p in phones)
-    assert len(actions) == len(result["selected"])
+    assert len(actions) == len(result.selected)
 
     # re-running a published year changes nothing
     again = asyncio.run(review_ideas(params))
-    assert again["selected"] == result["selected"]
+    assert again.selected == result.selected
 
     # follow-through: overdue reminder to the owner, then done → submitters told
     staged = asyncio.run(follow_up_ideas(year=YEAR, today=date(2027, 6, 1)))
     assert staged >= 1
-    first = result["selected"][0]
-    assert update_action(year=YEAR, ref=first["ref"], progress=100, note="已开班", now=NOW)
+    first = result.selected[0]
+    assert update_action(year=YEAR, ref=first.ref, progress=100, note="已开班", now=NOW)
     with session_scope() as session:
         done = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "done")).all()
-    assert {m.key.rsplit(":", 1)[1] for m in done} == set(first["members"])
+    assert {m.key.rsplit(":", 1)[1] for m in done} == set(first.members)
