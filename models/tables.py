@@ -5,6 +5,7 @@ from models.audit import Decision
 from models.awards import AwardEntry, AwardObjection, AwardRound, AwardScore, Nomination
 from models.holidays import HolidayEntry
 from models.ideas import Idea, IdeaAction, IdeaCampaign, IdeaClusterEdit, IdeaResult, IdeaScore
+from models.judging import Judge, JudgeAssignment, JudgingRound, ScoreDraft
 from models.meetings import CalendarYear, Distribution, Meeting, Rsvp
 from models.network import BaseVenue, CommunitySchool, RolloutTask, TeamMember
 from models.outbox import Delivery, DeliveryAttempt, DeliveryTarget, OutboxMessage
@@ -21,6 +22,10 @@ __all__ = [
     "ObjectionFiling",
     "StatusLink",
     "Idea",
+    "Judge",
+    "JudgeAssignment",
+    "JudgingRound",
+    "ScoreDraft",
     "IdeaAction",
     "IdeaCampaign",
     "IdeaClusterEdit",

@@ -32,6 +32,9 @@ REQUESTS = {
     "calendar_invitation",
     "ideas_announce",
     "ideas_overdue",
+    "judging_assigned",
+    "judging_reassigned",
+    "judging_reminder",
     "network_rollout",
     "responses_reminder",
     "secondment_teacher_selected",
@@ -41,6 +44,9 @@ ANSWERABLE = {
     "calendar_distribution_reminder",
     "calendar_distribution_request",
     "calendar_invitation",
+    "judging_assigned",
+    "judging_reassigned",
+    "judging_reminder",
     "responses_reminder",
     "secondment_teacher_selected",
 }
@@ -194,6 +200,24 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "awards_winner": {
         "year": 2026, "name": "嘉兴一小区", "category": "学习型小区",
         "start": date(2026, 12, 1), "end": date(2026, 12, 7), "contact": AWARDS,
+    },
+    "judging_assigned": {
+        "year": 2026, "name": "李明", "count": 12, "deadline": date(2026, 11, 20),
+        "contact": AWARDS, "link": LINK,
+    },
+    "judging_reassigned": {
+        "year": 2026, "name": "王芳", "ref": "XQ-003", "nomination": "香烟桥小区",
+        "deadline": date(2026, 11, 20), "contact": AWARDS, "link": LINK,
+    },
+    "judging_reminder": {
+        "year": 2026, "name": "李明", "assigned": 12, "remaining": 5,
+        "deadline": date(2026, 11, 20), "contact": AWARDS, "link": LINK,
+    },
+    "judging_deadline": {
+        "year": 2026, "deadline": date(2026, 11, 20), "items": 60, "per_item": 3,
+        "complete": 58,
+        "flagged": [("香烟桥小区", "学习型小区", 2), ("周敏娟家庭", "学习型家庭", 1)],
+        "contact": AWARDS,
     },
     "network_rollout": {
         "kind": "open", "street": "四川北路街道", "school": "", "plan_year": 2027,

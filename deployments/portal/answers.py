@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deployments.events import (
     confirm_event,
@@ -254,6 +254,8 @@ class Answers:
         view = self._open(token) if _plausible(token) else None
         if view is None:
             return self._refusal("unknown")
+        if view.purpose == "judging":  # a judge's link: their scoring page
+            return RedirectResponse(f"/j/{token}", status_code=303)
         if view.state != "open":
             return self._refusal(view.state, view)
         cookie = request.cookies.get(COOKIE) or secrets.token_urlsafe(16)
@@ -261,7 +263,7 @@ class Answers:
 
     async def answer(self, token: str, request: Request) -> Response:
         view = self._open(token) if _plausible(token) else None
-        if view is None:
+        if view is None or view.purpose == "judging":  # judges answer on their own page
             return self._refusal("unknown")
         form = {
             key: values[-1]

@@ -4,7 +4,8 @@
 - `/ideas`, `/ideas/form`, `/ideas/support`, `/ideas/similar`: the idea form for residents,
   with the similar ideas already submitted (`residents`);
 - `/r/<token>`: personal links, where a teacher, an invitee or a community office answers what
-  a message asked (`answers`);
+  a message asked (`answers`); a judge's link leads to their scoring page `/j/<token>`
+  (`judging`);
 - `/calendar/<year>.ics`: the year's meetings to subscribe to in a calendar program;
 - `/static/portal.css`, `/`, `/health`.
 
@@ -29,6 +30,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from deployments.portal.answers import Answers
 from deployments.portal.calendar import calendar_router
 from deployments.portal.ideas import Emit, Enqueue, IdeaForm, Intake, emit_on, enqueue_on
+from deployments.portal.judging import Judging
 from deployments.portal.limits import Limit, PortalGuard, TokenBuckets, refuse, validation_problems
 from deployments.portal.pages import Office, Pages, stylesheet
 from deployments.portal.residents import IdeaPages
@@ -105,6 +107,13 @@ def create_app(
         secure_cookie=secure_cookie,
     )
 
+    judging = Judging(
+        pages=pages,
+        zone=here.zone,
+        clock=clock,
+        secure_cookie=settings.public_url.startswith("https://"),
+    )
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await intake.start()
@@ -138,6 +147,12 @@ def create_app(
             ),
             Limit(
                 prefix="/r/",
+                buckets=TokenBuckets(per_minute=rate_per_minute or settings.intake_rate_per_minute),
+                max_body_bytes=ANSWER_MAX_BYTES,
+                refuse=pages.refuse,
+            ),
+            Limit(
+                prefix="/j/",
                 buckets=TokenBuckets(per_minute=rate_per_minute or settings.intake_rate_per_minute),
                 max_body_bytes=ANSWER_MAX_BYTES,
                 refuse=pages.refuse,
@@ -176,4 +191,5 @@ def create_app(
     app.include_router(idea_pages.router)
     app.include_router(calendar_router(pages))
     app.include_router(answers.router)
+    app.include_router(judging.router)
     return app

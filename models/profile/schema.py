@@ -146,6 +146,17 @@ class AwardsPolicy(_Strict):
         default_factory=dict, description="category -> {metric: minimum} for eligibility"
     )
     schedule: str = Field(default="0 9 1 12 *", description="Cron of the yearly awards run")
+    judge_max_load: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most nominations one judge may hold after reassignments (default: the "
+        "balanced plan's largest load plus one)",
+    )
+    judging_reminder_offsets: list[Annotated[int, Field(ge=1, le=30)]] = Field(
+        default_factory=lambda: [3, 1],
+        description="Judges with unscored nominations are reminded this many working days "
+        "before the scoring deadline",
+    )
 
 
 class DistrictProfile(_Strict):

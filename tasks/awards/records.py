@@ -23,6 +23,7 @@ from models.awards import (
     NominationBase,
 )
 from models.db import session_scope
+from models.judging import Judge
 from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
 from models.refusal import Refusal
@@ -51,6 +52,7 @@ def resolve_rules(params: AwardsParameters) -> AwardsRules:
     """The year's rules: the run's choices on top of the awards policy of the profile."""
     with session_scope() as session:
         profile = active_profile(session)
+        judges = judge_roster(session, profile)
     policy = profile.awards
     unknown = sorted(set(policy.quotas) - set(CATEGORIES))
     if unknown:
@@ -61,7 +63,7 @@ def resolve_rules(params: AwardsParameters) -> AwardsRules:
         quotas=dict(policy.quotas),
         min_judges=policy.min_judges,
         criteria=dict(policy.criteria),
-        judges=tuple(JudgeInfo(name=j.name, street=j.street, unit=j.unit) for j in policy.judges),
+        judges=tuple(judges),
         streets=tuple(profile.street_names),
         repeat_cooldown_years=policy.repeat_cooldown_years,
         requirements={c: dict(r) for c, r in policy.requirements.items()},
@@ -72,6 +74,24 @@ def resolve_rules(params: AwardsParameters) -> AwardsRules:
         strike=dict(params.strike),
         add=dict(params.add),
     )
+
+
+def judge_roster(session: Session, profile: DistrictProfile) -> list[JudgeInfo]:
+    """The award judges: the profile's, then the imported ones (`import judges`, role 评委),
+    an imported judge replacing a profile judge of the same name."""
+    imported = session.exec(
+        select(Judge).where(Judge.role == "awards").order_by(col(Judge.code))
+    ).all()
+    names = {j.name for j in imported}
+    roster = [
+        JudgeInfo(name=j.name, street=j.street, unit=j.unit)
+        for j in profile.awards.judges
+        if j.name not in names
+    ]
+    roster += [
+        JudgeInfo(name=j.name, street=j.street or None, unit=j.unit or None) for j in imported
+    ]
+    return roster
 
 
 def load_inputs(year: int) -> tuple[list[NominationBase], list[AwardScoreBase]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from models.responses import ResponseLink, ResponseRequest
 from models.settings import get_settings
 from models.timeutil import utcnow
 
-Purpose = Literal["secondment", "meeting", "distribution"]
+Purpose = Literal["secondment", "meeting", "distribution", "judging"]
 TOKEN_BYTES = 32  # 256 bits; the URL-safe text is 43 characters
 
 
@@ -42,9 +42,12 @@ def link_url(token: str) -> str:
 
 
 def end_of_day(day: date, timezone: str) -> datetime:
-    """The last moment of DAY in the district's time zone: a deadline "by 6 March" includes it."""
+    """The last moment of DAY in the district's time zone: a deadline "by 6 March" includes it.
+
+    Given in UTC: SQLite keeps the wall time of an aware datetime and drops its offset, and the
+    link reader takes a stored naive time as UTC, so a local offset would move the deadline."""
     start = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
-    return start - timedelta(microseconds=1)
+    return (start - timedelta(microseconds=1)).astimezone(UTC)
 
 
 def ask_in_message(

@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from models.awards import CATEGORIES, AwardScore, AwardScoreBase, Nomination, NominationBase
 from models.db import session_scope
+from models.judging import Judge, JudgeAssignment
 from models.profile.schema import AwardsPolicy, DistrictProfile
 from models.timeutil import utcnow
 from tasks.common.district import active_profile
@@ -181,11 +182,19 @@ def validate_nominations(
 
 
 def validate_scores(
-    path: Path, *, profile: DistrictProfile, year: int | None, known: set[tuple[int, str]]
+    path: Path,
+    *,
+    profile: DistrictProfile,
+    year: int | None,
+    known: set[tuple[int, str]],
+    imported: frozenset[str] = frozenset(),
+    declared: frozenset[tuple[int, str, str]] = frozenset(),
 ) -> list[AwardScoreBase]:
+    """Every score row checked; IMPORTED are the names of imported judges, DECLARED the
+    (year, ref, judge name) of conflicts judges declared (their scores are not taken)."""
     table = read_rows(path)
     policy = profile.awards
-    judges = {j.name for j in policy.judges}
+    judges = {j.name for j in policy.judges} | set(imported)
     seen: set[tuple[object, object, object]] = set()
 
     def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
@@ -201,6 +210,8 @@ def validate_scores(
                 ("ref", f"no nomination {show_cell(ref)} in {y}; import nominations first")
             )
         key = (y, ref, judge)
+        if key in declared:
+            problems.append(("judge", f"{judge} declared a conflict with {ref}; not scored"))
         if key in seen:
             problems.append(("judge", f"{judge} already scored {ref} in this file"))
         seen.add(key)
@@ -235,7 +246,25 @@ def import_scores_file(path: Path, *, year: int | None = None) -> ImportSummary:
     with session_scope() as session:
         profile = active_profile(session)
         known = {(n.year, n.ref) for n in session.exec(select(Nomination)).all()}
-        scores = validate_scores(path, profile=profile, year=year, known=known)
+        names = dict(session.exec(select(Judge.code, Judge.name)).all())
+        declared = frozenset(
+            (a.year, a.ref, names.get(a.judge, a.judge))
+            for a in session.exec(
+                select(JudgeAssignment).where(
+                    JudgeAssignment.process == "awards", JudgeAssignment.status == "conflict"
+                )
+            ).all()
+        )
+        scores = validate_scores(
+            path,
+            profile=profile,
+            year=year,
+            known=known,
+            imported=frozenset(
+                session.exec(select(Judge.name).where(Judge.role == "awards")).all()
+            ),
+            declared=declared,
+        )
         if not scores:
             raise ImportRejected(path, ["the file has no score rows"])
         inserted = updated = unchanged = 0

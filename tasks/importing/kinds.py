@@ -15,6 +15,7 @@ from tasks.importing.columns import Kind
 from tasks.importing.community_schools import COMMUNITY_SCHOOLS
 from tasks.importing.holidays import HOLIDAYS
 from tasks.importing.ideas import idea_scores_kind, ideas_kind
+from tasks.importing.judges import JUDGES
 from tasks.importing.network import BASES, TEAM
 from tasks.importing.playgrounds import PLAYGROUNDS
 from tasks.importing.pledges import PLEDGES
@@ -37,6 +38,7 @@ KINDS: dict[str, Kind] = {
         PLAYGROUNDS,
         PLEDGES,
         VOLUNTEERS,
+        JUDGES,
     )
 }
 

@@ -305,6 +305,7 @@ def status_rows(year: int, *, now: datetime | None = None) -> list[StatusRow]:
         requests = session.exec(
             select(ResponseRequest)
             .where(ResponseRequest.year == year)
+            .where(ResponseRequest.purpose != "judging")  # scoring has its own table
             .order_by(
                 col(ResponseRequest.purpose), col(ResponseRequest.subject), col(ResponseRequest.id)
             )

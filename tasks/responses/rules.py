@@ -30,11 +30,13 @@ CHOICES: dict[str, dict[str, str]] = {
     "secondment": {"confirm": "按时到岗", "decline": "不能到岗"},
     "meeting": {"attend": "参加", "absent": "不参加", "delegate": "委派他人参加"},
     "distribution": {"delivered": "已发放到每一户"},
+    "judging": {},  # a judge's link opens their scoring page (deployments/portal/judging.py)
 }
 FINAL: dict[str, frozenset[str]] = {
     "secondment": frozenset({"decline"}),
     "meeting": frozenset(),
     "distribution": frozenset({"delivered"}),
+    "judging": frozenset(),
 }
 # Distribution offices are chased by the calendar's own reminders (every few working days).
 REMINDED: frozenset[str] = frozenset({"secondment", "meeting"})
@@ -42,6 +44,7 @@ PURPOSE_NAMES = {
     "secondment": "挂职到岗确认",
     "meeting": "会议回执",
     "distribution": "资料发放确认",
+    "judging": "评分",
 }
 REASON_MAX = 500
 NAME_MAX = 50

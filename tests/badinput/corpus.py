@@ -916,6 +916,64 @@ def volunteer_cases() -> list[ImportCase]:
     ]
 
 
+JUDGE_HEADERS = ("编号", "姓名", "单位", "街道", "类别/角色", "手机")
+
+
+def judge(code: str, **overrides: object) -> list[object]:
+    row: dict[str, object] = {
+        "编号": code,
+        "姓名": f"评委{code}",
+        "单位": "区文明办",
+        "街道": "嘉兴路街道",
+        "类别/角色": "评委",
+        "手机": "13800138000",
+    }
+    row.update(overrides)
+    return [row[h] for h in JUDGE_HEADERS]
+
+
+def judge_cases() -> list[ImportCase]:
+    J = JUDGE_HEADERS
+    return [
+        ImportCase(
+            "judges.csv: unknown role",
+            "judges",
+            write_csv("role.csv", J, [judge("J-1", **{"类别/角色": "主任"})]),
+            ("row 2, column 类别/角色: '主任' is not 评委/评审",),
+        ),
+        ImportCase(
+            "judges.csv: unknown street",
+            "judges",
+            write_csv("street.csv", J, [judge("J-2", 街道="嘉兴街道")]),
+            ("row 2, column 街道: unknown street '嘉兴街道'",),
+        ),
+        ImportCase(
+            "judges.csv: one name, two codes",
+            "judges",
+            write_csv("name.csv", J, [judge("J-3", 姓名="李明"), judge("J-4", 姓名="李明")]),
+            ("row 3, column 姓名: '李明' is already judge J-3",),
+        ),
+        ImportCase(
+            "judges.csv: duplicate code",
+            "judges",
+            write_csv("dup.csv", J, [judge("J-5"), judge("J-5", 单位="区教育局")]),
+            ("row 3, column 编号: 'J-5' is already on row 2",),
+        ),
+        ImportCase(
+            "judges.csv: a phone that is no mobile number (not echoed)",
+            "judges",
+            write_csv("phone.csv", J, [judge("J-6", 手机="021-6543210")]),
+            ("row 2, column 手机: not an 11-digit mainland mobile number",),
+        ),
+        ImportCase(
+            "judges.csv: required role missing",
+            "judges",
+            write_csv("norole.csv", J[:-2] + J[-1:], [[*judge("J-7")[:-2], "13800138000"]]),
+            ("row 1, column 类别/角色 (role): required column is missing",),
+        ),
+    ]
+
+
 def volunteer_lessons(person_id: str, lessons: int) -> Callable[[], bool]:
     def check() -> bool:
         from models.volunteers import Volunteer
@@ -1007,7 +1065,12 @@ def holiday_stored(year: int, days: int) -> Callable[[], bool]:
 
 
 IMPORT_CASES: list[ImportCase] = (
-    teacher_cases() + idea_cases() + award_cases() + volunteer_cases() + holiday_cases()
+    teacher_cases()
+    + idea_cases()
+    + award_cases()
+    + volunteer_cases()
+    + judge_cases()
+    + holiday_cases()
 )
 
 

@@ -1,0 +1,185 @@
+"""A conflict of interest a judge declares on one item, and the item's reassignment (R11.2).
+
+One transaction: the judge's assignment ends (their draft and any submitted score of the item
+with it: a declared conflict is recused like a shared street or unit), the item goes to the
+next judge free of conflicts and below the load limit (`rules.next_judge`), who is told with a
+link to their page; both are decision records. With nobody free, the item is short of a judge
+and the decision says so; the progress table and the deadline flag it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlmodel import col, delete, select
+
+from models.awards import AwardScore, Nomination, NominationBase
+from models.db import session_scope
+from models.judging import JudgeAssignment, JudgingRound, ScoreDraft
+from models.timeutil import utcnow
+from tasks.awards.rules import RULE, nomination_keys
+from tasks.common.district import active_profile
+from tasks.common.text import clean_text
+from tasks.judging.records import (
+    FLOW,
+    PROCESS,
+    decide,
+    issue_link,
+    members,
+    open_view,
+    page_of,
+)
+from tasks.judging.rules import Candidate, next_judge, read_reason
+from tasks.notify.delivery import stage_message
+from tasks.notify.render import render
+
+
+class Declared(BaseModel):
+    """What became of a declaration: refused (`state`/`problem`), or who took the item."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: str | None = None
+    problem: str = ""
+    ref: str = ""
+    taken_by: str | None = None  # the new judge's code; None: nobody free (a shortage)
+
+
+def declare_conflict(token: str, ref: str, reason: str, *, now: datetime | None = None) -> Declared:
+    """The judge behind TOKEN declares a conflict on REF with REASON; reassign it."""
+    now = now or utcnow()
+    reason, problem = read_reason(clean_text(reason))
+    with session_scope() as session:
+        view = open_view(token, now)
+        if isinstance(view, str):
+            return Declared(state=view)
+        page = page_of(session, view)
+        if ref not in {i.ref for i in page.items}:
+            return Declared(state="not_assigned")
+        if problem:
+            return Declared(problem=problem, ref=ref)
+        year, judge = view.year, page.judge
+        profile = active_profile(session)
+        rnd = session.exec(
+            select(JudgingRound).where(JudgingRound.process == PROCESS, JudgingRound.year == year)
+        ).one()
+        held = session.exec(
+            select(JudgeAssignment).where(
+                JudgeAssignment.process == PROCESS, JudgeAssignment.year == year
+            )
+        ).all()
+        mine = next(a for a in held if a.ref == ref and a.judge == judge.code)
+        mine.status, mine.reason, mine.changed_at = "conflict", reason, now
+        session.add(mine)
+        session.exec(
+            delete(ScoreDraft).where(
+                col(ScoreDraft.process) == PROCESS,
+                col(ScoreDraft.year) == year,
+                col(ScoreDraft.ref) == ref,
+                col(ScoreDraft.judge) == judge.code,
+            )
+        )
+        session.exec(
+            delete(AwardScore).where(
+                col(AwardScore.year) == year,
+                col(AwardScore.ref) == ref,
+                col(AwardScore.judge) == judge.name,
+            )
+        )
+        decide(
+            session,
+            year,
+            f"{ref}/{judge.name}",
+            "conflict_declared",
+            f"评委{judge.name}申报与{ref}存在利益冲突：{reason}；该评委不再评此项（{RULE}）",
+        )
+        nomination = session.exec(
+            select(Nomination).where(Nomination.year == year, Nomination.ref == ref)
+        ).one()
+        keys = nomination_keys(NominationBase.model_validate(nomination.model_dump()))
+        loads: dict[str, int] = {}
+        for a in held:
+            if a.status == "assigned":
+                loads[a.judge] = loads.get(a.judge, 0) + 1
+        judges = members(session, profile)
+        chosen = next_judge(
+            ref=ref,
+            item_conflicts=keys,
+            candidates=[
+                Candidate(code=m.code, conflicts=m.conflicts, load=loads.get(m.code, 0))
+                for m in judges.values()
+            ],
+            excluded={a.judge for a in held if a.ref == ref},
+            load_limit=rnd.load_limit,
+            seed=rnd.seed,
+        )
+        if chosen is None:
+            decide(
+                session,
+                year,
+                ref,
+                f"judge_shortage_{judge.code}",
+                f"{ref}改派时没有不需回避且评审量低于{rnd.load_limit}项的评委，"
+                f"有效评分可能不足（{RULE}）",
+            )
+            return Declared(ref=ref)
+        taker = judges[chosen]
+        session.add(
+            JudgeAssignment(
+                process=PROCESS,
+                year=year,
+                ref=ref,
+                judge=taker.code,
+                source="reassigned",
+                reason=f"{judge.name}申报回避后改派",
+                assigned_at=now,
+            )
+        )
+        decide(
+            session,
+            year,
+            f"{ref}/{taker.name}",
+            "reassigned",
+            f"{ref}因评委{judge.name}申报回避，改派评委{taker.name}"
+            f"（不属同一街道和单位，评审量{loads.get(taker.code, 0)}项，"
+            f"低于上限{rnd.load_limit}项）（{RULE}）",
+        )
+        url = issue_link(session, year=year, judge=taker, deadline=rnd.deadline, profile=profile)
+        title, body = render(
+            "judging_reassigned",
+            year=year,
+            name=taker.name,
+            ref=ref,
+            nomination=nomination.name,
+            deadline=rnd.deadline,
+            link=url,
+            contact=profile.contacts.awards,
+        )
+        stage_message(
+            session,
+            flow=FLOW,
+            year=year,
+            kind=f"reassigned-{ref}",
+            recipient=taker.code,
+            audience=f"judge-{taker.code}",
+            title=title,
+            body=body,
+        )
+        return Declared(ref=ref, taken_by=taker.code)
+
+
+def declared_pairs(year: int) -> list[dict[str, Any]]:
+    """Every conflict declared in YEAR: ref, judge's code, reason."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(JudgeAssignment)
+            .where(
+                JudgeAssignment.process == PROCESS,
+                JudgeAssignment.year == year,
+                JudgeAssignment.status == "conflict",
+            )
+            .order_by(col(JudgeAssignment.ref), col(JudgeAssignment.judge))
+        ).all()
+        return [{"ref": a.ref, "judge": a.judge, "reason": a.reason} for a in rows]

@@ -1,0 +1,418 @@
+"""Database side of scoring on the portal: opening a year's round, a judge's page, their scores.
+
+Each public function is one transaction. `open_round` makes the balanced assignment with
+recusal of `tasks/awards/rules.py`, stores it, and gives every judge one personal link in the
+message that tells them (a re-run issues nothing). A judge's submitted scores are `award_score`
+rows, the very rows `import scores` writes, so the awards run ranks them by the same rule; what
+is saved but not submitted is a `ScoreDraft`. Conflicts declared on one item: `conflicts.py`;
+progress, reminders and the deadline: `progress.py`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+from sqlmodel import Session, col, select
+
+from models.audit import Decision
+from models.awards import CATEGORIES, AwardScore, Nomination, NominationBase
+from models.db import session_scope
+from models.judging import Judge, JudgeAssignment, JudgingRound, ScoreDraft
+from models.params.awards import AwardsParameters
+from models.profile.schema import DistrictProfile
+from models.refusal import Refusal
+from models.timeutil import utcnow
+from tasks.awards.records import judge_roster, resolve_rules
+from tasks.awards.rules import RULE, AwardsRules, nomination_keys, plan_judges, screen
+from tasks.common import links
+from tasks.common.district import active_profile
+from tasks.common.privacy import mask_text
+from tasks.judging.rules import Rubric, load_limit, read_scores
+from tasks.notify.delivery import stage_message
+from tasks.notify.render import cn_date, render
+from tasks.responses.records import LinkView, open_link
+
+FLOW = "judging"
+PROCESS = "awards"
+SUBJECT = "awards"  # what a judge's link is about: the year's learning-award nominations
+
+
+class JudgingError(Refusal):
+    """A request about scoring that cannot be carried out (no nominations, no judges, …)."""
+
+
+class Member(BaseModel):
+    """A judge as a round knows them: imported judges by 编号, profile-only judges by name."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name: str
+    street: str
+    unit: str
+
+    @property
+    def conflicts(self) -> frozenset[str]:
+        keys = {f"street:{self.street}"} if self.street else set()
+        return frozenset(keys | ({f"unit:{self.unit}"} if self.unit else set()))
+
+
+def members(session: Session, profile: DistrictProfile) -> dict[str, Member]:
+    """Every award judge by code: the roster the awards run uses, with 编号 where imported."""
+    codes = {j.name: j.code for j in session.exec(select(Judge).where(Judge.role == PROCESS)).all()}
+    return {
+        (code := codes.get(j.name, j.name)): Member(
+            code=code, name=j.name, street=j.street or "", unit=j.unit or ""
+        )
+        for j in judge_roster(session, profile)
+    }
+
+
+def rubric_of(profile: DistrictProfile) -> Rubric:
+    return Rubric.of(profile.awards.criteria, profile.awards.criteria_labels)
+
+
+def eligible_nominations(session: Session, rules: AwardsRules) -> list[NominationBase]:
+    year = rules.year
+    rows = session.exec(select(Nomination).where(Nomination.year == year)).all()
+    eligible, _ = screen([NominationBase.model_validate(n.model_dump()) for n in rows], rules=rules)
+    return eligible
+
+
+def decide(session: Session, year: int, subject: str, kind: str, reason: str) -> None:
+    session.add(
+        Decision(process=FLOW, year=year, subject=subject, kind=kind, rule=RULE, reason=reason)
+    )
+
+
+def issue_link(
+    session: Session, *, year: int, judge: Member, deadline: date, profile: DistrictProfile
+) -> str:
+    """A new personal link to the judge's scoring page (one request per judge and year)."""
+    return links.ask(
+        session,
+        purpose="judging",
+        year=year,
+        recipient=judge.code,
+        subject=SUBJECT,
+        audience=f"judge-{judge.code}",
+        deadline=links.end_of_day(deadline, profile.timezone),
+        details={"recipient_name": judge.name, "title": f"{year}年度学习型组织评选评分"},
+    )
+
+
+def open_round(*, year: int, deadline: date, today: date) -> dict[str, Any]:
+    """Assign the year's eligible nominations to the judges (k each, balanced, never a judge
+    of their own street or unit), store it and tell every judge, with their link.
+
+    Opening a year already open changes nothing and sends nothing.
+    """
+    if deadline < today:
+        raise JudgingError(f"评分截止日期{cn_date(deadline)}早于今天，请重新填写")
+    rules = resolve_rules(AwardsParameters(year=year))
+    with session_scope() as session:
+        existing = session.exec(
+            select(JudgingRound).where(JudgingRound.process == PROCESS, JudgingRound.year == year)
+        ).first()
+        if existing is not None:
+            return {"year": year, "opened": False, "deadline": existing.deadline.isoformat()}
+        profile = active_profile(session)
+        eligible = eligible_nominations(session, rules)
+        if not eligible:
+            raise JudgingError(f"{year}年度没有符合条件的提名，无法分配评委")
+        judges = members(session, profile)
+        if not judges:
+            raise JudgingError("没有评委：请先导入评委名单")
+        plan = plan_judges(eligible, rules=rules)
+        code_of = {m.name: m.code for m in judges.values()}
+        loads = Counter(name for _, name in plan.pairs)
+        limit = load_limit(
+            pairs=len(plan.pairs), judges=len(judges), configured=profile.awards.judge_max_load
+        )
+        limit = max(limit, max(loads.values(), default=0))
+        session.add(
+            JudgingRound(
+                process=PROCESS,
+                year=year,
+                deadline=deadline,
+                per_item=rules.min_judges,
+                load_limit=limit,
+                seed=rules.seed,
+            )
+        )
+        held: dict[str, list[str]] = defaultdict(list)
+        for ref, name in plan.pairs:
+            code = code_of[name]
+            held[code].append(ref)
+            session.add(JudgeAssignment(process=PROCESS, year=year, ref=ref, judge=code))
+        for s in plan.shortages:
+            reason = f"需{s.needed}名评委，回避后仅{s.available}名可评（{RULE}）"
+            decide(session, year, s.ref, "judge_shortage", reason)
+        for code, refs in sorted(held.items()):
+            judge = judges[code]
+            decide(
+                session,
+                year,
+                judge.name,
+                "judge_assigned",
+                f"评委{judge.name}分配{len(refs)}项提名：{'、'.join(refs)}，"
+                f"均不属本人街道和单位（{RULE}）",
+            )
+            url = issue_link(session, year=year, judge=judge, deadline=deadline, profile=profile)
+            title, body = render(
+                "judging_assigned",
+                year=year,
+                name=judge.name,
+                count=len(refs),
+                deadline=deadline,
+                link=url,
+                contact=profile.contacts.awards,
+            )
+            stage_message(
+                session,
+                flow=FLOW,
+                year=year,
+                kind="assigned",
+                recipient=code,
+                audience=f"judge-{code}",
+                title=title,
+                body=body,
+            )
+        return {
+            "year": year,
+            "opened": True,
+            "deadline": deadline.isoformat(),
+            "judges": len(held),
+            "pairs": len(plan.pairs),
+            "load_limit": limit,
+            "shortages": [s.ref for s in plan.shortages],
+        }
+
+
+# --------------------------------------------------------------------------- a judge's page
+
+
+class ItemView(BaseModel):
+    """One assigned nomination as its judge sees it: what a judge needs, nothing personal."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ref: str
+    category: str
+    name: str
+    street: str
+    community: str
+    nominated_by: str
+    evidence: list[tuple[str, str]]  # (metric label, value)
+    values: dict[str, str]  # what the form shows: the submitted score, else the draft
+    submitted: bool
+    draft_saved: datetime | None
+
+
+class JudgePage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    view: LinkView
+    judge: Member
+    rubric: Rubric
+    items: list[ItemView]
+    conflicts: list[tuple[str, str]]  # (ref, reason) declared by this judge
+    deadline: date
+
+
+def judge_page(token: str, *, now: datetime | None = None) -> JudgePage | None:
+    """What the judge behind TOKEN sees; None when the token is no judging link."""
+    view = open_link(token, now=now or utcnow())
+    if view is None or view.purpose != "judging":
+        return None
+    with session_scope() as session:
+        return page_of(session, view)
+
+
+def page_of(session: Session, view: LinkView) -> JudgePage:
+    profile = active_profile(session)
+    judge = members(session, profile).get(view.recipient)
+    if judge is None:  # no longer a judge: the link opens nothing
+        judge = Member(
+            code=view.recipient,
+            name=str(view.details.get("recipient_name", "")),
+            street="",
+            unit="",
+        )
+    rnd = session.exec(
+        select(JudgingRound).where(JudgingRound.process == PROCESS, JudgingRound.year == view.year)
+    ).one()
+    rows = session.exec(
+        select(JudgeAssignment)
+        .where(
+            JudgeAssignment.process == PROCESS,
+            JudgeAssignment.year == view.year,
+            JudgeAssignment.judge == judge.code,
+        )
+        .order_by(col(JudgeAssignment.ref))
+    ).all()
+    active = [a.ref for a in rows if a.status == "assigned"]
+    noms = {
+        n.ref: n
+        for n in session.exec(
+            select(Nomination).where(Nomination.year == view.year, col(Nomination.ref).in_(active))
+        ).all()
+    }
+    scores = {
+        s.ref: s
+        for s in session.exec(
+            select(AwardScore).where(
+                AwardScore.year == view.year,
+                AwardScore.judge == judge.name,
+                col(AwardScore.ref).in_(active),
+            )
+        ).all()
+    }
+    drafts = {
+        d.ref: d
+        for d in session.exec(
+            select(ScoreDraft).where(
+                ScoreDraft.process == PROCESS,
+                ScoreDraft.year == view.year,
+                ScoreDraft.judge == judge.code,
+            )
+        ).all()
+    }
+    labels = profile.awards.metrics
+    items = []
+    for ref in active:
+        n = noms.get(ref)
+        if n is None or nomination_keys(NominationBase.model_validate(n.model_dump())) & (
+            judge.conflicts
+        ):
+            continue  # never shown: gone, or (after a re-import) of the judge's street or unit
+        score, draft = scores.get(ref), drafts.get(ref)
+        values = (
+            dict(draft.values)
+            if draft is not None
+            else {k: f"{v:g}" for k, v in score.criteria.items()}
+            if score is not None
+            else {}
+        )
+        items.append(
+            ItemView(
+                ref=ref,
+                category=CATEGORIES.get(n.category, n.category),
+                name=mask_text(n.name),
+                street=n.street,
+                community=n.community,
+                nominated_by=mask_text(n.nominated_by),
+                evidence=[(label, f"{n.metrics.get(code, 0):g}") for code, label in labels.items()],
+                values=values,
+                submitted=score is not None and draft is None,
+                draft_saved=draft.saved_at if draft is not None else None,
+            )
+        )
+    return JudgePage(
+        view=view,
+        judge=judge,
+        rubric=rubric_of(profile),
+        items=items,
+        conflicts=[(a.ref, a.reason) for a in rows if a.status == "conflict"],
+        deadline=rnd.deadline,
+    )
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+class Saved(BaseModel):
+    """What became of a save: refused (`state`), problems by criterion, or stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: str | None = None  # a link state other than open, or "not_assigned"
+    problems: dict[str, dict[str, str]] = {}  # ref -> criterion -> Chinese problem
+    drafts: list[str] = []
+    submitted: list[str] = []
+
+
+def save_scores(
+    token: str,
+    forms: dict[str, dict[str, str]],
+    *,
+    submit: bool,
+    now: datetime | None = None,
+) -> Saved:
+    """Save (draft) or submit the scores typed for one or more assigned items (ref → form), in
+    one transaction; nothing is stored when any submitted item has a problem."""
+    now = now or utcnow()
+    with session_scope() as session:
+        view = open_view(token, now)
+        if isinstance(view, str):
+            return Saved(state=view)
+        page = page_of(session, view)
+        shown = {i.ref for i in page.items}
+        if not forms or set(forms) - shown:
+            return Saved(state="not_assigned")
+        problems: dict[str, dict[str, str]] = {}
+        read: dict[str, tuple[dict[str, float], dict[str, str]]] = {}
+        for ref, form in forms.items():
+            values, wrong = read_scores(page.rubric, form, complete=submit)
+            if wrong:
+                problems[ref] = wrong
+            read[ref] = (
+                values,
+                {c.code: form.get(c.code, "").strip() for c in page.rubric.criteria},
+            )
+        if problems:
+            return Saved(problems=problems)
+        for ref, (values, typed) in sorted(read.items()):
+            draft = session.exec(_draft_query(view.year, ref, page.judge.code)).first()
+            if submit:
+                _store_score(session, view.year, ref, page.judge.name, values, now)
+                if draft is not None:
+                    session.delete(draft)
+            else:
+                draft = draft or ScoreDraft(
+                    process=PROCESS, year=view.year, ref=ref, judge=page.judge.code
+                )
+                draft.values, draft.saved_at = typed, now
+                session.add(draft)
+        refs = sorted(read)
+        return Saved(submitted=refs) if submit else Saved(drafts=refs)
+
+
+def _draft_query(year: int, ref: str, judge: str) -> Any:
+    return select(ScoreDraft).where(
+        ScoreDraft.process == PROCESS,
+        ScoreDraft.year == year,
+        ScoreDraft.ref == ref,
+        ScoreDraft.judge == judge,
+    )
+
+
+def _store_score(
+    session: Session, year: int, ref: str, judge: str, values: dict[str, float], now: datetime
+) -> None:
+    """Insert or update the judge's score row, exactly as `import scores` does."""
+    stored = session.exec(
+        select(AwardScore).where(
+            AwardScore.year == year, AwardScore.ref == ref, AwardScore.judge == judge
+        )
+    ).first()
+    if stored is None:
+        session.add(AwardScore(year=year, ref=ref, judge=judge, criteria=values, updated_at=now))
+    elif stored.criteria != values:
+        stored.criteria, stored.updated_at = values, now
+        session.add(stored)
+
+
+def open_view(token: str, now: datetime) -> LinkView | str:
+    view = open_link(token, now=now)
+    if view is None or view.purpose != "judging":
+        return "unknown"
+    return view if view.state == "open" else view.state
+
+
+def zone_of(session: Session) -> ZoneInfo:
+    return ZoneInfo(active_profile(session).timezone)
