@@ -264,14 +264,13 @@ def store_imported(
                         unscreened.append(old.id)
                     continue
                 problems.append(
-                    f"row {number}, column 编号: {submission.ref} is already used in {year} "
-                    f"for another idea"
+                    f"第{number}行「编号」列：{submission.ref}在{year}年度已被其他建议使用"
                 )
                 continue
             if submission.ref and GENERATED_REF.fullmatch(submission.ref):
                 problems.append(
-                    f"row {number}, column 编号: {submission.ref} looks like an automatic "
-                    f"number (YYYY-NNNNNN), which is reserved; leave it empty or use another"
+                    f"第{number}行「编号」列：{submission.ref}与系统自动编号的格式相同，"
+                    "请留空或另取编号"
                 )
                 continue
             if idea.fingerprint in by_print:
@@ -282,11 +281,11 @@ def store_imported(
                         unscreened.append(same.id)
                     continue
                 problems.append(
-                    f"row {number}, column 内容: the same person already submitted this idea "
-                    f"({by_print[idea.fingerprint]})"
+                    f"第{number}行「内容」列：同一人已提交过这条建议"
+                    f"（{by_print[idea.fingerprint]}）"
                 )
                 continue
-            by_print[idea.fingerprint] = submission.ref or f"row {number}"
+            by_print[idea.fingerprint] = submission.ref or f"第{number}行"
             new.append(idea)
         if problems:
             raise ImportRejected(path, problems)

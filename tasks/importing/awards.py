@@ -42,14 +42,14 @@ def parse_category(text: str) -> str:
         return _CODES[text]
     if text.casefold() in CATEGORIES:
         return text.casefold()
-    names = "/".join(CATEGORIES.values())
-    raise CellError(f"{show_cell(text)} is not a category ({names}, or {'/'.join(CATEGORIES)})")
+    names = "、".join(CATEGORIES.values())
+    raise CellError(f"{show_cell(text)}不是评选类别（可填：{names}）")
 
 
 def parse_year(text: str) -> int:
     year = parse_optional_year(text)
     if year is None or not 2000 <= year <= 2100:
-        raise CellError(f"{show_cell(text)} is not a year between 2000 and 2100")
+        raise CellError(f"{show_cell(text)}不是2000至2100之间的年份")
     return year
 
 
@@ -59,7 +59,7 @@ def parse_metric(text: str) -> float:
         return 0.0
     number = parse_decimal(text)
     if number < 0:
-        raise CellError(f"{text} is negative; it must be 0 or more")
+        raise CellError(f"{text}是负数，应为0或以上")
     return float(number)
 
 
@@ -148,23 +148,23 @@ def validate_nominations(
     def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
         if year is not None and "year" in values and values["year"] != year:
-            problems.append(("year", f"{values['year']} is not the year being imported ({year})"))
+            problems.append(("year", f"{values['year']}不是本次导入的年度（{year}年）"))
         street = values.get("street")
         if isinstance(street, str):
             if street not in streets:
-                problems.append(("street", unknown_name("street", street, set(streets))))
+                problems.append(("street", unknown_name("区情配置中的街道", street, set(streets))))
             else:
                 community = values.get("community")
                 if isinstance(community, str) and community and community not in streets[street]:
-                    message = unknown_name(f"community of {street}", community, streets[street])
+                    message = unknown_name(f"{street}的社区", community, streets[street])
                     problems.append(("community", message))
         last, nominated = values.get("last_award_year"), values.get("year")
         if isinstance(last, int) and isinstance(nominated, int) and last > nominated:
-            problems.append(("last_award_year", f"{last} is after the nomination year {nominated}"))
+            problems.append(("last_award_year", f"{last}年晚于提名年度{nominated}年"))
         key = (values.get("year"), values.get("ref"))
         if key[1] is not None:
             if key in seen:
-                message = f"{show_cell(str(key[1]))} is already on an earlier row for {key[0]}"
+                message = f"{show_cell(str(key[1]))}在{key[0]}年度已出现在前面的行中"
                 problems.append(("ref", message))
             seen.add(key)
         return problems
@@ -200,20 +200,18 @@ def validate_scores(
     def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
         if year is not None and "year" in values and values["year"] != year:
-            problems.append(("year", f"{values['year']} is not the year being imported ({year})"))
+            problems.append(("year", f"{values['year']}不是本次导入的年度（{year}年）"))
         judge = values.get("judge")
         if isinstance(judge, str) and judge not in judges:
-            problems.append(("judge", unknown_name("judge", judge, judges)))
+            problems.append(("judge", unknown_name("区情配置中的评委", judge, judges)))
         ref, y = values.get("ref"), values.get("year")
         if isinstance(ref, str) and isinstance(y, int) and (y, ref) not in known:
-            problems.append(
-                ("ref", f"no nomination {show_cell(ref)} in {y}; import nominations first")
-            )
+            problems.append(("ref", f"{y}年度没有提名{show_cell(ref)}，请先导入提名"))
         key = (y, ref, judge)
         if key in declared:
             problems.append(("judge", f"{judge} declared a conflict with {ref}; not scored"))
         if key in seen:
-            problems.append(("judge", f"{judge} already scored {ref} in this file"))
+            problems.append(("judge", f"{judge}在本文件中已为{ref}评过分"))
         seen.add(key)
         return problems
 
@@ -266,7 +264,7 @@ def import_scores_file(path: Path, *, year: int | None = None) -> ImportSummary:
             declared=declared,
         )
         if not scores:
-            raise ImportRejected(path, ["the file has no score rows"])
+            raise ImportRejected(path, ["文件中没有评分行"])
         inserted = updated = unchanged = 0
         for s in scores:
             stored = session.exec(

@@ -24,19 +24,19 @@ def parse_decimal(text: str) -> Decimal:
     try:
         number = Decimal(text.replace(",", ""))
     except InvalidOperation:
-        raise CellError(f"{show_cell(text)} is not a number") from None
+        raise CellError(f"{show_cell(text)}不是数字") from None
     if not number.is_finite():
-        raise CellError(f"{show_cell(text)} is not a number")
+        raise CellError(f"{show_cell(text)}不是数字")
     # 1e999999 is a finite Decimal, but turning it into an int or float hangs or overflows
     if number and number.adjusted() >= 15:
-        raise CellError(f"{show_cell(text)} is too large for this column")
+        raise CellError(f"{show_cell(text)}过大，超出此列的范围")
     return number
 
 
 def _whole(text: str) -> int:
     number = parse_decimal(text)
     if number != number.to_integral_value():
-        raise CellError(f"{show_cell(text)} is not a whole number")
+        raise CellError(f"{show_cell(text)}不是整数")
     return int(number)
 
 
@@ -44,7 +44,7 @@ def parse_count(text: str) -> int:
     """A whole number ≥ 0 ("5" or "5.0", not "5.5")."""
     value = _whole(text)
     if value < 0:
-        raise CellError(f"{value} is negative; it must be 0 or more")
+        raise CellError(f"{value}是负数，应为0或以上")
     return value
 
 
@@ -52,7 +52,7 @@ def parse_years_teaching(text: str) -> int:
     """Years of teaching: a whole number from 0 to 60."""
     value = parse_count(text)
     if value > MAX_YEARS_TEACHING:
-        raise CellError(f"{value} years is more than {MAX_YEARS_TEACHING}; check the number")
+        raise CellError(f"{value}年超过{MAX_YEARS_TEACHING}年，请核对")
     return value
 
 
@@ -62,7 +62,7 @@ def parse_optional_year(text: str) -> int | None:
         return None
     year = _whole(text)
     if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
-        raise CellError(f"{year} is not a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}")
+        raise CellError(f"{year}不是{YEAR_RANGE[0]}至{YEAR_RANGE[1]}之间的年份")
     return year
 
 
@@ -70,7 +70,7 @@ def parse_score(text: str) -> float:
     """A number from 0 to 100."""
     number = parse_decimal(text)
     if not 0 <= number <= 100:
-        raise CellError(f"{text} is outside 0-100")
+        raise CellError(f"{text}不在0至100之间")
     return float(number)
 
 
@@ -85,9 +85,7 @@ def parse_yes_no(text: str) -> bool:
         return True
     if folded in _FALSE or not folded:
         return False
-    raise CellError(
-        f"{show_cell(text)} is not 是 or 否 (also accepted: yes/no, true/false, 1/0, Y/N)"
-    )
+    raise CellError(f"{show_cell(text)}不是“是”或“否”")
 
 
 _RATINGS = dict(zip(("excellent", "good", "pass", "fail"), RATINGS, strict=True))
@@ -99,9 +97,7 @@ def parse_rating(text: str) -> str:
         return text
     rating = _RATINGS.get(text.casefold())
     if rating is None:
-        raise CellError(
-            f"{show_cell(text)} is not one of {'/'.join(RATINGS)} (or excellent/good/pass/fail)"
-        )
+        raise CellError(f"{show_cell(text)}不是{'、'.join(RATINGS)}之一")
     return rating
 
 
@@ -135,7 +131,5 @@ def parse_phone(text: str) -> str:
         digits = digits[2:]
     if digits and not _MOBILE.fullmatch(digits):
         count = sum(ch.isdigit() for ch in digits)
-        raise CellError(
-            f"not an 11-digit mainland mobile number starting 13-19 (it has {count} digits)"
-        )
+        raise CellError(f"不是以13至19开头的11位手机号码（填了{count}位数字）")
     return digits

@@ -1,14 +1,13 @@
 """Columns and kinds of input files: header matching and the per-row parse that lists every problem.
 
-Every problem is reported as `row N, column C: what is wrong`, with N the row number a spreadsheet
-program shows and C the header as written in the file, and every problem of the file is listed,
-not just the first (spec "Input files").
+Every problem is reported in Chinese as `第N行「C」列：what is wrong`, with N the row number a
+spreadsheet program shows and C the header as written in the file, and every problem of the file
+is listed, not just the first (spec "Input files").
 """
 
 from __future__ import annotations
 
 import difflib
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -69,8 +68,13 @@ class ParsedRow:
 
 
 def show_cell(text: str) -> str:
-    """A cell value quoted for a message, shortened if long."""
-    return f"'{text if len(text) <= 40 else text[:37] + '...'}'"
+    """A cell value quoted for a Chinese message, shortened if long."""
+    return f"“{text if len(text) <= 40 else text[:37] + '…'}”"
+
+
+def place(row: int, column: str) -> str:
+    """Where a problem is, as a clerk finds it in the file: 第3行「手机」列."""
+    return f"第{row}行「{column}」列"
 
 
 def _header_key(text: str) -> str:
@@ -97,16 +101,16 @@ def resolve_headers(table: TableRows, kind: Kind) -> dict[str, int]:
         if column.key in positions:
             first = table.headers[positions[column.key]]
             problems.append(
-                f"row {table.header_row}, column {header}: duplicate column, the same as "
-                f"column {first} ({column.zh} / {column.key}); keep only one"
+                f"{place(table.header_row, header)}：与「{first}」列重复"
+                f"（都是{column.zh}），只保留一列"
             )
             continue
         positions[column.key] = index
     for column in kind.columns:
         if column.required and column.key not in positions:
             problems.append(
-                f"row {table.header_row}, column {column.zh} ({column.key}): required column is "
-                f"missing; add a column headed {column.zh} or {column.key}"
+                f"{place(table.header_row, column.zh)}：缺少这一必填列，"
+                f"请加一列，列名为“{column.zh}”"
             )
     if problems:
         raise ImportRejected(table.path, problems)
@@ -144,7 +148,7 @@ def parse_rows(
         row_problems: list[tuple[str, str]] = []
         for column, text in raw:
             if not text and column.required:
-                row_problems.append((column.key, "empty, but this column is required"))
+                row_problems.append((column.key, "未填写，此列必须填写"))
                 continue
             unfit = _unfit_text(text, column.max_chars)
             if unfit:
@@ -158,7 +162,7 @@ def parse_rows(
             if column.unique and text:
                 seen = first_seen[column.key]
                 if value in seen:
-                    message = f"{show_cell(text)} is already on row {seen[value]}"
+                    message = f"{show_cell(text)}与第{seen[value]}行重复"
                     row_problems.append((column.key, message))
                     continue
                 seen[value] = row.number
@@ -166,8 +170,9 @@ def parse_rows(
         if check_row is not None:
             row_problems.extend(check_row(values))
         if row_problems:
-            where = f"row {row.number}, column"
-            problems.extend(f"{where} {labels[key]}: {message}" for key, message in row_problems)
+            problems.extend(
+                f"{place(row.number, labels[key])}：{message}" for key, message in row_problems
+            )
         else:
             parsed.append(ParsedRow(row.number, values))
     if on_progress is not None and pending:
@@ -180,19 +185,19 @@ def parse_rows(
 def _unfit_text(text: str, max_chars: int) -> str:
     """Why a cell's text cannot be stored as it is, or "" when it can."""
     if len(text) > max_chars:
-        return f"{len(text):,} characters; a cell of this column holds at most {max_chars:,}"
+        return f"有{len(text):,}个字，此列每格最多{max_chars:,}个字"
     found = UNFIT_CHARACTER.search(text)
     if found is None:
         return ""
     char = found.group()
-    name = unicodedata.name(char, "a control character")
     return (
-        f"character {found.start() + 1} is U+{ord(char):04X} ({name}), an invisible control "
-        "character; delete it and type the text again"
+        f"第{found.start() + 1}个字符是看不见的控制字符（U+{ord(char):04X}），"
+        "请删除后重新输入这段文字"
     )
 
 
-def unknown_name(what: str, name: str, known: set[str]) -> str:
+def unknown_name(what: str, name: str, known: set[str] | list[str]) -> str:
+    """“X”不是<what>（是否为“Y”？）: a name the registry does not know, with the closest one."""
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"unknown {what} {show_cell(name)}{hint}"
+    hint = f"（是否为“{close[0]}”？）" if close else ""
+    return f"{show_cell(name)}不是{what}{hint}"

@@ -6,14 +6,13 @@ Problems are worded in Chinese for the clerk; the generic machinery adds the pla
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator, Mapping
 from datetime import date, time
 
 from models.profile.holidays import parse_day
 from tasks.importing.cells import parse_count
-from tasks.importing.columns import CellError, Kind, resolve_headers
+from tasks.importing.columns import CellError, Kind, resolve_headers, show_cell, unknown_name
 from tasks.importing.reading import TableRows
 
 MAX_CAPACITY = 100_000
@@ -32,14 +31,12 @@ def choice(words: Mapping[str, str], text: str, what: str, shown: tuple[str, ...
 
 def quoted(text: str) -> str:
     """A cell value quoted for a Chinese message, shortened if long."""
-    return f"“{text if len(text) <= 40 else text[:37] + '…'}”"
+    return show_cell(text)
 
 
 def unknown_zh(what: str, name: str, known: set[str] | list[str]) -> str:
     """“X”不是区情配置中的<what>（是否为“Y”？）"""
-    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-    hint = f"（是否为“{close[0]}”？）" if close else ""
-    return f"{quoted(name)}不是{what}{hint}"
+    return unknown_name(what, name, known)
 
 
 def row_numbers(table: TableRows, kind: Kind) -> Iterator[int]:

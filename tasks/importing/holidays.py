@@ -27,7 +27,7 @@ from models.profile.holidays import (
 )
 from tasks.common.holidays import work_calendar
 from tasks.importing.cells import parse_text
-from tasks.importing.columns import CellError, Column, Kind, parse_rows
+from tasks.importing.columns import CellError, Column, Kind, parse_rows, place
 from tasks.importing.reading import ImportRejected, read_rows
 
 
@@ -126,8 +126,8 @@ def validate_holidays(path: Path, *, year: int | None = None) -> dict[int, list[
     for belongs, numbered in sorted(by_year.items()):
         entries = [entry for _, entry in numbered]
         for index, problem in notice_problems(belongs, entries):
-            where = f"row {numbered[index][0]}, column 日期" if index is not None else "file"
-            problems.append(f"{where}: {problem}")
+            where = f"{place(numbered[index][0], '日期')}：" if index is not None else ""
+            problems.append(f"{where}{problem}")
     if problems:
         raise ImportRejected(path, problems)
     return {y: [entry for _, entry in numbered] for y, numbered in sorted(by_year.items())}

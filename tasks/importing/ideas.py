@@ -23,7 +23,7 @@ from models.timeutil import utcnow
 from tasks.common.district import active_profile
 from tasks.ideas import intake, records
 from tasks.importing.cells import parse_phone, parse_text
-from tasks.importing.columns import CellError, Column, Kind, parse_rows
+from tasks.importing.columns import CellError, Column, Kind, parse_rows, place
 from tasks.importing.reading import ImportRejected, read_rows
 
 _DATETIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
@@ -38,14 +38,14 @@ def parse_submitted_at(text: str) -> datetime | None:
     except ValueError:
         match = _DATETIME.fullmatch(text)
         if match is None:
-            raise CellError(f"'{text}' is not a date-time like 2026-09-05 14:30") from None
+            raise CellError(f"“{text}”不是日期时间，应写作2026-09-05 14:30") from None
         parts = [int(p) if p else 0 for p in match.groups()]
         try:
             moment = datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
-        except ValueError as exc:
-            raise CellError(f"'{text}' is not a valid date-time ({exc})") from None
+        except ValueError:
+            raise CellError(f"“{text}”不是有效的日期时间") from None
     if not 2000 <= moment.year <= 2100:
-        raise CellError(f"'{text}' is not a date between 2000 and 2100")
+        raise CellError(f"“{text}”不在2000年至2100年之间")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
     return moment
@@ -119,9 +119,9 @@ def _score(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise CellError(f"'{text}' is not a number") from None
+        raise CellError(f"“{text}”不是数字") from None
     if not 0 <= value <= 100:
-        raise CellError(f"{text} is outside 0-100")
+        raise CellError(f"{text}不在0至100之间")
     return value
 
 
@@ -171,13 +171,13 @@ def import_ideas_file(
         problems: list[tuple[str, str]] = []
         community = values.get("community")
         if isinstance(community, str) and community not in communities:
-            problems.append(("community", f"unknown community '{community}'"))
+            problems.append(("community", f"“{community}”不是区情配置中的社区"))
         title = values.get("title")
         if isinstance(title, str) and len(title) > policy.title_max:
-            problems.append(("title", f"{len(title)} characters; at most {policy.title_max}"))
+            problems.append(("title", f"有{len(title)}个字，最多{policy.title_max}个字"))
         submitted_at = values.get("submitted_at")
         if isinstance(submitted_at, datetime) and submitted_at > now:
-            problems.append(("submitted_at", f"{submitted_at:%Y-%m-%d %H:%M} is in the future"))
+            problems.append(("submitted_at", f"{submitted_at:%Y-%m-%d %H:%M}晚于现在"))
         content = values.get("content")
         if isinstance(content, str) and not (
             policy.content_min <= len(content) <= policy.content_max
@@ -185,7 +185,7 @@ def import_ideas_file(
             problems.append(
                 (
                     "content",
-                    f"{len(content)} characters; {policy.content_min}-{policy.content_max} needed",
+                    f"有{len(content)}个字，应为{policy.content_min}至{policy.content_max}个字",
                 )
             )
         return problems
@@ -195,7 +195,7 @@ def import_ideas_file(
     try:
         stored = intake.store_imported(year=year, rows=rows, now=now, path=path)
     except records.SubmissionRejected as exc:  # e.g. no campaign open for the year
-        raise ImportRejected(path, [f"{k}: {v}" for k, v in exc.problems.items()]) from None
+        raise ImportRejected(path, list(exc.problems.values())) from None
     screened = records.screen_ids(ids=stored.ids, now=now)
     with session_scope() as session:
         from models.ideas import Idea
@@ -225,8 +225,7 @@ def read_idea_scores(path: Path, *, policy: IdeasPolicy) -> list[dict[str, Any]]
         key = (str(row.values["ref"]), str(row.values["reviewer"]))
         if key in seen:
             problems.append(
-                f"row {row.number}, column 评审: {key[1]} already scored {key[0]} on row "
-                f"{seen[key]}"
+                f"{place(row.number, '评审')}：{key[1]}已在第{seen[key]}行为{key[0]}评过分"
             )
             continue
         seen[key] = row.number

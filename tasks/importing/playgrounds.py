@@ -19,7 +19,7 @@ from models.profile.playgrounds import is_primary
 from models.profile.schema import DistrictProfile
 from tasks.common.district import active_profile
 from tasks.importing.cells import parse_text
-from tasks.importing.columns import Column, Kind, parse_rows
+from tasks.importing.columns import Column, Kind, parse_rows, place
 from tasks.importing.fields import parse_time_span, quoted, row_numbers, unknown_zh
 from tasks.importing.reading import ImportRejected, read_rows
 from tasks.importing.store import ImportSummary
@@ -125,7 +125,7 @@ def validate_playgrounds(path: Path, *, profile: DistrictProfile) -> list[Playgr
 
     rows = parse_rows(table, PLAYGROUNDS, check_row=check)
     missing = [
-        f"row {first_row[school]}, column 季节: {quoted(school)}缺少{season}的开放时间"
+        f"{place(first_row[school], '季节')}：{quoted(school)}缺少{season}的开放时间"
         for school in first_row
         for season in seasons
         if (school, season) not in seen

@@ -78,12 +78,11 @@ def read_rows(path: Path, *, on_progress: ProgressCallback | None = None) -> Tab
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        hint = " (old Excel format: save it as .xlsx)" if suffix == ".xls" else ""
-        raise ImportRejected(
-            path, [f"unsupported file type '{path.suffix or '(none)'}'{hint}; use .csv or .xlsx"]
-        )
+        hint = "（旧版Excel格式，请另存为.xlsx）" if suffix == ".xls" else ""
+        kind = f"“{path.suffix}”" if path.suffix else "无扩展名"
+        raise ImportRejected(path, [f"不支持的文件类型：{kind}{hint}，请使用.csv或.xlsx文件"])
     if not path.is_file():
-        raise ImportRejected(path, ["no such file"])
+        raise ImportRejected(path, ["找不到这个文件"])
     if suffix == ".csv":
         return _read_csv(path, on_progress)
     return _read_xlsx(path, on_progress)
@@ -113,7 +112,7 @@ def _cell_text(value: object) -> str:
     return _clean(str(value))
 
 
-_UTF16 = "the file is UTF-16 text; save it as 'CSV UTF-8' (or as .xlsx) and import again"
+_UTF16 = "文件是UTF-16编码的文本，请另存为“CSV UTF-8”（或.xlsx）后重新导入"
 
 
 def _line_of_byte(data: bytes, offset: int) -> int:
@@ -147,8 +146,8 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             line = _line_of_byte(data, exc.start)
             problem = (
-                f"line {line}: starts as UTF-8 but byte {exc.start} (0x{data[exc.start]:02X}) "
-                "is not; save it again as CSV UTF-8"
+                f"第{line}行：文件以UTF-8开头，但第{exc.start}个字节（0x{data[exc.start]:02X}）"
+                "不是UTF-8，请重新另存为“CSV UTF-8”"
             )
             raise ImportRejected(path, [problem]) from None
     # UTF-16 without a BOM: every ASCII character (commas, digits, line breaks) has a NUL byte on
@@ -176,9 +175,8 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
     raise ImportRejected(
         path,
         [
-            f"line {line}: byte 0x{data[first_bad]:02X} at offset {first_bad} is neither UTF-8 "
-            "nor GBK/GB18030 text (Latin-1 or another encoding?); save the file as 'CSV UTF-8' "
-            "(or as .xlsx)"
+            f"第{line}行：第{first_bad}个字节（0x{data[first_bad]:02X}）既不是UTF-8也不是"
+            "GBK/GB18030编码（可能是其他编码），请另存为“CSV UTF-8”（或.xlsx）"
         ],
     )
 
@@ -218,16 +216,18 @@ def _read_csv(path: Path, on_progress: ProgressCallback | None) -> TableRows:
         row = done + 1  # the record being read, numbered as a spreadsheet shows it
         if "field limit" in str(exc):
             problem = (
-                f"row {row}: a cell is longer than {csv.field_size_limit():,} "
-                f"characters; a cell may hold at most {MAX_CELL_CHARS:,}"
+                f"第{row}行：有一格超过{csv.field_size_limit():,}个字符，"
+                f"每格最多{MAX_CELL_CHARS:,}个字符"
             )
         elif "unexpected end of data" in str(exc):
             problem = (
-                f'row {row}: a quoted cell that starts here is never closed (a missing "); '
-                "every row below it would have become part of that cell"
+                f'第{row}行：从这里开始的带引号的格没有结束（缺少一个"），'
+                "下面的各行都会被并入这一格"
             )
+        elif "expected after" in str(exc):
+            problem = f"第{row}行：引号结束后还有文字，带引号的格应整格括在引号内"
         else:
-            problem = f"row {row}: not readable as CSV ({exc})"
+            problem = f"第{row}行：无法按CSV格式读取"
         raise ImportRejected(path, [problem]) from None
 
 
@@ -244,9 +244,9 @@ def _table(path: Path, encoding: str, records: Iterable[tuple[int, tuple[str, ..
         else:
             rows.append(SourceRow(number, cells))
     if not header_row:
-        raise ImportRejected(path, ["the file is empty: no header row and no data"])
+        raise ImportRejected(path, ["文件是空的：没有列名行，也没有数据"])
     if not rows:
-        problem = f"the file has a header row (row {header_row}) but no data rows"
+        problem = f"文件只有列名行（第{header_row}行），没有数据行"
         raise ImportRejected(path, [problem])
     return TableRows(path, encoding, header_row, headers, tuple(rows))
 
@@ -263,10 +263,7 @@ def _read_xlsx(path: Path, on_progress: ProgressCallback | None) -> TableRows:
         ElementTree.ParseError,
     ):
         raise ImportRejected(path, [_not_a_workbook(path)]) from None
-    problems = [
-        f"cells {ref}: merged cells are not supported; unmerge them and fill in every cell"
-        for ref in merged
-    ]
+    problems = [f"单元格{ref}：不支持合并单元格，请取消合并并逐格填写" for ref in merged]
     try:
         sheets = workbook.worksheets
         rows = sheets[0].iter_rows(values_only=True)
@@ -279,8 +276,8 @@ def _read_xlsx(path: Path, on_progress: ProgressCallback | None) -> TableRows:
         except ImportRejected as exc:
             if len(sheets) > 1:  # the data may sit on another sheet: say which one is read
                 note = (
-                    f" (only the first of the workbook's {len(sheets)} sheets, "
-                    f"'{sheets[0].title}', is read; move the data there)"
+                    f"（工作簿共{len(sheets)}个工作表，只读取第一个“{sheets[0].title}”，"
+                    "请把数据移到这个工作表）"
                 )
                 raise ImportRejected(path, [exc.problems[0] + note]) from None
             raise
@@ -288,8 +285,8 @@ def _read_xlsx(path: Path, on_progress: ProgressCallback | None) -> TableRows:
         workbook.close()
     for row, column in formulas:
         problems.append(
-            f"row {row}, column {table.column_label(column - 1)}: formula saved without its "
-            "result; open the file in Excel or WPS, save it, and import again"
+            f"第{row}行「{table.column_label(column - 1)}」列：公式没有保存计算结果，"
+            "请用Excel或WPS打开文件、保存后重新导入"
         )
     if problems:
         raise ImportRejected(path, problems)
@@ -300,14 +297,14 @@ def _not_a_workbook(path: Path) -> str:
     """Why an .xlsx file cannot be opened, in the clerk's terms."""
     with path.open("rb") as handle:
         head = handle.read(4096)
-    what = "not a readable .xlsx workbook"
+    what = "不是可以读取的.xlsx工作簿"
     if not head:
-        return f"{what}: the file is empty (0 bytes)"
+        return f"{what}：文件是空的（0字节）"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return f"{what}: an old Excel (.xls) or encrypted workbook; save it as .xlsx"
+        return f"{what}：是旧版Excel（.xls）或加密的工作簿，请另存为.xlsx"
     if b"\x00" not in head and (b"," in head or b"\t" in head):
-        return f"{what}: it is plain text (a CSV file renamed?); name it .csv"
-    return f"{what} (damaged, encrypted, or another format renamed)"
+        return f"{what}：是纯文本（改了扩展名的CSV文件？），请改名为.csv"
+    return f"{what}（文件损坏、加密，或是改了扩展名的其他格式）"
 
 
 def _local(tag: str) -> str:

@@ -179,16 +179,20 @@ def validate_teachers(
         problems: list[tuple[str, str]] = []
         school = values.get("school")
         if isinstance(school, str) and school not in known_schools:
-            problems.append(("school", unknown_name("school", school, known_schools)))
+            problems.append(("school", unknown_name("区情配置中的学校", school, known_schools)))
         year = values.get("last_secondment_year")
         if isinstance(year, int) and not FIRST_SECONDMENT_YEAR <= year <= latest_year:
-            limit = "before 1949" if year < FIRST_SECONDMENT_YEAR else f"after {latest_year}"
-            problems.append(("last_secondment_year", f"{year} is {limit}"))
+            limit = (
+                f"早于{FIRST_SECONDMENT_YEAR}年"
+                if year < FIRST_SECONDMENT_YEAR
+                else f"晚于{latest_year}年"
+            )
+            problems.append(("last_secondment_year", f"{year}年{limit}"))
         streets = values.get("preferred_streets")
         if isinstance(streets, list):
             for street in streets:
                 if street not in known_streets:
-                    message = unknown_name("street", street, known_streets)
+                    message = unknown_name("区情配置中的街道", street, known_streets)
                     problems.append(("preferred_streets", message))
         return problems
 
@@ -197,8 +201,8 @@ def validate_teachers(
     for row in rows:
         try:
             teachers.append(TeacherBase.model_validate(row.values))
-        except ValidationError as exc:  # the parsers above should make this unreachable
-            raise ImportRejected(table.path, [f"row {row.number}: {exc}"]) from None
+        except ValidationError:  # the parsers above should make this unreachable
+            raise ImportRejected(table.path, [f"第{row.number}行：填写有误"]) from None
     return teachers
 
 
@@ -272,25 +276,23 @@ def import_teachers_file(
     path = Path(path)
     year = current_year if current_year is not None else _this_year()
     with progress_bars(progress) as bar:
-        reading = bar("reading", None)
+        reading = bar("读取", None)
         table = read_rows(path, on_progress=reading.advance)
         reading.finish()
         with session_scope() as session:
             schools = set(session.exec(select(School.name)).all())
             streets = set(session.exec(select(Street.name)).all())
             if not schools:
-                raise ImportRejected(
-                    path, ["the district registry has no schools yet; run `learning-district init`"]
-                )
+                raise ImportRejected(path, ["区情配置中还没有学校，请先完成初始化"])
             teachers = validate_teachers(
                 table,
                 known_schools=schools,
                 known_streets=streets,
                 current_year=year,
-                on_progress=bar("validating", len(table.rows)).advance,
+                on_progress=bar("校验", len(table.rows)).advance,
             )
             counts = upsert_teachers(
-                session, teachers=teachers, on_progress=bar("writing", len(teachers)).advance
+                session, teachers=teachers, on_progress=bar("写入", len(teachers)).advance
             )
     return ImportSummary(
         path=path,

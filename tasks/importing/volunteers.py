@@ -29,7 +29,7 @@ def parse_role(text: str) -> str:
         return _CODES[text]
     if text.casefold() in ROLES:
         return text.casefold()
-    raise CellError(f"{show_cell(text)} is not 志愿者/讲师团 (volunteer/lecturer)")
+    raise CellError(f"{show_cell(text)}不是“志愿者”或“讲师团”")
 
 
 def parse_lessons(text: str) -> int:
@@ -106,24 +106,24 @@ def validate_volunteers(
     def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
         if year is not None and "year" in values and values["year"] != year:
-            problems.append(("year", f"{values['year']} is not the year being imported ({year})"))
+            problems.append(("year", f"{values['year']}不是本次导入的年度（{year}年）"))
         street, community = values.get("street"), values.get("community") or ""
         if isinstance(street, str):
             if street not in streets:
-                problems.append(("street", unknown_name("street", street, set(streets))))
+                problems.append(("street", unknown_name("区情配置中的街道", street, set(streets))))
             elif isinstance(community, str) and community and community not in streets[street]:
                 problems.append(
                     (
                         "community",
-                        unknown_name(f"community of {street}", community, streets[street]),
+                        unknown_name(f"{street}的社区", community, streets[street]),
                     )
                 )
         if (values.get("lessons") or 0) and not community:
-            problems.append(("community", "lessons were taught, so name the community school"))
+            problems.append(("community", "填了授课次数，请写明授课社区"))
         key = (values.get("year"), values.get("person_id"))
         if key[1] is not None:
             if key in seen:
-                message = f"{show_cell(str(key[1]))} is already on an earlier row for {key[0]}"
+                message = f"{show_cell(str(key[1]))}在{key[0]}年度已出现在前面的行中"
                 problems.append(("person_id", message))
             seen.add(key)
         return problems

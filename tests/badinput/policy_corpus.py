@@ -93,19 +93,19 @@ def network_cases() -> list[ImportCase]:
             "bases.csv: a base type that is not one of the four",
             "bases",
             write_csv("kind.csv", B, [base(类型="少年宫")]),
-            ("row 2, column 类型: “少年宫”不是基地类型",),
+            ("第2行「类型」列：“少年宫”不是基地类型",),
         ),
         ImportCase(
             "bases.csv: no seats",
             "bases",
             write_csv("seats.csv", B, [base(容纳人数="0")]),
-            ("row 2, column 容纳人数: 0人不在1至100,000之间",),
+            ("第2行「容纳人数」列：0人不在1至100,000之间",),
         ),
         ImportCase(
             "bases.csv: one base on two streets",
             "bases",
             write_csv("streets.csv", B, [base(), base(场地="书画室", 街道="嘉兴路街道")]),
-            ("row 3, column 街道: “区老年大学”在第2行的街道不同",),
+            ("第3行「街道」列：“区老年大学”在第2行的街道不同",),
         ),
         ImportCase(
             "bases.csv: full-width capacity (normalised)",
@@ -118,19 +118,19 @@ def network_cases() -> list[ImportCase]:
             "team.csv: the research group at street level",
             "team",
             write_csv("level.csv", T, [member("R-1", 队伍="理论研究组")]),
-            ("row 2, column 层级: 理论研究组为区级队伍，层级应为区",),
+            ("第2行「层级」列：理论研究组为区级队伍，层级应为区",),
         ),
         ImportCase(
             "team.csv: a community-level person without a community",
             "team",
             write_csv("community.csv", T, [member("C-1", 层级="社区")]),
-            ("row 2, column 社区: 社区级人员须填写所在社区",),
+            ("第2行「社区」列：社区级人员须填写所在社区",),
         ),
         ImportCase(
             "team.csv: RTL override in a name",
             "team",
             write_csv("rtl.csv", T, [member("M-1", 姓名="王\u202e芳")]),
-            ("row 2, column 姓名: character 2 is U+202E",),
+            ("第2行「姓名」列：第2个字符是看不见的控制字符（U+202E",),
         ),
         ImportCase(
             "team.csv: English team and level words",
@@ -143,13 +143,13 @@ def network_cases() -> list[ImportCase]:
             "community_schools.csv: hosted by a middle school",
             "community_schools",
             write_csv("middle.csv", S, [school(承办学校="嘉兴中学")]),
-            ("row 2, column 承办学校: “嘉兴中学”不是小学",),
+            ("第2行「承办学校」列：“嘉兴中学”不是小学",),
         ),
         ImportCase(
             "community_schools.csv: the standard before the opening",
             "community_schools",
             write_csv("dates.csv", S, [school(达标日期="2025-01-01")]),
-            ("row 2, column 达标日期: 达标日期早于开办日期",),
+            ("第2行「达标日期」列：达标日期早于开办日期",),
         ),
         ImportCase(
             "community_schools.csv: a date in Chinese (accepted)",
@@ -183,31 +183,31 @@ def playground_cases() -> list[ImportCase]:
             write_csv(
                 "middle.csv", P, [hours("夏季", 学校="嘉兴中学"), hours("冬季", 学校="嘉兴中学")]
             ),
-            ("row 2, column 学校: “嘉兴中学”不是小学",),
+            ("第2行「学校」列：“嘉兴中学”不是小学",),
         ),
         ImportCase(
             "playgrounds.csv: an evening that starts at noon",
             "playgrounds",
             write_csv("noon.csv", P, [hours("夏季", 晚间开放="12:00-13:00"), hours("冬季")]),
-            ("row 2, column 晚间开放: 晚间应在16:00至22:00之间",),
+            ("第2行「晚间开放」列：晚间应在16:00至22:00之间",),
         ),
         ImportCase(
             "playgrounds.csv: a span that ends before it starts",
             "playgrounds",
             write_csv("backwards.csv", P, [hours("夏季", 早间开放="07:30-06:00"), hours("冬季")]),
-            ("row 2, column 早间开放: “07:30-06:00”的结束时间不晚于开始时间",),
+            ("第2行「早间开放」列：“07:30-06:00”的结束时间不晚于开始时间",),
         ),
         ImportCase(
             "playgrounds.csv: a school without its winter hours",
             "playgrounds",
             write_csv("winter.csv", P, [hours("夏季")]),
-            ("row 2, column 季节: “人民路第一小学”缺少冬季的开放时间",),
+            ("第2行「季节」列：“人民路第一小学”缺少冬季的开放时间",),
         ),
         ImportCase(
             "playgrounds.csv: a season the profile does not have",
             "playgrounds",
             write_csv("season.csv", P, [hours("夏季"), hours("冬季"), hours("雨季")]),
-            ("row 4, column 季节: “雨季”不是区情配置中的季节",),
+            ("第4行「季节」列：“雨季”不是区情配置中的季节",),
         ),
         ImportCase(
             "playgrounds.csv: full-width colons (normalised)",
@@ -230,7 +230,7 @@ def pledge_cases() -> list[ImportCase]:
             "pledges.csv: money without an amount",
             "pledges",
             write_csv("money.csv", P, [pledge("P-1", **{"出资金额": ""})]),
-            ("row 2, column 出资金额: 出钱须填写金额",),
+            ("第2行「出资金额」列：出钱须填写金额",),
         ),
         ImportCase(
             "pledges.csv: a venue lent without its seats",
@@ -238,25 +238,25 @@ def pledge_cases() -> list[ImportCase]:
             write_csv(
                 "venue.csv", P, [pledge("P-2", 形式="出力", 出借场地="会议室", **{"出资金额": ""})]
             ),
-            ("row 2, column 场地容纳人数: 填写了出借场地，须填写容纳人数",),
+            ("第2行「场地容纳人数」列：填写了出借场地，须填写容纳人数",),
         ),
         ImportCase(
             "pledges.csv: a unit code with a space",
             "pledges",
             write_csv("code.csv", P, [pledge("P-3", 单位代码="U 01")]),
-            ("row 2, column 单位代码: “U 01”只能由字母、数字、-和_组成",),
+            ("第2行「单位代码」列：“U 01”只能由字母、数字、-和_组成",),
         ),
         ImportCase(
             "pledges.csv: one code, two names",
             "pledges",
             write_csv("names.csv", P, [pledge("P-4"), pledge("P-5", 单位名称="另一家公司")]),
-            ("row 3, column 单位名称: 单位代码U001在第2行是“示例科技有限公司”",),
+            ("第3行「单位名称」列：单位代码U001在第2行是“示例科技有限公司”",),
         ),
         ImportCase(
             "pledges.csv: 1e999999 yuan",
             "pledges",
             write_csv("huge.csv", P, [pledge("P-6", **{"出资金额": "1e999999"})]),
-            ("row 2, column 出资金额: '1e999999' is too large",),
+            ("第2行「出资金额」列：“1e999999”过大",),
         ),
         ImportCase(
             "pledges.csv: an idea with its content (accepted)",
@@ -277,19 +277,19 @@ def sign_in_cases() -> list[ImportCase]:
             "attendance.csv: a day without a meeting",
             "attendance",
             write_csv("day.csv", S, [("2026-03-03", "", "王芳", "", "")]),
-            ("row 2, column 会议日期: 2026年3月3日没有已安排的会议",),
+            ("第2行「会议日期」列：2026年3月3日没有已安排的会议",),
         ),
         ImportCase(
             "attendance.csv: no such date",
             "attendance",
             write_csv("date.csv", S, [("2026-13-01", "", "王芳", "", "")]),
-            ("row 2, column 会议日期: “2026-13-01”不是日期",),
+            ("第2行「会议日期」列：“2026-13-01”不是日期",),
         ),
         ImportCase(
             "attendance.csv: a date of another year",
             "attendance",
             write_csv("year.csv", S, [("2025-03-03", "", "王芳", "", "")]),
-            ("row 2, column 会议日期: 不在2026年内",),
+            ("第2行「会议日期」列：不在2026年内",),
         ),
     ]
 

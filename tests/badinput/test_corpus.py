@@ -447,7 +447,7 @@ def test_cli_import_with_markup_in_a_cell_prints_it_as_text(
     ok = (
         result.exit_code == 1
         and isinstance(result.exception, SystemExit)
-        and "row 2, column 学校: unknown school '[/red]学校'" in flat(result.output)
+        and "第2行「学校」列：“[/red]学校”不是区情配置中的学校" in flat(result.output)
         and row_counts() == before
     )
     hardening.bad_input("cli: import teachers with rich markup in a cell", rejected_cleanly=ok)
@@ -466,7 +466,7 @@ def test_cli_import_of_ideas_without_a_campaign_exits_1_naming_the_year(
     ok = (
         result.exit_code == 1
         and isinstance(result.exception, SystemExit)
-        and "year: 2033年度金点子征集尚未启动" in flat(result.output)
+        and "2033年度金点子征集尚未启动" in flat(result.output)
         and row_counts() == before
     )
     hardening.bad_input("cli: import ideas for a year without a campaign", rejected_cleanly=ok)

@@ -281,18 +281,18 @@ def test_import_of_a_bad_file_lists_every_problem_and_writes_nothing(
 
     assert result.exit_code == 1
     expected = [
-        "row 3, column 学校:",
-        "row 4, column 教龄:",
-        "row 4, column 在职:",
-        "row 5, column 工号:",
-        "row 6, column 政治素质:",
-        "row 6, column 手机:",
-        "row 7, column 姓名:",
+        "第3行「学校」列：",
+        "第4行「教龄」列：",
+        "第4行「在职」列：",
+        "第5行「工号」列：",
+        "第6行「政治素质」列：",
+        "第6行「手机」列：",
+        "第7行「姓名」列：",
     ]
-    listed = [line for line in result.stderr.splitlines() if line.startswith("row ")]
-    assert [line.split(": ")[0] + ":" for line in listed] == expected, result.stderr
+    listed = [line for line in result.stderr.splitlines() if line.startswith("第")]
+    assert [line.split("：")[0] + "：" for line in listed] == expected, result.stderr
     assert "未导入，未写入任何内容（7 处问题）" in result.stderr
-    assert "row 2," not in result.stderr
+    assert not [line for line in listed if line.startswith("第2行")]
     assert count(Teacher) == 0
 
 
@@ -300,7 +300,7 @@ def test_import_of_a_missing_file(db: Path, tmp_path: Path) -> None:
     result = run("import", "teachers", tmp_path / "nowhere.csv")
 
     assert result.exit_code == 1
-    assert "no such file" in result.stderr
+    assert "找不到这个文件" in result.stderr
     assert count(Teacher) == 0
 
 

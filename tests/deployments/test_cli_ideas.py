@@ -38,4 +38,4 @@ def test_import_then_clusters_json(registry: DistrictProfile, db: Path, tmp_path
     bad.write_text("提交人,手机,社区,标题,内容\n李强,123,火星居委,标题,太短\n", encoding="utf-8")
     rejected = runner.invoke(app, ["import", "ideas", str(bad), "--year", "2026"])
     assert rejected.exit_code == 1
-    assert "row 2, column" in rejected.output
+    assert "第2行「" in rejected.output

@@ -211,9 +211,9 @@ def test_import_nominations_and_scores_whole_file(
     with pytest.raises(ImportRejected) as exc:
         import_nominations_file(bad, year=YEAR)
     text = "\n".join(exc.value.problems)
-    assert "row 2, column 类别" in text
-    assert "row 3, column 社区" in text
-    assert "row 4, column 街道" in text and "row 4, column 编号" in text
+    assert "第2行「类别」列" in text
+    assert "第3行「社区」列" in text
+    assert "第4行「街道」列" in text and "第4行「编号」列" in text
     scores = tmp_path / "s.csv"
     scores.write_text(
         "年度,编号,评委,组织保障,活动开展,群众参与,工作成效\n"
@@ -225,11 +225,7 @@ def test_import_nominations_and_scores_whole_file(
     with pytest.raises(ImportRejected) as exc:
         import_scores_file(scores, year=YEAR)
     text = "\n".join(exc.value.problems)
-    assert (
-        "row 3, column 编号" in text
-        and "row 4, column 评委" in text
-        and "row 4, column 工作成效" in text
-    )
+    assert "第3行「编号」列" in text and "第4行「评委」列" in text and "第4行「工作成效」列" in text
     scores.write_text(
         "年度,编号,评委,组织保障,活动开展,群众参与,工作成效\n2026,XQ-1,评委乙,80,70,90,85\n",
         encoding="utf-8",

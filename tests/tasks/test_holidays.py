@@ -147,16 +147,16 @@ def test_a_bad_notice_file_is_refused_whole_naming_rows(
         import_holidays_file(path)
     text = "\n".join(refused.value.problems)
     first = len(NOTICE_2027) + 2  # the header is row 1
-    assert f"row {first}, column 日期: “2027-02-30”不是日期" in text
-    assert f"row {first + 3}, column 类型: “调休”不是放假或上班" in text
+    assert f"第{first}行「日期」列：“2027-02-30”不是日期" in text
+    assert f"第{first + 3}行「类型」列：“调休”不是放假或上班" in text
     assert len(refused.value.problems) == 2  # the rest is checked once the cells parse
 
     rows[-4], rows[-1] = ("2027-03-02", "放假", "春节"), ("2027-03-03", "放假", "春节")
     with pytest.raises(ImportRejected) as refused:
         import_holidays_file(write_csv(path, rows))
     assert refused.value.problems == [
-        f"row {first + 1}, column 日期: 2027年2月17日是工作日（星期三），无需调休上班",
-        f"row {first + 2}, column 日期: 2027年2月7日已在第2条填写过",
+        f"第{first + 1}行「日期」列：2027年2月17日是工作日（星期三），无需调休上班",
+        f"第{first + 2}行「日期」列：2027年2月7日已在第2条填写过",
     ]
     with session_scope() as session:
         assert session.exec(select(HolidayEntry)).first() is None  # nothing written

@@ -122,13 +122,13 @@ def test_import_rejects_bad_rows_whole_then_imports_and_screens(
         import_ideas_file(bad, year=YEAR, now=NOW)
     text = str(rejected.value)
     for where in (
-        "row 3, column 手机",
-        "row 3, column 社区",
-        "row 3, column 标题",
-        "row 3, column 内容",
+        "第3行「手机」列",
+        "第3行「社区」列",
+        "第3行「标题」列",
+        "第3行「内容」列",
     ):
         assert where in text
-    assert "row 3, column 提交时间" in text and "row 4, column 编号" in text
+    assert "第3行「提交时间」列" in text and "第4行「编号」列" in text
     with session_scope() as session:
         assert session.exec(select(Idea)).all() == []
 
@@ -152,7 +152,9 @@ def test_import_refuses_refs_that_look_automatic(campaign: DistrictProfile, tmp_
         tmp_path / "auto.csv",
         ["2026-000002,王芳,13812345678,嘉兴一居委,读书会,建议每月举办一次读书分享会。,"],
     )
-    with pytest.raises(ImportRejected, match="row 2, column 编号: 2026-000002 looks like"):
+    with pytest.raises(
+        ImportRejected, match="第2行「编号」列：2026-000002与系统自动编号的格式相同"
+    ):
         import_ideas_file(path, year=YEAR, now=NOW)
     with session_scope() as session:
         assert session.exec(select(Idea)).all() == []

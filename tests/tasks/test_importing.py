@@ -167,7 +167,7 @@ def test_bytes_in_no_known_encoding_are_refused(tmp_path: Path) -> None:
     path.write_bytes("工号,姓名\n".encode() + b"T1,\xff\xfe\x80 caf\xe9\n")
     with pytest.raises(ImportRejected) as exc:
         read_rows(path)
-    assert "neither UTF-8 nor GBK" in str(exc.value)
+    assert "既不是UTF-8也不是GBK" in str(exc.value)
     assert str(path) in str(exc.value)
 
 
@@ -254,7 +254,7 @@ def test_bad_phone_is_refused_without_echoing_it(written: str, tmp_path: Path) -
             current_year=YEAR,
         )
     (problem,) = problems_of(exc)
-    assert problem.startswith("row 2, column 手机: not an 11-digit mainland mobile number")
+    assert problem.startswith("第2行「手机」列：不是以13至19开头的11位手机号码")
     assert written not in problem  # PII stays out of messages and logs
 
 
@@ -335,9 +335,7 @@ def test_merged_cells_are_refused_with_their_range(tmp_path: Path) -> None:
     workbook.save(tmp_path / "merged.xlsx")
     with pytest.raises(ImportRejected) as exc:
         read_rows(tmp_path / "merged.xlsx")
-    assert problems_of(exc) == [
-        "cells C2:C3: merged cells are not supported; unmerge them and fill in every cell"
-    ]
+    assert problems_of(exc) == ["单元格C2:C3：不支持合并单元格，请取消合并并逐格填写"]
 
 
 def test_formula_without_saved_value_is_refused(tmp_path: Path) -> None:
@@ -347,7 +345,7 @@ def test_formula_without_saved_value_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ImportRejected) as exc:
         read_rows(path)
     (problem,) = problems_of(exc)
-    assert problem.startswith("row 2, column 教龄: formula saved without its result")
+    assert problem.startswith("第2行「教龄」列：公式没有保存计算结果")
 
 
 def test_formula_with_saved_value_reads_the_value(tmp_path: Path) -> None:
@@ -370,7 +368,7 @@ def test_formula_with_saved_value_reads_the_value(tmp_path: Path) -> None:
 def test_not_a_workbook_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "fake.xlsx"
     path.write_text("工号,姓名\n", encoding="utf-8")
-    with pytest.raises(ImportRejected, match="not a readable .xlsx workbook"):
+    with pytest.raises(ImportRejected, match="不是可以读取的.xlsx工作簿"):
         read_rows(path)
 
 
@@ -380,10 +378,10 @@ def test_not_a_workbook_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
-        ("empty.csv", b"", "the file is empty"),
-        ("blank.csv", b"\r\n , \r\n\r\n", "the file is empty"),
-        ("header.csv", "工号,姓名\n\n".encode(), "header row (row 1) but no data rows"),
-        ("header-bom.csv", "\ufeff工号,姓名\n".encode(), "header row (row 1) but no data rows"),
+        ("empty.csv", b"", "文件是空的"),
+        ("blank.csv", b"\r\n , \r\n\r\n", "文件是空的"),
+        ("header.csv", "工号,姓名\n\n".encode(), "只有列名行（第1行），没有数据行"),
+        ("header-bom.csv", "\ufeff工号,姓名\n".encode(), "只有列名行（第1行），没有数据行"),
     ],
 )
 def test_empty_and_header_only_files(
@@ -398,7 +396,7 @@ def test_empty_and_header_only_files(
 
 def test_empty_workbook(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "empty.xlsx", [])
-    with pytest.raises(ImportRejected, match="the file is empty"):
+    with pytest.raises(ImportRejected, match="文件是空的"):
         read_rows(path)
 
 
@@ -406,12 +404,12 @@ def test_empty_workbook(tmp_path: Path) -> None:
 def test_unknown_extension(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_text("工号\nT1\n", encoding="utf-8")
-    with pytest.raises(ImportRejected, match="use .csv or .xlsx"):
+    with pytest.raises(ImportRejected, match="请使用.csv或.xlsx文件"):
         read_rows(path)
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ImportRejected, match="no such file"):
+    with pytest.raises(ImportRejected, match="找不到这个文件"):
         read_rows(tmp_path / "absent.csv")
 
 
@@ -425,10 +423,8 @@ def test_missing_required_header_names_both_spellings(tmp_path: Path) -> None:
     with pytest.raises(ImportRejected) as exc:
         read_then_validate(path)
     assert problems_of(exc) == [
-        "row 1, column 教龄 (years_teaching): required column is missing; "
-        "add a column headed 教龄 or years_teaching",
-        "row 1, column 年度考核 (annual_rating): required column is missing; "
-        "add a column headed 年度考核 or annual_rating",
+        "第1行「教龄」列：缺少这一必填列，请加一列，列名为“教龄”",
+        "第1行「年度考核」列：缺少这一必填列，请加一列，列名为“年度考核”",
     ]
 
 
@@ -438,10 +434,7 @@ def test_duplicate_header_is_a_problem(tmp_path: Path) -> None:
     )
     with pytest.raises(ImportRejected) as exc:
         read_then_validate(path)
-    assert problems_of(exc) == [
-        "row 1, column STAFF_ID: duplicate column, the same as column 工号 (工号 / staff_id); "
-        "keep only one"
-    ]
+    assert problems_of(exc) == ["第1行「STAFF_ID」列：与「工号」列重复（都是工号），只保留一列"]
 
 
 # ---------------------------------------------------------------- rows
@@ -460,7 +453,7 @@ def test_duplicate_staff_id(tmp_path: Path) -> None:
     rows = [teacher_row(), teacher_row(staff_id="T0002"), teacher_row(name="王五")]
     with pytest.raises(ImportRejected) as exc:
         read_then_validate(write_csv(tmp_path / "dup.csv", rows))
-    assert problems_of(exc) == ["row 4, column 工号: 'T0001' is already on row 2"]
+    assert problems_of(exc) == ["第4行「工号」列：“T0001”与第2行重复"]
 
 
 def test_unknown_school_and_street_suggest_the_close_name(tmp_path: Path) -> None:
@@ -468,9 +461,9 @@ def test_unknown_school_and_street_suggest_the_close_name(tmp_path: Path) -> Non
     with pytest.raises(ImportRejected) as exc:
         read_then_validate(write_csv(tmp_path / "s.csv", rows))
     assert problems_of(exc) == [
-        "row 2, column 学校: unknown school '人民路一小' (did you mean '人民路第一小学'?)",
-        "row 2, column 意向街道: unknown street '嘉兴路' (did you mean '嘉兴路街道'?)",
-        "row 2, column 意向街道: unknown street '火星街道'",
+        "第2行「学校」列：“人民路一小”不是区情配置中的学校（是否为“人民路第一小学”？）",
+        "第2行「意向街道」列：“嘉兴路”不是区情配置中的街道（是否为“嘉兴路街道”？）",
+        "第2行「意向街道」列：“火星街道”不是区情配置中的街道",
     ]
 
 
@@ -486,11 +479,11 @@ def test_whole_numbers_and_years(tmp_path: Path) -> None:
     with pytest.raises(ImportRejected) as exc:
         read_then_validate(write_csv(tmp_path / "n.csv", rows))
     assert problems_of(exc) == [
-        "row 3, column 教龄: '5.5' is not a whole number",
-        "row 4, column 教龄: -1 is negative; it must be 0 or more",
-        f"row 5, column 上次挂职年份: {YEAR + 2} is after {YEAR + 1}",
-        "row 6, column 上次挂职年份: 1948 is before 1949",
-        "row 7, column 上次挂职年份: '去年' is not a number",
+        "第3行「教龄」列：“5.5”不是整数",
+        "第4行「教龄」列：-1是负数，应为0或以上",
+        f"第5行「上次挂职年份」列：{YEAR + 2}年晚于{YEAR + 1}年",
+        "第6行「上次挂职年份」列：1948年早于1949年",
+        "第7行「上次挂职年份」列：“去年”不是数字",
     ]
 
 
@@ -510,18 +503,15 @@ def test_a_bad_file_lists_every_problem_and_writes_nothing(
     with pytest.raises(ImportRejected) as exc:
         import_teachers_file(path, current_year=YEAR)
     assert problems_of(exc) == [
-        "row 4, column 姓名: empty, but this column is required",
-        "row 4, column 在职: 'maybe' is not 是 or 否 (also accepted: yes/no, true/false, 1/0, Y/N)",
-        "row 4, column 政治素质: 101 is outside 0-100",
-        "row 5, column 年度考核: '很好' is not one of 优秀/良好/合格/不合格 "
-        "(or excellent/good/pass/fail)",
-        "row 5, column 综合能力: 'abc' is not a number",
-        "row 5, column 骨干教师: '是的' is not 是 or 否 (also accepted: yes/no, true/false, 1/0, "
-        "Y/N)",
-        "row 6, column 暂缓: '?' is not 是 or 否 (also accepted: yes/no, true/false, 1/0, Y/N)",
-        "row 6, column 手机: not an 11-digit mainland mobile number starting 13-19 "
-        "(it has 3 digits)",
-        "row 6, column 学校: unknown school '不存在学校'",
+        "第4行「姓名」列：未填写，此列必须填写",
+        "第4行「在职」列：“maybe”不是“是”或“否”",
+        "第4行「政治素质」列：101不在0至100之间",
+        "第5行「年度考核」列：“很好”不是优秀、良好、合格、不合格之一",
+        "第5行「综合能力」列：“abc”不是数字",
+        "第5行「骨干教师」列：“是的”不是“是”或“否”",
+        "第6行「暂缓」列：“?”不是“是”或“否”",
+        "第6行「手机」列：不是以13至19开头的11位手机号码（填了3位数字）",
+        "第6行「学校」列：“不存在学校”不是区情配置中的学校",
     ]
     text = str(exc.value)
     assert text.splitlines()[0] == f"{path}：未导入，未写入任何内容（9 处问题）"
@@ -545,7 +535,7 @@ def test_import_needs_a_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     get_settings.cache_clear()
     try:
         migrate()
-        with pytest.raises(ImportRejected, match="learning-district init"):
+        with pytest.raises(ImportRejected, match="区情配置中还没有学校"):
             import_teachers_file(write_csv(tmp_path / "t.csv", rows_of(1)), current_year=YEAR)
     finally:
         get_settings.cache_clear()
@@ -585,7 +575,7 @@ def test_progress_bar_runs(
     summary = import_teachers_file(path, current_year=YEAR, progress=True)
     assert summary.inserted == 2500
     err = capsys.readouterr().err
-    assert "validating" in err and "writing" in err
+    assert "校验" in err and "写入" in err
 
 
 def test_default_year_is_this_year(registry: DistrictProfile, tmp_path: Path) -> None:

@@ -105,11 +105,11 @@ def test_a_bad_bases_file_names_every_place(registry: DistrictProfile, tmp_path:
 
     text = rejected(path, import_bases_file)
 
-    assert "row 3, column 类型: “区老年大学”在第2行的类型不同" in text
-    assert "row 4, column 场地: “区老年大学”的场地“多功能教室”已在第2行" in text
-    assert "row 5, column 类型: “少年宫”不是基地类型" in text
-    assert "row 6, column 街道: “嘉兴街道”不是区情配置中的街道（是否为“嘉兴路街道”？）" in text
-    assert "row 6, column 容纳人数: 0人不在1至100,000之间" in text
+    assert "第3行「类型」列：“区老年大学”在第2行的类型不同" in text
+    assert "第4行「场地」列：“区老年大学”的场地“多功能教室”已在第2行" in text
+    assert "第5行「类型」列：“少年宫”不是基地类型" in text
+    assert "第6行「街道」列：“嘉兴街道”不是区情配置中的街道（是否为“嘉兴路街道”？）" in text
+    assert "第6行「容纳人数」列：0人不在1至100,000之间" in text
 
 
 # ------------------------------------------------------------------------------ teams
@@ -148,12 +148,12 @@ def test_a_bad_team_file_names_every_place(registry: DistrictProfile, tmp_path: 
 
     text = rejected(path, import_team_file, year=2026)
 
-    assert "row 2, column 街道: 街道级人员须填写所在街道" in text
-    assert "row 3, column 层级: 理论研究组为区级队伍，层级应为区" in text
-    assert "row 4, column 社区: “洛阳一居委”不是嘉兴路街道的社区" in text
-    assert "row 5, column 编号: “C1”已在第4行" in text
-    assert "row 6, column 年度: 2025不是本次导入的年度（2026）" in text
-    assert "row 6, column 队伍: “园丁”不是队伍（可填：管理者、辅导员、理论研究组）" in text
+    assert "第2行「街道」列：街道级人员须填写所在街道" in text
+    assert "第3行「层级」列：理论研究组为区级队伍，层级应为区" in text
+    assert "第4行「社区」列：“洛阳一居委”不是嘉兴路街道的社区" in text
+    assert "第5行「编号」列：“C1”已在第4行" in text
+    assert "第6行「年度」列：2025不是本次导入的年度（2026）" in text
+    assert "第6行「队伍」列：“园丁”不是队伍（可填：管理者、辅导员、理论研究组）" in text
 
 
 # ------------------------------------------------------------------------------ schools
@@ -189,11 +189,11 @@ def test_a_bad_community_school_file_names_every_place(
 
     text = rejected(path, import_community_schools_file)
 
-    assert "row 2, column 承办学校: “洛阳路第二小学”在洛阳路街道，不在嘉兴路街道" in text
-    assert "row 3, column 承办学校: “洛阳中学”不是小学" in text
-    assert "row 4, column 达标日期: 达标日期早于开办日期" in text
-    assert "row 5, column 街道: “海伦路街道”已在第4行" in text
-    assert "row 5, column 开办日期: “2026-02-30”不是日期" in text
+    assert "第2行「承办学校」列：“洛阳路第二小学”在洛阳路街道，不在嘉兴路街道" in text
+    assert "第3行「承办学校」列：“洛阳中学”不是小学" in text
+    assert "第4行「达标日期」列：达标日期早于开办日期" in text
+    assert "第5行「街道」列：“海伦路街道”已在第4行" in text
+    assert "第5行「开办日期」列：“2026-02-30”不是日期" in text
 
 
 @pytest.mark.parametrize("kind", ["bases", "team", "community_schools"])

@@ -66,10 +66,10 @@ def test_a_bad_file_is_refused_whole(registry: DistrictProfile, tmp_path: Path) 
         import_playgrounds_file(path)
 
     text = "\n".join(caught.value.problems)
-    assert "row 3, column 学校: “嘉兴中学”不是小学" in text
-    assert "row 4, column 早间开放: 早间应在05:00至09:00之间" in text
-    assert "row 4, column 晚间开放: 晚间应在16:00至22:00之间" in text
-    assert "row 5, column 早间开放: “6点”不是时间段，应写作06:00-07:30" in text
+    assert "第3行「学校」列：“嘉兴中学”不是小学" in text
+    assert "第4行「早间开放」列：早间应在05:00至09:00之间" in text
+    assert "第4行「晚间开放」列：晚间应在16:00至22:00之间" in text
+    assert "第5行「早间开放」列：“6点”不是时间段，应写作06:00-07:30" in text
     with session_scope() as session:
         assert session.exec(select(PlaygroundHours)).all() == []  # nothing written
 

@@ -198,9 +198,9 @@ def test_a_bad_sign_in_sheet_is_refused_whole(registry: DistrictProfile, tmp_pat
         import_attendance_file(sheet, year=2026)
 
     text = "\n".join(caught.value.problems)
-    assert "row 3, column 姓名: “王芳”已在第2行签到" in text
-    assert "row 4, column 参会对象: " in text and "未邀请“理论研究组成员”" in text
-    assert "row 5, column 会议: 当天没有名称含“工作会议”的会议" in text
-    assert "row 6, column 会议日期: 2026年8月9日没有已安排的会议" in text
+    assert "第3行「姓名」列：“王芳”已在第2行签到" in text
+    assert "第4行「参会对象」列：" in text and "未邀请“理论研究组成员”" in text
+    assert "第5行「会议」列：当天没有名称含“工作会议”的会议" in text
+    assert "第6行「会议日期」列：2026年8月9日没有已安排的会议" in text
     with session_scope() as session:
         assert session.exec(select(Attendance)).all() == []

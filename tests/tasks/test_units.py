@@ -85,7 +85,7 @@ def test_a_confirmed_pledge_cannot_be_changed_by_a_later_file(
     with pytest.raises(ImportRejected) as caught:
         import_pledges_file(pledges_file(tmp_path, changed, "changed.csv"), year=2026)
 
-    assert "row 2, column 编号: “P0001”已经确认，不能再修改" in caught.value.problems
+    assert "第2行「编号」列：“P0001”已经确认，不能再修改" in caught.value.problems
     with session_scope() as session:
         stored = session.exec(select(Pledge).where(Pledge.ref == "P0001")).one()
     assert stored.amount == 5000 and stored.status == "confirmed"
@@ -104,12 +104,12 @@ def test_a_bad_pledges_file_names_every_place(registry: DistrictProfile, tmp_pat
         import_pledges_file(path, year=2026)
 
     text = "\n".join(caught.value.problems)
-    assert "row 2, column 出资金额: 出钱须填写金额" in text
-    assert "row 3, column 单位名称: 单位代码U001在第2行是“甲公司”" in text
-    assert "row 3, column 内容: 出谋须填写内容" in text
-    assert "row 4, column 单位类别: “合作社”不是单位类别" in text
-    assert "row 4, column 服务时长: 出力须填写服务时长或出借场地" in text
-    assert "row 5, column 承诺日期: 承诺日期不在2026年内" in text
+    assert "第2行「出资金额」列：出钱须填写金额" in text
+    assert "第3行「单位名称」列：单位代码U001在第2行是“甲公司”" in text
+    assert "第3行「内容」列：出谋须填写内容" in text
+    assert "第4行「单位类别」列：“合作社”不是单位类别" in text
+    assert "第4行「服务时长」列：出力须填写服务时长或出借场地" in text
+    assert "第5行「承诺日期」列：承诺日期不在2026年内" in text
     with session_scope() as session:
         assert session.exec(select(Pledge)).all() == []
 

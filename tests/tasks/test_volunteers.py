@@ -76,11 +76,11 @@ def test_a_bad_file_is_rejected_whole_with_every_place(
         import_volunteers_file(path, year=2026)
 
     text = "\n".join(rejected.value.problems)
-    assert "row 3" in text and "园丁" in text  # unknown role
-    assert "row 4" in text and "unknown street" in text
-    assert "row 5" in text and "name the community school" in text
-    assert "row 6" in text and "earlier row" in text  # V1 twice
-    assert "row 7" in text  # negative lessons
+    assert "第3行" in text and "园丁" in text  # unknown role
+    assert "第4行" in text and "不是区情配置中的街道" in text
+    assert "第5行" in text and "请写明授课社区" in text
+    assert "第6行" in text and "已出现在前面的行中" in text  # V1 twice
+    assert "第7行" in text  # negative lessons
     assert _people() == []  # nothing written
 
 
