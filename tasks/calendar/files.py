@@ -35,6 +35,26 @@ def meeting_times(policy: CalendarPolicy, kind: str) -> tuple[time, time]:
     return time(9, 0), time(11, 30)
 
 
+def ics_description(meeting: Meeting, profile: DistrictProfile) -> str:
+    """What an invitee's calendar shows under the meeting: who is invited and whom to call.
+
+    Written for the invitee, one item a line; the reasons of the placement (rules, windows,
+    capacities) stay in the decision records.
+    """
+    names = profile.calendar.audience_names
+    centre = profile.contacts.centre
+    lines = ["本次会议已取消。"] if meeting.status == "cancelled" else []
+    invited = "、".join(names.get(a, a) for a in meeting.audiences)
+    if invited:
+        lines.append(f"参会对象：{invited}")
+    lines.append(f"联系部门：{centre.name}")
+    if centre.phone:
+        lines.append(f"联系电话：{centre.phone}")
+    if centre.address:
+        lines.append(f"联系地址：{centre.address}")
+    return "\n".join(lines)
+
+
 def _ics_event(meeting: Meeting, profile: DistrictProfile) -> IcsEvent:
     names = profile.calendar.audience_names
     emails = {a.key: a.email for a in profile.calendar.audiences}
@@ -46,7 +66,7 @@ def _ics_event(meeting: Meeting, profile: DistrictProfile) -> IcsEvent:
         start_time=meeting.start_time,
         end_time=meeting.end_time,
         venue=meeting.venue,
-        description=meeting.reason,
+        description=ics_description(meeting, profile),
         organizer=profile.calendar.organizer,
         organizer_email=profile.calendar.organizer_email,
         attendees=tuple(

@@ -10,6 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import icalendar
+
+from tests.messages import lint_message
+
 
 def test_demo_runs_clean(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LD_"))}
@@ -52,8 +56,19 @@ def test_demo_runs_clean(tmp_path: Path) -> None:
         bare = re.sub(r"https?://\S+", "", text)  # a link's random token may hold "-R12"
         assert not re.search(r"\d{4}-\d{2}-\d{2}", bare), text
         assert not re.search(r"(?<![A-Za-z0-9])R\d+(\.\d+)?", bare), text
+        assert lint_message(message["title"], message["body"], data_dir=data_dir) == [], text
         to_teacher = message["body"].split("\n", 1)[0].endswith("老师：")
         if message["title"].startswith(asking) or to_teacher:  # asks: carries its portal link
             assert re.search(r"/r/[A-Za-z0-9_-]{40,}", message["body"]), text
             answerable += 1
     assert answerable > 0
+    # the calendar files invitees import (and download from their link) read the same way
+    files = sorted((tmp_path / "data").rglob("*.ics"))
+    assert files
+    for path in files:
+        calendar = icalendar.Calendar.from_ical(path.read_bytes())
+        for event in calendar.walk("VEVENT"):
+            shown = [str(event.get(key, "")) for key in ("SUMMARY", "LOCATION", "DESCRIPTION")]
+            assert shown[2], path.name  # says who is invited and whom to call
+            for text in shown:
+                assert lint_message("", text, data_dir=data_dir) == [], (path.name, text)

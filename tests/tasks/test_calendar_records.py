@@ -6,6 +6,7 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
+import icalendar
 import pytest
 from sqlmodel import select
 
@@ -26,6 +27,7 @@ from tasks.calendar.scheduling import solve_schedule
 from tasks.calendar.summary import calendar_result, coverage, notice_days
 from tasks.common.ics import ics_path, parse_ics
 from tasks.common.workdays import WorkCalendar
+from tests.messages import lint_message
 
 WORKDAYS = WorkCalendar()  # nothing entered: the library, or the estimate beyond it
 
@@ -70,6 +72,12 @@ def test_signing_off_stores_the_year_and_sends_nothing(registry: DistrictProfile
     assert path.resolve().is_relative_to(db.resolve()) and path.exists()
     (parsed,) = parse_ics(path.read_bytes())
     assert parsed.uid == conference.uid and parsed.method == "REQUEST"
+    # what the invitee's calendar shows: who is invited and whom to call, not why this date
+    (event,) = icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+    description = str(event["DESCRIPTION"])
+    assert description.startswith("参会对象：") and registry.contacts.centre.name in description
+    assert conference.reason and conference.reason not in description
+    assert lint_message("", description) == []
 
     # signing off the same year again writes nothing
     assert not plan(2026)
