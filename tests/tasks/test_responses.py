@@ -11,6 +11,7 @@ from sqlmodel import select
 from models.db import session_scope
 from models.outbox import OutboxMessage
 from models.profile.schema import DistrictProfile
+from models.responses import ResponseAnswer
 from tasks.common import links
 from tasks.common.workdays import WorkCalendar
 from tasks.responses import records
@@ -166,3 +167,43 @@ def test_tokens_are_random_urlsafe_and_stored_only_as_hashes(
         (link,) = session.exec(select(ResponseLink)).all()
     assert link.token_hash == links.token_hash(token) != token
     assert len({links.new_token() for _ in range(1000)}) == 1000
+
+
+def test_one_batch_records_a_double_tap_once_and_honours_a_link_used_up_in_it(
+    registry: DistrictProfile,
+) -> None:
+    deadline = datetime(2026, 2, 9, 15, 59, tzinfo=UTC)
+    meeting = _ask("meeting", "street_staff", "work_conference", deadline)
+    teacher = _ask("secondment", "T00001", "嘉兴路街道", deadline)
+    other_teacher = _ask("secondment", "T00002", "嘉兴路街道", deadline)
+    attend, decline = Answer(choice="attend"), Answer(choice="decline", reason="家中有事")
+    batch = [
+        records.Submitted(token=meeting, form_id="a" * 22, answer=attend),
+        records.Submitted(token=meeting, form_id="a" * 22, answer=attend),  # the double tap
+        records.Submitted(token=teacher, form_id="b" * 22, answer=decline),
+        records.Submitted(token=teacher, form_id="c" * 22, answer=Answer(choice="confirm")),
+        records.Submitted(token=links.new_token(), form_id="d" * 22, answer=attend),
+        records.Submitted(token=other_teacher, form_id="e" * 22, answer=Answer(choice="confirm")),
+    ]
+    results = records.record_answers(
+        batch,
+        event_for=lambda view, answer, now: {"event": answer.choice, "resource": {}},
+        now=datetime(2026, 2, 3, tzinfo=UTC),
+    )
+    tap, again, declined, after, forged, confirmed = results
+    assert tap.stored and not again.stored and again.duplicate
+    assert again.answer_id == tap.answer_id
+    assert declined.stored and declined.event is not None and declined.event["event"] == "decline"
+    assert after.state == "used" and not after.stored  # a decline uses the link up
+    assert forged.state == "unknown" and not forged.stored
+    assert confirmed.stored and confirmed.view is not None and confirmed.view.state == "open"
+    with session_scope() as session:
+        stored = session.exec(select(ResponseAnswer).order_by(ResponseAnswer.id)).all()  # type: ignore[arg-type]
+    assert [(a.form_id[0], a.choice) for a in stored] == [
+        ("a", "attend"),
+        ("b", "decline"),
+        ("e", "confirm"),
+    ]
+    assert [a.id for a in stored] == [tap.answer_id, declined.answer_id, confirmed.answer_id]
+    assert all(a.event["id"] and a.announced_at is None for a in stored)  # stamped, to announce
+    assert records.unannounced() == [(a.id, a.event) for a in stored]
