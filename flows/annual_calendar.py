@@ -20,6 +20,7 @@ from prefect.flow_runs import apause_flow_run
 from prefect.runtime import flow_run
 
 from models.params.calendar import CalendarParameters, CalendarSignOff
+from tasks.calendar.reports import documents_markdown, proposal_markdown, year_tables
 from tasks.calendar.tasks import (
     calendar_notice_task,
     calendar_result_task,
@@ -35,7 +36,6 @@ from tasks.calendar.tasks import (
     stage_due_task,
     write_year_files_task,
 )
-from tasks.common.documents import files_markdown
 from tasks.notify.delivery import deliver_outbox_task
 
 
@@ -45,97 +45,14 @@ def _run_name() -> str:
     return f"calendar-{year or 'current'}"
 
 
-def calendar_table(result: dict[str, Any]) -> list[dict[str, object]]:
-    """Rows of the year's calendar artifact: key days, then meetings in date order."""
-    rows: list[dict[str, object]] = [
-        {"日期": k["date"], "事项": k["title"], "会场": "", "参会对象": "街道、居委", "说明": ""}
-        for k in result["key_days"]
-    ]
-    rows += [
-        {
-            "日期": e["date"],
-            "事项": e["title"],
-            "会场": e["venue"],
-            "参会对象": "、".join(e["audiences"]),
-            "说明": f"{e['start']}-{e['end']}，{e['invitees']}人，提醒 {'、'.join(e['reminders'])}"
-            + ("（节假日为推算）" if e.get("estimated") else ""),
-        }
-        for e in result["events"]
-    ]
-    return sorted(rows, key=lambda r: str(r["日期"]))
-
-
-def holidays_table(result: dict[str, Any]) -> list[dict[str, object]]:
-    """Rows of the year's holiday artifact: weekdays off and make-up working days, each marked
-    推算 when no notice or library data gives it."""
-    return [
-        {
-            "日期": h["date"],
-            "节日": h["name"],
-            "类型": h["type"],
-            "依据": "推算" if h["estimated"] else "通知",
-        }
-        for h in result["holidays"]
-    ]
-
-
 SIGN_OFF_TIMEOUT = 14 * 24 * 3600  # an operator has two weeks before the run fails
 
 
-def proposal_markdown(result: dict[str, Any]) -> str:
-    """The plan an operator signs off: the year's key days and meetings, and what signing does."""
-    year = result["year"]
-    month, week = result["publicity_month"], result["activity_week"]
-    lines = [
-        f"# {year}年社区教育年度安排（待审批）",
-        "",
-        f"- 社区教育宣传月：{month[0]} 至 {month[1]}；宣传活动周：{week[0]} 至 {week[1]}",
-        f"- 社区教育宣传日：{result['publicity_day']}；宣传资料发放："
-        f"{result['distribution']['request_on']} 起",
-        "",
-        "| 日期 | 时间 | 会议 | 会场 | 参会人数 | 通知发出 |",
-        "|---|---|---|---|---|---|",
-    ]
-    for e in result["events"]:
-        lines.append(
-            f"| {e['date']} | {e['start']}-{e['end']} | {e['title']} | {e['venue']} | "
-            f"{e['invitees']} | {e['invite_on']} |"
-        )
-    lines += [
-        "",
-        f"批准后保存年度安排；年度安排于 {result['plan_notice_on']} 起发各街道、居委，"
-        "各会议通知在会前按期发出，不会在批准时一次发出。",
-    ]
-    lines += [f"注意：{note}" for note in result["notes"]]
-    return "\n".join(lines)
-
-
 async def _publish(result: dict[str, Any]) -> None:
-    year = result["year"]
-    notes = "；".join(result["notes"])
-    await acreate_table_artifact(
-        key=f"calendar-{year}",
-        table=calendar_table(result),
-        description=f"{year}年社区教育日历（R7.4、R7.5、R7.1）"
-        + (f"。注意：{notes}" if notes else ""),
-    )
-    await acreate_table_artifact(
-        key=f"holidays-{year}",
-        table=holidays_table(result) or [{"日期": "（无）"}],
-        description=f"{year}年节假日和调休上班日（{result['notes'][0]}）",
-    )
-    if result["recheck"]:
+    for artifact in year_tables(result):
         await acreate_table_artifact(
-            key=f"calendar-recheck-{year}",
-            table=[{"须复核的日期": line} for line in result["recheck"]],
-            description=f"{year}年节假日安排有变化，以下计划日期须复核（复核后用日历复核命令确认）",
+            key=artifact.key, table=artifact.table, description=artifact.description
         )
-    coverage = result["distribution"]["coverage"]
-    await acreate_table_artifact(
-        key=f"distribution-coverage-{year}",
-        table=coverage or [{"街道": "（无居委）"}],
-        description=f"{year}年宣传资料发放确认情况（R7.2），按街道",
-    )
 
 
 @flow(name="annual-calendar", flow_run_name=_run_name, log_prints=False)
@@ -191,8 +108,7 @@ async def annual_calendar(
     await _publish(result)
     files = calendar_notice_task(year, today)
     await acreate_markdown_artifact(
-        key=f"calendar-documents-{year}",
-        markdown=files_markdown(f"{year}年社区教育日历文件", files),
+        key=f"calendar-documents-{year}", markdown=documents_markdown(year, files)
     )
     return result | {"documents": [f.model_dump() for f in files]}
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from docx.shared import Mm
@@ -93,6 +93,14 @@ def plain(reason: str) -> str:
 def ordinal(index: int) -> str:
     """一, 二, … for headings numbered from 0 (up to 十)."""
     return ORDINALS[index] if index < len(ORDINALS) else str(index + 1)
+
+
+class TableArtifact(NamedTuple):
+    """A table a run publishes (Prefect table artifact): its key, rows and description."""
+
+    key: str
+    table: list[dict[str, object]]
+    description: str
 
 
 def files_markdown(title: str, files: Sequence[WrittenFile]) -> str:
