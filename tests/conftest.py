@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
-from models.db import migrate, session_scope
+from models.db import engine_for, migrate
 from models.profile.loading import load_profile
 from models.profile.schema import DistrictProfile
 from models.settings import get_settings
 from tasks.common.district import sync_registry
 from tests.hardening import LEDGER, Ledger
+from tests.models.test_db import (  # noqa: F401 (PostgreSQL fixtures for every test)
+    pg_db,
+    pg_server,
+    pg_template,
+    pg_url,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -27,15 +37,53 @@ def _restore_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
+@dataclass(frozen=True)
+class Templates:
+    """SQLite files made once per session (per worker), copied into each test's `tmp_path`."""
+
+    migrated: Path  # the newest schema, no rows
+    registry: Path  # the same plus the bundled profile's streets, communities and schools
+
+
+def _settle(path: Path) -> None:
+    """Write the WAL back into the file and drop it, so that copying the file copies it all."""
+    engine_for(f"sqlite:///{path}").dispose()
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute("PRAGMA journal_mode=DELETE")
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    """Migrate once per session: every `db` is a copy of this file (a copy takes milliseconds,
+    running the migrations takes a second)."""
+    root = tmp_path_factory.mktemp("templates")
+    migrated, registry = root / "migrated.db", root / "registry.db"
+    migrate(f"sqlite:///{migrated}")
+    _settle(migrated)
+    shutil.copyfile(migrated, registry)
+    profile, text = load_profile()
+    with Session(engine_for(f"sqlite:///{registry}")) as session:
+        sync_registry(session, profile=profile, text=text, source="bundled")
+        session.commit()
+    _settle(registry)
+    return Templates(migrated=migrated, registry=registry)
+
+
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point the settings at `tmp_path` (data dir + SQLite file), migrate; yield the data dir."""
+def db(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_templates: Templates
+) -> Iterator[Path]:
+    """Point the settings at `tmp_path` (data dir + SQLite file) holding a migrated database
+    (a copy of the session's template); yield the data dir."""
     data_dir = tmp_path / "data"
+    database = tmp_path / "test.db"
+    shutil.copyfile(database_templates.migrated, database)
     monkeypatch.setenv("LD_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("LD_DATABASE_URL", f"sqlite:///{tmp_path / 'test.db'}")
+    monkeypatch.setenv("LD_DATABASE_URL", f"sqlite:///{database}")
     monkeypatch.delenv("LD_APPRISE_CONFIG", raising=False)
     get_settings.cache_clear()
-    migrate()
     yield data_dir
     get_settings.cache_clear()
 
@@ -54,12 +102,12 @@ def prefect_harness() -> Iterator[None]:
 
 
 @pytest.fixture
-def registry(db: Path) -> Iterator[DistrictProfile]:
+def registry(db: Path, database_templates: Templates) -> DistrictProfile:
     """The `db` fixture plus the streets, communities and schools of the bundled profile."""
-    profile, text = load_profile()
-    with session_scope() as session:
-        sync_registry(session, profile=profile, text=text, source="bundled")
-    yield profile
+    # `db` copied the empty schema and nothing has opened it yet: the registry's copy replaces it
+    shutil.copyfile(database_templates.registry, db.parent / "test.db")
+    profile, _ = load_profile()
+    return profile
 
 
 @pytest.fixture

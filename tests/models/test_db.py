@@ -287,16 +287,47 @@ def pg_url(pg_server: str) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def pg_template(pg_server: str) -> Iterator[str]:
+    """A database migrated once per session; each `pg_db` is created from it (a copy)."""
+    import psycopg
+
+    name = f"ld_template_{RUN_ID}"
+    with psycopg.connect(pg_server, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    try:
+        migrate(url)
+        engine_for(url).dispose()  # CREATE DATABASE … TEMPLATE needs it without connections
+        yield name
+    finally:
+        with psycopg.connect(pg_server, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
-def pg_db(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Like the `db` fixture, but the settings point at a fresh migrated PostgreSQL database."""
+def pg_db(
+    pg_server: str, pg_template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """Like the `db` fixture, but the settings point at a fresh migrated PostgreSQL database
+    (a copy of the session's template), dropped afterwards."""
+    import psycopg
+
+    name = f"ld_test_{RUN_ID}_{next(_counter)}"
+    with psycopg.connect(pg_server, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
     monkeypatch.setenv("LD_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("LD_DATABASE_URL", pg_url)
+    monkeypatch.setenv("LD_DATABASE_URL", url)
     monkeypatch.delenv("LD_APPRISE_CONFIG", raising=False)
     get_settings.cache_clear()
-    migrate()
-    yield pg_url
-    get_settings.cache_clear()
+    try:
+        yield url
+    finally:
+        get_settings.cache_clear()
+        engine_for(url).dispose()
+        with psycopg.connect(pg_server, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.mark.postgres
