@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future
@@ -66,17 +65,18 @@ def test_batcher_answers_every_item_once_in_order_from_many_threads() -> None:
 
 
 def test_batcher_gathers_what_arrives_while_a_batch_is_handled() -> None:
-    release = threading.Event()
+    inside, release = threading.Event(), threading.Event()
     batches: list[list[str]] = []
 
     def handle(items: list[str]) -> list[str]:
+        inside.set()
         release.wait(timeout=30)
         batches.append(items)
         return items
 
     batcher: Batcher[str, str] = Batcher(handle, name="test", max_batch=200)
     first = batcher.put("first")
-    time.sleep(0.2)  # the thread is now inside handle(["first"])
+    assert inside.wait(timeout=30)  # the thread is now inside handle(["first"])
     rest = [batcher.put(f"item {n}") for n in range(30)]
     release.set()
     assert first.result(timeout=30) == "first"
@@ -103,16 +103,17 @@ def test_a_failed_batch_fails_each_of_its_futures_and_the_batcher_goes_on() -> N
 
 def test_a_cancelled_item_is_left_out_and_an_idle_thread_stops_and_restarts() -> None:
     seen: list[list[int]] = []
-    gate = threading.Event()
+    inside, gate = threading.Event(), threading.Event()
 
     def handle(items: list[int]) -> list[int]:
+        inside.set()
         gate.wait(timeout=30)
         seen.append(items)
         return items
 
     batcher: Batcher[int, int] = Batcher(handle, name="idle-test", max_batch=10, idle_seconds=0.1)
     busy = batcher.put(1)
-    time.sleep(0.2)
+    assert inside.wait(timeout=30)  # the thread is inside handle([1]): 2 and 3 wait for the next
     gone = batcher.put(2)  # its requester went away before its batch started
     assert gone.cancel()
     kept = batcher.put(3)
