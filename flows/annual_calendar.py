@@ -25,7 +25,6 @@ from tasks.calendar.tasks import (
     calendar_notice_task,
     calendar_result_task,
     is_planned_task,
-    local_today,
     pending_messages_task,
     plan_inputs_task,
     proposal_result_task,
@@ -36,6 +35,7 @@ from tasks.calendar.tasks import (
     stage_due_task,
     write_year_files_task,
 )
+from tasks.common import clock
 from tasks.notify.delivery import deliver_outbox_task
 
 
@@ -123,7 +123,7 @@ async def calendar_daily(today: date | None = None) -> dict[str, Any]:
 
     Covers this year and next (a January meeting is reminded in December).
     """
-    day = today or local_today()
+    day = today or clock.today()
     staged: dict[str, Any] = {}
     for year in (day.year, day.year + 1):
         if not is_planned_task(year):

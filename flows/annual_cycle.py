@@ -20,8 +20,8 @@ from models.params.awards import AwardsParameters
 from models.params.calendar import CalendarParameters
 from models.params.cycle import AnnualCycleParameters
 from models.params.ideas import CampaignParameters, ReviewParameters
-from models.params.secondment import SecondmentParameters, current_year
-from models.settings import get_settings
+from models.params.secondment import SecondmentParameters
+from tasks.common import clock
 from tasks.common.documents import WrittenFile, files_markdown, year_dir
 from tasks.kpi.tasks import kpi_report_task
 
@@ -29,7 +29,7 @@ from tasks.kpi.tasks import kpi_report_task
 @flow(name="kpi-report")
 async def kpi_report(year: int | None = None) -> dict[str, Any]:
     """年度学习型城区建设指标报告（R1、R8.3、R10）：Markdown、XLSX 和趋势图；年度留空为当年。"""
-    year = year or current_year(get_settings().timezone)
+    year = year or clock.this_year()
     report = kpi_report_task(year, str(year_dir(year)))
     await acreate_markdown_artifact(key=f"kpi-report-{year}", markdown=report["markdown"])
     files = [WrittenFile.model_validate(d) for d in report["documents"]]

@@ -11,10 +11,10 @@ from models.params.calendar import ConfirmParameters, MeetingChangeParameters, R
 from tasks.calendar.tasks import (
     change_task,
     confirm_task,
-    local_today,
     pending_messages_task,
     rsvp_task,
 )
+from tasks.common import clock
 from tasks.notify.delivery import deliver_outbox_task
 
 
@@ -27,7 +27,7 @@ async def meeting_rsvp(params: RsvpParameters) -> dict[str, Any]:
 @flow(name="distribution-confirm", flow_run_name="confirm-{params.year}-{params.community}")
 async def distribution_confirm(params: ConfirmParameters) -> dict[str, Any]:
     """居委确认宣传资料已发放到户（R7.2）；确认后不再催办。"""
-    return confirm_task(params, params.today or local_today())
+    return confirm_task(params, params.today or clock.today())
 
 
 @flow(name="meeting-change", flow_run_name="change-{params.year}-{params.event}")

@@ -7,7 +7,7 @@ from typing import Any
 from prefect import flow
 
 from models.params.network import PledgeConfirmParameters
-from tasks.calendar.tasks import local_today
+from tasks.common import clock
 from tasks.notify.delivery import deliver_outbox_task
 from tasks.units.tasks import confirm_task, pending_messages_task
 
@@ -16,7 +16,7 @@ from tasks.units.tasks import confirm_task, pending_messages_task
 async def pledge_confirm(params: PledgeConfirmParameters) -> dict[str, Any]:
     """社区单位支持承诺落实确认（R7.6）：确认后向单位发送感谢信；重复确认不重复发送。"""
     outcome = confirm_task(
-        params.year, params.ref, params.confirmed_by, params.note, params.today or local_today()
+        params.year, params.ref, params.confirmed_by, params.note, params.today or clock.today()
     )
     deliver_outbox_task(message_ids=pending_messages_task(params.year))
     return outcome.model_dump(mode="json")

@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
 from models.params.network import RolloutParameters
-from tasks.calendar.tasks import local_today
+from tasks.common import clock
 from tasks.common.documents import year_dir
 from tasks.network.reports import rollout_rows
 from tasks.network.tasks import network_report_task, pending_messages_task, rollout_check_task
@@ -21,7 +21,7 @@ from tasks.notify.delivery import deliver_outbox_task
 async def community_school_rollout(params: RolloutParameters) -> dict[str, Any]:
     """街道社区学校推广年度检查（R8.3）：按计划为到期街道建立任务并提醒，逾期催办，开办后办结。"""
     logger = get_run_logger()
-    today = params.today or local_today()
+    today = params.today or clock.today()
     year = params.year or today.year
     report = rollout_check_task(year, today)
     logger.info(
@@ -47,7 +47,7 @@ async def community_school_rollout(params: RolloutParameters) -> dict[str, Any]:
 @flow(name="district-registry", flow_run_name="registry-{year}")
 async def district_registry(year: int | None = None, today: date | None = None) -> dict[str, Any]:
     """社区教育网络登记表：一个中心、三级网络、四个基地、五支队伍，各街道计数（R2-R6）。"""
-    day = today or local_today()
+    day = today or clock.today()
     year = year or day.year
     result = network_report_task(year, str(year_dir(year)))
     await acreate_markdown_artifact(key=f"district-registry-{year}", markdown=result["markdown"])

@@ -4,7 +4,6 @@ remind owners of overdue adopted ideas."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
@@ -12,10 +11,9 @@ from prefect.flow_runs import apause_flow_run
 
 from flows.refusals import shown_if_refused
 from models.params.ideas import CampaignParameters, IdeasSignOff, ReviewParameters
-from models.params.secondment import current_year
 from models.results.ideas import CampaignResult, IdeasResult
 from models.timeutil import utcnow
-from tasks.ideas import records
+from tasks.common import clock
 from tasks.ideas.reports import actions_table, campaign_table, ranking_markdown, ranking_table
 from tasks.ideas.tasks import (
     actions_task,
@@ -38,18 +36,13 @@ SIGN_OFF_TIMEOUT = 7 * 24 * 3600
 SWEEP_BATCH = 500
 
 
-def _today() -> date:
-    profile, _ = records.profile_and_policy()
-    return datetime.now(ZoneInfo(profile.timezone)).date()
-
-
 @flow(name="ideas-campaign", flow_run_name="ideas-campaign")
 async def open_ideas_campaign(
     params: CampaignParameters = CampaignParameters(),
 ) -> CampaignResult:
     """金点子征集启动：建立年度征集（分阶段日期），向居民和各居委会发布公告（R7.3、R7.4）。"""
-    year = params.year or current_year()
-    campaign = open_campaign_task(year, params.start or _today(), params.seed)
+    year = params.year or clock.this_year()
+    campaign = open_campaign_task(year, params.start or clock.today(), params.seed)
     deliver_outbox_task(message_ids=pending_messages_task(year))
     await acreate_table_artifact(
         key=f"ideas-campaign-{year}",
@@ -128,7 +121,7 @@ async def _review(params: ReviewParameters) -> IdeasResult:
     if sign_off.decision == "reject":
         logger.info("ranking for %d rejected: %s", year, sign_off.comment)
         return IdeasResult(year=year, status="rejected", comment=sign_off.comment)
-    publish_task(setup, proposal, sign_off.operator, params.today or _today())
+    publish_task(setup, proposal, sign_off.operator, params.today or clock.today())
     deliver_outbox_task(message_ids=pending_messages_task(year))
     await acreate_markdown_artifact(key=f"ideas-result-{year}", markdown=summary)
     return results_task(year)
@@ -137,8 +130,8 @@ async def _review(params: ReviewParameters) -> IdeasResult:
 @flow(name="ideas-follow-up", flow_run_name="ideas-follow-up")
 async def follow_up_ideas(year: int | None = None, today: date | None = None) -> int:
     """采纳建议落实跟踪：逾期提醒责任部门，并生成落实进度表（年度留空为当年）。"""
-    year = year or current_year()
-    staged = overdue_reminders_task(year, today or _today())
+    year = year or clock.this_year()
+    staged = overdue_reminders_task(year, today or clock.today())
     deliver_outbox_task(message_ids=pending_messages_task(year))
     await acreate_table_artifact(
         key=f"ideas-actions-{year}",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
@@ -26,16 +25,11 @@ from tasks.awards.tasks import (
     round_result_task,
     rule_objection_task,
 )
+from tasks.common import clock
 from tasks.common.documents import WrittenFile, files_markdown
 from tasks.notify.delivery import deliver_outbox_task
 
 SIGN_OFF_TIMEOUT = 14 * 24 * 3600  # the committee has two weeks before the run fails
-TIMEZONE = "Asia/Shanghai"
-
-
-def _today() -> date:
-    """Today in Beijing: the one place the awards flows read the clock (passed down as data)."""
-    return datetime.now(ZoneInfo(TIMEZONE)).date()
 
 
 def _summary(proposal: AwardsProposal, notice: str = "") -> str:
@@ -143,7 +137,7 @@ async def _awards(params: AwardsParameters) -> dict[str, Any]:
             rules = rules.model_copy(update={sign_off.decision: changed})
             continue
         break
-    start = params.publicity_start or _today()
+    start = params.publicity_start or clock.today()
     record_approval_task(proposal, rules, sign_off.operator, sign_off.comment, start)
     deliver_outbox_task(message_ids=pending_messages_task(rules.year))
     await acreate_markdown_artifact(key=f"awards-list-{rules.year}", markdown=summary)
@@ -159,7 +153,7 @@ async def award_objection(
 ) -> dict[str, Any]:
     """公示期内的实名异议：登记，等待评审委员会裁定（R11.2）。The same objection twice: once."""
     async with shown_if_refused(f"award-objection-refusal-{year}", f"对{ref}的异议"):
-        return file_objection_task(year, ref, objector, content, today or _today(), phone)
+        return file_objection_task(year, ref, objector, content, today or clock.today(), phone)
 
 
 @flow(name="award-ruling", flow_run_name="award-ruling-{objection_id}")
@@ -168,7 +162,9 @@ async def award_ruling(
 ) -> dict[str, Any]:
     """异议裁定：成立则撤销并按排名递补、单独公示；不成立则维持（R11.2）。"""
     async with shown_if_refused(f"award-ruling-refusal-{objection_id}", "异议裁定"):
-        outcome = rule_objection_task(objection_id, decision, ruling, operator, today or _today())
+        outcome = rule_objection_task(
+            objection_id, decision, ruling, operator, today or clock.today()
+        )
     deliver_outbox_task(message_ids=pending_messages_task(outcome["year"]))
     return outcome
 
@@ -177,7 +173,7 @@ async def award_ruling(
 async def awards_finalise(year: int, today: date | None = None) -> dict[str, Any]:
     """公示期满且无未决异议：名单确定，通知获评单位和街道，导出名单，生成分类报告（R11.2）。"""
     async with shown_if_refused(f"awards-finalise-refusal-{year}", f"{year}年度名单定稿"):
-        outcome = finalise_task(year, today or _today())
+        outcome = finalise_task(year, today or clock.today())
     if outcome["status"] == "final":
         deliver_outbox_task(message_ids=pending_messages_task(year))
         files = [WrittenFile.model_validate(f) for f in outcome["documents"]]

@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_table_artifact
 
 from models.params.network import PlaygroundParameters
-from tasks.calendar.tasks import local_today
+from tasks.common import clock
 from tasks.notify.delivery import deliver_outbox_task
 from tasks.playgrounds.reports import closure_rows, week_rows
 from tasks.playgrounds.rules import week_of
@@ -23,7 +23,7 @@ async def playground_notices(
     params: PlaygroundParameters = PlaygroundParameters(),
 ) -> dict[str, Any]:
     """学校操场暂停开放通知（R8.2）：节假日、考试等暂停开放的前一个工作日通知所在街道各社区。"""
-    today = params.today or local_today()
+    today = params.today or clock.today()
     staged = closure_notices_task(today)
     get_run_logger().info("%s: %d closures announced", today, len(staged))
     deliver_outbox_task(message_ids=pending_messages_task([c.first.year for c in staged]))
@@ -41,7 +41,7 @@ async def playground_schedule(
     params: PlaygroundParameters = PlaygroundParameters(),
 ) -> dict[str, Any]:
     """学校操场下周开放安排（R8.2）：按街道发送到各社区，含季节时间和暂停开放的日子。"""
-    today = params.today or local_today()
+    today = params.today or clock.today()
     monday, _ = week_of(today)
     plan = publish_week_task(monday)
     deliver_outbox_task(message_ids=pending_messages_task([monday.year]))

@@ -7,7 +7,8 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_table_artifact
 
-from tasks.calendar.tasks import local_today, pending_messages_task, plan_seminars_task
+from tasks.calendar.tasks import pending_messages_task, plan_seminars_task
+from tasks.common import clock
 from tasks.common.workdays import day_zh
 from tasks.notify.delivery import deliver_outbox_task
 
@@ -15,7 +16,7 @@ from tasks.notify.delivery import deliver_outbox_task
 @flow(name="research-seminars", flow_run_name="seminars-{year}")
 async def research_seminars(year: int | None = None) -> dict[str, Any]:
     """理论研究组专题研讨（R10.5）：按季度在工作日安排，避开已有会议和宣传活动周，邀请研究组成员。"""
-    year = year or local_today().year
+    year = year or clock.today().year
     plan = plan_seminars_task(year)
     get_run_logger().info(
         "%d seminars of %d %s", len(plan.seminars), year, "placed" if plan.placed else "kept"

@@ -8,7 +8,7 @@ from prefect import flow
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
 from models.params.responses import ResponsesParameters
-from tasks.calendar.tasks import local_today
+from tasks.common import clock
 from tasks.notify.delivery import deliver_outbox_task
 from tasks.responses.reports import status_markdown, status_summary, status_table
 from tasks.responses.tasks import announce_task, remind_task, status_task
@@ -23,7 +23,7 @@ async def announce_answers(older_than_seconds: float = 30.0) -> int:
 @flow(name="responses-daily")
 async def responses_daily(params: ResponsesParameters = ResponsesParameters()) -> dict[str, Any]:
     """回复情况巡检：提醒截止前未回复的人员，更新回复情况表。"""
-    today = params.today or local_today()
+    today = params.today or clock.today()
     year = params.year or today.year
     reminded = remind_task(today)
     deliver_outbox_task(message_ids=reminded)

@@ -12,9 +12,9 @@ from models.params.secondment import (
     DeclineParameters,
     SecondmentParameters,
     SecondmentSignOff,
-    current_year,
 )
 from models.results.secondment import DeclineOutcome, SecondmentResult
+from tasks.common import clock
 from tasks.notify.delivery import deliver_outbox_task
 from tasks.secondment.reports import documents_markdown, proposal_markdown, proposal_table
 from tasks.secondment.tasks import (
@@ -35,7 +35,7 @@ SIGN_OFF_TIMEOUT = 7 * 24 * 3600  # an operator has a week before the run fails
 def _run_name() -> str:
     params = flow_run.parameters.get("params") or {}
     year = params.get("year") if isinstance(params, dict) else getattr(params, "year", None)
-    return f"secondment-{year or current_year()}"
+    return f"secondment-{year or clock.this_year()}"
 
 
 async def _documents(year: int) -> None:
@@ -55,7 +55,7 @@ async def teacher_secondment(
 
     Re-running a signed-off year changes nothing and sends only what was never delivered.
     """
-    year = params.year or current_year()
+    year = params.year or clock.this_year()
     async with shown_if_refused(f"secondment-refusal-{year}", f"{year}年度教师挂职选派"):
         return await _secondment(params)
 

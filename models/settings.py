@@ -59,7 +59,6 @@ class Settings(BaseSettings):
         description="The portal's public base address (https://…): every personal link a "
         "message carries is <public_url>/r/<token>.",
     )
-    timezone: str = "Asia/Shanghai"
 
     @field_validator("public_url")
     @classmethod

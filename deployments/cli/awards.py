@@ -130,13 +130,11 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
 
 
 def _day(text: str | None, option: str = "--today") -> date:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     from models.refusal import Refusal
+    from tasks.common import clock
 
     if text is None:
-        return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        return clock.today()
     try:
         return date.fromisoformat(text)
     except ValueError:

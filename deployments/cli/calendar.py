@@ -42,9 +42,9 @@ def _deliver(year: int) -> int:
 
 
 def _today(text: str | None) -> date:
-    from tasks.calendar.tasks import local_today
+    from tasks.common import clock
 
-    return _day(text, "--today") or local_today()
+    return _day(text, "--today") or clock.today()
 
 
 def _shown(year: int, *, clone_from: int | None, allow_activity_week: bool) -> dict[str, Any]:

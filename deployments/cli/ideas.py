@@ -65,7 +65,6 @@ def open_cmd(
     """Open the year's campaign and announce it (idempotent)."""
     from deployments.cli.common import ensure_ready, fail, out
     from tasks.ideas.campaign import open_campaign
-    from tasks.ideas.records import profile_and_policy
 
     ensure_ready()
     try:
@@ -73,11 +72,9 @@ def open_cmd(
     except ValueError:
         raise fail(f"--start '{start}' is not a date like 2026-09-01") from None
     if first is None:
-        from datetime import datetime
-        from zoneinfo import ZoneInfo
+        from tasks.common import clock
 
-        profile, _ = profile_and_policy()
-        first = datetime.now(ZoneInfo(profile.timezone)).date()
+        first = clock.today()
     campaign = open_campaign(year=year, start=first)
     phases = {phase: day.isoformat() for phase, day in campaign.phases.items()}
     out.print(f"campaign {year}: phase {campaign.phase}; phases {phases}")

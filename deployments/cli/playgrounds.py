@@ -28,10 +28,10 @@ def _import_playgrounds(file: Path, year: int | None) -> str:
 
 def _day(text: str | None, option: str) -> date:
     from deployments.cli.common import fail
-    from tasks.calendar.tasks import local_today
+    from tasks.common import clock
 
     if text is None:
-        return local_today()
+        return clock.today()
     try:
         return date.fromisoformat(text)
     except ValueError:

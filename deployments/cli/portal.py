@@ -57,12 +57,12 @@ def responses(
         return
     from rich.table import Table
 
-    from tasks.calendar.tasks import local_today
+    from tasks.common import clock
     from tasks.responses.records import status_rows
     from tasks.responses.reports import status_markdown, status_table
 
     ensure_ready()
-    year = year or local_today().year
+    year = year or clock.today().year
     rows = status_rows(year)
     if as_json:
         rows_json = [row.model_dump(mode="json") for row in rows]

@@ -41,14 +41,14 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     ) -> None:
         """确认落实 — record that a pledge was given; the unit is thanked by message."""
         from deployments.cli.common import ensure_ready, fail, out
-        from tasks.calendar.tasks import local_today
+        from tasks.common import clock
         from tasks.common.workdays import date_zh
         from tasks.notify.delivery import deliver_pending
         from tasks.units.records import UnitsError, confirm_pledge, pending_message_ids
 
         ensure_ready()
         try:
-            day = date.fromisoformat(today) if today else local_today()
+            day = date.fromisoformat(today) if today else clock.today()
         except ValueError:
             raise fail(f"--today “{today}”不是日期，应写作2026-04-01") from None
         try:

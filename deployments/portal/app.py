@@ -36,6 +36,7 @@ from deployments.portal.pages import Office, Pages, stylesheet
 from deployments.portal.residents import IdeaPages
 from models.settings import get_settings
 from models.timeutil import utcnow
+from tasks.common import clock
 from tasks.common.events import PrefectApi
 from tasks.ideas.similar import CampaignIndexes
 
@@ -61,7 +62,7 @@ def site() -> Site:
     centre = profile.contacts.centre
     office = Office(name=centre.name, phone=centre.phone, address=centre.address)
     pages = Pages(site=f"{profile.district}社区教育服务平台", office=office)
-    return Site(pages, ZoneInfo(profile.timezone))
+    return Site(pages, clock.district_zone(profile))
 
 
 def create_app(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, ClassVar, Literal
-from zoneinfo import ZoneInfo
 
 from prefect.input import RunInput
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,10 +11,6 @@ from models.params.forms import Choice, form_schema
 from models.profile.schema import MeritWeights
 
 Approval = Annotated[Literal["manual", "auto"], Choice({"manual": "人工审批", "auto": "自动批准"})]
-
-
-def current_year(timezone: str = "Asia/Shanghai") -> int:
-    return datetime.now(ZoneInfo(timezone)).year
 
 
 class SecondmentParameters(BaseModel):

@@ -7,8 +7,9 @@ The sections of the profile as typed, frozen models; reading and checking the YA
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.profile.calendar import CalendarPolicy
 from models.profile.contacts import Contacts
@@ -161,7 +162,10 @@ class AwardsPolicy(_Strict):
 
 class DistrictProfile(_Strict):
     district: str = Field(min_length=1)
-    timezone: str = "Asia/Shanghai"
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="IANA time zone of the district: its dates, deadlines and schedules",
+    )
     streets: list[StreetProfile] = Field(min_length=1)
     schools: list[SchoolProfile] = Field(default_factory=list)
     bases: list[BaseProfile] = Field(default_factory=list)
@@ -177,6 +181,15 @@ class DistrictProfile(_Strict):
     network: NetworkPolicy = Field(default_factory=NetworkPolicy)
     playgrounds: PlaygroundsPolicy = Field(default_factory=PlaygroundsPolicy)
     responses: ResponsesPolicy = Field(default_factory=ResponsesPolicy)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a time zone name like Asia/Shanghai") from None
+        return value
 
     @property
     def street_names(self) -> list[str]:

@@ -18,7 +18,7 @@ from tasks.calendar.messages import (
     stage_invitations,
     when_and_where,
 )
-from tasks.calendar.records import FLOW, CalendarError, profile_in_force, year_meetings
+from tasks.calendar.records import FLOW, CalendarError, year_meetings
 from tasks.calendar.rules import (
     PublicityCalendar,
     distribution_reminder_days,
@@ -29,7 +29,8 @@ from tasks.calendar.rules import (
     publicity_calendar,
     reminder_dates,
 )
-from tasks.common import links
+from tasks.common import clock, links
+from tasks.common.district import profile_in_force
 from tasks.common.holidays import current_work_calendar
 from tasks.common.workdays import WorkCalendar
 from tasks.notify.delivery import message_key, stage_message
@@ -183,7 +184,7 @@ def _distribution_link(
         recipient=row.community,
         subject="material",
         audience=f"community-{row.community}",
-        deadline=links.end_of_day(publicity.month_end, profile_in_force().timezone),
+        deadline=clock.end_of_day(publicity.month_end),
         details={
             "recipient_name": row.community,
             "title": f"{row.year}年{policy.distribution.material}发放",

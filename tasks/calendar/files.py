@@ -17,7 +17,8 @@ from models.db import session_scope
 from models.meetings import CalendarYear, Meeting
 from models.profile.calendar import CalendarPolicy
 from models.profile.schema import DistrictProfile
-from tasks.calendar.records import calendar_dir, profile_in_force, year_meetings
+from tasks.calendar.records import calendar_dir, year_meetings
+from tasks.common.district import profile_in_force
 from tasks.common.ics import IcsAttendee, IcsEvent, ics_path, invitation_ics, write_file
 from tasks.common.ics import year_ics as render_year_ics
 from tasks.notify.protocol import Attachment

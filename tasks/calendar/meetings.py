@@ -33,11 +33,11 @@ from tasks.calendar.records import (
     FLOW,
     CalendarError,
     find_meeting,
-    profile_in_force,
     venues_of,
     year_meetings,
 )
 from tasks.common import links
+from tasks.common.district import profile_in_force
 from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import stage_message
 from tasks.notify.render import render

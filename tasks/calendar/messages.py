@@ -19,7 +19,7 @@ from tasks.calendar.rules import (
     PublicityCalendar,
     reply_day,
 )
-from tasks.common import links
+from tasks.common import clock, links
 from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import message_key, stage_message
 from tasks.notify.render import render
@@ -63,7 +63,7 @@ def stage_invitations(
             recipient=audience,
             subject=meeting.key,
             audience=f"group-{audience}",
-            deadline=links.end_of_day(reply_by, profile.timezone),
+            deadline=clock.end_of_day(reply_by, profile),
             details={
                 "recipient_name": names.get(audience, audience),
                 "title": meeting.title,

@@ -14,11 +14,12 @@ from tasks.calendar.files import (
     meeting_times,
 )
 from tasks.calendar.placement import Schedule, meeting_rule
-from tasks.calendar.records import FLOW, PlanInputs, profile_in_force
+from tasks.calendar.records import FLOW, PlanInputs
 from tasks.calendar.rules import (
     distribution_request_day,
     publicity_calendar,
 )
+from tasks.common.district import profile_in_force
 from tasks.common.ics import event_uid
 
 

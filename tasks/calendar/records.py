@@ -25,7 +25,7 @@ from tasks.calendar.rules import (
     event_specs,
     schedule_rules,
 )
-from tasks.common.district import active_profile
+from tasks.common.district import profile_in_force
 from tasks.common.holidays import current_work_calendar
 from tasks.notify.delivery import undelivered_message_ids
 
@@ -49,11 +49,6 @@ class PlanInputs(BaseModel):
 
 def calendar_dir() -> Path:
     return get_settings().data_dir / "calendar"
-
-
-def profile_in_force() -> DistrictProfile:
-    with session_scope() as session:
-        return active_profile(session)
 
 
 def venues_of(profile: DistrictProfile) -> list[VenueSpec]:

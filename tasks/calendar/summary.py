@@ -16,7 +16,7 @@ from tasks.calendar.files import (
 )
 from tasks.calendar.placement import Schedule
 from tasks.calendar.recheck import recheck
-from tasks.calendar.records import PlanInputs, calendar_dir, profile_in_force, year_meetings
+from tasks.calendar.records import PlanInputs, calendar_dir, year_meetings
 from tasks.calendar.rules import (
     distribution_reminder_days,
     distribution_request_day,
@@ -27,6 +27,7 @@ from tasks.calendar.rules import (
     reminder_dates,
     reply_day,
 )
+from tasks.common.district import profile_in_force
 from tasks.common.holidays import current_work_calendar
 from tasks.common.workdays import WorkCalendar
 

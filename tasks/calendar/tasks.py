@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 
-from models.db import session_scope
 from models.params.calendar import (
     CalendarParameters,
     ConfirmParameters,
@@ -24,7 +22,7 @@ from tasks.calendar.records import PlanInputs
 from tasks.calendar.reports import write_calendar_notice
 from tasks.calendar.scheduling import solve_schedule
 from tasks.calendar.seminars import SeminarPlan
-from tasks.common.district import active_profile
+from tasks.common import clock
 from tasks.common.documents import WrittenFile
 
 
@@ -40,17 +38,10 @@ RETRY: dict[str, Any] = {
 }
 
 
-def local_today() -> date:
-    """Today in the district's timezone (the flow's notion of "now", passed on to decisions)."""
-    with session_scope() as session:
-        timezone = active_profile(session).timezone
-    return datetime.now(ZoneInfo(timezone)).date()
-
-
 @task(name="calendar-day", cache_policy=NO_CACHE)
 def resolve_day_task(params: CalendarParameters) -> tuple[int, date]:
     """The year to plan and the business day to act on (parameters, else today)."""
-    today = params.today or local_today()
+    today = params.today or clock.today()
     return params.year or today.year, today
 
 

@@ -54,6 +54,12 @@ def active_profile(session: Session) -> DistrictProfile:
     return _parsed(latest.text, latest.source)
 
 
+def profile_in_force() -> DistrictProfile:
+    """`active_profile` in a session of its own."""
+    with session_scope() as session:
+        return active_profile(session)
+
+
 @lru_cache(maxsize=8)
 def _parsed(text: str | None, source: str) -> DistrictProfile:
     """Parse each stored profile text once per process (the model is frozen, so it is shared)."""

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
@@ -37,11 +36,6 @@ class WrittenFile(BaseModel):
 def zh_date(day: date, *, weekday: bool = False) -> str:
     """A date as written in a notice: 2026年12月1日 (optionally with （星期二）)."""
     return day_zh(day) if weekday else date_zh(day)
-
-
-def local_date(moment: datetime, timezone: str) -> date:
-    """The calendar day of a stored timestamp in the district's time zone."""
-    return moment.astimezone(ZoneInfo(timezone)).date()
 
 
 def year_dir(year: int) -> Path:

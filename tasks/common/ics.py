@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import icalendar
 from pydantic import BaseModel, ConfigDict
+
+from tasks.common import clock
 
 PRODID = "-//learning-district//annual calendar//ZH"
 URN = "urn:learning-district"
@@ -53,7 +54,7 @@ class IcsEvent(BaseModel):
     attendees: tuple[IcsAttendee, ...] = ()
     cancelled: bool = False
     stamp: datetime  # when this version was decided (UTC or aware)
-    timezone: str = "Asia/Shanghai"
+    timezone: str  # the district's (IANA name, from the profile)
 
 
 def event_uid(*, district: str, year: int, key: str) -> str:
@@ -63,11 +64,11 @@ def event_uid(*, district: str, year: int, key: str) -> str:
 
 
 def _vevent(event: IcsEvent, *, method: str) -> icalendar.Event:
-    tz = ZoneInfo(event.timezone)
+    tz = clock.zone(event.timezone)
     vevent = icalendar.Event()
     vevent.add("uid", event.uid)
     vevent.add("sequence", event.sequence)
-    vevent.add("dtstamp", event.stamp.astimezone(ZoneInfo("UTC")))
+    vevent.add("dtstamp", event.stamp.astimezone(UTC))
     vevent.add("dtstart", datetime.combine(event.day, event.start_time, tzinfo=tz))
     vevent.add("dtend", datetime.combine(event.day, event.end_time, tzinfo=tz))
     vevent.add("summary", event.title)

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -39,15 +38,6 @@ def token_hash(token: str) -> str:
 
 def link_url(token: str) -> str:
     return f"{get_settings().public_url}/r/{token}"
-
-
-def end_of_day(day: date, timezone: str) -> datetime:
-    """The last moment of DAY in the district's time zone: a deadline "by 6 March" includes it.
-
-    Given in UTC: SQLite keeps the wall time of an aware datetime and drops its offset, and the
-    link reader takes a stored naive time as UTC, so a local offset would move the deadline."""
-    start = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
-    return (start - timedelta(microseconds=1)).astimezone(UTC)
 
 
 def ask_in_message(

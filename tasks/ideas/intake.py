@@ -8,7 +8,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from models.db import session_scope
 from models.ideas import Idea
+from tasks.common import clock
 from tasks.common.district import active_profile
 from tasks.ideas.campaign import ensure_campaign
 from tasks.ideas.records import Ack, SubmissionRejected, known_communities
@@ -125,7 +125,7 @@ def _store_batch(
     closed: dict[int, SubmissionRejected | None] = {}  # year -> why it takes no submissions
     outcomes: list[Ack | SubmissionRejected | int] = []  # int: duplicate of that item
     valid: list[tuple[int, Idea]] = []
-    this_year = now.astimezone(ZoneInfo(profile.timezone)).year
+    this_year = clock.local_date(now, profile).year
     for index, (given_year, submission) in enumerate(items):
         year = given_year or this_year
         problems = validate_submission(submission, policy=profile.ideas, communities=communities)

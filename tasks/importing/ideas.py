@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlmodel import select
 
 from models.db import session_scope
 from models.profile.ideas import IdeasPolicy
-from models.settings import get_settings
 from models.timeutil import utcnow
+from tasks.common import clock
 from tasks.common.district import active_profile
 from tasks.ideas import intake, records
 from tasks.importing.cells import parse_phone, parse_text
@@ -30,7 +29,8 @@ _DATETIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::
 
 
 def parse_submitted_at(text: str) -> datetime | None:
-    """ISO date-time or `YYYY-MM-DD HH:MM` (district time when no offset); empty = now."""
+    """ISO date-time or `YYYY-MM-DD HH:MM` (naive: district time, see `_in_district`); empty =
+    now."""
     if not text:
         return None
     try:
@@ -46,9 +46,15 @@ def parse_submitted_at(text: str) -> datetime | None:
             raise CellError(f"“{text}”不是有效的日期时间") from None
     if not 2000 <= moment.year <= 2100:
         raise CellError(f"“{text}”不在2000年至2100年之间")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
     return moment
+
+
+def _in_district(values: Mapping[str, Any], zone: tzinfo) -> dict[str, Any]:
+    """The row with a submission time without offset read as the district's wall clock."""
+    moment = values.get("submitted_at")
+    if isinstance(moment, datetime) and moment.tzinfo is None:
+        return {**values, "submitted_at": moment.replace(tzinfo=zone)}
+    return dict(values)
 
 
 def ideas_kind(policy: IdeasPolicy) -> Kind:
@@ -151,23 +157,21 @@ class IdeasImportSummary(BaseModel):
     encoding: str
 
 
-def _this_year() -> int:
-    return datetime.now(ZoneInfo(get_settings().timezone)).year
-
-
 def import_ideas_file(
     path: Path, *, year: int | None = None, now: datetime | None = None
 ) -> IdeasImportSummary:
     """Validate an ideas file whole, store it, then screen the new ideas in batches."""
     path = Path(path)
-    year = year if year is not None else _this_year()
     now = now or utcnow()
     table = read_rows(path)
     with session_scope() as session:
-        policy = active_profile(session).ideas
+        profile = active_profile(session)
+        policy, zone = profile.ideas, clock.district_zone(profile)
         communities = set(records.known_communities(session))
+    year = year if year is not None else clock.this_year(profile)
 
     def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
+        values = _in_district(values, zone)
         problems: list[tuple[str, str]] = []
         community = values.get("community")
         if isinstance(community, str) and community not in communities:
@@ -191,7 +195,7 @@ def import_ideas_file(
         return problems
 
     parsed = parse_rows(table, ideas_kind(policy), check_row=check)
-    rows: list[dict[str, Any]] = [{**p.values, "_row": p.number} for p in parsed]
+    rows = [{**_in_district(p.values, zone), "_row": p.number} for p in parsed]
     try:
         stored = intake.store_imported(year=year, rows=rows, now=now, path=path)
     except records.SubmissionRejected as exc:  # e.g. no campaign open for the year

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import insert, update
@@ -16,8 +14,8 @@ from sqlmodel import Session, col, select
 from models.db import session_scope
 from models.registry import School, Street
 from models.secondment import RATINGS, Teacher, TeacherBase
-from models.settings import get_settings
 from models.timeutil import utcnow
+from tasks.common import clock
 from tasks.importing.cells import (
     MAX_YEARS_TEACHING,
     parse_name_list,
@@ -261,10 +259,6 @@ def upsert_teachers(
     return UpsertCounts(inserted=len(new_rows), updated=len(changed_rows), unchanged=unchanged)
 
 
-def _this_year() -> int:
-    return datetime.now(ZoneInfo(get_settings().timezone)).year
-
-
 def import_teachers_file(
     path: Path, *, current_year: int | None = None, progress: bool = False
 ) -> ImportSummary:
@@ -274,7 +268,7 @@ def import_teachers_file(
     when anything is wrong (ImportRejected lists every problem).
     """
     path = Path(path)
-    year = current_year if current_year is not None else _this_year()
+    year = current_year if current_year is not None else clock.this_year()
     with progress_bars(progress) as bar:
         reading = bar("读取", None)
         table = read_rows(path, on_progress=reading.advance)

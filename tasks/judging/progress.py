@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -26,7 +25,7 @@ from models.responses import ResponseRequest
 from models.timeutil import utcnow
 from tasks.awards.records import load_inputs, resolve_rules
 from tasks.awards.rules import RULE, aggregate, screen
-from tasks.common import links
+from tasks.common import clock
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.judging.records import FLOW, PROCESS, JudgingError, decide, issue_link, members
@@ -61,7 +60,7 @@ def progress(year: int, *, today: date | None = None) -> dict[str, Any]:
     with session_scope() as session:
         profile = active_profile(session)
         rnd = _round(session, year)
-        today = today or utcnow().astimezone(ZoneInfo(profile.timezone)).date()
+        today = today or clock.today(profile)
         past = today > rnd.deadline
         judges = members(session, profile)
         rows = session.exec(
@@ -133,10 +132,8 @@ def stage_reminders(*, year: int, today: date, now: datetime | None = None) -> l
         profile = active_profile(session)
         rnd = _round(session, year)
         calendar = work_calendar(session)
-        zone = ZoneInfo(profile.timezone)
-        opened = rnd.opened_at if rnd.opened_at.tzinfo else rnd.opened_at.replace(tzinfo=zone)
         days = reminder_days(
-            asked_on=opened.astimezone(zone).date(),
+            asked_on=clock.local_date(rnd.opened_at, profile),
             deadline_day=rnd.deadline,
             offsets=profile.awards.judging_reminder_offsets,
             calendar=calendar,
@@ -264,7 +261,7 @@ def extend(*, year: int, deadline: date, operator: str, today: date) -> dict[str
                 col(ResponseRequest.closed_at).is_(None),
             )
         ).all():
-            request.deadline = links.end_of_day(deadline, profile.timezone)
+            request.deadline = clock.end_of_day(deadline, profile)
             session.add(request)
         decide(
             session,

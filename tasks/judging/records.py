@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
@@ -28,7 +27,7 @@ from models.refusal import Refusal
 from models.timeutil import utcnow
 from tasks.awards.records import judge_roster, resolve_rules
 from tasks.awards.rules import RULE, AwardsRules, nomination_keys, plan_judges, screen
-from tasks.common import links
+from tasks.common import clock, links
 from tasks.common.district import active_profile
 from tasks.common.privacy import mask_text
 from tasks.judging.rules import Rubric, load_limit, read_scores
@@ -100,7 +99,7 @@ def issue_link(
         recipient=judge.code,
         subject=SUBJECT,
         audience=f"judge-{judge.code}",
-        deadline=links.end_of_day(deadline, profile.timezone),
+        deadline=clock.end_of_day(deadline, profile),
         details={"recipient_name": judge.name, "title": f"{year}年度学习型组织评选评分"},
     )
 
@@ -412,7 +411,3 @@ def open_view(token: str, now: datetime) -> LinkView | str:
     if view is None or view.purpose != "judging":
         return "unknown"
     return view if view.state == "open" else view.state
-
-
-def zone_of(session: Session) -> ZoneInfo:
-    return ZoneInfo(active_profile(session).timezone)

@@ -28,9 +28,8 @@ changes or `learning-district notify resume` releases it.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import Task, task
 from prefect.client.schemas.objects import State, TaskRun
@@ -40,6 +39,7 @@ from models.db import session_scope
 from models.outbox import Delivery, OutboxMessage
 from models.settings import get_settings
 from models.timeutil import utcnow
+from tasks.common import clock as district_clock
 from tasks.notify.adapter import get_notifier
 from tasks.notify.booking import DeliveryFailure, DeliveryReport, LaneSetup, logger, send_all
 from tasks.notify.consent import allowed
@@ -226,7 +226,7 @@ def _plan(
 
 
 def _alert_year(clock: Clock) -> int:
-    return datetime.fromtimestamp(clock.time(), ZoneInfo(get_settings().timezone)).year
+    return district_clock.local_date(datetime.fromtimestamp(clock.time(), UTC)).year
 
 
 def _stage_alerts(alerts: list[Alert], *, clock: Clock, report: DeliveryReport) -> list[int]:

@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, Select, bindparam, func
@@ -24,7 +23,7 @@ from sqlmodel import col, select
 from models.db import get_engine, session_scope
 from models.responses import ResponseAnswer, ResponseLink, ResponseRequest
 from models.timeutil import utcnow
-from tasks.common import links
+from tasks.common import clock, links
 from tasks.common.district import active_profile
 from tasks.common.events import stamped
 from tasks.common.holidays import work_calendar
@@ -301,7 +300,7 @@ def status_rows(year: int, *, now: datetime | None = None) -> list[StatusRow]:
     """Every request of the year with its last answer: who answered and who has not."""
     now = now or utcnow()
     with session_scope() as session:
-        zone = ZoneInfo(active_profile(session).timezone)
+        profile = active_profile(session)
         requests = session.exec(
             select(ResponseRequest)
             .where(ResponseRequest.year == year)
@@ -341,8 +340,8 @@ def status_rows(year: int, *, now: datetime | None = None) -> list[StatusRow]:
                 recipient_name=str(r.details.get("recipient_name", r.recipient)),
                 subject=r.subject,
                 title=str(r.details.get("title", r.subject)),
-                asked_on=_local(r.asked_at, zone),
-                deadline=deadline.astimezone(zone).date(),
+                asked_on=clock.local_date(r.asked_at, profile),
+                deadline=clock.local_date(deadline, profile),
                 status=status,
                 answer=answer.choice if answer else "",
                 answer_fields=dict(answer.fields) if answer else {},
@@ -352,11 +351,6 @@ def status_rows(year: int, *, now: datetime | None = None) -> list[StatusRow]:
             )
         )
     return rows
-
-
-def _local(moment: datetime, zone: ZoneInfo) -> date:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
-    return aware.astimezone(zone).date()
 
 
 # --------------------------------------------------------------------------- reminders
@@ -372,7 +366,6 @@ def stage_reminders(*, today: date, now: datetime | None = None) -> list[int]:
     staged: list[int] = []
     with session_scope() as session:
         profile = active_profile(session)
-        zone = ZoneInfo(profile.timezone)
         calendar = work_calendar(session)
         answered = select(ResponseAnswer.request_id).distinct()
         waiting = session.exec(
@@ -384,9 +377,9 @@ def stage_reminders(*, today: date, now: datetime | None = None) -> list[int]:
             .order_by(col(ResponseRequest.id))
         ).all()
         for request in waiting:
-            deadline_day = _local(request.deadline, zone)
+            deadline_day = clock.local_date(request.deadline, profile)
             number = reminder_due(
-                asked_on=_local(request.asked_at, zone),
+                asked_on=clock.local_date(request.asked_at, profile),
                 deadline_day=deadline_day,
                 today=today,
                 sent=request.reminders_sent,
@@ -411,7 +404,7 @@ def stage_reminders(*, today: date, now: datetime | None = None) -> list[int]:
                 notice=NOTICES[request.purpose],
                 recipient_name=_addressed(request),
                 title=request.details.get("title", ""),
-                asked_on=_local(request.asked_at, zone),
+                asked_on=clock.local_date(request.asked_at, profile),
                 deadline=deadline_day,
                 link=url,
                 contact=profile.contacts.centre,

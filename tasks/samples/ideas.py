@@ -8,8 +8,7 @@ the same idea retyped with small edits (punctuation, a changed word, a sentence 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from pydantic import BaseModel
 
@@ -129,11 +128,14 @@ def generate_ideas(
     year: int,
     seed: int,
     duplicate_share: float = 0.2,
-    timezone: str = "Asia/Shanghai",
+    zone: tzinfo = UTC,
 ) -> list[SampleIdea]:
-    """COUNT submissions over COMMUNITIES; about DUPLICATE_SHARE of them retype an earlier one."""
+    """COUNT submissions over COMMUNITIES; about DUPLICATE_SHARE of them retype an earlier one.
+
+    They start on 1 September at 09:00 on ZONE's clock (the district's, for a rehearsal year).
+    """
     rng = random.Random(seed)
-    start = datetime(year, 9, 1, 9, 0, tzinfo=ZoneInfo(timezone))
+    start = datetime(year, 9, 1, 9, 0, tzinfo=zone)
     ideas: list[SampleIdea] = []
     for index in range(count):
         submitter, phone = _person(rng)

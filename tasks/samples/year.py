@@ -21,6 +21,7 @@ from models.awards import AwardScore, Nomination
 from models.db import session_scope
 from models.profile.schema import DistrictProfile
 from models.secondment import Teacher
+from tasks.common import clock
 from tasks.common.district import active_profile, init_registry
 from tasks.ideas import campaign, intake
 from tasks.ideas.screening import Submission
@@ -67,7 +68,12 @@ def seed_sample_year(
     now = datetime(year, 9, 20, 2, 0, tzinfo=UTC)
     stored_ideas = 0
     for sample in generate_ideas(
-        count=ideas, communities=communities, year=year, seed=seed, duplicate_share=0.25
+        count=ideas,
+        communities=communities,
+        year=year,
+        seed=seed,
+        duplicate_share=0.25,
+        zone=clock.district_zone(profile),
     ):
         ack = intake.submit(
             year=year,

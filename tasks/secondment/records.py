@@ -5,15 +5,14 @@ Each public function is one transaction, so a retry or a re-run never half-write
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from models.audit import Decision
 from models.db import session_scope
-from models.params.secondment import SecondmentParameters, current_year
+from models.params.secondment import SecondmentParameters
 from models.profile.schema import DistrictProfile
 from models.refusal import Refusal
 from models.results.secondment import (
@@ -25,7 +24,7 @@ from models.results.secondment import (
 )
 from models.secondment import Assignment, SecondmentRound, Teacher, TeacherBase
 from models.timeutil import utcnow
-from tasks.common import links
+from tasks.common import clock, links
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import message_key, stage_message, undelivered_message_ids
@@ -66,7 +65,7 @@ def resolve_rules(params: SecondmentParameters) -> SecondmentRules:
         return default if value is None else value
 
     return SecondmentRules(
-        year=params.year or current_year(profile.timezone),
+        year=params.year or clock.this_year(profile),
         quotas={s: n for s, n in quotas.items() if n > 0},
         min_years=pick(params.min_years, policy.min_years),
         cooldown_years=pick(params.cooldown_years, policy.cooldown_years),
@@ -105,8 +104,9 @@ def round_result(year: int) -> SecondmentResult | None:
 
 def _reply_by(session: Session, profile: DistrictProfile) -> date:
     """The day a teacher notified today reports (or says why not) by: working days from today."""
-    today = datetime.now(ZoneInfo(profile.timezone)).date()
-    return work_calendar(session).add_working_days(today, profile.secondment.report_within_days)
+    return work_calendar(session).add_working_days(
+        clock.today(profile), profile.secondment.report_within_days
+    )
 
 
 def _stage_placement_messages(
@@ -128,7 +128,7 @@ def _stage_placement_messages(
             recipient=p.staff_id,
             subject=p.street,
             audience=f"teacher-{p.staff_id}",
-            deadline=links.end_of_day(reply_by, profile.timezone),
+            deadline=clock.end_of_day(reply_by, profile),
             details={
                 "recipient_name": p.name,
                 "title": f"{year}年度社区教育助理",

@@ -19,11 +19,11 @@ from sqlmodel import col, select
 from models.db import session_scope
 from models.profile.contacts import OfficeContact
 from models.secondment import Assignment, SecondmentRound, Teacher
+from tasks.common.clock import local_date
 from tasks.common.district import active_profile
 from tasks.common.documents import (
     WrittenFile,
     files_markdown,
-    local_date,
     plain,
     render_docx,
     year_dir,
@@ -117,7 +117,7 @@ def load_year(year: int) -> SecondmentYear | None:
             for t in session.exec(select(Teacher).where(col(Teacher.staff_id).in_(ids))).all()
         }
         streets = profile.street_names
-        issued_on = local_date(rnd.approved_at, profile.timezone)
+        issued_on = local_date(rnd.approved_at, profile)
         workdays = work_calendar(session)
 
         def row(a: Assignment) -> dict[str, Any]:

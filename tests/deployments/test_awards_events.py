@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -18,13 +16,13 @@ from sqlmodel import select
 from deployments.catalog import build_deployments
 from deployments.events import objection_event
 from deployments.runtime.server import flush_to_api
-from flows.learning_awards import TIMEZONE
 from models.awards import AwardEntry, AwardObjection, AwardScore, Nomination
 from models.db import session_scope
 from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
 from tasks.awards import records
 from tasks.awards.rules import propose
+from tasks.common import clock
 from tasks.samples.awards import generate_nominations, generate_scores
 
 YEAR = 2026
@@ -42,7 +40,7 @@ def approve_list_in_publicity(profile: DistrictProfile) -> AwardEntry:
     rules = records.resolve_rules(AwardsParameters(year=YEAR))
     nominations, score_rows = records.load_inputs(YEAR)
     proposal = propose(nominations, score_rows, rules=rules)
-    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    today = clock.today(profile)
     records.record_approval(
         proposal=proposal, rules=rules, operator="评审委员会", comment="", start=today
     )

@@ -30,6 +30,7 @@ def make_event(**overrides: object) -> IcsEvent:
         "organizer": "区社区教育指导中心",
         "attendees": (IcsAttendee(key="street_staff", name="街道干部"),),
         "stamp": datetime(2026, 1, 5, 1, 0, tzinfo=UTC),
+        "timezone": "Asia/Shanghai",
     }
     values.update(overrides)
     return IcsEvent.model_validate(values)
