@@ -321,6 +321,33 @@ def responses_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
     return [sweeper, daily]
 
 
+def scoring_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
+    """Scoring on the portal: the daily reminders, progress table and deadline."""
+    from flows.judging import scoring_daily
+
+    return [
+        _built(
+            scoring_daily.to_deployment(
+                name="daily",
+                description=(
+                    "评分巡检：截止前按工作日提醒未完成评分的评委（附专属链接），更新评分进度表"
+                    "（按评委、按类别：分配、已评、逾期、申报回避）；截止后标出有效评分不足的提名，"
+                    "暂停等待经办人决定延长评分期限或按现有评分继续评选。"
+                ),
+                schedules=[
+                    Cron(
+                        profile.responses.schedule,
+                        timezone=profile.timezone,
+                        parameters={"params": {}},
+                    )
+                ],
+                concurrency_limit=1,
+                tags=["R11.2", "scoring"],
+            )
+        )
+    ]
+
+
 def cycle_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
     """The whole year in order (run from the UI) and the year-end KPI report (R1)."""
     from flows.annual_cycle import annual_cycle, kpi_report
@@ -464,6 +491,7 @@ def build_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
         *ideas_deployments(profile),
         *network_deployments(profile),
         *responses_deployments(profile),
+        *scoring_deployments(profile),
     ]
     apply_forms(deployments, profile)
     return deployments

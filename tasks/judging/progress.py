@@ -44,6 +44,15 @@ def _round(session: Session, year: int) -> JudgingRound:
     return rnd
 
 
+def round_status(year: int) -> str | None:
+    """The status of YEAR's round (open, due, proceeded), or None when none was opened."""
+    with session_scope() as session:
+        rnd = session.exec(
+            select(JudgingRound).where(JudgingRound.process == PROCESS, JudgingRound.year == year)
+        ).first()
+        return None if rnd is None else rnd.status
+
+
 def valid_scores(year: int) -> tuple[dict[str, int], dict[str, str]]:
     """Valid scores per eligible nomination (the awards' aggregation: recused rows dropped),
     and each nomination's category."""

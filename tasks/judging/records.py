@@ -104,7 +104,9 @@ def issue_link(
     )
 
 
-def open_round(*, year: int, deadline: date, today: date) -> dict[str, Any]:
+def open_round(
+    *, year: int, deadline: date, today: date, now: datetime | None = None
+) -> dict[str, Any]:
     """Assign the year's eligible nominations to the judges (k each, balanced, never a judge
     of their own street or unit), store it and tell every judge, with their link.
 
@@ -141,6 +143,7 @@ def open_round(*, year: int, deadline: date, today: date) -> dict[str, Any]:
                 per_item=rules.min_judges,
                 load_limit=limit,
                 seed=rules.seed,
+                opened_at=now or utcnow(),
             )
         )
         held: dict[str, list[str]] = defaultdict(list)

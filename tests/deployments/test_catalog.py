@@ -49,6 +49,7 @@ def test_every_deployment_builds() -> None:
         "meeting-change/form",
         "responses-announce/sweeper",
         "responses-daily/daily",
+        "scoring-daily/daily",
         "annual-cycle/on-demand",
         "kpi-report/year-end",
         "community-school-rollout/yearly",

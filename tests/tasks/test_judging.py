@@ -73,7 +73,7 @@ def opened(registry: DistrictProfile, tmp_path: Path) -> DistrictProfile:
     with session_scope() as session:
         for n in generate_nominations(registry, year=YEAR, per_category=3, seed=5):
             session.add(Nomination(**n.model_dump()))
-    outcome = open_round(year=YEAR, deadline=DEADLINE, today=TODAY)
+    outcome = open_round(year=YEAR, deadline=DEADLINE, today=TODAY, now=NOW)
     assert outcome["opened"] is True
     return registry
 
@@ -341,3 +341,62 @@ def test_web_scores_rank_exactly_as_the_same_scores_imported(
     assert web.inputs_digest == imported.inputs_digest
     assert propose(*awards.load_inputs(YEAR), rules=rules) == imported  # a re-run: same list
     assert {judges[a.judge][0] for a in assignments()} <= {line[2] for line in lines}
+
+
+# --------------------------------------------------------------------------- progress, deadline
+
+
+def test_late_judges_are_reminded_on_working_days_before_the_deadline(
+    opened: DistrictProfile,
+) -> None:
+    holders = {a.judge for a in assignments()}
+    assert progress.stage_reminders(year=YEAR, today=date(2026, 11, 16), now=NOW) == []
+    assert progress.stage_reminders(year=YEAR, today=date(2026, 11, 15), now=NOW) == []  # Sunday
+    first = progress.stage_reminders(year=YEAR, today=date(2026, 11, 17), now=NOW)
+    assert len(first) == len(holders)  # 3 working days before 20 November: nobody scored yet
+    assert progress.stage_reminders(year=YEAR, today=date(2026, 11, 17), now=NOW) == []  # once
+    with session_scope() as session:
+        name = roster()["PW01"][0]
+        for ref in (a.ref for a in assignments() if a.judge == "PW01"):
+            criteria = dict.fromkeys(CRITERIA, 80.0)
+            session.add(AwardScore(year=YEAR, ref=ref, judge=name, criteria=criteria))
+    second = progress.stage_reminders(year=YEAR, today=date(2026, 11, 19), now=NOW)
+    assert len(second) == len(holders) - 1  # PW01 is done
+    with session_scope() as session:
+        bodies = [m.body for m in session.exec(select(OutboxMessage)).all()
+                  if m.kind.startswith("reminder-")]  # fmt: skip
+    assert all("/r/" in body and "2026年11月20日前" in body for body in bodies)
+
+
+def test_at_the_deadline_short_items_are_flagged_and_the_operator_asked(
+    client: TestClient, clock: list[datetime]
+) -> None:
+    code, token = sorted(tokens().items())[0]
+    before = progress.close_at_deadline(year=YEAR, today=DEADLINE)
+    assert before["status"] == "open"  # the deadline's own day still counts
+    after = progress.close_at_deadline(year=YEAR, today=date(2026, 11, 23))
+    total = len({a.ref for a in assignments()})
+    assert after["status"] == "due" and len(after["flagged"]) == total
+    assert progress.close_at_deadline(year=YEAR, today=date(2026, 11, 24))["status"] == "due"
+    with session_scope() as session:
+        notice = session.exec(
+            select(OutboxMessage).where(OutboxMessage.audience == "operator")
+        ).one()
+        short = [d for d in session.exec(select(Decision)).all() if d.kind.startswith("scores_")]
+    assert "有效评分不足3份" in notice.body and len(short) == total
+    shown = progress.progress(YEAR, today=date(2026, 11, 23))
+    assert all(row["late"] == row["open"] == row["assigned"] for row in shown["judges"])
+
+    clock[0] = AFTER
+    assert client.get(f"/j/{token}").status_code == 410
+    progress.extend(
+        year=YEAR, deadline=date(2026, 11, 27), operator="李经办", today=date(2026, 11, 23)
+    )
+    assert client.get(f"/j/{token}").status_code == 200  # the links are open again
+    assert progress.round_status(YEAR) == "open"
+    progress.close_at_deadline(year=YEAR, today=date(2026, 11, 30))
+    done = progress.proceed(year=YEAR, operator="李经办")
+    assert done["status"] == "proceeded" and progress.round_status(YEAR) == "proceeded"
+    with session_scope() as session:
+        kinds = {d.kind for d in session.exec(select(Decision)).all()}
+    assert {"deadline_extended", "proceeded"} <= kinds

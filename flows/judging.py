@@ -1,0 +1,71 @@
+"""Scoring on the portal, each day: reminders to late judges, progress, and the deadline."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import acreate_table_artifact
+from prefect.flow_runs import apause_flow_run
+
+from flows.refusals import shown_if_refused
+from models.params.judging import ScoringDeadline, ScoringParameters
+from tasks.calendar.tasks import local_today
+from tasks.judging.reports import progress_summary, progress_table
+from tasks.judging.tasks import (
+    close_task,
+    extend_task,
+    pending_messages_task,
+    proceed_task,
+    progress_task,
+    remind_task,
+    round_status_task,
+)
+from tasks.notify.delivery import deliver_outbox_task
+
+DECISION_TIMEOUT = 7 * 24 * 3600  # the operator has a week; the next daily run asks again
+
+
+@flow(name="scoring-daily", flow_run_name="scoring-{params.year}")
+async def scoring_daily(params: ScoringParameters = ScoringParameters()) -> dict[str, Any]:
+    """评分巡检：截止前按工作日提醒未完成评分的评委（附专属链接），更新评分进度表；
+    截止后标出有效评分不足的提名，请经办人决定延长评分期限或按现有评分继续评选。"""
+    today = params.today or local_today()
+    year = params.year or today.year
+    async with shown_if_refused(f"scoring-refusal-{year}", f"{year}年度评分巡检"):
+        return await _daily(year, today)
+
+
+async def _daily(year: int, today: date) -> dict[str, Any]:
+    logger = get_run_logger()
+    if round_status_task(year) is None:
+        logger.info("no scoring round for %d: nothing to do", year)
+        return {"year": year, "status": None}
+    deliver_outbox_task(message_ids=remind_task(year, today))
+    closed = close_task(year, today)
+    result = await _publish(year, today)
+    if closed["status"] != "due":
+        return result
+    deliver_outbox_task(message_ids=pending_messages_task(year))  # the operator's notice
+    logger.info("scoring deadline passed; waiting for the operator to extend or proceed")
+    answer = await apause_flow_run(
+        wait_for_input=ScoringDeadline.with_initial_data(description=progress_summary(result)),
+        timeout=DECISION_TIMEOUT,
+        poll_interval=2,
+    )
+    if answer.decision == "extend" and answer.deadline is not None:
+        extend_task(year, answer.deadline, answer.operator, today)
+    else:
+        proceed_task(year, answer.operator)
+    return await _publish(year, today)
+
+
+async def _publish(year: int, today: date) -> dict[str, Any]:
+    result = progress_task(year, today)
+    await acreate_table_artifact(
+        key=f"scoring-{year}",
+        table=progress_table(result),
+        description=progress_summary(result),
+    )
+    return result
