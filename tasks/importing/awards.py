@@ -209,7 +209,7 @@ def validate_scores(
             problems.append(("ref", f"{y}年度没有提名{show_cell(ref)}，请先导入提名"))
         key = (y, ref, judge)
         if key in declared:
-            problems.append(("judge", f"{judge} declared a conflict with {ref}; not scored"))
+            problems.append(("judge", f"{judge}已申报与{ref}回避，其评分不计入"))
         if key in seen:
             problems.append(("judge", f"{judge}在本文件中已为{ref}评过分"))
         seen.add(key)

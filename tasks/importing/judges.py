@@ -34,7 +34,7 @@ def parse_role(text: str) -> str:
         return _CODES[text]
     if text.casefold() in ROLES:
         return text.casefold()
-    raise CellError(f"{show_cell(text)} is not 评委/评审 (awards/ideas)")
+    raise CellError(f"{show_cell(text)}不是“评委”或“评审”")
 
 
 JUDGES = Kind(
@@ -106,20 +106,23 @@ def validate_judges(
         problems: list[tuple[str, str]] = []
         street = values.get("street")
         if isinstance(street, str) and street and street not in streets:
-            problems.append(("street", unknown_name("street", street, streets)))
+            problems.append(("street", unknown_name("区情配置中的街道", street, streets)))
         name, code = values.get("name"), values.get("code")
         if isinstance(name, str) and code is not None:
             other = names.get(name, taken.get(name, code))
             if other != code:
                 problems.append(
-                    ("name", f"{show_cell(name)} is already judge {other}; scores name their judge")
+                    (
+                        "name",
+                        f"{show_cell(name)}已是编号为{other}的评委，评分按姓名记录，姓名不能重复",
+                    )
                 )
             names.setdefault(name, code)
         return problems
 
     rows = parse_rows(table, JUDGES, check_row=check)
     if not rows:
-        raise ImportRejected(path, ["the file has no judge rows"])
+        raise ImportRejected(path, ["文件中没有评委行"])
     return [
         JudgeBase.model_validate(
             {

@@ -939,37 +939,37 @@ def judge_cases() -> list[ImportCase]:
             "judges.csv: unknown role",
             "judges",
             write_csv("role.csv", J, [judge("J-1", **{"类别/角色": "主任"})]),
-            ("row 2, column 类别/角色: '主任' is not 评委/评审",),
+            ("第2行「类别/角色」列：“主任”不是“评委”或“评审”",),
         ),
         ImportCase(
             "judges.csv: unknown street",
             "judges",
             write_csv("street.csv", J, [judge("J-2", 街道="嘉兴街道")]),
-            ("row 2, column 街道: unknown street '嘉兴街道'",),
+            ("第2行「街道」列：“嘉兴街道”不是区情配置中的街道",),
         ),
         ImportCase(
             "judges.csv: one name, two codes",
             "judges",
             write_csv("name.csv", J, [judge("J-3", 姓名="李明"), judge("J-4", 姓名="李明")]),
-            ("row 3, column 姓名: '李明' is already judge J-3",),
+            ("第3行「姓名」列：“李明”已是编号为J-3的评委",),
         ),
         ImportCase(
             "judges.csv: duplicate code",
             "judges",
             write_csv("dup.csv", J, [judge("J-5"), judge("J-5", 单位="区教育局")]),
-            ("row 3, column 编号: 'J-5' is already on row 2",),
+            ("第3行「编号」列：“J-5”与第2行重复",),
         ),
         ImportCase(
             "judges.csv: a phone that is no mobile number (not echoed)",
             "judges",
             write_csv("phone.csv", J, [judge("J-6", 手机="021-6543210")]),
-            ("row 2, column 手机: not an 11-digit mainland mobile number",),
+            ("第2行「手机」列：不是以13至19开头的11位手机号码",),
         ),
         ImportCase(
             "judges.csv: required role missing",
             "judges",
             write_csv("norole.csv", J[:-2] + J[-1:], [[*judge("J-7")[:-2], "13800138000"]]),
-            ("row 1, column 类别/角色 (role): required column is missing",),
+            ("第1行「类别/角色」列：缺少这一必填列",),
         ),
     ]
 

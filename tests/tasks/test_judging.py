@@ -138,9 +138,10 @@ def test_judges_are_imported_whole_or_not_at_all(registry: DistrictProfile, tmp_
     with pytest.raises(ImportRejected) as refused:
         import_judges_file(write_csv(tmp_path / "bad.csv", bad))
     text = str(refused.value)
-    assert "row 2, column" in text and "嘉兴街道" in text  # unknown street, named
-    assert "row 3, column" in text and "李明" in text  # a name is one judge
-    assert "row 4, column" in text and "评委/评审" in text and "12345" not in text
+    assert "第2行「街道」列：“嘉兴街道”不是区情配置中的街道" in text
+    assert "第3行「姓名」列：“李明”已是编号为PW01的评委" in text  # a name is one judge
+    assert "第4行「类别/角色」列：“主任”不是“评委”或“评审”" in text
+    assert "第4行「手机」列" in text and "12345" not in text
     with session_scope() as session:
         assert session.exec(select(Judge)).all() == []
 
