@@ -116,12 +116,7 @@ def awards_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
                     name="award-objection-filed",
                     expect={OBJECTION_EVENT},
                     match={"prefect.resource.id": "district.award.*"},
-                    parameters={
-                        "year": "{{ event.payload.year }}",
-                        "ref": "{{ event.payload.ref }}",
-                        "objector": "{{ event.payload.objector }}",
-                        "content": "{{ event.payload.content }}",
-                    },
+                    parameters={"params": "{{ event.payload }}"},
                 )
             ],
             concurrency_limit=1,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from models.params.awards import ObjectionParameters
 from models.params.calendar import ConfirmParameters, RsvpParameters
 from models.params.secondment import DeclineParameters
 from tasks.ideas.records import Ack
@@ -78,11 +79,13 @@ def distribution_event(
 
 
 def objection_event(*, year: int, ref: str, objector: str, content: str) -> dict[str, Any]:
-    """The arguments of `emit_event` for a real-name award objection."""
+    """The arguments of `emit_event` for a real-name award objection; the payload is the
+    objection form (`award-objection/on-objection`)."""
+    form = ObjectionParameters(year=year, ref=ref, objector=objector, content=content)
     return {
         "event": OBJECTION_EVENT,
         "resource": {"prefect.resource.id": f"district.award.{year}.{ref}"},
-        "payload": {"year": year, "ref": ref, "objector": objector, "content": content},
+        "payload": form.model_dump(mode="json", exclude_defaults=True),
     }
 
 

@@ -63,12 +63,12 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         ensure_ready()
         result = run_flow(lambda: learning_awards(params), form=AwardsSignOff, yes=yes)
         if as_json:
-            typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+            typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
             return
-        for category, entries in result["categories"].items():
-            names = "、".join(f"{e['rank']}. {e['ref']}" for e in entries) or "无"
+        for category, entries in result.categories.items():
+            names = "、".join(f"{e.rank}. {e.ref}" for e in entries) or "无"
             out.print(f"{CATEGORIES.get(category, category)}：{names}", highlight=False)
-        out.print(f"有效评分不足、未参与排名：{'、'.join(result['flagged']) or '无'}")
+        out.print(f"有效评分不足、未参与排名：{'、'.join(result.flagged) or '无'}")
 
     @app.command("award-objection")
     def award_objection(
@@ -104,16 +104,25 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         yes: bool = typer.Option(False, "--yes", help=YES_HELP),
     ) -> None:
         """异议裁定 — rule on an objection: uphold (withdraw, promote next) or dismiss."""
-        from models.params.awards import RULINGS
+        from pydantic import ValidationError
+
+        from models.params.awards import RulingParameters
+        from models.refusal import refusal_from
         from tasks.awards.objections import rule_objection
 
+        try:
+            params = RulingParameters(
+                objection_id=objection, decision=decision.strip(), ruling=ruling, operator=operator
+            )
+        except ValidationError as exc:
+            raise refusal_from(exc, RulingParameters) from None
         _run_records(
             rule_objection,
             yes=yes,
-            objection_id=objection,
-            decision=RULINGS.code(decision.strip()),
-            ruling=ruling,
-            operator=operator,
+            objection_id=params.objection_id,
+            decision=params.decision,
+            ruling=params.ruling,
+            operator=params.operator,
             today=_day(today),
         )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
-from typing import Any
 
 from rich.console import Console
 from sqlmodel import select
@@ -42,19 +41,19 @@ def run_awards_demo(*, year: int, console: Console) -> None:
     _store_sample(year)
     workdays = current_work_calendar()
     start = workdays.next_working_day(date(year, 12, 1))
-    result: dict[str, Any] = asyncio.run(
+    result = asyncio.run(
         learning_awards(AwardsParameters(year=year, approval="auto", publicity_start=start))
     )
-    for category, listed in result["categories"].items():
-        names = "、".join(f"{e['name']}({e['score']:.2f})" for e in listed)
+    for category, listed in result.categories.items():
+        names = "、".join(f"{e.name}({e.score:.2f})" for e in listed)
         console.print(f"[bold]{category}[/bold]: {names}")
-    family = result["categories"]["family"]
+    family = result.categories["family"]
     day = workdays.add_working_days(start, 1)
     first = objections.file_objection(
-        year=year, ref=family[0]["ref"], objector="王建国", content="活动记录有重复", today=day
+        year=year, ref=family[0].ref, objector="王建国", content="活动记录有重复", today=day
     )
     second = objections.file_objection(
-        year=year, ref=family[1]["ref"], objector="李秀英", content="该家庭已迁出本区", today=day
+        year=year, ref=family[1].ref, objector="李秀英", content="该家庭已迁出本区", today=day
     )
     ruled_on = workdays.add_working_days(start, 3)
     objections.rule_objection(
@@ -71,9 +70,7 @@ def run_awards_demo(*, year: int, console: Console) -> None:
         operator="评审委员会",
         today=ruled_on,
     )
-    console.print(
-        f"异议：{family[0]['ref']} 不成立；{family[1]['ref']} 成立，递补 {upheld['promoted']}"
-    )
+    console.print(f"异议：{family[0].ref} 不成立；{family[1].ref} 成立，递补 {upheld['promoted']}")
     final = final_list.finalise(year=year, today=workdays.add_working_days(ruled_on, 10))
     # rulings, the replacement's 公示, winners and final lists go out like the flows send them
     sent = deliver_pending(message_ids=records.pending_message_ids(year))

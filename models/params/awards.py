@@ -61,3 +61,37 @@ class AwardsSignOff(RunInput):
     comment: str = Field(default="", max_length=500, title="意见")
     refs: list[str] = Field(default_factory=list, title="提名编号", description="删除或增列时填写")
     reason: str = Field(default="", max_length=500, title="理由", description="删除或增列时必填")
+
+
+class ObjectionParameters(BaseModel):
+    """公示期内的实名异议：登记，等待评审委员会裁定。"""
+
+    model_config = ConfigDict(title="公示异议登记", json_schema_extra=form_schema)
+
+    year: int = Field(ge=2000, le=2100, title="年度", description="评选年度")
+    ref: str = Field(min_length=1, max_length=50, title="提名编号", description="被提出异议的提名")
+    objector: str = Field(min_length=1, max_length=50, title="异议人", description="须实名")
+    content: str = Field(min_length=1, title="异议内容")
+    phone: str = Field(default="", max_length=30, title="联系电话", description="不公开")
+    today: date | None = Field(default=None, title="登记日期", description="留空为当日")
+
+
+class RulingParameters(BaseModel):
+    """异议裁定：成立则撤销并按排名递补、单独公示；不成立则维持公示。"""
+
+    model_config = ConfigDict(title="异议裁定", json_schema_extra=form_schema)
+
+    objection_id: int = Field(ge=1, title="异议编号")
+    decision: Ruling = Field(title="裁定结果")
+    ruling: str = Field(min_length=1, title="裁定意见")
+    operator: str = Field(default="", max_length=50, title="裁定人")
+    today: date | None = Field(default=None, title="裁定日期", description="留空为当日")
+
+
+class FinaliseParameters(BaseModel):
+    """名单定稿：公示期满且无未决异议时确定表彰名单。"""
+
+    model_config = ConfigDict(title="表彰名单定稿", json_schema_extra=form_schema)
+
+    year: int = Field(ge=2000, le=2100, title="年度", description="评选年度")
+    today: date | None = Field(default=None, title="定稿日期", description="留空为当日")

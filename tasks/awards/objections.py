@@ -15,6 +15,7 @@ from models.awards import (
     AwardRound,
 )
 from models.db import session_scope
+from models.params.awards import Ruling
 from tasks.awards.records import FLOW, AwardsError, decide_plain, offices_of
 from tasks.awards.rules import (
     RULE,
@@ -79,7 +80,7 @@ def _entry(session: Session, year: int, ref: str) -> AwardEntry:
 def rule_objection(
     *,
     objection_id: int,
-    decision: str,
+    decision: Ruling,
     ruling: str,
     operator: str,
     today: date,

@@ -8,7 +8,6 @@ step changes nothing and stages nothing twice.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -27,6 +26,7 @@ from models.judging import Judge
 from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
 from models.refusal import Refusal
+from models.results.awards import AwardsResult, ListedNominee
 from tasks.awards.rules import (
     RULE,
     AwardsProposal,
@@ -118,8 +118,8 @@ def offices_of(profile: DistrictProfile) -> list[tuple[str, str]]:
     return offices
 
 
-def round_result(year: int) -> dict[str, Any] | None:
-    """The recorded list of a year in the shape of `awards --json`, or None."""
+def round_result(year: int) -> AwardsResult | None:
+    """The recorded list of a year (what `awards --json` prints), or None."""
     with session_scope() as session:
         rnd = session.get(AwardRound, year)
         if rnd is None:
@@ -129,24 +129,23 @@ def round_result(year: int) -> dict[str, Any] | None:
             .where(AwardEntry.year == year, col(AwardEntry.status).in_(["listed", "awarded"]))
             .order_by(col(AwardEntry.category), col(AwardEntry.rank), col(AwardEntry.ref))
         ).all()
-        categories: dict[str, list[dict[str, Any]]] = {}
+        categories: dict[str, list[ListedNominee]] = {}
         for c in CATEGORIES:
             for e in entries:
                 if e.category == c:
                     categories.setdefault(c, []).append(
-                        {
-                            "ref": e.ref,
-                            "score": round(e.final, 6),
-                            "rank": e.rank,
-                            "name": e.name,
-                            "publicity_end": e.publicity_end.isoformat()
-                            if e.publicity_end
-                            else None,
-                        }
+                        ListedNominee(
+                            ref=e.ref,
+                            score=round(e.final, 6),
+                            rank=e.rank,
+                            name=e.name,
+                            publicity_end=e.publicity_end,
+                        )
                     )
-        result = {k: v for k, v in rnd.result.items() if k != "workdays"}  # the basis stays inside
-        result.update({"year": year, "status": rnd.status, "categories": categories})
-        return result
+        stored = {k: v for k, v in rnd.result.items() if k != "workdays"}  # the basis stays inside
+        return AwardsResult.model_validate(
+            stored | {"year": year, "status": rnd.status, "categories": categories}
+        )
 
 
 def record_approval(

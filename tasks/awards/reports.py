@@ -16,9 +16,11 @@ from sqlmodel import col, select
 from models.awards import CATEGORIES, AwardEntry, AwardRound
 from models.db import session_scope
 from models.profile.contacts import OfficeContact
+from tasks.awards.rules import AwardsProposal
 from tasks.common.district import active_profile
 from tasks.common.documents import (
     WrittenFile,
+    files_markdown,
     ordinal,
     plain,
     render_docx,
@@ -215,3 +217,46 @@ def final_documents(year: int) -> list[WrittenFile]:
     if data is None or data.final_on is None:
         return []
     return [write_publicity_notice(data), write_commendation(data), write_workbook(data)]
+
+
+def proposal_table(proposal: AwardsProposal) -> list[dict[str, object]]:
+    """Rows of the ranking artifact the committee reads: every ranked entry and reserve."""
+    return [
+        {
+            "类别": CATEGORIES[e.category],
+            "排名": e.rank,
+            "编号": e.ref,
+            "名称": e.name,
+            "街道": e.street,
+            "校准得分": round(e.final, 4),
+            "原始均分": round(e.raw_mean, 2),
+            "有效评分": e.n_valid,
+            "状态": "拟表彰" if e.status == "listed" else "候补",
+        }
+        for e in proposal.entries
+    ]
+
+
+def proposal_markdown(proposal: AwardsProposal, notice: str = "") -> str:
+    """The proposed list the committee signs off, with why a last decision was not carried out."""
+    lines = [f"# {proposal.year}年度学习型组织评选拟表彰名单（R11.2）", ""]
+    if notice:
+        lines += [f"> {notice}", ""]
+    for code, zh in CATEGORIES.items():
+        listed = proposal.listed(code)
+        if listed:
+            names = "、".join(f"{e.ref} {e.name}（{e.street}，{e.final:.3f}）" for e in listed)
+            lines.append(f"- **{zh}**：{names}")
+    if proposal.flagged:
+        lines.append("")
+        lines.append("有效评分不足、未参与排名：" + "、".join(f.ref for f in proposal.flagged))
+    for category, why in proposal.shortfalls.items():
+        lines.append(f"- 名额不足（{category}）：{why}")
+    lines.append("")
+    lines.append(f"回避评分 {len(proposal.recused)} 份；评委不足 {len(proposal.shortages)} 项。")
+    return "\n".join(lines)
+
+
+def documents_markdown(year: int, files: list[WrittenFile]) -> str:
+    """The artifact listing the year's award documents."""
+    return files_markdown(f"{year}年度学习型组织评选文件", files)

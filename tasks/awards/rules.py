@@ -270,6 +270,18 @@ def empty_list_reason(proposal: AwardsProposal) -> str | None:
     return f"{why}，无法形成拟表彰名单：未公示，未向任何单位发送消息。"
 
 
+def change_refusal(proposal: AwardsProposal, *, refs: Sequence[str], reason: str) -> str | None:
+    """Why the committee's strike or add cannot be carried out (in Chinese, shown with the
+    next sign-off), or None: every ref must be on the proposal and a reason written."""
+    known = {e.ref for e in proposal.entries} | {f.ref for f in proposal.flagged}
+    unknown = sorted(set(refs) - known)
+    if unknown:
+        return f"上次审定未执行：提名编号 {'、'.join(unknown)} 不在名单中"
+    if not reason.strip():
+        return "上次审定未执行：删除或增列须写明理由"
+    return None
+
+
 def _scores_bytes(scores: Sequence[AwardScoreBase]) -> bytes:
     """The score rows as one compact canonical byte string, sorted by (ref, judge): per row its
     year, length-prefixed ref and judge, its sorted criterion names (length-prefixed), then all

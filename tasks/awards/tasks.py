@@ -8,7 +8,8 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from models.params.awards import AwardsParameters
+from models.params.awards import AwardsParameters, ObjectionParameters, RulingParameters
+from models.results.awards import AwardsResult
 from tasks.awards import final_list, objections, records
 from tasks.awards.reports import publicity_documents
 from tasks.awards.rules import AwardsProposal, AwardsRules, propose
@@ -32,7 +33,7 @@ def propose_task(rules: AwardsRules) -> AwardsProposal:
 
 
 @task(name="awards-result", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def round_result_task(year: int) -> dict[str, Any] | None:
+def round_result_task(year: int) -> AwardsResult | None:
     return records.round_result(year)
 
 
@@ -52,11 +53,14 @@ def record_approval_task(
     retry_delay_seconds=[2, 10],
     retry_condition_fn=_not_a_value_error,
 )
-def file_objection_task(
-    year: int, ref: str, objector: str, content: str, today: date, phone: str
-) -> dict[str, Any]:
+def file_objection_task(params: ObjectionParameters, today: date) -> dict[str, Any]:
     return objections.file_objection(
-        year=year, ref=ref, objector=objector, content=content, today=today, phone=phone
+        year=params.year,
+        ref=params.ref,
+        objector=params.objector,
+        content=params.content,
+        today=today,
+        phone=params.phone,
     )
 
 
@@ -67,11 +71,13 @@ def file_objection_task(
     retry_delay_seconds=[2, 10],
     retry_condition_fn=_not_a_value_error,
 )
-def rule_objection_task(
-    objection_id: int, decision: str, ruling: str, operator: str, today: date
-) -> dict[str, Any]:
+def rule_objection_task(params: RulingParameters, today: date) -> dict[str, Any]:
     return objections.rule_objection(
-        objection_id=objection_id, decision=decision, ruling=ruling, operator=operator, today=today
+        objection_id=params.objection_id,
+        decision=params.decision,
+        ruling=params.ruling,
+        operator=params.operator,
+        today=today,
     )
 
 

@@ -27,7 +27,7 @@ from flows.responses import responses_daily
 from models.awards import AwardEntry, AwardObjection, AwardScore, Nomination
 from models.db import session_scope
 from models.ideas import IdeaCampaign
-from models.params.awards import AwardsParameters
+from models.params.awards import AwardsParameters, ObjectionParameters
 from models.params.calendar import CalendarParameters
 from models.params.network import PlaygroundParameters, RolloutParameters
 from models.params.secondment import SecondmentParameters
@@ -173,7 +173,10 @@ def test_an_award_objection_is_filed_on_the_district_day(auckland: DistrictProfi
             select(AwardEntry).where(AwardEntry.year == 2026, AwardEntry.status == "listed")
         ).first()
     assert entry is not None
-    outcome = asyncio.run(award_objection(2026, entry.ref, "李明", "材料与事实不符"))
+    objection_form = ObjectionParameters(
+        year=2026, ref=entry.ref, objector="李明", content="材料与事实不符"
+    )
+    outcome = asyncio.run(award_objection(objection_form))
     assert outcome["status"] == "open"
     with session_scope() as session:
         (objection,) = session.exec(select(AwardObjection)).all()

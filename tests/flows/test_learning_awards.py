@@ -81,9 +81,9 @@ def test_committee_strikes_then_approves(registry: DistrictProfile, db: Path) ->
 
     assert "error" not in box, box.get("error")
     result = box["result"]
-    listed = {e["ref"] for entries in result["categories"].values() for e in entries}
+    listed = {e.ref for entries in result.categories.values() for e in entries}
     assert target_ref not in listed
-    assert all(len(v) <= 5 for v in result["categories"].values())
+    assert all(len(v) <= 5 for v in result.categories.values())
 
 
 def test_no_nominations_no_publicity_no_pause(registry: DistrictProfile, db: Path) -> None:

@@ -167,7 +167,8 @@ def test_publicity_skips_holidays_and_objections_promote_the_next_in_rank(
     count = len(messages())
     assert final_list.finalise(year=YEAR, today=date(2026, 10, 20))["already_final"]
     assert len(messages()) == count
-    assert records.round_result(YEAR)["status"] == "final"  # type: ignore[index]
+    final_result = records.round_result(YEAR)
+    assert final_result is not None and final_result.status == "final"
     reports = final_list.category_reports(YEAR)
     assert set(reports) == {
         "residential_area",
@@ -271,7 +272,8 @@ def test_a_final_list_of_nobody_is_refused_and_sends_nothing(
         final_list.finalise(year=YEAR, today=date(2026, 12, 31))
 
     assert len(messages()) == before
-    assert records.round_result(YEAR)["status"] == "publicity"  # type: ignore[index]
+    result = records.round_result(YEAR)
+    assert result is not None and result.status == "publicity"
 
 
 def test_the_final_list_says_what_the_objections_came_to(
