@@ -11,7 +11,7 @@ from prefect.flow_runs import apause_flow_run
 
 from flows.refusals import shown_if_refused
 from models.params.judging import ScoringDeadline, ScoringParameters
-from tasks.calendar.tasks import local_today
+from tasks.common import clock
 from tasks.judging.reports import progress_summary, progress_table
 from tasks.judging.tasks import (
     close_task,
@@ -31,7 +31,7 @@ DECISION_TIMEOUT = 7 * 24 * 3600  # the operator has a week; the next daily run 
 async def scoring_daily(params: ScoringParameters = ScoringParameters()) -> dict[str, Any]:
     """评分巡检：截止前按工作日提醒未完成评分的评委（附专属链接），更新评分进度表；
     截止后标出有效评分不足的提名，请经办人决定延长评分期限或按现有评分继续评选。"""
-    today = params.today or local_today()
+    today = params.today or clock.today()
     year = params.year or today.year
     async with shown_if_refused(f"scoring-refusal-{year}", f"{year}年度评分巡检"):
         return await _daily(year, today)
