@@ -122,6 +122,7 @@ def create_app(
         yield
         await intake.stop()
         await answers.stop()
+        await judging.stop()
 
     app = FastAPI(
         title="learning-district portal",

@@ -17,23 +17,41 @@ import hmac
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deployments.portal.answers import COOKIE, COOKIE_AGE, REFUSALS, form_token
+from deployments.portal.batching import Batcher
 from deployments.portal.pages import Pages
 from tasks.judging import conflicts, records
+from tasks.judging.scoring import Save, Saved, save_many
 
 ROUTE = "/j"
+WRITE_BATCH = 200
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 JUDGING_REFUSALS = {
     **REFUSALS,
     "expired": (410, "评分已截止", "评分期限已过，不能再保存或修改评分。"),
     "not_assigned": (404, "没有此项", "此项提名未分配给您，或已申报回避。"),
 }
+
+
+def _notice(request: Request, page: records.JudgePage) -> str:
+    """What the page says after a save it was redirected from (never echoing the query)."""
+    saved, ref = request.query_params.get("saved", ""), request.query_params.get("ref", "")
+    if saved == "all":
+        count = request.query_params.get("count", "")
+        if count.isdigit() and int(count) <= len(page.items):
+            return f"已提交{int(count)}项评分；截止日期前仍可修改。"
+        return ""
+    if ref not in {i.ref for i in page.items}:
+        return ""
+    if saved == "submit":
+        return f"已提交{ref}的评分；截止日期前仍可修改。"
+    return f"已保存{ref}的草稿，尚未提交。" if saved == "draft" else ""
 
 
 def _plausible(token: str) -> bool:
@@ -48,6 +66,11 @@ class Judging:
     ) -> None:
         self.pages, self.zone, self.clock = pages, zone, clock
         self.secure_cookie = secure_cookie
+        self.writer: Batcher[Save, Saved] = Batcher(
+            lambda items: save_many(items, now=self.clock()),
+            name="judging-writer",
+            max_batch=WRITE_BATCH,
+        )
         self.router = APIRouter()
         self.router.add_api_route(f"{ROUTE}/{{token}}", self.show, methods=["GET"])
         self.router.add_api_route(f"{ROUTE}/{{token}}/score", self.score, methods=["POST"])
@@ -127,7 +150,17 @@ class Judging:
         if isinstance(loaded, str):
             return self._refusal(loaded)
         cookie = request.cookies.get(COOKIE) or secrets.token_urlsafe(16)
-        return self._page(token, loaded, cookie=cookie)
+        return self._page(token, loaded, cookie=cookie, notice=_notice(request, loaded))
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.writer.flush)
+
+    async def _write(self, save: Save) -> Saved | None:
+        """Through the writer thread (many saves to a transaction); None when not stored."""
+        try:
+            return await asyncio.wrap_future(self.writer.put(save))
+        except Exception:  # not stored: the writer logged why
+            return None
 
     async def score(self, token: str, request: Request) -> Response:
         form = await self._form(token, request)
@@ -137,15 +170,9 @@ class Judging:
         if action not in ("draft", "submit"):
             return self._refusal("forged")
         typed = {k: v for k, v in form.items() if k not in ("csrf", "ref", "action")}
-        saved = await asyncio.to_thread(
-            records.save_scores, token, {ref: typed}, submit=action == "submit", now=self.clock()
-        )
-        notice = (
-            f"已提交{ref}的评分；截止日期前仍可修改。"
-            if saved.submitted
-            else (f"已保存{ref}的草稿，尚未提交。" if saved.drafts else "")
-        )
-        return await self._after(token, request, saved, notice, {ref: typed})
+        saved = await self._write(Save(token=token, forms={ref: typed}, submit=action == "submit"))
+        query = f"?{urlencode({'saved': action, 'ref': ref})}#item-{quote(ref)}"
+        return await self._after(token, request, saved, query, {ref: typed})
 
     async def submit_all(self, token: str, request: Request) -> Response:
         form = await self._form(token, request)
@@ -156,34 +183,36 @@ class Judging:
             return self._refusal(loaded)
         pending = {i.ref: i.values for i in loaded.items if not i.submitted}
         if not pending:
-            return await self._after(
-                token, request, records.Saved(), "全部评分均已提交；截止日期前仍可修改。", {}
-            )
-        saved = await asyncio.to_thread(
-            records.save_scores, token, pending, submit=True, now=self.clock()
-        )
-        notice = f"已提交{len(saved.submitted)}项评分；截止日期前仍可修改。"
-        return await self._after(token, request, saved, notice, pending)
+            return await self._after(token, request, Saved(), "?saved=all&count=0", {})
+        saved = await self._write(Save(token=token, forms=pending, submit=True))
+        count = len(saved.submitted) if saved is not None else 0
+        return await self._after(token, request, saved, f"?saved=all&count={count}", pending)
 
     async def _after(
         self,
         token: str,
         request: Request,
-        saved: records.Saved,
-        notice: str,
+        saved: Saved | None,
+        query: str,
         typed: dict[str, dict[str, str]],
     ) -> Response:
+        """Stored: back to the page (a reload sends nothing again); else the page with the
+        problems and what was typed, or the refusal."""
+        if saved is None:
+            return self.pages.refusal(
+                503, "暂时无法保存", "系统繁忙，您的评分未能保存，请稍后重新提交。"
+            )
         if saved.state is not None:
             return self._refusal(saved.state)
+        if not saved.problems:
+            return RedirectResponse(f"{ROUTE}/{token}{query}", status_code=303)
         loaded = await self._load(token)
         if isinstance(loaded, str):
             return self._refusal(loaded)
         cookie = request.cookies.get(COOKIE, "")
-        if saved.problems:
-            return self._page(
-                token, loaded, cookie=cookie, status=422, errors=saved.problems, typed=typed
-            )
-        return self._page(token, loaded, cookie=cookie, notice=notice)
+        return self._page(
+            token, loaded, cookie=cookie, status=422, errors=saved.problems, typed=typed
+        )
 
     async def conflict(self, token: str, request: Request) -> Response:
         form = await self._form(token, request)

@@ -30,7 +30,7 @@ from tasks.awards.rules import RULE, AwardsRules, nomination_keys, plan_judges, 
 from tasks.common import clock, links
 from tasks.common.district import active_profile
 from tasks.common.privacy import mask_text
-from tasks.judging.rules import Rubric, load_limit, read_scores
+from tasks.judging.rules import Rubric, load_limit
 from tasks.notify.delivery import stage_message
 from tasks.notify.render import cn_date, render
 from tasks.responses.records import LinkView, open_link
@@ -322,91 +322,6 @@ def page_of(session: Session, view: LinkView) -> JudgePage:
         conflicts=[(a.ref, a.reason) for a in rows if a.status == "conflict"],
         deadline=rnd.deadline,
     )
-
-
-# --------------------------------------------------------------------------- scoring
-
-
-class Saved(BaseModel):
-    """What became of a save: refused (`state`), problems by criterion, or stored."""
-
-    model_config = ConfigDict(frozen=True)
-
-    state: str | None = None  # a link state other than open, or "not_assigned"
-    problems: dict[str, dict[str, str]] = {}  # ref -> criterion -> Chinese problem
-    drafts: list[str] = []
-    submitted: list[str] = []
-
-
-def save_scores(
-    token: str,
-    forms: dict[str, dict[str, str]],
-    *,
-    submit: bool,
-    now: datetime | None = None,
-) -> Saved:
-    """Save (draft) or submit the scores typed for one or more assigned items (ref → form), in
-    one transaction; nothing is stored when any submitted item has a problem."""
-    now = now or utcnow()
-    with session_scope() as session:
-        view = open_view(token, now)
-        if isinstance(view, str):
-            return Saved(state=view)
-        page = page_of(session, view)
-        shown = {i.ref for i in page.items}
-        if not forms or set(forms) - shown:
-            return Saved(state="not_assigned")
-        problems: dict[str, dict[str, str]] = {}
-        read: dict[str, tuple[dict[str, float], dict[str, str]]] = {}
-        for ref, form in forms.items():
-            values, wrong = read_scores(page.rubric, form, complete=submit)
-            if wrong:
-                problems[ref] = wrong
-            read[ref] = (
-                values,
-                {c.code: form.get(c.code, "").strip() for c in page.rubric.criteria},
-            )
-        if problems:
-            return Saved(problems=problems)
-        for ref, (values, typed) in sorted(read.items()):
-            draft = session.exec(_draft_query(view.year, ref, page.judge.code)).first()
-            if submit:
-                _store_score(session, view.year, ref, page.judge.name, values, now)
-                if draft is not None:
-                    session.delete(draft)
-            else:
-                draft = draft or ScoreDraft(
-                    process=PROCESS, year=view.year, ref=ref, judge=page.judge.code
-                )
-                draft.values, draft.saved_at = typed, now
-                session.add(draft)
-        refs = sorted(read)
-        return Saved(submitted=refs) if submit else Saved(drafts=refs)
-
-
-def _draft_query(year: int, ref: str, judge: str) -> Any:
-    return select(ScoreDraft).where(
-        ScoreDraft.process == PROCESS,
-        ScoreDraft.year == year,
-        ScoreDraft.ref == ref,
-        ScoreDraft.judge == judge,
-    )
-
-
-def _store_score(
-    session: Session, year: int, ref: str, judge: str, values: dict[str, float], now: datetime
-) -> None:
-    """Insert or update the judge's score row, exactly as `import scores` does."""
-    stored = session.exec(
-        select(AwardScore).where(
-            AwardScore.year == year, AwardScore.ref == ref, AwardScore.judge == judge
-        )
-    ).first()
-    if stored is None:
-        session.add(AwardScore(year=year, ref=ref, judge=judge, criteria=values, updated_at=now))
-    elif stored.criteria != values:
-        stored.criteria, stored.updated_at = values, now
-        session.add(stored)
 
 
 def open_view(token: str, now: datetime) -> LinkView | str:
