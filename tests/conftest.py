@@ -17,6 +17,7 @@ from models.profile.loading import load_profile
 from models.profile.schema import DistrictProfile
 from models.settings import get_settings
 from tasks.common.district import sync_registry
+from tests.demo_year import DemoYear, run_demo_year
 from tests.hardening import LEDGER, Ledger
 from tests.models.test_db import (  # noqa: F401 (PostgreSQL fixtures for every test)
     pg_db,
@@ -123,3 +124,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("hardening summary")
     for line in LEDGER.summary_lines():
         terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def demo_year(tmp_path_factory: pytest.TempPathFactory) -> DemoYear:
+    """The pilot year run once (`learning-district demo`), read by the demo, document and
+    privacy tests (tests/demo_year.py). Read it only; copy what a test would change."""
+    return run_demo_year(tmp_path_factory.mktemp("demo-year"))

@@ -3,40 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import icalendar
 
+from tests.demo_year import DemoYear
 from tests.messages import lint_message
 
 
-def test_demo_runs_clean(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LD_"))}
-    env["LD_DATA_DIR"] = str(tmp_path / "data")
-    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
-    exe = shutil.which("learning-district") or ""
-    command = [exe] if exe else [sys.executable, "-m", "deployments.cli.app"]
-
-    done = subprocess.run(
-        [*command, "demo", "--teachers", "200"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output
+def test_demo_runs_clean(demo_year: DemoYear) -> None:
+    demo_year.check()
+    home = demo_year.home
+    output = demo_year.output
     assert "Traceback" not in output and "Error" not in output, output
     assert "replaced by" in output
     assert "0 messages sent" in output  # the re-run sent nothing twice
-    outbox = tmp_path / "data" / "demo" / "outbox.jsonl"
+    outbox = demo_year.demo_dir / "outbox.jsonl"
     lines = outbox.read_text(encoding="utf-8").splitlines()
     assert len(lines) > 15
     # the year is finished: every message delivered, and all of them in the outbox it names
@@ -45,14 +27,14 @@ def test_demo_runs_clean(tmp_path: Path) -> None:
     assert int(closing.group(2)) == 0 and int(closing.group(1)) == len(lines), output
     assert str(outbox.resolve()) in output.replace("\n", "")
     # read as their recipients would: no command, no path of the data dir, no ISO date, no rule
-    data_dir = str((tmp_path / "data").resolve())
+    data_dir = str((home / "data").resolve())
     asking = ("【会议通知】", "【会议变更】", "【宣传资料发放", "【回复提醒】")
     answerable = 0
     for line in lines:
         message = json.loads(line)
         text = f"{message['title']}\n{message['body']}"
         assert "learning-district " not in text, text
-        assert data_dir not in text and str(tmp_path) not in text, text
+        assert data_dir not in text and str(home) not in text, text
         bare = re.sub(r"https?://\S+", "", text)  # a link's random token may hold "-R12"
         assert not re.search(r"\d{4}-\d{2}-\d{2}", bare), text
         assert not re.search(r"(?<![A-Za-z0-9])R\d+(\.\d+)?", bare), text
@@ -63,7 +45,7 @@ def test_demo_runs_clean(tmp_path: Path) -> None:
             answerable += 1
     assert answerable > 0
     # the calendar files invitees import (and download from their link) read the same way
-    files = sorted((tmp_path / "data").rglob("*.ics"))
+    files = sorted((home / "data").rglob("*.ics"))
     assert files
     for path in files:
         calendar = icalendar.Calendar.from_ical(path.read_bytes())

@@ -8,15 +8,13 @@ by `.ci/run`); without them it is skipped, saying which are missing.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
+from tests.demo_year import YEAR, DemoYear
 from tests.printing import info, missing_tools, page_texts, to_pdf
 
 MISSING = missing_tools()
@@ -25,7 +23,6 @@ pytestmark = pytest.mark.skipif(
     reason=f"needs {', '.join(MISSING)} (Debian: libreoffice-calc libreoffice-writer "
     "poppler-utils fonts-noto-cjk)",
 )
-YEAR = 2026
 DOCX = {
     "awards-publicity-2026.docx",
     "awards-commendation-2026.docx",
@@ -37,22 +34,10 @@ SHOWN_WRONG = re.compile(r"###|#NAME\?|#VALUE!|#REF!|#DIV/0!|Err:\d+|=[A-Z]+\(")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """Run the demo once; return its reports folder for the year and what it printed."""
-    home = tmp_path_factory.mktemp("demo")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LD_"))}
-    env["LD_DATA_DIR"] = str(home / "data")
-    env["PREFECT_HOME"] = str(home / "prefect-home")
-    done = subprocess.run(
-        [sys.executable, "-m", "deployments.cli.app", "demo", "--teachers", "200"],
-        cwd=home,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=400,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return home / "data" / "demo" / "reports" / str(YEAR), done.stdout
+def demo(demo_year: DemoYear) -> tuple[Path, str]:
+    """The session's demo run; its reports folder for the year and what it printed."""
+    demo_year.check()
+    return demo_year.reports, demo_year.stdout
 
 
 @pytest.fixture(scope="module")

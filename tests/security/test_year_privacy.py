@@ -1,21 +1,18 @@
 """The whole pilot year (`learning-district demo`) shows no phone or ID number to anyone else.
 
 The demo runs every process of the year — secondment, calendar, golden ideas, learning awards,
-KPI report — against a real Prefect server started here. Then everything anyone could read is
-scanned (tests/security/scan.py): Prefect's logs, artifacts, flow and task runs and events,
-the demo's console output and the server's log, every report and calendar file (Markdown, XLSX
-cells, .ics), every outbox message and the local outbox file, stored delivery errors and
-decision reasons. A phone or ID number may appear unmasked only in a message addressed to its
-owner (scan.owners: a teacher's phone to `teacher-<staff_id>`, a submitter's to
-`idea-submitter-<ref>`).
+KPI report — against the real Prefect server it starts (the session's run, tests/demo_year.py);
+a server started here on a copy of that server's home answers afterwards. Everything anyone
+could read is scanned (tests/security/scan.py): Prefect's logs, artifacts, flow and task runs
+and events, the demo's console output and the server's log, every report and calendar file
+(Markdown, XLSX cells, .ics), every outbox message and the local outbox file, stored delivery
+errors and decision reasons. A phone or ID number may appear unmasked only in a message
+addressed to its owner (scan.owners: a teacher's phone to `teacher-<staff_id>`, a submitter's
+to `idea-submitter-<ref>`).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from deployments.runtime.server import start_server, stop_process, wait_healthy
 from models.settings import get_settings
+from tests.demo_year import DemoYear
 from tests.hardening import Ledger
 from tests.security.scan import (
     Item,
@@ -37,36 +35,16 @@ from tests.security.scan import (
 )
 
 
-def run_demo(tmp_path: Path, api_url: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LD_"))}
-    env.update(
-        LD_DATA_DIR=str(tmp_path / "data"),
-        PREFECT_API_URL=api_url,
-        # the demo keeps Prefect's console at WARNING; INFO sends every run log line to the API
-        PREFECT_LOGGING_LEVEL="INFO",
-    )
-    exe = shutil.which("learning-district")
-    command = [exe] if exe else [sys.executable, "-m", "deployments.cli.app"]
-    return subprocess.run(
-        [*command, "demo"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
 def test_whole_year_shows_no_phone_or_id_number_to_anyone_else(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hardening: Ledger
+    demo_year: DemoYear, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hardening: Ledger
 ) -> None:
-    process, api_url, server_log = start_server(home=tmp_path / "prefect")
+    demo_year.check()
+    demo_dir = demo_year.demo_dir
+    # the demo stopped its server: start one on a copy of its home to read what it recorded
+    home = demo_year.copy_prefect_home(tmp_path / "prefect")
+    process, api_url, server_log = start_server(home=home)
     try:
         wait_healthy(api_url, timeout=180, process=process, log_file=server_log)
-        demo = run_demo(tmp_path, api_url)
-        assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
-
-        demo_dir = tmp_path / "data" / "demo"
         monkeypatch.setenv("LD_DATA_DIR", str(demo_dir))
         monkeypatch.delenv("LD_DATABASE_URL", raising=False)
         get_settings.cache_clear()
@@ -76,13 +54,21 @@ def test_whole_year_shows_no_phone_or_id_number_to_anyone_else(
         groups: dict[str, list[Item]] = {
             "Prefect logs, artifacts, runs, events": prefect_items,
             "console and server log": [
-                Item("demo stdout", demo.stdout),
-                Item("demo stderr", demo.stderr),
+                Item("demo stdout", demo_year.stdout),
+                Item("demo stderr", demo_year.stderr),
                 Item("Prefect server log", server_log.read_text(errors="replace")),
             ],
-            # the roster is the demo's input, as the school office sends it: not shown to anyone
+            # the roster is the demo's input, as the school office sends it: not shown to anyone;
+            # the server's home is read above (its log) and through the API
             "report, calendar and other files": list(
-                report_files(demo_dir, skip=[demo_dir / "teachers.csv", demo_dir / "outbox.jsonl"])
+                report_files(
+                    demo_dir,
+                    skip=[
+                        demo_dir / "teachers.csv",
+                        demo_dir / "outbox.jsonl",
+                        *demo_year.prefect_home.rglob("*"),
+                    ],
+                )
             ),
             "messages, stored errors, decisions": [
                 *outbox_items(),
