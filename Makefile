@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: setup demo test lint unit bench clean
+.PHONY: setup demo test lint unit suite bench clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -22,10 +22,19 @@ lint: setup
 	$(UV) run ruff format --check .
 	$(UV) run mypy .
 
-unit: setup
-	$(UV) run pytest
+# The tests that need a Prefect server, a child process (the CLI or the demo as a command,
+# a server, LibreOffice) or a browser; tests/classify.py marks them from what they use.
+SLOW_MARKERS := prefect or process or browser or scaleout
+# pytest-xdist workers for the whole suite: one a core of the 2-core machine it is tuned on
+WORKERS ?= 2
 
-test: lint unit  ## what CI runs
+unit: setup  ## the inner loop: every test that needs no server, child process or browser
+	$(UV) run pytest -m "not ($(SLOW_MARKERS))"
+
+suite: setup  ## the whole suite (no lint), on $(WORKERS) workers
+	$(UV) run pytest -n $(WORKERS) --dist worksteal
+
+test: lint suite  ## what CI runs
 
 bench: setup  ## benchmarks (not part of `make test`); each prints its figures and baseline
 	for b in tests/benchmarks/bench_*.py; do $(UV) run python $$b || exit 1; done

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -17,7 +18,8 @@ from models.profile.loading import load_profile
 from models.profile.schema import DistrictProfile
 from models.settings import get_settings
 from tasks.common.district import sync_registry
-from tests.demo_year import DemoYear, run_demo_year
+from tests.classify import classify
+from tests.demo_year import DemoYear, shared_demo_year
 from tests.hardening import LEDGER, Ledger
 from tests.models.test_db import (  # noqa: F401 (PostgreSQL fixtures for every test)
     pg_db,
@@ -117,6 +119,25 @@ def hardening() -> Ledger:
     return LEDGER
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that need a Prefect server, a child process or PostgreSQL from what
+    their code and fixtures use (tests/classify.py): `make unit` leaves them out."""
+    classify(items)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker: hand the hardening records to the controller, which prints."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["hardening"] = LEDGER.as_dict()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the pytest-xdist controller: gather what a worker recorded into the ledger."""
+    LEDGER.merge(getattr(node, "workeroutput", {}).get("hardening", {}))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print the hardening summary table when any test recorded into it."""
     if LEDGER.empty():
@@ -130,4 +151,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def demo_year(tmp_path_factory: pytest.TempPathFactory) -> DemoYear:
     """The pilot year run once (`learning-district demo`), read by the demo, document and
     privacy tests (tests/demo_year.py). Read it only; copy what a test would change."""
-    return run_demo_year(tmp_path_factory.mktemp("demo-year"))
+    base = tmp_path_factory.getbasetemp()
+    # pytest-xdist gives each worker a folder of the run's; the run's folder is shared
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return shared_demo_year(shared / "shared")

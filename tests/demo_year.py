@@ -1,13 +1,16 @@
-"""The whole pilot year, `learning-district demo` as a newcomer runs it, once per session.
+"""The whole pilot year, `learning-district demo` as a newcomer runs it, once per test run.
 
 Running the demo takes minutes; the tests that read what it leaves behind (its output, the
 outbox, the reports printed to PDF, everything scanned for personal data) share one run
-through the session fixture `demo_year` (tests/conftest.py). They only read it: a test that
-would change it works on a copy (`copy_prefect_home`).
+through the session fixture `demo_year` (tests/conftest.py), also when pytest-xdist runs them
+on different workers (`shared_demo_year`: the first runs it, the others wait and read it).
+They only read it: a test that would change it works on a copy (`copy_prefect_home`).
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -74,3 +77,23 @@ def run_demo_year(home: Path) -> DemoYear:
         timeout=900,
     )
     return DemoYear(home=home, returncode=done.returncode, stdout=done.stdout, stderr=done.stderr)
+
+
+def shared_demo_year(root: Path) -> DemoYear:
+    """The demo run under `root`, run by the first process that asks (a lock file orders the
+    pytest-xdist workers sharing `root`); the others read what it recorded."""
+    root.mkdir(parents=True, exist_ok=True)
+    record = root / "demo-year.json"
+    with (root / "demo-year.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if record.exists():
+            data = json.loads(record.read_text(encoding="utf-8"))
+            return DemoYear(home=Path(data.pop("home")), **data)
+        home = root / "demo-year"
+        home.mkdir()
+        demo = run_demo_year(home)
+        done = {"home": str(home), "returncode": demo.returncode}
+        record.write_text(
+            json.dumps({**done, "stdout": demo.stdout, "stderr": demo.stderr}), encoding="utf-8"
+        )
+        return demo

@@ -16,7 +16,8 @@ anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -75,6 +76,17 @@ class Ledger:
 
     def leaks(self, name: str, *, scanned: int, found: int) -> None:
         self.leak_scans.append(Leak(name, scanned, found))
+
+    def as_dict(self) -> dict[str, list[dict[str, Any]]]:
+        """The records as plain data (a pytest-xdist worker sends them to the controller)."""
+        return asdict(self)
+
+    def merge(self, data: dict[str, list[dict[str, Any]]]) -> None:
+        """Add the records of `as_dict()` from another process (a worker) to these."""
+        self.faults += [Fault(**f) for f in data.get("faults", [])]
+        self.bad_inputs += [BadInput(**b) for b in data.get("bad_inputs", [])]
+        self.loads += [Load(**load) for load in data.get("loads", [])]
+        self.leak_scans += [Leak(**leak) for leak in data.get("leak_scans", [])]
 
     def empty(self) -> bool:
         return not (self.faults or self.bad_inputs or self.loads or self.leak_scans)
