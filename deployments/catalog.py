@@ -473,6 +473,27 @@ def network_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
     ]
 
 
+def audit_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
+    """The weekly re-check of every automated decision against its recorded inputs."""
+    from flows.decision_audit import decision_audit
+
+    return [
+        _built(
+            decision_audit.to_deployment(
+                name="weekly",
+                description=(
+                    "自动决定复核：按记录的输入数据、抽签种子和规则版本，重新核算本年度和上一年度的"
+                    "每项自动决定（资格审查、选派、合并、回避、排名、抽签、会议安排），"
+                    "与记录不一致时生成提示并告知系统管理员。只读，不改动任何决定。"
+                ),
+                schedules=[Cron(profile.audit.schedule, timezone=profile.timezone)],
+                concurrency_limit=1,
+                tags=["R1", "audit"],
+            )
+        )
+    ]
+
+
 def build_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
     """Every deployment, for `serve` / `up`, its run form in Chinese with the profile's values."""
     from deployments.forms import apply_forms
@@ -487,6 +508,7 @@ def build_deployments(profile: DistrictProfile) -> list[RunnerDeployment]:
         *network_deployments(profile),
         *responses_deployments(profile),
         *scoring_deployments(profile),
+        *audit_deployments(profile),
     ]
     apply_forms(deployments, profile)
     return deployments

@@ -1,10 +1,17 @@
-"""Decision records: every automated decision with its reason, rule, inputs digest and seed."""
+"""Decision records: every automated decision with its reason, rule, inputs, seed and outcome.
+
+A decision names the inputs it was made on by `inputs_digest`; the inputs themselves are kept
+once per digest in `DecisionInputs` (one snapshot serves every decision of a run), with the
+version of the rule that decided. `outcome` is what the rule gave, in a form the audit compares
+with what the same rule gives again on the same inputs and seed.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.timeutil import utcnow
@@ -24,4 +31,20 @@ class Decision(SQLModel, table=True):
     reason: str  # clerk-readable, Chinese
     inputs_digest: str = ""
     seed: int | None = None
+    rule_version: str = ""  # the version of the rule that decided ("" for acts of people)
+    outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     decided_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class DecisionInputs(SQLModel, table=True):
+    """The inputs a run of a rule decided on, kept once per (process, digest)."""
+
+    __tablename__ = "decision_inputs"
+
+    process: str = Field(primary_key=True)
+    digest: str = Field(primary_key=True)
+    year: int = Field(index=True)
+    kind: str  # which re-derivation reads it: "placement", "replacement", "schedule", ...
+    rule_version: str
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

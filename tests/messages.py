@@ -219,6 +219,15 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "flagged": [("香烟桥小区", "学习型小区", 2), ("周敏娟家庭", "学习型家庭", 1)],
         "contact": AWARDS,
     },
+    "audit_differences": {
+        "year": 2026, "count": 2, "operator": "区社区教育指导中心信息管理员",
+        "checked_on": date(2026, 12, 7), "contact": CENTRE, "lines": [
+            "教师挂职选派：T00077的“入选”决定，记录为街道江湾镇街道；"
+            "按记录的输入复核为街道嘉兴路街道",
+            "学习型组织和个人评选：N2026-007的“列入拟表彰名单”决定，"
+            "记录的抽签种子为7，输入数据中的种子为2026",
+        ],
+    },
     "network_rollout": {
         "kind": "open", "street": "四川北路街道", "school": "", "plan_year": 2027,
         "due": date(2027, 9, 1), "opened": None, "remind_by": date(2027, 2, 19),

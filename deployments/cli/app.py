@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from deployments.cli import (
+    audit,
     awards,
     calendar,
     holidays,
@@ -170,6 +171,7 @@ for register in (
     notify.register,
     portal.register,
     scale.register,
+    audit.register,
 ):
     register(app, IMPORTERS)
 

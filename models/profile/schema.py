@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from models.profile.audit import AuditPolicy
 from models.profile.calendar import CalendarPolicy
 from models.profile.contacts import Contacts
 from models.profile.holidays import HolidaysPolicy
@@ -181,6 +182,7 @@ class DistrictProfile(_Strict):
     network: NetworkPolicy = Field(default_factory=NetworkPolicy)
     playgrounds: PlaygroundsPolicy = Field(default_factory=PlaygroundsPolicy)
     responses: ResponsesPolicy = Field(default_factory=ResponsesPolicy)
+    audit: AuditPolicy = Field(default_factory=AuditPolicy)
 
     @field_validator("timezone")
     @classmethod

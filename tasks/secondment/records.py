@@ -25,15 +25,24 @@ from models.results.secondment import (
 from models.secondment import Assignment, SecondmentRound, Teacher, TeacherBase
 from models.timeutil import utcnow
 from tasks.common import clock, links
+from tasks.common.decisions import decision, keep_inputs, payload_digest
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import message_key, stage_message, undelivered_message_ids
 from tasks.notify.render import render
+from tasks.secondment.audit import (
+    placement_outcomes,
+    placement_payload,
+    replacement_outcome,
+    replacement_payload,
+)
 from tasks.secondment.rules import (
+    RULE_VERSION,
     Placement,
     Proposal,
     SecondmentRules,
     choose_replacement,
+    inputs_digest,
     placement_reason,
     points,
     replacement_placement,
@@ -210,6 +219,26 @@ def record_approval(
             )
         )
         session.flush()
+        roster = [
+            TeacherBase.model_validate(t.model_dump()) for t in session.exec(select(Teacher)).all()
+        ]
+        if inputs_digest(roster, rules) != proposal.inputs_digest:
+            raise Refusal(
+                "教师名册在方案提出后已有变动，请重新生成方案后再审批，本次未写入任何内容"
+            )
+        keep_inputs(
+            session,
+            process=FLOW,
+            year=year,
+            kind="placement",
+            digest=proposal.inputs_digest,
+            payload=placement_payload(roster, rules),
+            rule_version=RULE_VERSION,
+        )
+        outcomes = placement_outcomes(proposal)
+        reasons = {p.staff_id: p.reason for p in proposal.placements}
+        reasons |= {i.staff_id: "；".join(i.reasons) for i in proposal.ineligible}
+        reasons[f"proposal-{proposal.inputs_digest}"] = placement_reason(proposal)
         for p in proposal.placements:
             session.add(
                 Assignment(
@@ -224,38 +253,18 @@ def record_approval(
                     reason=p.reason,
                 )
             )
+        for (subject, kind), outcome in outcomes.items():
             session.add(
-                Decision(
+                decision(
                     process=FLOW,
                     year=year,
-                    subject=p.staff_id,
-                    kind="selected",
+                    subject=subject,
+                    kind=kind,
                     rule=RULE,
-                    reason=p.reason,
+                    reason=reasons[subject],
                     inputs_digest=proposal.inputs_digest,
-                )
-            )
-        session.add(
-            Decision(
-                process=FLOW,
-                year=year,
-                subject=f"proposal-{proposal.inputs_digest}",
-                kind="placement",
-                rule=RULE,
-                reason=placement_reason(proposal),
-                inputs_digest=proposal.inputs_digest,
-            )
-        )
-        for item in proposal.ineligible:
-            session.add(
-                Decision(
-                    process=FLOW,
-                    year=year,
-                    subject=item.staff_id,
-                    kind="ineligible",
-                    rule=RULE,
-                    reason="；".join(item.reasons),
-                    inputs_digest=proposal.inputs_digest,
+                    rule_version=RULE_VERSION,
+                    outcome=outcome,
                 )
             )
         _stage_placement_messages(session, year=year, placements=proposal.placements, replaces={})
@@ -392,16 +401,41 @@ def decline_and_replace(*, year: int, staff_id: str, reason: str = "") -> Declin
                 reason=f"本人不能到岗：{reason or '未说明'}",
             )
         )
-        session.add(
-            Decision(
-                process=FLOW,
-                year=year,
-                subject=chosen.staff_id,
-                kind="replacement",
-                rule=RULE,
-                reason=placement.reason,
-            )
+        payload = replacement_payload(
+            roster=roster,
+            rules=rules,
+            active=active,
+            unavailable=unavailable,
+            street=declined.street,
+            leaving_backbone=declined.backbone,
+            decliner=staff_id,
         )
+        digest = payload_digest(payload)
+        keep_inputs(
+            session,
+            process=FLOW,
+            year=year,
+            kind="replacement",
+            digest=digest,
+            payload=payload,
+            rule_version=RULE_VERSION,
+        )
+        for (subject, kind), outcome in replacement_outcome(
+            staff_id=chosen.staff_id, street=declined.street, score=score
+        ).items():
+            session.add(
+                decision(
+                    process=FLOW,
+                    year=year,
+                    subject=subject,
+                    kind=kind,
+                    rule=RULE,
+                    reason=placement.reason,
+                    inputs_digest=digest,
+                    rule_version=RULE_VERSION,
+                    outcome=outcome,
+                )
+            )
         reply_by = _stage_placement_messages(
             session, year=year, placements=[placement], replaces={chosen.staff_id: staff_id}
         )

@@ -24,6 +24,10 @@ from models.profile.schema import MeritWeights
 from models.refusal import Refusal
 from models.secondment import TeacherBase
 
+# Bump when the rule below changes what it decides: the audit re-derives a decision only under
+# the version that made it.
+RULE_VERSION = "R10.2-1"
+
 
 class SecondmentRules(BaseModel):
     """The parameters of one year's secondment, resolved from the profile and the run."""

@@ -58,6 +58,7 @@ def test_every_deployment_builds() -> None:
         "playground-schedule/weekly",
         "research-seminars/yearly",
         "pledge-confirm/form",
+        "decision-audit/weekly",
     }
     for d in deployments.values():
         assert d.concurrency_limit == 1
@@ -74,6 +75,9 @@ def test_every_deployment_builds() -> None:
     assert isinstance(weekly, CronSchedule) and isinstance(rollout, CronSchedule)
     assert (weekly.cron, weekly.timezone) == (profile.playgrounds.weekly_schedule, "Asia/Shanghai")
     assert rollout.cron == profile.network.community_schools.check_schedule
+    audit = (deployments["decision-audit/weekly"].schedules or [])[0].schedule
+    assert isinstance(audit, CronSchedule)
+    assert (audit.cron, audit.timezone) == (profile.audit.schedule, "Asia/Shanghai")
     # answers through personal links run the calendar's own forms, payload = the form
     for name, event in (
         ("meeting-rsvp/form", RSVP_EVENT),

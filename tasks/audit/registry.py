@@ -1,0 +1,61 @@
+"""Which decision kinds the audit re-derives, with which rule, and which are acts of people.
+
+Every kind a process records is in exactly one of the two tables below; `tests/tasks/
+test_audit.py` fails when a recorded kind is in neither. An automated kind names the snapshot
+kind whose re-derivation gives it; an act of a person (a sign-off, a ruling, a decline, a
+clerk's merge) is listed as such and not re-derived: nothing but the person decides it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tasks.common.decisions import Rederived
+from tasks.secondment import audit as secondment
+from tasks.secondment.rules import RULE_VERSION as SECONDMENT_VERSION
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A re-derivation: the snapshot kind it reads, the rule version, what it gives."""
+
+    rederive: Callable[[dict[str, Any]], Rederived]
+    version: str
+    kinds: frozenset[str]  # the decision kinds this snapshot gives
+
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("secondment", "placement"): Rule(
+        secondment.rederive_placement,
+        SECONDMENT_VERSION,
+        frozenset({"placement", "selected", "ineligible"}),
+    ),
+    ("secondment", "replacement"): Rule(
+        secondment.rederive_replacement, SECONDMENT_VERSION, frozenset({"replacement"})
+    ),
+}
+
+# Decisions people make: recorded with their reason, never re-derived. A trailing "-" is a prefix
+# (kinds numbered per edit or version: "moved-v2", "merge-17", "recheck-20261203…").
+ACTS: dict[str, tuple[str, ...]] = {
+    "secondment": ("rejected", "declined"),
+}
+
+
+def automated_kinds(process: str) -> frozenset[str]:
+    """The decision kinds of a process that some rule re-derives."""
+    kinds: set[str] = set()
+    for (owner, _), rule in RULES.items():
+        if owner == process:
+            kinds |= rule.kinds
+    return frozenset(kinds)
+
+
+def is_act(process: str, kind: str) -> bool:
+    """True for a decision a person made (see ACTS)."""
+    for name in ACTS.get(process, ()):
+        if kind == name or (name.endswith("-") and kind.startswith(name)):
+            return True
+    return False

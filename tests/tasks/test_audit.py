@@ -1,0 +1,140 @@
+"""The audit re-derives every automated decision from its recorded inputs and seed.
+
+A small year of every process is decided on a real database; the audit agrees with all of it.
+Then one thing at a time is changed behind the records' back (a stored outcome, an input row of
+the snapshot, a seed) and the audit must name the decision concerned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from models.audit import Decision, DecisionInputs
+from models.db import session_scope
+from models.profile.schema import DistrictProfile
+from tasks.audit.records import audit_year
+from tasks.audit.registry import ACTS, RULES, automated_kinds, is_act
+from tasks.audit.reports import describe
+from tasks.audit.rules import AuditResult
+from tasks.secondment.records import decline_and_replace, load_roster, record_approval
+from tasks.secondment.rules import SecondmentRules
+from tasks.secondment.solver import select_candidates
+from tests.factories import seed_roster
+
+YEAR = 2026
+
+
+def decide_secondment(profile: DistrictProfile) -> None:
+    seed_roster(profile, count=90, seed=31)
+    rules = SecondmentRules(year=YEAR, quotas=profile.secondment_quotas())
+    proposal = select_candidates(load_roster(), rules=rules)
+    assert record_approval(proposal=proposal, rules=rules, operator="李经办", comment="")
+    decline_and_replace(year=YEAR, staff_id=proposal.placements[0].staff_id, reason="身体原因")
+
+
+@pytest.fixture
+def decided_year(registry: DistrictProfile) -> Iterator[DistrictProfile]:
+    decide_secondment(registry)
+    yield registry
+
+
+def edit_decision(process: str, kind: str, change: Callable[[Decision], None]) -> Decision:
+    """Change the first decision of this kind behind the records' back; return it as it was."""
+    with session_scope() as session:
+        row = session.exec(
+            select(Decision)
+            .where(Decision.process == process, Decision.kind == kind, Decision.year == YEAR)
+            .order_by(col(Decision.id))
+        ).first()
+        assert row is not None, f"no {process}/{kind} decision recorded"
+        before = Decision.model_validate(row.model_dump())
+        change(row)
+        session.add(row)
+        return before
+
+
+def edit_inputs(process: str, kind: str, change: Callable[[dict[str, Any]], None]) -> None:
+    with session_scope() as session:
+        row = session.exec(
+            select(DecisionInputs).where(
+                DecisionInputs.process == process, DecisionInputs.kind == kind
+            )
+        ).first()
+        assert row is not None, f"no {process}/{kind} inputs recorded"
+        payload = dict(row.payload)
+        change(payload)
+        row.payload = payload
+        session.add(row)
+
+
+def named(result: AuditResult, process: str, subject: str, kind: str) -> list[str]:
+    return [
+        d.what
+        for d in result.differences
+        if (d.process, d.subject, d.kind) == (process, subject, kind)
+    ]
+
+
+def test_a_decided_year_passes_the_audit(decided_year: DistrictProfile) -> None:
+    result = audit_year(YEAR)
+
+    assert result.differences == []
+    assert result.checked > 15
+    assert {"secondment/placement", "secondment/selected", "secondment/replacement"} <= set(
+        result.kinds
+    )
+    assert result.acts >= 1  # the decline: a person's decision, not re-derived
+
+
+def test_a_changed_outcome_is_named(decided_year: DistrictProfile) -> None:
+    def elsewhere(d: Decision) -> None:
+        d.outcome = {**(d.outcome or {}), "street": "江湾镇街道"}
+
+    before = edit_decision("secondment", "selected", elsewhere)
+
+    result = audit_year(YEAR)
+
+    assert named(result, "secondment", before.subject, "selected") == ["outcome"]
+    line = describe(result.differences[0])
+    assert before.subject in line and "江湾镇街道" in line and "复核为" in line
+
+
+def test_a_changed_input_row_is_named(decided_year: DistrictProfile) -> None:
+    def better(payload: dict[str, Any]) -> None:
+        payload["roster"] = [
+            {**row, "political_score": 100.0, "ability_score": 100.0} if k == 0 else row
+            for k, row in enumerate(payload["roster"])
+        ]
+
+    edit_inputs("secondment", "placement", better)
+
+    result = audit_year(YEAR)
+
+    placement = [d for d in result.differences if d.kind == "placement"]
+    assert [d.what for d in placement][:1] == ["inputs"]
+    assert all(d.what != "inputs" for d in result.differences if d.kind == "replacement")
+
+
+def test_a_changed_seed_is_named(decided_year: DistrictProfile) -> None:
+    before = edit_decision("secondment", "selected", lambda d: setattr(d, "seed", 7))
+
+    result = audit_year(YEAR)
+
+    assert named(result, "secondment", before.subject, "selected") == ["seed"]
+
+
+def test_every_recorded_kind_has_a_rederivation_or_is_an_act(
+    decided_year: DistrictProfile,
+) -> None:
+    with session_scope() as session:
+        kinds = {(d.process, d.kind) for d in session.exec(select(Decision)).all()}
+    assert kinds
+    uncovered = sorted(k for k in kinds if not is_act(*k) and k[1] not in automated_kinds(k[0]))
+    assert uncovered == []
+    for (process, _), rule in RULES.items():
+        assert not any(is_act(process, kind) for kind in rule.kinds)
+    assert set(ACTS) >= {p for p, _ in RULES}
