@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tasks.awards import audit as awards
+from tasks.awards.rules import RULE_VERSION as AWARDS_VERSION
 from tasks.common.decisions import Rederived
 from tasks.secondment import audit as secondment
 from tasks.secondment.rules import RULE_VERSION as SECONDMENT_VERSION
@@ -35,12 +37,22 @@ RULES: dict[tuple[str, str], Rule] = {
     ("secondment", "replacement"): Rule(
         secondment.rederive_replacement, SECONDMENT_VERSION, frozenset({"replacement"})
     ),
+    ("awards", "list"): Rule(
+        awards.rederive_list,
+        AWARDS_VERSION,
+        frozenset({"listed", "reserve", "flagged", "ineligible", "recused", "judge_shortage"}),
+    ),
+    ("awards", "promotion"): Rule(
+        awards.rederive_promotion, AWARDS_VERSION, frozenset({"promoted", "no_reserve"})
+    ),
 }
 
 # Decisions people make: recorded with their reason, never re-derived. A trailing "-" is a prefix
 # (kinds numbered per edit or version: "moved-v2", "merge-17", "recheck-20261203…").
 ACTS: dict[str, tuple[str, ...]] = {
     "secondment": ("rejected", "declined"),
+    # the committee strikes, rules on objections and, after the 公示, confirms the final list
+    "awards": ("struck", "upheld", "dismissed", "withdrawn", "awarded", "recheck-"),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from models.audit import Decision
 from models.awards import (
@@ -16,11 +16,14 @@ from models.awards import (
 )
 from models.db import session_scope
 from models.params.awards import Ruling
+from tasks.awards.audit import next_in_rank, promotion_outcome, promotion_payload
 from tasks.awards.records import FLOW, AwardsError, decide_plain, offices_of
 from tasks.awards.rules import (
     RULE,
+    RULE_VERSION,
     AwardsRules,
 )
+from tasks.common.decisions import decision, keep_inputs, payload_digest
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import stage_message
@@ -173,22 +176,43 @@ def _promote_next(
     session: Session, *, entry: AwardEntry, rules: AwardsRules, today: date
 ) -> str | None:
     """The best-ranked reserve of the category takes the place, with its own short 公示."""
-    reserve = session.exec(
-        select(AwardEntry)
-        .where(
+    reserves = session.exec(
+        select(AwardEntry).where(
             AwardEntry.year == entry.year,
             AwardEntry.category == entry.category,
             AwardEntry.status == "reserve",
         )
-        .order_by(col(AwardEntry.rank))
-    ).first()
+    ).all()
+    payload = promotion_payload(
+        withdrawn=entry.ref, category=entry.category, reserves=[(r.ref, r.rank) for r in reserves]
+    )
+    digest = payload_digest(payload)
+    keep_inputs(
+        session,
+        process=FLOW,
+        year=entry.year,
+        kind="promotion",
+        digest=digest,
+        payload=payload,
+        rule_version=RULE_VERSION,
+    )
+    chosen = next_in_rank(payload["reserves"])
+    reserve = next((r for r in reserves if r.ref == chosen), None)
+    outcomes = promotion_outcome(withdrawn=entry.ref, category=entry.category, promoted=chosen)
+    ((subject, kind), outcome), *_ = outcomes.items()
     if reserve is None:
-        decide_plain(
-            session,
-            entry.year,
-            entry.ref,
-            "no_reserve",
-            f"{CATEGORIES[entry.category]}无可递补的排名提名，名额空缺（{RULE}）",
+        session.add(
+            decision(
+                process=FLOW,
+                year=entry.year,
+                subject=subject,
+                kind=kind,
+                rule=RULE,
+                reason=f"{CATEGORIES[entry.category]}无可递补的排名提名，名额空缺（{RULE}）",
+                inputs_digest=digest,
+                rule_version=RULE_VERSION,
+                outcome=outcome,
+            )
         )
         return None
     workdays = work_calendar(session)
@@ -200,7 +224,19 @@ def _promote_next(
     reserve.publicity_end = end
     reserve.reason += f"；因{entry.name}异议成立，按排名递补，单独公示至{end.isoformat()}"
     session.add(reserve)
-    decide_plain(session, entry.year, reserve.ref, "promoted", reserve.reason)
+    session.add(
+        decision(
+            process=FLOW,
+            year=entry.year,
+            subject=subject,
+            kind=kind,
+            rule=RULE,
+            reason=reserve.reason,
+            inputs_digest=digest,
+            rule_version=RULE_VERSION,
+            outcome=outcome,
+        )
+    )
     profile = active_profile(session)
     for office, audience in offices_of(profile):
         title, body = render(

@@ -27,15 +27,19 @@ from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
 from models.refusal import Refusal
 from models.results.awards import AwardsResult, ListedNominee
+from tasks.awards.audit import list_outcomes, list_payload
 from tasks.awards.rules import (
     RULE,
+    RULE_VERSION,
     AwardsProposal,
     AwardsRules,
     JudgeInfo,
     NothingToList,
     empty_list_reason,
+    inputs_digest,
     result_json,
 )
+from tasks.common.decisions import decision, keep_inputs
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import stage_message, undelivered_message_ids
@@ -97,16 +101,7 @@ def judge_roster(session: Session, profile: DistrictProfile) -> list[JudgeInfo]:
 def load_inputs(year: int) -> tuple[list[NominationBase], list[AwardScoreBase]]:
     """The year's nominations and scores as plain records (the snapshot the decision uses)."""
     with session_scope() as session:
-        noms = session.exec(
-            select(Nomination).where(Nomination.year == year).order_by(col(Nomination.ref))
-        ).all()
-        scores = session.exec(
-            select(AwardScore).where(AwardScore.year == year).order_by(col(AwardScore.id))
-        ).all()
-        return (
-            [NominationBase.model_validate(n.model_dump()) for n in noms],
-            [AwardScoreBase.model_validate(s.model_dump()) for s in scores],
-        )
+        return _year_inputs(session, year)
 
 
 def offices_of(profile: DistrictProfile) -> list[tuple[str, str]]:
@@ -190,6 +185,21 @@ def record_approval(
             )
         )
         session.flush()
+        nominations, scores = _year_inputs(session, year)
+        if inputs_digest(nominations, scores, rules) != proposal.inputs_digest:
+            raise AwardsError(
+                f"{year}年度的提名或评分在名单提出后已有变动，请重新生成名单后再审批，"
+                "本次未写入任何内容"
+            )
+        keep_inputs(
+            session,
+            process=FLOW,
+            year=year,
+            kind="list",
+            digest=proposal.inputs_digest,
+            payload=list_payload(nominations, scores, rules),
+            rule_version=RULE_VERSION,
+        )
         for e in proposal.entries:
             is_listed = e.status == "listed"
             session.add(
@@ -211,18 +221,33 @@ def record_approval(
                     publicity_end=end if is_listed else None,
                 )
             )
-            _decide(session, year, e.ref, e.status, e.reason, proposal, draw=e.draw)
-        for f in proposal.flagged:
-            _decide(session, year, f.ref, "flagged", f.reason, proposal)
-        for i in proposal.ineligible:
-            _decide(session, year, i.ref, "ineligible", "；".join(i.reasons), proposal)
-        for r in proposal.recused:
-            _decide(session, year, f"{r.ref}/{r.reviewer}", "recused", r.reason, proposal)
-        for s in proposal.shortages:
-            reason = f"需{s.needed}名评委，回避后仅{s.available}名可评（{RULE}）"
-            _decide(session, year, s.ref, "judge_shortage", reason, proposal)
+        reasons: dict[tuple[str, str], str] = {
+            (e.ref, e.status): e.reason for e in proposal.entries
+        }
+        reasons |= {(f.ref, "flagged"): f.reason for f in proposal.flagged}
+        reasons |= {(i.ref, "ineligible"): "；".join(i.reasons) for i in proposal.ineligible}
+        reasons |= {(f"{r.ref}/{r.reviewer}", "recused"): r.reason for r in proposal.recused}
+        reasons |= {
+            (s.ref, "judge_shortage"): f"需{s.needed}名评委，回避后仅{s.available}名可评（{RULE}）"
+            for s in proposal.shortages
+        }
+        for (subject, kind), outcome in list_outcomes(proposal).items():
+            session.add(
+                decision(
+                    process=FLOW,
+                    year=year,
+                    subject=subject,
+                    kind=kind,
+                    rule=RULE,
+                    reason=reasons[(subject, kind)],
+                    inputs_digest=proposal.inputs_digest,
+                    rule_version=RULE_VERSION,
+                    outcome=outcome,
+                    seed=proposal.seed,
+                )
+            )
         for ref, why in sorted(rules.strike.items()):
-            _decide(session, year, ref, "struck", f"评审委员会删除：{why}（{RULE}）", proposal)
+            decide_plain(session, year, ref, "struck", f"评审委员会删除：{why}（{RULE}）")
         groups = [
             (CATEGORIES[c], [e for e in listed if e.category == c])
             for c in CATEGORIES
@@ -252,27 +277,16 @@ def record_approval(
     return True
 
 
-def _decide(
-    session: Session,
-    year: int,
-    subject: str,
-    kind: str,
-    reason: str,
-    proposal: AwardsProposal,
-    *,
-    draw: int | None = None,
-) -> None:
-    session.add(
-        Decision(
-            process=FLOW,
-            year=year,
-            subject=subject,
-            kind=kind,
-            rule=RULE,
-            reason=reason,
-            inputs_digest=proposal.inputs_digest,
-            seed=proposal.seed if draw is not None else None,
-        )
+def _year_inputs(session: Session, year: int) -> tuple[list[NominationBase], list[AwardScoreBase]]:
+    noms = session.exec(
+        select(Nomination).where(Nomination.year == year).order_by(col(Nomination.ref))
+    ).all()
+    scores = session.exec(
+        select(AwardScore).where(AwardScore.year == year).order_by(col(AwardScore.id))
+    ).all()
+    return (
+        [NominationBase.model_validate(n.model_dump()) for n in noms],
+        [AwardScoreBase.model_validate(s.model_dump()) for s in scores],
     )
 
 

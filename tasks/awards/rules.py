@@ -35,6 +35,8 @@ from tasks.common.review import (
 )
 
 RULE = "R11.2"
+# Bump when the rule changes what it decides (the audit re-derives under the recorded version).
+RULE_VERSION = "R11.2-1"
 
 
 class JudgeInfo(BaseModel):

@@ -20,8 +20,9 @@ from models.audit import Decision, DecisionInputs
 
 
 def canonical(value: Any) -> Any:
-    """`value` as JSON reads it back (tuples as lists, dates as text), to compare like with like."""
-    return json.loads(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+    """`value` as JSON reads it back (tuples as lists, dates as text), to compare like with like;
+    key order is kept (a rule that sums a mapping sums it in that order)."""
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def payload_digest(payload: Mapping[str, Any]) -> str:

@@ -7,19 +7,27 @@ the snapshot, a seed) and the audit must name the decision concerned.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
 from models.audit import Decision, DecisionInputs
+from models.awards import AwardEntry, AwardScore, Nomination
 from models.db import session_scope
+from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
 from tasks.audit.records import audit_year
 from tasks.audit.registry import ACTS, RULES, automated_kinds, is_act
 from tasks.audit.reports import describe
 from tasks.audit.rules import AuditResult
+from tasks.awards import objections
+from tasks.awards import records as awards_records
+from tasks.awards.rules import propose
+from tasks.samples.awards import generate_nominations, generate_scores
 from tasks.secondment.records import decline_and_replace, load_roster, record_approval
 from tasks.secondment.rules import SecondmentRules
 from tasks.secondment.solver import select_candidates
@@ -36,9 +44,44 @@ def decide_secondment(profile: DistrictProfile) -> None:
     decline_and_replace(year=YEAR, staff_id=proposal.placements[0].staff_id, reason="身体原因")
 
 
+def decide_awards(profile: DistrictProfile) -> None:
+    noms = generate_nominations(profile, year=YEAR, per_category=7, seed=13)
+    with session_scope() as session:
+        for n in noms:
+            session.add(Nomination(**n.model_dump()))
+        for s in generate_scores(profile, noms, seed=13):
+            session.add(AwardScore(**s.model_dump()))
+    rules = awards_records.resolve_rules(AwardsParameters(year=YEAR))
+    proposal = propose(*awards_records.load_inputs(YEAR), rules=rules)
+    assert awards_records.record_approval(
+        proposal=proposal, rules=rules, operator="评审委员会", comment="", start=date(YEAR, 9, 28)
+    )
+    listed = [e for e in proposal.entries if e.status == "listed"]
+    with_reserve = next(
+        e
+        for e in listed
+        if any(r.status == "reserve" and r.category == e.category for r in proposal.entries)
+    )
+    objection = objections.file_objection(
+        year=YEAR,
+        ref=with_reserve.ref,
+        objector="李秀英",
+        content="已迁出",
+        today=date(YEAR, 9, 29),
+    )
+    objections.rule_objection(
+        objection_id=objection["id"],
+        decision="uphold",
+        ruling="经核实已迁出",
+        operator="评审委员会",
+        today=date(YEAR, 9, 29),
+    )
+
+
 @pytest.fixture
 def decided_year(registry: DistrictProfile) -> Iterator[DistrictProfile]:
     decide_secondment(registry)
+    decide_awards(registry)
     yield registry
 
 
@@ -65,7 +108,7 @@ def edit_inputs(process: str, kind: str, change: Callable[[dict[str, Any]], None
             )
         ).first()
         assert row is not None, f"no {process}/{kind} inputs recorded"
-        payload = dict(row.payload)
+        payload = copy.deepcopy(row.payload)
         change(payload)
         row.payload = payload
         session.add(row)
@@ -84,9 +127,15 @@ def test_a_decided_year_passes_the_audit(decided_year: DistrictProfile) -> None:
 
     assert result.differences == []
     assert result.checked > 15
-    assert {"secondment/placement", "secondment/selected", "secondment/replacement"} <= set(
-        result.kinds
-    )
+    assert {
+        "secondment/placement",
+        "secondment/selected",
+        "secondment/replacement",
+        "awards/listed",
+        "awards/reserve",
+        "awards/recused",
+        "awards/promoted",
+    } <= set(result.kinds)
     assert result.acts >= 1  # the decline: a person's decision, not re-derived
 
 
@@ -138,3 +187,26 @@ def test_every_recorded_kind_has_a_rederivation_or_is_an_act(
     for (process, _), rule in RULES.items():
         assert not any(is_act(process, kind) for kind in rule.kinds)
     assert set(ACTS) >= {p for p, _ in RULES}
+
+
+def test_a_changed_draw_and_a_changed_score_row_are_named(decided_year: DistrictProfile) -> None:
+    before = edit_decision(
+        "awards", "listed", lambda d: setattr(d, "outcome", {**(d.outcome or {}), "draw": 99})
+    )
+
+    def lower(payload: dict[str, Any]) -> None:
+        first = payload["scores"][0]
+        payload["scores"][0] = {
+            **first,
+            "criteria": {k: max(0.0, v - 20) for k, v in first["criteria"].items()},
+        }
+
+    edit_inputs("awards", "list", lower)
+
+    result = audit_year(YEAR)
+
+    assert "outcome" in named(result, "awards", before.subject, "listed")
+    inputs = {d.subject for d in result.differences if d.what == "inputs"}
+    with session_scope() as session:
+        listed = session.exec(select(AwardEntry).where(AwardEntry.year == YEAR)).all()
+    assert {e.ref for e in listed} <= inputs  # every decision of the list names the change
