@@ -14,6 +14,7 @@ from typing import Any
 
 from tasks.awards import audit as awards
 from tasks.awards.rules import RULE_VERSION as AWARDS_VERSION
+from tasks.calendar import audit as calendar
 from tasks.common.decisions import Rederived
 from tasks.secondment import audit as secondment
 from tasks.secondment.rules import RULE_VERSION as SECONDMENT_VERSION
@@ -45,6 +46,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("awards", "promotion"): Rule(
         awards.rederive_promotion, AWARDS_VERSION, frozenset({"promoted", "no_reserve"})
     ),
+    ("calendar", "schedule"): Rule(
+        calendar.rederive_schedule, calendar.RULE_VERSION, frozenset({"placed"})
+    ),
 }
 
 # Decisions people make: recorded with their reason, never re-derived. A trailing "-" is a prefix
@@ -52,6 +56,8 @@ RULES: dict[tuple[str, str], Rule] = {
 ACTS: dict[str, tuple[str, ...]] = {
     "secondment": ("rejected", "declined"),
     # the committee strikes, rules on objections and, after the 公示, confirms the final list
+    # the year's plan is signed off or sent back; a meeting is moved or cancelled by a clerk
+    "calendar": ("signed_off", "rejected", "moved-", "cancelled", "recheck-"),
     "awards": ("struck", "upheld", "dismissed", "withdrawn", "awarded", "recheck-"),
 }
 

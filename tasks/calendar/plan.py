@@ -10,6 +10,7 @@ from models.audit import Decision
 from models.db import session_scope
 from models.meetings import CalendarYear, Distribution, Meeting
 from models.timeutil import utcnow
+from tasks.calendar.audit import RULE_VERSION, schedule_outcomes, schedule_payload
 from tasks.calendar.files import (
     meeting_times,
 )
@@ -19,6 +20,7 @@ from tasks.calendar.rules import (
     distribution_request_day,
     publicity_calendar,
 )
+from tasks.common.decisions import decision, keep_inputs
 from tasks.common.district import profile_in_force
 from tasks.common.ics import event_uid
 
@@ -63,6 +65,16 @@ def record_calendar(
         )
         session.flush()
         meetings = []
+        keep_inputs(
+            session,
+            process=FLOW,
+            year=year,
+            kind="schedule",
+            digest=schedule.inputs_digest,
+            payload=schedule_payload(inputs.events, inputs.venues, inputs.rules),
+            rule_version=RULE_VERSION,
+        )
+        outcomes = schedule_outcomes(schedule)
         for placed in schedule.events:
             start, end = meeting_times(policy, placed.kind)
             meeting = Meeting(
@@ -85,7 +97,7 @@ def record_calendar(
             session.add(meeting)
             meetings.append(meeting)
             session.add(
-                Decision(
+                decision(
                     process=FLOW,
                     year=year,
                     subject=placed.key,
@@ -93,6 +105,8 @@ def record_calendar(
                     rule=meeting_rule(placed.kind),
                     reason=placed.reason,
                     inputs_digest=schedule.inputs_digest,
+                    rule_version=RULE_VERSION,
+                    outcome=outcomes[(placed.key, "placed")],
                     seed=inputs.rules.seed,
                     decided_at=now,
                 )

@@ -16,16 +16,17 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from models.audit import Decision
 from models.db import session_scope
 from models.meetings import CalendarYear, Meeting
 from models.profile.calendar import CalendarPolicy, SeminarProfile
 from models.timeutil import utcnow
+from tasks.calendar.audit import RULE_VERSION, schedule_outcomes, schedule_payload
 from tasks.calendar.files import meeting_times
 from tasks.calendar.placement import EventSpec, PlacedEvent, ScheduleRules, VenueSpec, meeting_rule
 from tasks.calendar.records import FLOW, CalendarError
 from tasks.calendar.rules import training_periods
 from tasks.calendar.scheduling import solve_schedule
+from tasks.common.decisions import decision, keep_inputs
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.common.ics import event_uid
@@ -109,9 +110,18 @@ def plan_seminars(*, year: int, now: datetime | None = None) -> SeminarPlan:
             update={"avoid": tuple(sorted({*base.avoid, *taken})), "avoid_label": AVOID_LABEL}
         )
         venues = [VenueSpec(name=v.name, capacity=v.capacity) for v in profile.venues]
-        schedule = solve_schedule(
-            seminar_specs(series, profile.calendar, year), venues, rules=rules
+        specs = seminar_specs(series, profile.calendar, year)
+        schedule = solve_schedule(specs, venues, rules=rules)
+        keep_inputs(
+            session,
+            process=FLOW,
+            year=year,
+            kind="schedule",
+            digest=schedule.inputs_digest,
+            payload=schedule_payload(specs, venues, rules),
+            rule_version=RULE_VERSION,
         )
+        outcomes = schedule_outcomes(schedule)
         start, end = meeting_times(profile.calendar, KIND)
         for placed in schedule.events:
             meeting = Meeting(
@@ -132,7 +142,7 @@ def plan_seminars(*, year: int, now: datetime | None = None) -> SeminarPlan:
             )
             session.add(meeting)
             session.add(
-                Decision(
+                decision(
                     process=FLOW,
                     year=year,
                     subject=placed.key,
@@ -140,6 +150,8 @@ def plan_seminars(*, year: int, now: datetime | None = None) -> SeminarPlan:
                     rule=meeting_rule(placed.kind),
                     reason=placed.reason,
                     inputs_digest=schedule.inputs_digest,
+                    rule_version=RULE_VERSION,
+                    outcome=outcomes[(placed.key, "placed")],
                     seed=rules.seed,
                     decided_at=now,
                 )

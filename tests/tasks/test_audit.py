@@ -19,6 +19,7 @@ from models.audit import Decision, DecisionInputs
 from models.awards import AwardEntry, AwardScore, Nomination
 from models.db import session_scope
 from models.params.awards import AwardsParameters
+from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile
 from tasks.audit.records import audit_year
 from tasks.audit.registry import ACTS, RULES, automated_kinds, is_act
@@ -27,6 +28,11 @@ from tasks.audit.rules import AuditResult
 from tasks.awards import objections
 from tasks.awards import records as awards_records
 from tasks.awards.rules import propose
+from tasks.calendar import plan
+from tasks.calendar import records as calendar_records
+from tasks.calendar.meetings import move_meeting
+from tasks.calendar.scheduling import solve_schedule
+from tasks.calendar.seminars import plan_seminars
 from tasks.samples.awards import generate_nominations, generate_scores
 from tasks.secondment.records import decline_and_replace, load_roster, record_approval
 from tasks.secondment.rules import SecondmentRules
@@ -78,10 +84,26 @@ def decide_awards(profile: DistrictProfile) -> None:
     )
 
 
+def decide_calendar() -> None:
+    inputs = calendar_records.plan_inputs(CalendarParameters(year=YEAR), year=YEAR)
+    schedule = solve_schedule(inputs.events, inputs.venues, rules=inputs.rules)
+    assert plan.record_calendar(inputs=inputs, schedule=schedule, operator="李经办")
+    assert plan_seminars(year=YEAR).placed
+    moved = schedule.events[0]
+    move_meeting(
+        year=YEAR,
+        key=moved.key,
+        day=date.fromordinal(moved.day.toordinal() + 7),
+        reason="会场检修",
+        operator="李经办",
+    )
+
+
 @pytest.fixture
 def decided_year(registry: DistrictProfile) -> Iterator[DistrictProfile]:
     decide_secondment(registry)
     decide_awards(registry)
+    decide_calendar()
     yield registry
 
 
@@ -135,6 +157,7 @@ def test_a_decided_year_passes_the_audit(decided_year: DistrictProfile) -> None:
         "awards/reserve",
         "awards/recused",
         "awards/promoted",
+        "calendar/placed",
     } <= set(result.kinds)
     assert result.acts >= 1  # the decline: a person's decision, not re-derived
 
@@ -210,3 +233,22 @@ def test_a_changed_draw_and_a_changed_score_row_are_named(decided_year: District
     with session_scope() as session:
         listed = session.exec(select(AwardEntry).where(AwardEntry.year == YEAR)).all()
     assert {e.ref for e in listed} <= inputs  # every decision of the list names the change
+
+
+def test_a_changed_outcome_of_every_kind_is_named(decided_year: DistrictProfile) -> None:
+    with session_scope() as session:
+        rows = session.exec(select(Decision).order_by(col(Decision.id))).all()
+        first: dict[tuple[str, str], Decision] = {}
+        for row in rows:
+            if not is_act(row.process, row.kind):
+                first.setdefault((row.process, row.kind), row)
+        for row in first.values():
+            row.outcome = {**(row.outcome or {}), "tampered": True}
+            session.add(row)
+        tampered = {(d.process, d.subject, d.kind) for d in first.values()}
+    assert {k for _, k in first} >= {"placed", "listed", "selected", "replacement", "promoted"}
+
+    result = audit_year(YEAR)
+
+    found = {(d.process, d.subject, d.kind) for d in result.differences if d.what == "outcome"}
+    assert found == tampered
