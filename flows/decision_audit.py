@@ -10,7 +10,7 @@ from prefect.artifacts import acreate_markdown_artifact
 
 from tasks.audit.reports import as_json, markdown, summary
 from tasks.audit.tasks import audit_year_task, tell_operator_task
-from tasks.calendar.tasks import local_today
+from tasks.common import clock
 from tasks.notify.delivery import deliver_outbox_task
 
 
@@ -20,7 +20,7 @@ async def decision_audit(year: int | None = None, today: date | None = None) -> 
 
     Without a year it checks the current and the previous year (a January run still sees the
     decisions of December)."""
-    day = today or local_today()
+    day = today or clock.today()
     years = [year] if year else [day.year - 1, day.year]
     logger = get_run_logger()
     found: dict[str, Any] = {}
