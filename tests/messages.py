@@ -148,6 +148,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "submitter": "王芳", "title": "好", "ref": "G2026-000318",
         "reason": "去除标点和空白后只有1个有效字符，少于6个，视为空白提交", "contact": CENTRE,
     },
+    "ideas_received": {
+        "submitter": "王小明", "title": "在社区图书角增设亲子阅读时段", "ref": "2026-000318",
+        "status_url": "https://xuexi.example.gov.cn/s/q3Jx9vN2kLmP0aZcT7yWbE4rUiOoHs5dFgKjLlXcVbN",
+        "contact": CENTRE,
+    },
     "ideas_done": {
         "submitter": "赵秀秀", "title": "关于在社区开设智能手机课堂的建议", "ref": "G2026-000001",
         "department": "区老年大学", "note": "已在12个居委开设智能手机课堂，累计授课48次",

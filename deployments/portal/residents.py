@@ -9,7 +9,8 @@
   masked), each with "我也支持这条"; "仍然提交" stores it through the intake's writer (the same
   group commit and announcing as `POST /ideas`).
 - `POST /ideas/support`: records the resident as a supporter of that idea instead.
-- `GET /ideas/similar?year=Y&title=…&text=…`: the same lookup as JSON, for other front ends.
+- `GET /ideas/similar?year=Y&title=…&text=…`: the same lookup as JSON, for other front ends;
+- `GET /s/<token>`: the submitter's status link (on the acknowledgement and in a message).
 
 Every answer that refuses names the field and the rule, never what was typed.
 """
@@ -17,6 +18,7 @@ Every answer that refuses names the field and the rule, never what was typed.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -34,8 +36,10 @@ from tasks.ideas import records
 from tasks.ideas.public import CampaignView, campaign_view
 from tasks.ideas.screening import Submission, clean_phone, screen_idea, validate_submission
 from tasks.ideas.similar import CampaignIndexes, already_submitted, record_support
+from tasks.ideas.status import idea_status, issue_receipt
 from tasks.notify.render import cn_date
 
+logger = logging.getLogger(__name__)
 PURPOSE = "ideas"
 FIELDS = ("submitter", "phone", "community", "title", "content")
 LABELS = {
@@ -82,6 +86,7 @@ class IdeaPages:
         self.router.add_api_route("/ideas/form", self.submit, methods=["POST"])
         self.router.add_api_route("/ideas/support", self.support, methods=["POST"])
         self.router.add_api_route("/ideas/similar", self.similar_json, methods=["GET"])
+        self.router.add_api_route("/s/{token}", self.status, methods=["GET"])
 
     def _today(self) -> date:
         return self.clock().astimezone(self.zone).date()
@@ -206,7 +211,26 @@ class IdeaPages:
             }
             clean = without_echo(problems, values, plain=PLAIN_RULES)
             return self._form(request, view, values=values, errors=clean, status=422)
-        return self.pages.page("ideas_thanks.html", view=view, ack=outcome)
+        try:
+            token = await asyncio.to_thread(
+                issue_receipt, year=outcome.year, ref=outcome.ref, now=self.clock()
+            )
+        except Exception as exc:  # the idea is stored; the office can still tell its status
+            logger.warning("could not issue a status link (%s)", type(exc).__name__)
+            token = ""
+        return self.pages.page(
+            "ideas_thanks.html", view=view, ack=outcome, status_link=f"/s/{token}" if token else ""
+        )
+
+    async def status(self, token: str) -> Response:
+        found = None
+        if forms.plausible_form_id(token):
+            found = await asyncio.to_thread(idea_status, token, timezone=str(self.zone))
+        if found is None:
+            return self.pages.refusal(
+                404, "链接无效", "此链接不存在或已失效，请核对短信中的链接是否完整。"
+            )
+        return self.pages.page("idea_status.html", progress=found)
 
     async def support(self, request: Request) -> Response:
         form = await forms.url_encoded(request)

@@ -6,9 +6,13 @@ near-duplicates of this one" exactly — the same answer as comparing with every
 from an inverted index that is updated one key at a time:
 
 - size filter: Jaccard ≥ t needs t·|q| ≤ |y| ≤ |q|/t;
-- prefix filter: Jaccard ≥ t needs |q ∩ y| ≥ ⌈t·|q|⌉ (since |y| ≥ t·|q|), so y shares at least one
-  2-gram with ANY |q| − ⌈t·|q|⌉ + 1 of q's 2-grams; the index probes the ones with the shortest
-  posting lists (the rarest), and every y it does not reach cannot be a match;
+- prefix filter (AllPairs, Bayardo et al. 2007): with every set's 2-grams in one global order,
+  Jaccard ≥ t needs |x ∩ y| ≥ ⌈t·|x|⌉ and ≥ ⌈t·|y|⌉, so the first 2-gram x and y share lies
+  within the first |x| − ⌈t·|x|⌉ + 1 of x and the first |y| − ⌈t·|y|⌉ + 1 of y. The index
+  holds only each item's prefix and a lookup probes only the query's, so an item it does not
+  reach cannot be a match. The order is rarest first, fixed on the counts of the moment and
+  fixed again (every prefix re-indexed) each time the index has doubled; a 2-gram unseen then
+  sorts first. Any fixed order keeps the answer exact; rare-first keeps posting lists short;
 - the candidates left are confirmed with the exact Jaccard in integers (no rounding).
 
 A 2-gram is the integer (first code point << 21) | second code point; a key's 2-grams are
@@ -23,9 +27,11 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import NamedTuple
 
+import numpy as np
+
 from tasks.common.dedup import DEFAULT_THRESHOLD, as_fraction
 
-_NO_POSTINGS: list[int] = []
+REMOVED = -(2**63)  # the item of a removed slot
 
 
 def gram_codes(key: str) -> frozenset[int]:
@@ -55,19 +61,101 @@ def _is_match(shared: int, size_q: int, size_y: int, t: Fraction) -> bool:
     return shared * t.denominator >= t.numerator * (size_q + size_y - shared)
 
 
-class SimilarIndex:
-    """An inverted index of 2-gram sets, updated per item, answering the exact rule.
+class _Frozen:
+    """The bulk of the index as numpy arrays (rebuilt as it grows; items added since are the
+    tail, checked one by one). Slots are ordered by set size; 2-grams are ranks, rarest first."""
 
-    Thread-safe: one lock around every change and lookup (each takes well under a millisecond
-    at a campaign's size).
+    def __init__(self, slots: list[int], grams: list[array[int]], t: Fraction) -> None:
+        sizes = np.fromiter((len(grams[s]) for s in slots), dtype=np.int64, count=len(slots))
+        by_size = np.argsort(sizes, kind="stable")
+        self.slots = np.asarray(slots, dtype=np.int64)[by_size]  # frozen slot -> index slot
+        self.sizes = sizes[by_size]
+        self.alive = np.ones(len(slots), dtype=bool)
+        flat = (
+            np.concatenate([np.frombuffer(grams[s], dtype=np.int64) for s in self.slots])
+            if len(slots)
+            else np.zeros(0, dtype=np.int64)
+        )
+        self.codes, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+        rank_of = np.empty(len(self.codes), dtype=np.int64)
+        rank_of[np.lexsort((self.codes, counts))] = np.arange(len(self.codes))
+        self.rank_of = rank_of  # code's place in `codes` -> rank
+        owner = np.repeat(np.arange(len(slots), dtype=np.int64), self.sizes)
+        width = max(len(self.codes), 1)
+        ranks = np.sort(owner * width + rank_of[inverse]) - owner * width
+        self.offsets = np.zeros(len(slots) + 1, dtype=np.int64)
+        np.cumsum(self.sizes, out=self.offsets[1:])
+        self.tokens = ranks.astype(np.int32)
+        position = np.arange(len(ranks), dtype=np.int64) - self.offsets[owner]
+        keep = self.sizes - (-t.numerator * self.sizes // t.denominator) + 1
+        prefix = position < keep[owner]
+        order = np.lexsort((owner[prefix], ranks[prefix]))
+        self.post_slots = owner[prefix][order]
+        self.post_offsets = np.zeros(width + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ranks[prefix], minlength=width), out=self.post_offsets[1:])
+        self.mask = np.zeros(width, dtype=bool)
+
+    def lookup(
+        self, query: frozenset[int], prefix_len: int, t: Fraction
+    ) -> list[tuple[int, int, int]]:
+        """(index slot, shared, size) of every live frozen set that is a match of QUERY."""
+        size = len(query)
+        codes = np.fromiter(query, dtype=np.int64, count=size)
+        place = np.minimum(np.searchsorted(self.codes, codes), max(len(self.codes) - 1, 0))
+        known = self.codes[place] == codes if len(self.codes) else np.zeros(size, dtype=bool)
+        ranks = np.sort(self.rank_of[place[known]])
+        probe = prefix_len - (size - len(ranks))  # unseen 2-grams sort first and match nothing
+        if probe <= 0 or not len(ranks):
+            return []
+        starts, ends = self.post_offsets[ranks[:probe]], self.post_offsets[ranks[:probe] + 1]
+        found = [self.post_slots[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+        candidates = np.unique(np.concatenate(found))
+        num, den = t.numerator, t.denominator
+        sizes = self.sizes[candidates]
+        fits = (sizes * den >= num * size) & (sizes * num <= den * size) & self.alive[candidates]
+        candidates, sizes = candidates[fits], sizes[fits]
+        if not len(candidates):
+            return []
+        firsts = self.offsets[candidates]
+        total = int(sizes.sum())
+        bounds = np.cumsum(sizes) - sizes
+        positions = np.arange(total, dtype=np.int64) + np.repeat(firsts - bounds, sizes)
+        self.mask[ranks] = True
+        try:
+            hits = self.mask[self.tokens[positions]]
+        finally:
+            self.mask[ranks] = False
+        shared = np.add.reduceat(hits.astype(np.int64), bounds)
+        good = shared * den >= num * (size + sizes - shared)
+        return list(
+            zip(
+                self.slots[candidates[good]].tolist(),
+                shared[good].tolist(),
+                sizes[good].tolist(),
+                strict=True,
+            )
+        )
+
+
+class SimilarIndex:
+    """An inverted index of 2-gram prefixes, updated per item, answering the exact rule.
+
+    Thread-safe: one lock around every change and lookup.
     """
 
-    def __init__(self, *, threshold: float | Fraction | str = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self, *, threshold: float | Fraction | str = DEFAULT_THRESHOLD, tail_max: int = 512
+    ) -> None:
         self.threshold = as_fraction(threshold)
+        self._tail_max = tail_max  # items checked one by one before the arrays are rebuilt
         self._slot: dict[int, int] = {}  # item -> slot
-        self._items: list[int] = []  # slot -> item (-1: removed)
+        self._items: list[int] = []  # slot -> item (REMOVED once removed)
         self._grams: list[array[int]] = []  # slot -> its 2-grams
-        self._postings: dict[int, list[int]] = {}  # 2-gram -> slots, ascending
+        self._frozen: _Frozen | None = None
+        self._frozen_place: dict[int, int] = {}  # slot -> its place in the frozen arrays
+        self._tail: dict[int, frozenset[int]] = {}  # slot -> its 2-grams, not frozen yet
+        self._tail_postings: dict[int, list[int]] = {}  # 2-gram -> tail slots with it in prefix
+        self._rank: dict[int, int] = {}  # 2-gram -> its rank in the frozen arrays
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -75,6 +163,26 @@ class SimilarIndex:
 
     def __contains__(self, item: int) -> bool:
         return item in self._slot
+
+    def _freeze(self) -> None:
+        live = [s for s, item in enumerate(self._items) if item != REMOVED and self._grams[s]]
+        self._frozen = _Frozen(live, self._grams, self.threshold)
+        self._frozen_place = {slot: place for place, slot in enumerate(self._frozen.slots.tolist())}
+        frozen = self._frozen
+        self._rank = dict(zip(frozen.codes.tolist(), frozen.rank_of.tolist(), strict=True))
+        self._tail = {}
+        self._tail_postings = {}
+
+    def _prefix(self, grams: frozenset[int], keep: int) -> list[int]:
+        """The first KEEP 2-grams in the index's order: those the frozen arrays do not know
+        (by code), then the others rarest first."""
+        rank = self._rank
+        unseen = -1
+        return sorted(grams, key=lambda gram: (rank.get(gram, unseen), gram))[:keep]
+
+    def _keep(self, size: int) -> int:
+        t = self.threshold
+        return size - (-t.numerator * size // t.denominator) + 1
 
     def add(self, item: int, key: str) -> None:
         """Index ITEM under KEY (a normalised key); adding an item twice keeps the first."""
@@ -86,13 +194,14 @@ class SimilarIndex:
             self._slot[item] = slot
             self._items.append(item)
             self._grams.append(array("q", sorted(grams)))
-            postings = self._postings
-            for gram in grams:
-                found = postings.get(gram)
-                if found is None:
-                    postings[gram] = [slot]
-                else:
-                    found.append(slot)
+            if grams:
+                self._tail[slot] = grams
+                postings = self._tail_postings
+                for gram in self._prefix(grams, self._keep(len(grams))):
+                    postings.setdefault(gram, []).append(slot)
+            frozen = len(self._frozen_place)
+            if len(self._tail) > max(self._tail_max, frozen // 4):
+                self._freeze()
 
     def remove(self, item: int) -> None:
         """Forget ITEM (a rejected idea); unknown items are ignored."""
@@ -100,12 +209,14 @@ class SimilarIndex:
             slot = self._slot.pop(item, None)
             if slot is None:
                 return
-            for gram in self._grams[slot]:
-                postings = self._postings[gram]
-                postings.remove(slot)
-                if not postings:
-                    del self._postings[gram]
-            self._items[slot] = -1
+            grams = self._tail.pop(slot, None)
+            if grams is not None:
+                for gram in self._prefix(grams, self._keep(len(grams))):
+                    self._tail_postings[gram].remove(slot)
+            place = self._frozen_place.pop(slot, None)
+            if place is not None and self._frozen is not None:
+                self._frozen.alive[place] = False
+            self._items[slot] = REMOVED
             self._grams[slot] = array("q")
 
     def lookup(self, key: str, *, exclude: int | None = None) -> list[Match]:
@@ -117,24 +228,45 @@ class SimilarIndex:
         t = self.threshold
         num, den = t.numerator, t.denominator
         need = -(-num * size // den)  # ⌈t·|q|⌉: the least overlap of any match
-        smallest, largest = need, size * den // num
+        found: list[tuple[int, int, int]] = []
         with self._lock:
-            postings = self._postings
-            lists = sorted((postings.get(gram, _NO_POSTINGS) for gram in query), key=len)
-            candidates: set[int] = set()
-            for found in lists[: size - need + 1]:
-                candidates.update(found)
-            grams, items = self._grams, self._items
-            matches = []
-            for slot in candidates:
-                other = grams[slot]
-                if not smallest <= len(other) <= largest:
+            if self._frozen is not None:
+                found = self._frozen.lookup(query, size - need + 1, t)
+            largest = size * den // num  # |y| ≤ |q|/t
+            near: set[int] = set()
+            postings = self._tail_postings
+            for gram in self._prefix(query, size - need + 1):
+                near.update(postings.get(gram, ()))
+            for slot in near:
+                other = self._tail[slot]
+                if need <= len(other) <= largest:
+                    shared = len(query & other)
+                    if _is_match(shared, size, len(other), t):
+                        found.append((slot, shared, len(other)))
+            items = self._items
+            matches = [
+                Match(items[slot], shared, size + other - shared)
+                for slot, shared, other in found
+                if items[slot] != exclude
+            ]
+        return _ranked(matches)
+
+    def scan(self, key: str, *, exclude: int | None = None) -> list[Match]:
+        """The baseline: KEY compared with every indexed item, one by one (no index)."""
+        query = gram_codes(key)
+        size = len(query)
+        if not size:
+            return []
+        t = self.threshold
+        matches = []
+        with self._lock:
+            for slot, other in enumerate(self._grams):
+                item = self._items[slot]
+                if item == REMOVED or item == exclude or not other:
                     continue
                 shared = len(query.intersection(other))
-                if shared >= need and _is_match(shared, size, len(other), t):
-                    item = items[slot]
-                    if item != exclude:
-                        matches.append(Match(item, shared, size + len(other) - shared))
+                if _is_match(shared, size, len(other), t):
+                    matches.append(Match(item, shared, size + len(other) - shared))
         return _ranked(matches)
 
 

@@ -199,3 +199,53 @@ def test_similar_ideas_as_json_follow_every_submission(
     assert far.json()["count"] == 0
     bad = client.get("/ideas/similar", params={"year": 1900, "text": "x"})
     assert bad.status_code == 422 and "year" in bad.json()["errors"]
+
+
+def test_the_submitter_follows_the_status_link_from_receipt_to_done(
+    client: TestClient, registry: DistrictProfile
+) -> None:
+    from datetime import date as day
+
+    from models.ideas import IdeaAction, IdeaResult
+    from models.outbox import OutboxMessage
+    from tasks.ideas.campaign import set_phase
+    from tasks.ideas.records import screen_ids
+
+    token = csrf(client.get("/ideas").text)
+    thanks = client.post("/ideas/form", data=fields(registry, token))
+    link = re.search(r'href="(/s/[A-Za-z0-9_-]{43})"', thanks.text)
+    assert link, thanks.text
+    (idea,) = stored()
+    with session_scope() as session:
+        (message,) = session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == "received")
+        ).all()
+    assert link.group(1) in message.body and message.audience == f"idea-submitter-{idea.ref}"
+
+    def steps() -> str:
+        page = client.get(link.group(1))
+        assert page.status_code == 200 and idea.ref in page.text
+        return re.sub(r"<[^>]+>", " ", page.text)
+
+    assert "正在初审" in steps()
+    assert idea.id is not None
+    screen_ids(ids=[idea.id], now=NOW)
+    assert "已通过初审" in steps() and "评审中" not in steps()
+    set_phase(year=YEAR, phase="reviewing")
+    assert "评审中" in steps()
+    with session_scope() as session:
+        session.add(IdeaResult(year=YEAR, ref=idea.ref, members=[idea.ref], rank=2, tier="十佳"))
+        session.add(
+            IdeaAction(
+                year=YEAR, ref=idea.ref, department="区图书馆", due=day(2027, 3, 1), progress=40
+            )
+        )
+    text = steps()
+    assert "已采纳" in text and "评为十佳" in text and "区图书馆负责，已完成40%" in text
+    with session_scope() as session:
+        action = session.exec(select(IdeaAction)).one()
+        action.status, action.progress, action.note = "done", 100, "已在全街道推广"
+        session.add(action)
+    assert "已办结" in steps() and "已在全街道推广" in steps()
+    unknown = client.get("/s/" + "A" * 43)
+    assert unknown.status_code == 404 and "链接无效" in unknown.text

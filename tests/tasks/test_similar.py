@@ -20,17 +20,21 @@ _alphabet = st.sampled_from(list("甲乙丙丁戊己庚辛，。 ab"))
     st.lists(st.text(_alphabet, min_size=0, max_size=14), min_size=1, max_size=5),
     st.sets(st.integers(0, 29), max_size=6),
     st.sampled_from(["0.6", "0.5", "0.8", "1"]),
+    st.sampled_from([0, 3, 64]),
 )
 def test_the_index_equals_the_exact_rule_on_any_texts(
-    texts: list[str], queries: list[str], removed: set[int], threshold: str
+    texts: list[str], queries: list[str], removed: set[int], threshold: str, first_order: int
 ) -> None:
-    index = SimilarIndex(threshold=threshold)
+    index = SimilarIndex(threshold=threshold, tail_max=first_order)
     stored = {item: normalise(text) for item, text in enumerate(texts)}
     for item, key in stored.items():
         index.add(item, key)
     for item in removed:
         index.remove(item)
         stored.pop(item, None)
+    for item, text in enumerate(texts[:4]):  # added again after removals, under a new order
+        index.add(100 + item, normalise(text))
+        stored[100 + item] = normalise(text)
     for query in [*queries, *texts[:3]]:
         key = normalise(query)
         assert index.lookup(key) == exact_matches(stored, key, threshold=threshold)
