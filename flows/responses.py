@@ -8,6 +8,7 @@ from prefect import flow
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
 from models.params.responses import ResponsesParameters
+from tasks.awards.tasks import announce_objections_task
 from tasks.common import clock
 from tasks.notify.delivery import deliver_outbox_task
 from tasks.responses.reports import status_markdown, status_summary, status_table
@@ -16,8 +17,8 @@ from tasks.responses.tasks import announce_task, remind_task, status_task
 
 @flow(name="responses-announce")
 async def announce_answers(older_than_seconds: float = 30.0) -> int:
-    """回复事件补发：凡已保存但未发出事件的回复，在此补发（事件带原编号，重复补发无害）。"""
-    return announce_task(older_than_seconds)
+    """回复事件补发：凡已保存但未发出事件的回复和公示异议，在此补发（重复补发无害）。"""
+    return announce_task(older_than_seconds) + announce_objections_task(older_than_seconds)
 
 
 @flow(name="responses-daily")

@@ -168,6 +168,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         ],
         "reply_by": date(2027, 5, 6), "contact": CENTRE,
     },
+    "awards_objection_ruled": {
+        "objector": "陈建国", "year": 2026, "name": "欧阳路街道学习型小区",
+        "outcome": "异议不成立，维持公示", "ruling": "经核查，所反映情况与事实不符。",
+        "contact": AWARDS,
+    },
     "awards_publicity": {
         "year": 2026, "office": "嘉兴路街道", "start": date(2026, 12, 1),
         "end": date(2026, 12, 7), "days": 5,

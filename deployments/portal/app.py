@@ -2,7 +2,9 @@
 
 - `POST /ideas`: the golden-idea intake for programs and forms (JSON; `ideas`);
 - `/ideas`, `/ideas/form`, `/ideas/support`, `/ideas/similar`: the idea form for residents,
-  with the similar ideas already submitted (`residents`);
+  with the similar ideas already submitted, and the submitter's status link `/s/<token>`
+  (`residents`);
+- `/gongshi/<year>`: the awards' 公示 and its real-name objection form (`gongshi`);
 - `/r/<token>`: personal links, where a teacher, an invitee or a community office answers what
   a message asked (`answers`); a judge's link leads to their scoring page `/j/<token>`
   (`judging`);
@@ -29,6 +31,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from deployments.portal.answers import Answers
 from deployments.portal.calendar import calendar_router
+from deployments.portal.gongshi import BODY_MAX as GONGSHI_MAX_BYTES
+from deployments.portal.gongshi import Gongshi
 from deployments.portal.ideas import Emit, Enqueue, IdeaForm, Intake, emit_on, enqueue_on
 from deployments.portal.judging import Judging
 from deployments.portal.limits import Limit, PortalGuard, TokenBuckets, refuse, validation_problems
@@ -100,6 +104,9 @@ def create_app(
         clock=clock,
         secure_cookie=secure_cookie,
     )
+    gongshi = Gongshi(
+        pages=pages, prefect=prefect, zone=here.zone, clock=clock, secure_cookie=secure_cookie
+    )
     answers = Answers(
         pages=pages,
         prefect=prefect,
@@ -148,6 +155,12 @@ def create_app(
                 refuse=pages.refuse,
             ),
             Limit(
+                prefix="/gongshi/",
+                buckets=TokenBuckets(per_minute=rate_per_minute or settings.intake_rate_per_minute),
+                max_body_bytes=GONGSHI_MAX_BYTES,
+                refuse=pages.refuse,
+            ),
+            Limit(
                 prefix="/r/",
                 buckets=TokenBuckets(per_minute=rate_per_minute or settings.intake_rate_per_minute),
                 max_body_bytes=ANSWER_MAX_BYTES,
@@ -191,6 +204,7 @@ def create_app(
 
     app.include_router(intake.router)
     app.include_router(idea_pages.router)
+    app.include_router(gongshi.router)
     app.include_router(calendar_router(pages))
     app.include_router(answers.router)
     app.include_router(judging.router)

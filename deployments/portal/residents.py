@@ -32,6 +32,7 @@ from deployments.portal import forms
 from deployments.portal.ideas import PLAIN_RULES, IdeaForm, Intake
 from deployments.portal.limits import validation_problems, without_echo
 from deployments.portal.pages import Pages
+from tasks.awards.public import objection_status
 from tasks.ideas import records
 from tasks.ideas.public import CampaignView, campaign_view
 from tasks.ideas.screening import Submission, clean_phone, screen_idea, validate_submission
@@ -223,9 +224,13 @@ class IdeaPages:
         )
 
     async def status(self, token: str) -> Response:
-        found = None
+        found = objection = None
         if forms.plausible_form_id(token):
             found = await asyncio.to_thread(idea_status, token, timezone=str(self.zone))
+            if found is None:
+                objection = await asyncio.to_thread(objection_status, token)
+        if objection is not None:
+            return self.pages.page("objection_status.html", progress=objection)
         if found is None:
             return self.pages.refusal(
                 404, "链接无效", "此链接不存在或已失效，请核对短信中的链接是否完整。"

@@ -149,6 +149,26 @@ def rule_objection(
             title=title,
             body=body,
         )
+        if objection.phone:  # filed with a contact (the portal's form): the objector hears too
+            title, body = render(
+                "awards_objection_ruled",
+                objector=objection.objector,
+                year=year,
+                name=entry.name,
+                outcome=outcome,
+                ruling=ruling.strip(),
+                contact=active_profile(session).contacts.awards,
+            )
+            stage_message(
+                session,
+                flow=FLOW,
+                year=year,
+                kind="ruling-objector",
+                recipient=f"objection-{objection_id}",
+                audience=f"award-objector-{objection_id}",
+                title=title,
+                body=body,
+            )
         promoted = None
         if decision == "uphold" and entry.status == "listed":
             entry.status = "withdrawn"

@@ -106,3 +106,22 @@ def publicity_documents_task(year: int) -> list[WrittenFile]:
 @task(name="awards-pending-messages", cache_policy=NO_CACHE)
 def pending_messages_task(year: int) -> list[int]:
     return records.pending_message_ids(year)
+
+
+@task(name="announce-objections", cache_policy=NO_CACHE)
+def announce_objections_task(older_than_seconds: float = 30.0) -> int:
+    """Publish the events of objections filed on the portal but never announced."""
+    from datetime import timedelta
+
+    from tasks.awards.public import mark_filings_announced, unannounced_filings
+    from tasks.common.events import EventNotAnnounced, PrefectApi, publish
+
+    api = PrefectApi.current()
+    if api is None:
+        raise EventNotAnnounced("no Prefect API in this run's settings")
+    done = 0
+    while batch := unannounced_filings(older_than=timedelta(seconds=older_than_seconds)):
+        publish([event for _, event in batch], api=api)
+        mark_filings_announced([filing_id for filing_id, _ in batch])
+        done += len(batch)
+    return done
