@@ -200,7 +200,7 @@ class SimilarIndex:
                 for gram in self._prefix(grams, self._keep(len(grams))):
                     postings.setdefault(gram, []).append(slot)
             frozen = len(self._frozen_place)
-            if len(self._tail) > max(self._tail_max, frozen // 4):
+            if len(self._tail) > max(self._tail_max, frozen // 2):
                 self._freeze()
 
     def remove(self, item: int) -> None:

@@ -61,6 +61,7 @@ class CampaignIndexes:
         self._clock = clock
         self._years: dict[int, _Year] = {}
         self._lock = threading.Lock()
+        self._pending: list[tuple[int, int, str]] = []  # (year, idea id, key) not indexed yet
 
     def _year(self, year: int) -> _Year:
         with self._lock:
@@ -72,12 +73,21 @@ class CampaignIndexes:
             return found
 
     def add(self, *, year: int, idea_id: int, title: str, content: str) -> None:
-        """An idea just stored (by this process): searchable at once."""
-        self._year(year).index.add(idea_id, idea_key(title, content))
+        """An idea just stored (by this process): found by the next lookup.
+
+        Only queued here: it is called from the intake's writer thread, which must never wait
+        for the index (a lookup indexes what is queued, in its own thread).
+        """
+        with self._lock:
+            self._pending.append((year, idea_id, idea_key(title, content)))
 
     def refresh(self, year: int, *, force: bool = False) -> SimilarIndex:
         """The year's index, caught up with the database (at most once per refresh_seconds)."""
         entry = self._year(year)
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for other_year, idea_id, key in pending:
+            self._year(other_year).index.add(idea_id, key)
         now = self._clock()
         if not force and now - entry.checked_at < self.refresh_seconds:
             return entry.index
@@ -96,13 +106,13 @@ class CampaignIndexes:
                 newest = session.exec(
                     select(func.max(Idea.screened_at)).where(Idea.year == year)
                 ).one()
-            for idea_id, title, content in rows:
-                if idea_id is not None:
-                    entry.index.add(idea_id, idea_key(title, content))
-                    entry.last_id = max(entry.last_id, idea_id)
-            for idea_id in rejected:
-                if idea_id is not None:
-                    entry.index.remove(idea_id)
+            for stored_id, title, content in rows:
+                if stored_id is not None:
+                    entry.index.add(stored_id, idea_key(title, content))
+                    entry.last_id = max(entry.last_id, stored_id)
+            for rejected_id in rejected:
+                if rejected_id is not None:
+                    entry.index.remove(rejected_id)
             if newest is not None:
                 entry.since = newest
             entry.checked_at = now

@@ -208,7 +208,7 @@ def test_the_submitter_follows_the_status_link_from_receipt_to_done(
 
     from models.ideas import IdeaAction, IdeaResult
     from models.outbox import OutboxMessage
-    from tasks.ideas.campaign import set_phase
+    from tasks.ideas.campaign import start_review
     from tasks.ideas.records import screen_ids
 
     token = csrf(client.get("/ideas").text)
@@ -231,7 +231,7 @@ def test_the_submitter_follows_the_status_link_from_receipt_to_done(
     assert idea.id is not None
     screen_ids(ids=[idea.id], now=NOW)
     assert "已通过初审" in steps() and "评审中" not in steps()
-    set_phase(year=YEAR, phase="reviewing")
+    start_review(year=YEAR)
     assert "评审中" in steps()
     with session_scope() as session:
         session.add(IdeaResult(year=YEAR, ref=idea.ref, members=[idea.ref], rank=2, tier="十佳"))
