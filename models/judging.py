@@ -53,17 +53,22 @@ class JudgingRound(SQLModel, table=True):
     flagged: list[str] = Field(default_factory=list, sa_column=Column(JSON))
 
 
-class JudgeAssignment(SQLModel, table=True):
-    """One item given to one judge; a declared conflict ends it (status `conflict`)."""
-
-    __tablename__ = "judge_assignment"
-    __table_args__ = (UniqueConstraint("process", "year", "ref", "judge"),)
+class JudgeItem(SQLModel):
+    """One item of a process's year and one judge: the key of an assignment and of a draft."""
 
     id: int | None = Field(default=None, primary_key=True)
     process: str = "awards"
     year: int = Field(index=True)
     ref: str
     judge: str  # the judge's code
+
+
+class JudgeAssignment(JudgeItem, table=True):
+    """One item given to one judge; a declared conflict ends it (status `conflict`)."""
+
+    __tablename__ = "judge_assignment"
+    __table_args__ = (UniqueConstraint("process", "year", "ref", "judge"),)
+
     status: str = "assigned"  # assigned | conflict
     source: str = "plan"  # plan | reassigned (the ref it came from is in `reason`)
     reason: str = ""  # a declared conflict's reason, or why it was reassigned here
@@ -71,16 +76,11 @@ class JudgeAssignment(SQLModel, table=True):
     changed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
-class ScoreDraft(SQLModel, table=True):
+class ScoreDraft(JudgeItem, table=True):
     """What a judge typed for one item and saved without submitting (cell text by criterion)."""
 
     __tablename__ = "score_draft"
     __table_args__ = (UniqueConstraint("process", "year", "ref", "judge"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    process: str = "awards"
-    year: int = Field(index=True)
-    ref: str
-    judge: str  # the judge's code
     values: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
     saved_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

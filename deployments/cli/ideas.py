@@ -151,6 +151,18 @@ def clusters_cmd(
         out.print("  " + ", ".join(members))
 
 
+def _edit_clusters(change: Callable[[], object], done: Callable[[object], str]) -> None:
+    """Apply one logged cluster edit; a refused one (unknown ref, nothing to undo) fails."""
+    from deployments.cli.common import ensure_ready, fail, out
+
+    ensure_ready()
+    try:
+        edit = change()
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    out.print(done(edit))
+
+
 @ideas_app.command("merge")
 def merge_cmd(
     ref: str,
@@ -160,17 +172,14 @@ def merge_cmd(
     operator: str = typer.Option("", help="Who."),
 ) -> None:
     """Merge REF's cluster with INTO's (logged, reversible with `ideas undo`)."""
-    from deployments.cli.common import ensure_ready, fail, out
     from tasks.ideas.clusters import edit_cluster
 
-    ensure_ready()
-    try:
-        edit = edit_cluster(
+    _edit_clusters(
+        lambda: edit_cluster(
             year=year, action="merge", ref=ref, target=into, reason=reason, operator=operator
-        )
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    out.print(f"edit {edit}: {ref} merged with {into}")
+        ),
+        lambda edit: f"edit {edit}: {ref} merged with {into}",
+    )
 
 
 @ideas_app.command("unmerge")
@@ -181,15 +190,14 @@ def unmerge_cmd(
     operator: str = typer.Option("", help="Who."),
 ) -> None:
     """Take REF out of its cluster (logged, reversible with `ideas undo`)."""
-    from deployments.cli.common import ensure_ready, fail, out
     from tasks.ideas.clusters import edit_cluster
 
-    ensure_ready()
-    try:
-        edit = edit_cluster(year=year, action="unmerge", ref=ref, reason=reason, operator=operator)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    out.print(f"edit {edit}: {ref} taken out of its cluster")
+    _edit_clusters(
+        lambda: edit_cluster(
+            year=year, action="unmerge", ref=ref, reason=reason, operator=operator
+        ),
+        lambda edit: f"edit {edit}: {ref} taken out of its cluster",
+    )
 
 
 @ideas_app.command("undo")
@@ -200,15 +208,12 @@ def undo_cmd(
     operator: str = typer.Option("", help="Who."),
 ) -> None:
     """Undo a merge or unmerge."""
-    from deployments.cli.common import ensure_ready, fail, out
     from tasks.ideas.clusters import undo_edit
 
-    ensure_ready()
-    try:
-        undo_edit(year=year, edit_id=edit_id, reason=reason, operator=operator)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    out.print(f"edit {edit_id} undone")
+    _edit_clusters(
+        lambda: undo_edit(year=year, edit_id=edit_id, reason=reason, operator=operator),
+        lambda _: f"edit {edit_id} undone",
+    )
 
 
 @ideas_app.command("review")

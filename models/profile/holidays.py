@@ -85,7 +85,8 @@ def parse_kind(text: str) -> Literal["off", "on"]:
     raise ValueError(f"“{text}”不是{DAY_OFF}或{DAY_WORKED}")
 
 
-def _days_value(value: Any) -> Any:
+def days_value(value: Any) -> Any:
+    """A date or a text range as the (first, last) pair a validator expects; else unchanged."""
     if isinstance(value, date):
         return (value, value)
     if isinstance(value, str):
@@ -104,7 +105,7 @@ class _Strict(BaseModel):
 class NoticeEntry(_Strict):
     """One line of a notice: a day or a range of days off, or a make-up working day."""
 
-    days: Annotated[tuple[date, date], BeforeValidator(_days_value)] = Field(
+    days: Annotated[tuple[date, date], BeforeValidator(days_value)] = Field(
         validation_alias=AliasChoices("日期", "date", "days")
     )
     kind: Annotated[Literal["off", "on"], BeforeValidator(_kind_value)] = Field(

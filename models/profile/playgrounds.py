@@ -18,12 +18,12 @@ closed days such as exams:
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from models.profile.calendar import MonthDay, month_day_of
-from models.profile.holidays import parse_days
+from models.profile.holidays import days_value
 
 ALL_HOLIDAYS = "全部"
 PRIMARY_SUFFIX = "小学"
@@ -50,18 +50,10 @@ class Season(_Strict):
         return day >= first or day <= last
 
 
-def _days_value(value: Any) -> Any:
-    if isinstance(value, date):
-        return (value, value)
-    if isinstance(value, str):
-        return parse_days(value)
-    return value
-
-
 class Closure(_Strict):
     """Days the playgrounds close (an exam, a school event): every school, or those named."""
 
-    days: Annotated[tuple[date, date], BeforeValidator(_days_value)] = Field(
+    days: Annotated[tuple[date, date], BeforeValidator(days_value)] = Field(
         validation_alias=AliasChoices("日期", "date", "days")
     )
     name: str = Field(min_length=1, max_length=30, validation_alias=AliasChoices("名称", "name"))

@@ -60,7 +60,9 @@ class ScheduleRules(BaseModel):
     max_deterministic_time: float = 20.0
 
 
-class PlacedEvent(BaseModel):
+class PastEvent(BaseModel):
+    """A meeting on its day and at its venue (an earlier year's, as cloning needs it)."""
+
     key: str
     kind: str
     title: str
@@ -68,6 +70,11 @@ class PlacedEvent(BaseModel):
     venue: str
     audiences: tuple[str, ...]
     invitees: int
+
+
+class PlacedEvent(PastEvent):
+    """A meeting as the scheduler placed it, with the reason for its day."""
+
     reason: str
 
 

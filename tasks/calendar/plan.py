@@ -8,21 +8,20 @@ from sqlmodel import select
 
 from models.audit import Decision
 from models.db import session_scope
-from models.meetings import CalendarYear, Distribution, Meeting
+from models.meetings import CalendarYear, Distribution
 from models.timeutil import utcnow
 from tasks.calendar.audit import RULE_VERSION, schedule_outcomes, schedule_payload
 from tasks.calendar.files import (
     meeting_times,
 )
 from tasks.calendar.placement import Schedule, meeting_rule
-from tasks.calendar.records import FLOW, PlanInputs
+from tasks.calendar.records import FLOW, PlanInputs, new_meeting
 from tasks.calendar.rules import (
     distribution_request_day,
     publicity_calendar,
 )
 from tasks.common.decisions import decision, keep_inputs
 from tasks.common.district import profile_in_force
-from tasks.common.ics import event_uid
 
 
 def record_calendar(
@@ -76,23 +75,13 @@ def record_calendar(
         )
         outcomes = schedule_outcomes(schedule)
         for placed in schedule.events:
-            start, end = meeting_times(policy, placed.kind)
-            meeting = Meeting(
+            meeting = new_meeting(
+                placed,
                 year=year,
-                key=placed.key,
-                uid=event_uid(district=profile.district, year=year, key=placed.key),
-                kind=placed.kind,
-                title=placed.title,
-                day=placed.day,
-                start_time=start,
-                end_time=end,
-                venue=placed.venue,
-                audiences=list(placed.audiences),
-                invitees=placed.invitees,
-                reason=placed.reason,
+                district=profile.district,
+                times=meeting_times(policy, placed.kind),
+                now=now,
                 cloned_from=inputs.cloned_uids.get(placed.key),
-                stamped_at=now,
-                created_at=now,
             )
             session.add(meeting)
             meetings.append(meeting)

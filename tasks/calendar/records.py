@@ -7,6 +7,7 @@ and the outbox messages it causes are written together (R7.1, R7.2, R7.4, R7.5).
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -18,15 +19,11 @@ from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile
 from models.refusal import Refusal
 from models.settings import get_settings
-from tasks.calendar.placement import EventSpec, ScheduleRules, VenueSpec
-from tasks.calendar.rules import (
-    PastEvent,
-    clone_specs,
-    event_specs,
-    schedule_rules,
-)
+from tasks.calendar.placement import EventSpec, PlacedEvent, ScheduleRules, VenueSpec
+from tasks.calendar.rules import clone_specs, event_specs, schedule_rules
 from tasks.common.district import profile_in_force
 from tasks.common.holidays import current_work_calendar
+from tasks.common.ics import event_uid
 from tasks.notify.delivery import undelivered_message_ids
 
 FLOW = "calendar"
@@ -49,6 +46,49 @@ class PlanInputs(BaseModel):
 
 def calendar_dir() -> Path:
     return get_settings().data_dir / "calendar"
+
+
+def as_placed(meeting: Meeting) -> PlacedEvent:
+    """A stored meeting as the scheduler placed it."""
+    return PlacedEvent(
+        key=meeting.key,
+        kind=meeting.kind,
+        title=meeting.title,
+        day=meeting.day,
+        venue=meeting.venue,
+        audiences=tuple(meeting.audiences),
+        invitees=meeting.invitees,
+        reason=meeting.reason,
+    )
+
+
+def new_meeting(
+    placed: PlacedEvent,
+    *,
+    year: int,
+    district: str,
+    times: tuple[time, time],
+    now: datetime,
+    cloned_from: str | None = None,
+) -> Meeting:
+    """The meeting row of a placed event, its UID stable for the district, year and key."""
+    return Meeting(
+        year=year,
+        key=placed.key,
+        uid=event_uid(district=district, year=year, key=placed.key),
+        kind=placed.kind,
+        title=placed.title,
+        day=placed.day,
+        start_time=times[0],
+        end_time=times[1],
+        venue=placed.venue,
+        audiences=list(placed.audiences),
+        invitees=placed.invitees,
+        reason=placed.reason,
+        cloned_from=cloned_from,
+        stamped_at=now,
+        created_at=now,
+    )
 
 
 def venues_of(profile: DistrictProfile) -> list[VenueSpec]:
@@ -79,18 +119,7 @@ def plan_inputs(params: CalendarParameters, *, year: int) -> PlanInputs:
             .where(Meeting.year == params.clone_from, Meeting.status == "scheduled")
             .order_by(col(Meeting.day), col(Meeting.key))
         ).all()
-        past = [
-            PastEvent(
-                key=m.key,
-                kind=m.kind,
-                title=m.title,
-                day=m.day,
-                venue=m.venue,
-                audiences=tuple(m.audiences),
-                invitees=m.invitees,
-            )
-            for m in rows
-        ]
+        past = [as_placed(m) for m in rows]
         uids = {m.key: m.uid for m in rows}
     if not past:
         raise CalendarError(f"no meetings of {params.clone_from} to clone (plan that year first)")

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from models.profile.calendar import CalendarPolicy, MeetingProfile, month_day_of
-from tasks.calendar.placement import EventSpec, ScheduleRules, VenueSpec
+from tasks.calendar.placement import EventSpec, PastEvent, ScheduleRules, VenueSpec
 from tasks.common.workdays import WorkCalendar
 
 TEACHERS_DAY = (9, 10)
@@ -215,18 +215,6 @@ def schedule_rules(
         else one_event_per_day,
         avoid=publicity_calendar(year, workdays=workdays).activity_week_days if avoid else (),
     )
-
-
-class PastEvent(BaseModel):
-    """A meeting of an earlier year, as cloning needs it."""
-
-    key: str
-    kind: str
-    title: str
-    day: date
-    venue: str
-    audiences: tuple[str, ...]
-    invitees: int
 
 
 def same_weekday_next_year(day: date, year: int) -> date:

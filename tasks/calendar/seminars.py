@@ -22,14 +22,13 @@ from models.profile.calendar import CalendarPolicy, SeminarProfile
 from models.timeutil import utcnow
 from tasks.calendar.audit import RULE_VERSION, schedule_outcomes, schedule_payload
 from tasks.calendar.files import meeting_times
-from tasks.calendar.placement import EventSpec, PlacedEvent, ScheduleRules, VenueSpec, meeting_rule
-from tasks.calendar.records import FLOW, CalendarError
+from tasks.calendar.placement import EventSpec, PlacedEvent, ScheduleRules, meeting_rule
+from tasks.calendar.records import FLOW, CalendarError, as_placed, new_meeting, venues_of
 from tasks.calendar.rules import training_periods
 from tasks.calendar.scheduling import solve_schedule
 from tasks.common.decisions import decision, keep_inputs
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
-from tasks.common.ics import event_uid
 
 KIND = "research_seminar"
 AVOID_LABEL = "宣传活动周或已安排其他会议的日期"
@@ -63,22 +62,6 @@ def seminar_specs(series: SeminarProfile, policy: CalendarPolicy, year: int) -> 
     return specs
 
 
-def _stored(meetings: list[Meeting]) -> list[PlacedEvent]:
-    return [
-        PlacedEvent(
-            key=m.key,
-            kind=m.kind,
-            title=m.title,
-            day=m.day,
-            venue=m.venue,
-            audiences=tuple(m.audiences),
-            invitees=m.invitees,
-            reason=m.reason,
-        )
-        for m in meetings
-    ]
-
-
 def plan_seminars(*, year: int, now: datetime | None = None) -> SeminarPlan:
     """Place the year's seminar series and store it with its decisions (one transaction).
 
@@ -100,7 +83,7 @@ def plan_seminars(*, year: int, now: datetime | None = None) -> SeminarPlan:
         ).all()
         if existing:
             return SeminarPlan(
-                year=year, placed=False, seminars=_stored(list(existing)), status="stored"
+                year=year, placed=False, seminars=[as_placed(m) for m in existing], status="stored"
             )
         taken = session.exec(
             select(col(Meeting.day)).where(Meeting.year == year, Meeting.status == "scheduled")
@@ -109,7 +92,7 @@ def plan_seminars(*, year: int, now: datetime | None = None) -> SeminarPlan:
         rules = base.model_copy(
             update={"avoid": tuple(sorted({*base.avoid, *taken})), "avoid_label": AVOID_LABEL}
         )
-        venues = [VenueSpec(name=v.name, capacity=v.capacity) for v in profile.venues]
+        venues = venues_of(profile)
         specs = seminar_specs(series, profile.calendar, year)
         schedule = solve_schedule(specs, venues, rules=rules)
         keep_inputs(
@@ -122,23 +105,10 @@ def plan_seminars(*, year: int, now: datetime | None = None) -> SeminarPlan:
             rule_version=RULE_VERSION,
         )
         outcomes = schedule_outcomes(schedule)
-        start, end = meeting_times(profile.calendar, KIND)
+        times = meeting_times(profile.calendar, KIND)
         for placed in schedule.events:
-            meeting = Meeting(
-                year=year,
-                key=placed.key,
-                uid=event_uid(district=profile.district, year=year, key=placed.key),
-                kind=placed.kind,
-                title=placed.title,
-                day=placed.day,
-                start_time=start,
-                end_time=end,
-                venue=placed.venue,
-                audiences=list(placed.audiences),
-                invitees=placed.invitees,
-                reason=placed.reason,
-                stamped_at=now,
-                created_at=now,
+            meeting = new_meeting(
+                placed, year=year, district=profile.district, times=times, now=now
             )
             session.add(meeting)
             session.add(

@@ -18,7 +18,6 @@ from models.awards import CATEGORIES, AwardScore, AwardScoreBase, Nomination, No
 from models.db import session_scope
 from models.judging import Judge, JudgeAssignment
 from models.profile.schema import AwardsPolicy, DistrictProfile
-from models.timeutil import utcnow
 from tasks.common.district import active_profile
 from tasks.importing.cells import (
     parse_decimal,
@@ -28,8 +27,9 @@ from tasks.importing.cells import (
     parse_yes_no,
 )
 from tasks.importing.columns import CellError, Column, Kind, parse_rows, show_cell, unknown_name
+from tasks.importing.fields import YEAR_COLUMN
 from tasks.importing.reading import ImportRejected, read_rows
-from tasks.importing.store import ImportSummary, upsert_records
+from tasks.importing.store import ImportSummary, import_records, upsert_records
 
 _CODES = {zh: code for code, zh in CATEGORIES.items()}
 
@@ -44,13 +44,6 @@ def parse_category(text: str) -> str:
         return text.casefold()
     names = "、".join(CATEGORIES.values())
     raise CellError(f"{show_cell(text)}不是评选类别（可填：{names}）")
-
-
-def parse_year(text: str) -> int:
-    year = parse_optional_year(text)
-    if year is None or not 2000 <= year <= 2100:
-        raise CellError(f"{show_cell(text)}不是2000至2100之间的年份")
-    return year
 
 
 def parse_metric(text: str) -> float:
@@ -74,7 +67,7 @@ def nominations_kind(policy: AwardsPolicy) -> Kind:
         name="nominations",
         title_zh="评选提名",
         columns=(
-            Column("year", "年度", parse_year, "年份", required=True, example="2026"),
+            YEAR_COLUMN,
             Column(
                 "category",
                 "类别",
@@ -129,7 +122,7 @@ def scores_kind(policy: AwardsPolicy) -> Kind:
         name="scores",
         title_zh="评委评分",
         columns=(
-            Column("year", "年度", parse_year, "年份", required=True, example="2026"),
+            YEAR_COLUMN,
             Column("ref", "编号", parse_text, "提名编号", required=True, text_format=True),
             Column("judge", "评委", parse_text, "配置中的评委", required=True, example="评委甲"),
             *criteria,
@@ -231,11 +224,12 @@ def validate_scores(
 
 def import_nominations_file(path: Path, *, year: int | None = None) -> ImportSummary:
     """Validate a nominations file whole, then upsert by (year, ref) in one transaction."""
-    path = Path(path)
-    with session_scope() as session:
-        profile = active_profile(session)
-        nominations = validate_nominations(path, profile=profile, year=year)
-        return upsert_records(session, Nomination, nominations, key=("year", "ref"), path=path)
+    return import_records(
+        path,
+        Nomination,
+        key=("year", "ref"),
+        validate=lambda _, profile: validate_nominations(Path(path), profile=profile, year=year),
+    )
 
 
 def import_scores_file(path: Path, *, year: int | None = None) -> ImportSummary:
@@ -265,28 +259,4 @@ def import_scores_file(path: Path, *, year: int | None = None) -> ImportSummary:
         )
         if not scores:
             raise ImportRejected(path, ["文件中没有评分行"])
-        inserted = updated = unchanged = 0
-        for s in scores:
-            stored = session.exec(
-                select(AwardScore).where(
-                    AwardScore.year == s.year, AwardScore.ref == s.ref, AwardScore.judge == s.judge
-                )
-            ).first()
-            if stored is None:
-                session.add(AwardScore(**s.model_dump()))
-                inserted += 1
-            elif stored.criteria != s.criteria:
-                stored.criteria = s.criteria
-                stored.updated_at = utcnow()
-                session.add(stored)
-                updated += 1
-            else:
-                unchanged += 1
-    return ImportSummary(
-        path=path,
-        rows=len(scores),
-        inserted=inserted,
-        updated=updated,
-        unchanged=unchanged,
-        encoding="",
-    )
+        return upsert_records(session, AwardScore, scores, key=("year", "ref", "judge"), path=path)

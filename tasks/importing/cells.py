@@ -56,6 +56,14 @@ def parse_years_teaching(text: str) -> int:
     return value
 
 
+def parse_year(text: str) -> int:
+    """The year of a record: 2000 to 2100, required."""
+    year = parse_optional_year(text)
+    if year is None or not 2000 <= year <= 2100:
+        raise CellError(f"{show_cell(text)}不是2000至2100之间的年份")
+    return year
+
+
 def parse_optional_year(text: str) -> int | None:
     """A year as a whole number from 1900 to 2100, or None for an empty cell."""
     if not text:

@@ -11,14 +11,13 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from models.db import session_scope
 from models.network import CommunitySchool, CommunitySchoolBase
 from models.profile.playgrounds import is_primary
 from models.profile.schema import DistrictProfile
-from tasks.common.district import active_profile
 from tasks.importing.cells import parse_text
 from tasks.importing.columns import Column, Kind, parse_rows
 from tasks.importing.fields import (
+    name_column,
     parse_date,
     parse_optional_date,
     quoted,
@@ -27,7 +26,7 @@ from tasks.importing.fields import (
 )
 from tasks.importing.network import street_problems
 from tasks.importing.reading import read_rows
-from tasks.importing.store import ImportSummary, upsert_records
+from tasks.importing.store import ImportSummary, import_records
 
 COMMUNITY_SCHOOLS = Kind(
     name="community_schools",
@@ -36,15 +35,7 @@ COMMUNITY_SCHOOLS = Kind(
         Column(
             "street", "街道", parse_text, "区情配置中的街道", required=True, example="嘉兴路街道"
         ),
-        Column(
-            "name",
-            "名称",
-            parse_text,
-            "文本",
-            required=True,
-            example="嘉兴路街道社区学校",
-            max_chars=100,
-        ),
+        name_column("名称", example="嘉兴路街道社区学校", max_chars=100),
         Column(
             "host_school",
             "承办学校",
@@ -112,7 +103,9 @@ def validate_community_schools(
 
 def import_community_schools_file(path: Path) -> ImportSummary:
     """Validate the file whole, then upsert by street in one transaction."""
-    path = Path(path)
-    with session_scope() as session:
-        schools = validate_community_schools(path, profile=active_profile(session))
-        return upsert_records(session, CommunitySchool, schools, key=("street",), path=path)
+    return import_records(
+        path,
+        CommunitySchool,
+        key=("street",),
+        validate=lambda _, profile: validate_community_schools(Path(path), profile=profile),
+    )

@@ -11,13 +11,52 @@ from collections.abc import Iterator, Mapping
 from datetime import date, time
 
 from models.profile.holidays import parse_day
-from tasks.importing.cells import parse_count
-from tasks.importing.columns import CellError, Kind, resolve_headers, show_cell, unknown_name
+from tasks.importing.cells import parse_count, parse_text, parse_year
+from tasks.importing.columns import (
+    CellError,
+    Column,
+    Kind,
+    resolve_headers,
+    show_cell,
+    unknown_name,
+)
 from tasks.importing.reading import TableRows
 
 MAX_CAPACITY = 100_000
 _SPAN = re.compile(r"^(\d{1,2})[:：](\d{2})\s*(?:-|－|—|~|～|至|到)\s*(\d{1,2})[:：](\d{2})$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,29}$")
+
+
+YEAR_COLUMN = Column("year", "年度", parse_year, "年份", required=True, example="2026")
+
+
+def ref_column(key: str, *, notes: str, example: str) -> Column:
+    """The 编号 of a record, kept as text: a re-import updates the record with the same one."""
+    return Column(
+        key,
+        "编号",
+        parse_text,
+        "文本",
+        required=True,
+        notes=notes,
+        example=example,
+        text_format=True,
+        max_chars=50,
+    )
+
+
+def name_column(zh: str, *, example: str, notes: str = "", max_chars: int = 50) -> Column:
+    """The 姓名 or 名称 (ZH) of a person or a place: plain text, required."""
+    return Column(
+        "name",
+        zh,
+        parse_text,
+        "文本",
+        required=True,
+        notes=notes,
+        example=example,
+        max_chars=max_chars,
+    )
 
 
 def choice(words: Mapping[str, str], text: str, what: str, shown: tuple[str, ...]) -> str:

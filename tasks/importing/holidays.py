@@ -26,8 +26,8 @@ from models.profile.holidays import (
     parse_kind,
 )
 from tasks.common.holidays import work_calendar
-from tasks.importing.cells import parse_text
 from tasks.importing.columns import CellError, Column, Kind, parse_rows, place
+from tasks.importing.fields import name_column
 from tasks.importing.reading import ImportRejected, read_rows
 
 
@@ -71,15 +71,10 @@ HOLIDAYS = Kind(
             example=DAY_OFF,
             choices=(DAY_OFF, DAY_WORKED),
         ),
-        Column(
-            "name",
+        name_column(
             "名称",
-            parse_text,
-            "文本",
-            required=True,
             notes="节日名称，如 元旦、春节、清明节、劳动节、端午节、中秋节、国庆节",
             example="春节",
-            max_chars=50,
         ),
     ),
 )

@@ -11,16 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from models.db import session_scope
 from models.judging import ROLES, Judge, JudgeBase
 from models.profile.schema import DistrictProfile
-from tasks.common.district import active_profile
 from tasks.importing.cells import parse_phone, parse_text
 from tasks.importing.columns import CellError, Column, Kind, parse_rows, show_cell, unknown_name
 from tasks.importing.reading import ImportRejected, read_rows
-from tasks.importing.store import ImportSummary, upsert_records
+from tasks.importing.store import ImportSummary, import_records
 
 _CODES = {zh: code for code, zh in ROLES.items()} | {
     "学习型组织评委": "awards",
@@ -138,9 +136,9 @@ def validate_judges(
 
 def import_judges_file(path: Path) -> ImportSummary:
     """Validate the file whole, then upsert by 编号 in one transaction."""
-    path = Path(path)
-    with session_scope() as session:
-        profile = active_profile(session)
+
+    def validate(session: Session, profile: DistrictProfile) -> list[JudgeBase]:
         stored = session.exec(select(Judge.name, Judge.code).order_by(col(Judge.code))).all()
-        judges = validate_judges(path, profile=profile, taken=dict(stored))
-        return upsert_records(session, Judge, judges, key=("code",), path=path)
+        return validate_judges(Path(path), profile=profile, taken=dict(stored))
+
+    return import_records(path, Judge, key=("code",), validate=validate)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, select
 
 from models.db import session_scope
@@ -30,20 +29,22 @@ from models.network import (
 )
 from models.profile.schema import DistrictProfile
 from tasks.common.district import active_profile
-from tasks.importing.awards import parse_year
 from tasks.importing.cells import parse_text, parse_yes_no
 from tasks.importing.columns import Column, Kind, parse_rows
 from tasks.importing.fields import (
+    YEAR_COLUMN,
     anchored,
     choice,
+    name_column,
     parse_capacity,
     present_columns,
     quoted,
+    ref_column,
     row_numbers,
     unknown_zh,
 )
 from tasks.importing.reading import read_rows
-from tasks.importing.store import ImportSummary, upsert_records
+from tasks.importing.store import ImportSummary, import_records
 
 _TEAM_WORDS = {
     **{label: code for code, label in TEAMS.items()},
@@ -113,19 +114,9 @@ TEAM = Kind(
     name="team",
     title_zh="社区教育队伍",
     columns=(
-        Column("year", "年度", parse_year, "年份", required=True, example="2026"),
-        Column(
-            "person_id",
-            "编号",
-            parse_text,
-            "文本",
-            required=True,
-            notes="同一年度内每人唯一；再次导入时按编号更新",
-            example="M0001",
-            text_format=True,
-            max_chars=50,
-        ),
-        Column("name", "姓名", parse_text, "文本", required=True, example="王芳", max_chars=50),
+        YEAR_COLUMN,
+        ref_column("person_id", notes="同一年度内每人唯一；再次导入时按编号更新", example="M0001"),
+        name_column("姓名", example="王芳"),
         Column(
             "team",
             "队伍",
@@ -227,16 +218,9 @@ def validate_bases(path: Path, *, profile: DistrictProfile) -> list[BaseVenueBas
     return [BaseVenueBase.model_validate(row.values) for row in rows]
 
 
-class RegisterSummary(BaseModel):
+class RegisterSummary(ImportSummary):
     """What an import that replaces a register did."""
 
-    model_config = ConfigDict(frozen=True)
-
-    path: Path
-    rows: int
-    inserted: int
-    updated: int
-    unchanged: int
     removed: int
     groups: int  # bases in the file
 
@@ -267,6 +251,7 @@ def store_bases(session: Session, venues: list[BaseVenueBase], *, path: Path) ->
         unchanged=unchanged,
         removed=len(stored),
         groups=len({v.base for v in venues}),
+        encoding="",
     )
 
 
@@ -324,7 +309,9 @@ def validate_team(
 
 def import_team_file(path: Path, *, year: int | None = None) -> ImportSummary:
     """Validate the file whole, then upsert by (year, 编号) in one transaction."""
-    path = Path(path)
-    with session_scope() as session:
-        members = validate_team(path, profile=active_profile(session), year=year)
-        return upsert_records(session, TeamMember, members, key=("year", "person_id"), path=path)
+    return import_records(
+        path,
+        TeamMember,
+        key=("year", "person_id"),
+        validate=lambda _, profile: validate_team(Path(path), profile=profile, year=year),
+    )

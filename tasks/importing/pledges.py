@@ -14,14 +14,12 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from models.db import session_scope
 from models.profile.schema import DistrictProfile
 from models.units import PLEDGE_KINDS, UNIT_KINDS, Pledge, PledgeBase
-from tasks.common.district import active_profile
-from tasks.importing.awards import parse_year
 from tasks.importing.cells import parse_text
 from tasks.importing.columns import CellError, Column, Kind, parse_rows
 from tasks.importing.fields import (
+    YEAR_COLUMN,
     anchored,
     choice,
     parse_code,
@@ -29,11 +27,12 @@ from tasks.importing.fields import (
     parse_optional_count,
     present_columns,
     quoted,
+    ref_column,
     row_numbers,
     unknown_zh,
 )
 from tasks.importing.reading import read_rows
-from tasks.importing.store import ImportSummary, upsert_records
+from tasks.importing.store import ImportSummary, import_records
 
 MAX_AMOUNT = 100_000_000  # yuan: a larger pledge is a typo
 MAX_HOURS = 100_000
@@ -68,18 +67,8 @@ PLEDGES = Kind(
     name="pledges",
     title_zh="社区单位支持承诺",
     columns=(
-        Column("year", "年度", parse_year, "年份", required=True, example="2026"),
-        Column(
-            "ref",
-            "编号",
-            parse_text,
-            "文本",
-            required=True,
-            notes="同一年度内每项承诺唯一；再次导入时按编号更新",
-            example="P0001",
-            text_format=True,
-            max_chars=50,
-        ),
+        YEAR_COLUMN,
+        ref_column("ref", notes="同一年度内每项承诺唯一；再次导入时按编号更新", example="P0001"),
         Column(
             "unit_code",
             "单位代码",
@@ -241,9 +230,11 @@ def _confirmed(session: Session) -> dict[tuple[int, str], PledgeBase]:
 
 def import_pledges_file(path: Path, *, year: int | None = None) -> ImportSummary:
     """Validate the file whole, then upsert by (year, 编号) in one transaction."""
-    path = Path(path)
-    with session_scope() as session:
-        pledges = validate_pledges(
-            path, profile=active_profile(session), year=year, confirmed=_confirmed(session)
-        )
-        return upsert_records(session, Pledge, pledges, key=("year", "ref"), path=path)
+    return import_records(
+        path,
+        Pledge,
+        key=("year", "ref"),
+        validate=lambda session, profile: validate_pledges(
+            Path(path), profile=profile, year=year, confirmed=_confirmed(session)
+        ),
+    )

@@ -11,7 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlmodel import Session, SQLModel, select
 
+from models.db import session_scope
+from models.profile.schema import DistrictProfile
 from models.timeutil import utcnow
+from tasks.common.district import active_profile
 
 
 class ImportSummary(BaseModel):
@@ -25,6 +28,20 @@ class ImportSummary(BaseModel):
     updated: int
     unchanged: int
     encoding: str
+
+
+def import_records(
+    path: Path,
+    table: type[SQLModel],
+    *,
+    key: tuple[str, ...],
+    validate: Callable[[Session, DistrictProfile], Sequence[BaseModel]],
+) -> ImportSummary:
+    """Validate a file whole against the profile in force (and what `validate` reads in the
+    session), then upsert it by `key` columns: one transaction, nothing written when refused."""
+    with session_scope() as session:
+        records = validate(session, active_profile(session))
+        return upsert_records(session, table, records, key=key, path=Path(path))
 
 
 def upsert_records(

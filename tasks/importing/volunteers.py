@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from models.db import session_scope
 from models.profile.schema import DistrictProfile
 from models.volunteers import ROLES, Volunteer, VolunteerBase
-from tasks.common.district import active_profile
-from tasks.importing.awards import parse_year
 from tasks.importing.cells import parse_count, parse_text
 from tasks.importing.columns import CellError, Column, Kind, parse_rows, show_cell, unknown_name
+from tasks.importing.fields import YEAR_COLUMN, name_column, ref_column
 from tasks.importing.reading import read_rows
-from tasks.importing.store import ImportSummary, upsert_records
+from tasks.importing.store import ImportSummary, import_records
 
 _CODES = {zh: code for code, zh in ROLES.items()}
 
@@ -41,19 +39,9 @@ VOLUNTEERS = Kind(
     name="volunteers",
     title_zh="志愿者和讲师团",
     columns=(
-        Column("year", "年度", parse_year, "年份", required=True, example="2026"),
-        Column(
-            "person_id",
-            "编号",
-            parse_text,
-            "文本",
-            required=True,
-            notes="同一年度内每人唯一；再次导入时按编号更新",
-            example="V0001",
-            text_format=True,
-            max_chars=50,
-        ),
-        Column("name", "姓名", parse_text, "文本", required=True, example="王芳", max_chars=50),
+        YEAR_COLUMN,
+        ref_column("person_id", notes="同一年度内每人唯一；再次导入时按编号更新", example="V0001"),
+        name_column("姓名", example="王芳"),
         Column(
             "role",
             "类别",
@@ -144,8 +132,9 @@ def validate_volunteers(
 
 def import_volunteers_file(path: Path, *, year: int | None = None) -> ImportSummary:
     """Validate the file whole, then upsert by (year, person_id) in one transaction."""
-    path = Path(path)
-    with session_scope() as session:
-        profile = active_profile(session)
-        people = validate_volunteers(path, profile=profile, year=year)
-        return upsert_records(session, Volunteer, people, key=("year", "person_id"), path=path)
+    return import_records(
+        path,
+        Volunteer,
+        key=("year", "person_id"),
+        validate=lambda _, profile: validate_volunteers(Path(path), profile=profile, year=year),
+    )

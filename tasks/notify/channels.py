@@ -271,54 +271,28 @@ def _deliver(
     return answer.ok
 
 
-# Apprise's decorator module has no type annotations.
-@apprise_notify(on="lddingtalk", name="DingTalk robot (learning-district)")  # type: ignore[no-untyped-call,untyped-decorator]
-def _dingtalk_plugin(
-    body: str,
-    title: str,
-    _notify_type: str,
-    *_args: Any,
-    meta: dict[str, Any],
-    body_format: Any = "text",
-    **_kwargs: Any,
-) -> bool:
-    return _deliver("dingtalk", _dingtalk, body, title, meta, body_format)
+def _register_plugin(vendor: str, schema: str, name: str, send: Sender) -> None:
+    """Make Apprise deliver `SCHEMA://` URLs through `_deliver` with this vendor's sender."""
+
+    def plugin(
+        body: str,
+        title: str,
+        _notify_type: str,
+        *_args: Any,
+        meta: dict[str, Any],
+        body_format: Any = "text",
+        **_kwargs: Any,
+    ) -> bool:
+        return _deliver(vendor, send, body, title, meta, body_format)
+
+    # Apprise's decorator module has no type annotations.
+    apprise_notify(on=schema, name=f"{name} (learning-district)")(plugin)  # type: ignore[no-untyped-call]
 
 
-@apprise_notify(on="ldwecom", name="WeCom group robot (learning-district)")  # type: ignore[no-untyped-call,untyped-decorator]
-def _wecom_plugin(
-    body: str,
-    title: str,
-    _notify_type: str,
-    *_args: Any,
-    meta: dict[str, Any],
-    body_format: Any = "text",
-    **_kwargs: Any,
-) -> bool:
-    return _deliver("wecom", _wecom, body, title, meta, body_format)
-
-
-@apprise_notify(on="ldfeishu", name="Feishu robot (learning-district)")  # type: ignore[no-untyped-call,untyped-decorator]
-def _feishu_plugin(
-    body: str,
-    title: str,
-    _notify_type: str,
-    *_args: Any,
-    meta: dict[str, Any],
-    body_format: Any = "text",
-    **_kwargs: Any,
-) -> bool:
-    return _deliver("feishu", _feishu, body, title, meta, body_format)
-
-
-@apprise_notify(on="ldsms", name="Aliyun SMS (learning-district)")  # type: ignore[no-untyped-call,untyped-decorator]
-def _sms_plugin(
-    body: str,
-    title: str,
-    _notify_type: str,
-    *_args: Any,
-    meta: dict[str, Any],
-    body_format: Any = "text",
-    **_kwargs: Any,
-) -> bool:
-    return _deliver("sms", _sms, body, title, meta, body_format)
+for _vendor, _schema, _name, _send in (
+    ("dingtalk", "lddingtalk", "DingTalk robot", _dingtalk),
+    ("wecom", "ldwecom", "WeCom group robot", _wecom),
+    ("feishu", "ldfeishu", "Feishu robot", _feishu),
+    ("sms", "ldsms", "Aliyun SMS", _sms),
+):
+    _register_plugin(_vendor, _schema, _name, _send)

@@ -10,9 +10,8 @@ from hypothesis import strategies as st
 
 from models.profile.calendar import CalendarPolicy, DistributionPolicy
 from models.profile.loading import load_profile
-from tasks.calendar.placement import VenueSpec
+from tasks.calendar.placement import PastEvent, VenueSpec
 from tasks.calendar.rules import (
-    PastEvent,
     activity_week,
     clone_specs,
     distribution_reminder_days,
