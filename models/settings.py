@@ -7,7 +7,7 @@ differs per machine is only which role it runs.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -70,8 +70,9 @@ class Settings(BaseSettings):
             )
         return value
 
-    @property
+    @cached_property
     def sqlalchemy_url(self) -> str:
+        """The database's URL, resolved once (every query asks for it)."""
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return f"sqlite:///{(self.data_dir / 'learning-district.db').resolve()}"

@@ -47,7 +47,8 @@ logger = logging.getLogger(__name__)
 COOKIE = "ld_csrf"
 COOKIE_AGE = 7 * 24 * 3600
 WRITE_BATCH = 200
-ANNOUNCE_BATCH = 200
+ANNOUNCE_BATCH = 500
+ANNOUNCE_PAUSE_SECONDS = 0.5  # between announcements: under load, one request a batch of 500
 ANNOUNCE_DRAIN_SECONDS = 30.0
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 RSVP = {"attend": "accepted", "absent": "declined", "delegate": "accepted"}
@@ -125,11 +126,16 @@ class Answers:
             self._store, name="answers-writer", max_batch=WRITE_BATCH
         )
         self.announcer: Batcher[tuple[int, dict[str, Any]], None] = Batcher(
-            self._announce, name="answers-announcer", max_batch=ANNOUNCE_BATCH
+            self._announce,
+            name="answers-announcer",
+            max_batch=ANNOUNCE_BATCH,
+            pause_seconds=ANNOUNCE_PAUSE_SECONDS,
         )
         self.router = APIRouter()
-        self.router.add_api_route("/r/{token}", self.show, methods=["GET"])
-        self.router.add_api_route("/r/{token}", self.answer, methods=["POST"])
+        # plain Starlette routes: the page and the answer are the portal's hottest paths, and
+        # FastAPI's per-request parameter solving would cost about as much as the lookup
+        self.router.add_route("/r/{token}", self._show_route, methods=["GET"])
+        self.router.add_route("/r/{token}", self._answer_route, methods=["POST"])
         self.router.add_api_route("/r/{token}/meeting.ics", self.ics, methods=["GET"])
 
     # ------------------------------------------------------------------ threads
@@ -249,6 +255,12 @@ class Answers:
         """One indexed read (~0.1 ms on SQLite, never waiting for a writer under WAL): done on
         the event loop, where a hop to a worker thread would cost more than the read."""
         return records.open_link(token, now=self.clock())
+
+    async def _show_route(self, request: Request) -> Response:
+        return await self.show(request.path_params["token"], request)
+
+    async def _answer_route(self, request: Request) -> Response:
+        return await self.answer(request.path_params["token"], request)
 
     async def show(self, token: str, request: Request) -> Response:
         view = self._open(token) if _plausible(token) else None

@@ -6,6 +6,10 @@ one transaction and one commit for the whole batch — then answers each future.
 batches grow by themselves, so the cost of a commit (an fsync on SQLite) is shared. The ideas it
 stored go to a second `Batcher` that announces them (events, one `.delay()` per batch).
 
+A batcher with `pause_seconds` waits that long after each batch, so that under load its batches
+grow to `max_batch` (the answers' announcer: a few large requests to the Prefect API instead of
+many small ones); an item arriving at a quiet time is still handled at once.
+
 The thread starts when the first item arrives and stops after `idle_seconds` without work, so
 an app that is never shut down (a test client without its lifespan) leaves no thread behind.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Generic, TypeVar
@@ -40,6 +45,7 @@ class Batcher(Generic[T, R]):
         name: str,
         max_batch: int,
         idle_seconds: float = 1.0,
+        pause_seconds: float = 0.0,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -47,6 +53,7 @@ class Batcher(Generic[T, R]):
         self._name = name
         self._max_batch = max_batch
         self._idle_seconds = idle_seconds
+        self._pause_seconds = pause_seconds
         self._queue: queue.SimpleQueue[tuple[T, Future[R]]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -87,6 +94,8 @@ class Batcher(Generic[T, R]):
                 except queue.Empty:
                     break
             self._process(batch)
+            if self._pause_seconds:
+                time.sleep(self._pause_seconds)  # let the next batch gather
 
     def _process(self, batch: list[tuple[T, Future[R]]]) -> None:
         live = [(item, future) for item, future in batch if future.set_running_or_notify_cancel()]

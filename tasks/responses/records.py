@@ -3,7 +3,7 @@
 Each public function is one transaction. `record_answers` stores a batch of answers, each with
 the event that announces it (built by the caller from the link's request), before anything is
 acknowledged; `unannounced` / `mark_announced` are the event outbox a sweeper drains;
-`stage_reminders` reminds whoever has not answered, with a new link to the same request.
+reminders are in `reminders`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, Select, bindparam, func
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import col, select
@@ -26,20 +27,11 @@ from models.timeutil import utcnow
 from tasks.common import clock, links
 from tasks.common.district import active_profile
 from tasks.common.events import stamped
-from tasks.common.holidays import work_calendar
-from tasks.notify.delivery import stage_message, undelivered_message_ids
-from tasks.notify.render import render
 from tasks.responses.rules import (
-    REMINDED,
     Answer,
     LinkState,
     link_state,
-    reminder_due,
 )
-
-FLOW = "responses"
-# What the message that asked was called, as a reminder names it.
-NOTICES = {"secondment": "挂职选派通知", "meeting": "会议通知", "distribution": "宣传资料发放通知"}
 
 
 class AnswerView(BaseModel):
@@ -95,9 +87,9 @@ EventFor = Callable[[LinkView, Answer, datetime], dict[str, Any]]
 
 
 @lru_cache(maxsize=1)
-def _view_statement() -> Select[Any]:
-    """One query for a page: the link, its request and the request's last answer (built once;
-    pages are the portal's hottest path)."""
+def _view_select() -> Select[Any]:
+    """The link, its request and the request's last answer (built once; pages are the portal's
+    hottest path)."""
     link, request, answer = (
         ResponseLink.__table__,  # type: ignore[attr-defined]
         ResponseRequest.__table__,  # type: ignore[attr-defined]
@@ -110,29 +102,41 @@ def _view_statement() -> Select[Any]:
         .correlate(request)
         .scalar_subquery()
     )
+    return sa_select(
+        link.c.id,
+        link.c.revoked_at,
+        request.c.id,
+        request.c.purpose,
+        request.c.year,
+        request.c.recipient,
+        request.c.subject,
+        request.c.details,
+        request.c.deadline,
+        request.c.closed_at,
+        request.c.closed_reason,
+        answer.c.choice,
+        answer.c.fields,
+        answer.c.answered_at,
+    ).select_from(
+        link.join(request, request.c.id == link.c.request_id).outerjoin(answer, answer.c.id == last)
+    )
+
+
+@lru_cache(maxsize=1)
+def _view_statement() -> Select[Any]:
+    """One query for a page: the link with this token hash."""
+    link = ResponseLink.__table__  # type: ignore[attr-defined]
+    return _view_select().where(link.c.token_hash == bindparam("token_hash"))
+
+
+@lru_cache(maxsize=1)
+def _views_statement() -> Select[Any]:
+    """One query for a batch of answers: every link with one of these hashes, and its hash."""
+    link = ResponseLink.__table__  # type: ignore[attr-defined]
     return (
-        sa_select(
-            link.c.id,
-            link.c.revoked_at,
-            request.c.id,
-            request.c.purpose,
-            request.c.year,
-            request.c.recipient,
-            request.c.subject,
-            request.c.details,
-            request.c.deadline,
-            request.c.closed_at,
-            request.c.closed_reason,
-            answer.c.choice,
-            answer.c.fields,
-            answer.c.answered_at,
-        )
-        .select_from(
-            link.join(request, request.c.id == link.c.request_id).outerjoin(
-                answer, answer.c.id == last
-            )
-        )
-        .where(link.c.token_hash == bindparam("token_hash"))
+        _view_select()
+        .add_columns(link.c.token_hash)
+        .where(link.c.token_hash.in_(bindparam("hashes", expanding=True)))
     )
 
 
@@ -142,12 +146,15 @@ def _aware(moment: datetime, now: datetime) -> datetime:
 
 def _view(connection: Connection, token: str, now: datetime) -> LinkView | None:
     row = connection.execute(_view_statement(), {"token_hash": links.token_hash(token)}).first()
-    if row is None:
-        return None
+    return None if row is None else _row_view(row, now)
+
+
+def _row_view(row: Sequence[Any], now: datetime) -> LinkView:
     (link_id, revoked_at, request_id, purpose, year, recipient, subject, details) = row[:8]
-    deadline, closed_at, closed_reason, choice, fields, answered_at = row[8:]
+    deadline, closed_at, closed_reason, choice, fields, answered_at = row[8:14]
     deadline = _aware(deadline, now)
-    return LinkView(
+    # built without validation: every value is a typed column of this row (a page's hot path)
+    return LinkView.model_construct(
         link_id=link_id,
         request_id=request_id,
         purpose=purpose,
@@ -166,7 +173,7 @@ def _view(connection: Connection, token: str, now: datetime) -> LinkView | None:
         ),
         closed_reason=closed_reason,
         last=(
-            AnswerView(
+            AnswerView.model_construct(
                 choice=choice, fields=dict(fields or {}), answered_at=_aware(answered_at, now)
             )
             if choice is not None
@@ -187,58 +194,109 @@ def record_answers(
     """Store every answer whose link is open, each with its event, in one transaction.
 
     A form sent again (same `form_id`) is answered with the answer it already stored, even if
-    that answer has since used the link up. A refused answer stores nothing.
+    that answer has since used the link up; an answer stored earlier in the same batch counts
+    (a link a decline used up refuses the next one). A refused answer stores nothing. Three
+    statements a batch: the links, the forms already answered, the new answers.
     """
     now = now or utcnow()
-    results: list[Recorded] = []
+    if not items:
+        return []
+    answers = ResponseAnswer.__table__  # type: ignore[attr-defined]
+    hashes = {item.token: links.token_hash(item.token) for item in items}
     with session_scope() as session:
-        for item in items:
-            view = _view(session.connection(), item.token, now)
-            if view is None:
-                results.append(Recorded(state="unknown"))
-                continue
-            earlier = session.exec(
-                select(ResponseAnswer.id).where(
-                    ResponseAnswer.request_id == view.request_id,
-                    ResponseAnswer.form_id == item.form_id,
+        connection = session.connection()
+        found = connection.execute(_views_statement(), {"hashes": sorted(set(hashes.values()))})
+        views = {row[-1]: _row_view(row, now) for row in found}
+        form_ids = sorted({item.form_id for item in items})
+        stored: dict[tuple[int, str], int] = {
+            (request_id, form_id): answer_id
+            for answer_id, request_id, form_id in connection.execute(
+                sa_select(answers.c.id, answers.c.request_id, answers.c.form_id).where(
+                    answers.c.form_id.in_(form_ids)
                 )
-            ).first()
-            if earlier is not None:
-                results.append(Recorded(state=None, duplicate=True, answer_id=earlier, view=view))
+            )
+        }
+        batch: dict[tuple[int, str], int] = {}  # (request, form) -> index in `rows`
+        latest: dict[int, AnswerView] = {}  # request -> its last answer in this batch
+        rows: list[dict[str, Any]] = []
+        # each result, or (index in `rows`, view, event) until the rows have their ids
+        planned: list[Recorded | tuple[int, LinkView, dict[str, Any] | None]] = []
+        for item in items:
+            view = views.get(hashes[item.token])
+            if view is None:
+                planned.append(Recorded(state="unknown"))
+                continue
+            view = _answered(view, latest.get(view.request_id), now)
+            key = (view.request_id, item.form_id)
+            if key in stored:
+                planned.append(
+                    Recorded(state=None, duplicate=True, answer_id=stored[key], view=view)
+                )
+                continue
+            if key in batch:
+                planned.append((batch[key], view, None))
                 continue
             if view.state != "open":
-                results.append(Recorded(state=view.state, view=view))
+                planned.append(Recorded(state=view.state, view=view))
                 continue
             event = stamped(event_for(view, item.answer, now), event_id=uuid4())
-            row = ResponseAnswer(
-                request_id=view.request_id,
-                link_id=view.link_id,
-                form_id=item.form_id,
-                choice=item.answer.choice,
-                fields=item.answer.fields(),
-                answered_at=now,
-                event=event,
-            )
-            session.add(row)
-            session.flush()  # the next item of this batch sees it (its link may be used up)
-            last = AnswerView(choice=row.choice, fields=row.fields, answered_at=now)
-            after = view.model_copy(
-                update={
-                    "last": last,
-                    "state": link_state(
-                        revoked=False,
-                        closed=False,
-                        deadline=view.deadline,
-                        now=now,
-                        purpose=view.purpose,
-                        last_choice=row.choice,
-                    ),
+            fields = item.answer.fields()
+            batch[key] = len(rows)
+            rows.append(
+                {
+                    "request_id": view.request_id,
+                    "link_id": view.link_id,
+                    "form_id": item.form_id,
+                    "choice": item.answer.choice,
+                    "fields": fields,
+                    "answered_at": now,
+                    "event": event,
                 }
             )
-            results.append(
-                Recorded(state=None, stored=True, answer_id=row.id, event=event, view=after)
+            latest[view.request_id] = AnswerView.model_construct(
+                choice=item.answer.choice, fields=fields, answered_at=now
             )
+            planned.append((batch[key], _answered(view, latest[view.request_id], now), event))
+        ids: list[int] = []
+        if rows:
+            inserted = connection.execute(
+                sa_insert(answers).returning(answers.c.id, sort_by_parameter_order=True), rows
+            )
+            ids = [answer_id for (answer_id,) in inserted]
+    results = []
+    for plan in planned:
+        if isinstance(plan, Recorded):
+            results.append(plan)
+            continue
+        index, after, announcing = plan
+        results.append(
+            Recorded(
+                state=None,
+                stored=announcing is not None,
+                duplicate=announcing is None,
+                answer_id=ids[index],
+                event=announcing,
+                view=after,
+            )
+        )
     return results
+
+
+def _answered(view: LinkView, last: AnswerView | None, now: datetime) -> LinkView:
+    """VIEW as it stands once LAST (an answer of this batch) is stored."""
+    if last is None:
+        return view
+    state = view.state
+    if state not in ("revoked", "closed"):
+        state = link_state(
+            revoked=False,
+            closed=False,
+            deadline=view.deadline,
+            now=now,
+            purpose=view.purpose,
+            last_choice=last.choice,
+        )
+    return view.model_copy(update={"last": last, "state": state})
 
 
 def unannounced(
@@ -351,87 +409,3 @@ def status_rows(year: int, *, now: datetime | None = None) -> list[StatusRow]:
             )
         )
     return rows
-
-
-# --------------------------------------------------------------------------- reminders
-
-
-def stage_reminders(*, today: date, now: datetime | None = None) -> list[int]:
-    """Remind every open, unanswered request whose reminder is due today; the messages' ids.
-
-    Each reminder carries a new link to the same request (the first message's link still
-    works); it is staged once per request and number, so a re-run sends nothing twice.
-    """
-    now = now or utcnow()
-    staged: list[int] = []
-    with session_scope() as session:
-        profile = active_profile(session)
-        calendar = work_calendar(session)
-        answered = select(ResponseAnswer.request_id).distinct()
-        waiting = session.exec(
-            select(ResponseRequest)
-            .where(col(ResponseRequest.purpose).in_(sorted(REMINDED)))
-            .where(col(ResponseRequest.closed_at).is_(None))
-            .where(ResponseRequest.deadline >= now)
-            .where(col(ResponseRequest.id).not_in(answered))
-            .order_by(col(ResponseRequest.id))
-        ).all()
-        for request in waiting:
-            deadline_day = clock.local_date(request.deadline, profile)
-            number = reminder_due(
-                asked_on=clock.local_date(request.asked_at, profile),
-                deadline_day=deadline_day,
-                today=today,
-                sent=request.reminders_sent,
-                offsets=profile.responses.reminder_offsets,
-                calendar=calendar,
-            )
-            if number is None:
-                continue
-            url = links.ask(
-                session,
-                purpose=request.purpose,  # type: ignore[arg-type]  # stored from a Purpose
-                year=request.year,
-                recipient=request.recipient,
-                subject=request.subject,
-                audience=request.audience,
-                deadline=request.deadline,
-                details=dict(request.details),
-                now=now,
-            )
-            title, body = render(
-                "responses_reminder",
-                notice=NOTICES[request.purpose],
-                recipient_name=_addressed(request),
-                title=request.details.get("title", ""),
-                asked_on=clock.local_date(request.asked_at, profile),
-                deadline=deadline_day,
-                link=url,
-                contact=profile.contacts.centre,
-            )
-            message = stage_message(
-                session,
-                flow=FLOW,
-                year=request.year,
-                kind=f"reminder-{request.purpose}-{request.subject}-{number}",
-                recipient=request.recipient,
-                audience=request.audience,
-                title=title,
-                body=body,
-            )
-            request.reminders_sent, request.last_reminded_on = number, today
-            session.add(request)
-            if message is not None and message.id is not None:
-                staged.append(message.id)
-    return staged
-
-
-def _addressed(request: ResponseRequest) -> str:
-    """How a message addresses the recipient: a teacher as 老师, an office or group by name."""
-    name = str(request.details.get("recipient_name", request.recipient))
-    return f"{name}老师" if request.purpose == "secondment" else name
-
-
-def pending_message_ids(year: int) -> list[int]:
-    """Reminders of this year not yet delivered everywhere."""
-    return undelivered_message_ids(flow=FLOW, year=year)

@@ -8,7 +8,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.common.events import EventNotAnnounced, PrefectApi, publish
-from tasks.responses import records
+from tasks.responses import records, reminders
 from tasks.responses.records import StatusRow
 
 ANNOUNCE_BATCH = 200
@@ -40,7 +40,7 @@ def announce_task(older_than_seconds: float = 30.0) -> int:
 
 @task(name="remind-non-responders", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def remind_task(today: date) -> list[int]:
-    return records.stage_reminders(today=today)
+    return reminders.stage_reminders(today=today)
 
 
 @task(name="response-status", cache_policy=NO_CACHE)

@@ -3,21 +3,29 @@
     .venv/bin/python tests/benchmarks/bench_portal.py [--duration 60] [--clients 200]
     .venv/bin/python tests/benchmarks/bench_portal.py --duration 10     # a quick run
 
-Three servers, each a uvicorn subprocess on 127.0.0.1 with the same settings, measured one
-after the other by the same load generator (CLIENTS threads, one keep-alive `http.client`
-connection each, back to back for DURATION seconds). The client is the standard library's,
-which costs ~0.25 ms of CPU a request: with httpx (~4 ms) the floor on this machine is a few
-hundred requests a second, bounded by the client, and every ratio would measure the client.
+Two servers, each a uvicorn subprocess on 127.0.0.1 with the portal's own server settings
+(`deployments.portal.serve.server_config`: one process, uvloop, httptools), measured one after
+the other by the same load generator (CLIENTS threads, one keep-alive `http.client` connection
+each, back to back for DURATION seconds), all while the same Prefect server runs beside them
+(started first: its idle services take the same share of this machine from every scenario).
+The floor is measured before and after the portal and every ratio is to the two together
+(the machine may be shared; the two floors show how much it drifted).
+
+The client is the standard library's, which costs ~0.25 ms of CPU a request: with httpx
+(~4 ms) the floor on this machine is a few hundred requests a second, bounded by the client,
+and every ratio would measure the client.
 
 - the floor: a bare FastAPI app whose one endpoint does nothing (`GET /floor`, 204) — what this
-  machine's Python, uvicorn and client cost per request;
+  machine's Python, uvicorn and client cost per request (on 2 cores the client's own cost,
+  ~0.25 ms a request, may bound it);
 - pages: `GET /r/<token>` on the portal (`create_app`), over 2,000 personal links of meeting
   invitations: the link looked up by its hash, the request and its last answer read, the page
   rendered;
 - answers: `POST /r/<token>` with the page's CSRF token and cookie and a new form id each time,
   alternating 参加 / 不参加 (an RSVP may change): stored by the writer thread (many answers to a
-  transaction), acknowledged, then announced to a real Prefect server (`prefect server start`,
-  started here; `--no-prefect` leaves it out and the answers wait for the sweeper).
+  transaction), acknowledged, then announced in batches to a real Prefect server
+  (`prefect server start`, started here; `--no-prefect` leaves it out and the answers wait
+  for the sweeper).
 
 Afterwards the database is read: every answer acknowledged with 200 must be stored, once
 (lost = acknowledged but absent). Targets: pages ≥ 70 % and answers ≥ 50 % of the floor's
@@ -172,6 +180,8 @@ def _serve(kind: str, port: int) -> None:
     """The server process: the floor, or the production portal app; uvicorn on loopback."""
     import uvicorn
 
+    from deployments.portal.serve import server_config
+
     if kind == "floor":
         app = _floor_app()
     else:
@@ -179,7 +189,7 @@ def _serve(kind: str, port: int) -> None:
         from tasks.common.events import PrefectApi
 
         app = create_app(prefect=PrefectApi.current())  # PREFECT_API_URL of the environment
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)  # type: ignore[arg-type]
+    uvicorn.Server(server_config(app, host="127.0.0.1", port=port)).run()  # type: ignore[arg-type]
 
 
 @contextlib.contextmanager
@@ -294,12 +304,14 @@ def main() -> None:
     env.pop("PREFECT_API_URL", None)
     clients, seconds = args.clients, args.duration
 
-    with _server("floor", env) as port:
-        floor = hammer(
-            port, lambda _c, _n: ("GET", "/floor", None, {}), clients=clients, seconds=seconds
-        )
+    def bare() -> Run:
+        with _server("floor", env) as port:
+            return hammer(
+                port, lambda _c, _n: ("GET", "/floor", None, {}), clients=clients, seconds=seconds
+            )
 
     with _prefect(not args.no_prefect, data_dir / "prefect") as api_url:
+        floor_before = bare()
         if api_url:
             env["PREFECT_API_URL"] = api_url
         with _server("portal", env) as port:
@@ -332,6 +344,13 @@ def main() -> None:
 
             answers = hammer(port, answer, clients=clients, seconds=seconds)
             time.sleep(3)  # the announcer's last batch
+        floor_after = bare()
+    floor = Run(
+        seconds=floor_before.seconds + floor_after.seconds,
+        latencies=floor_before.latencies + floor_after.latencies,
+        statuses=floor_before.statuses + floor_after.statuses,
+        transport_errors=floor_before.transport_errors + floor_after.transport_errors,
+    )
 
     with session_scope() as session:
         stored = Counter(session.exec(select(ResponseAnswer.form_id)).all())
@@ -351,7 +370,9 @@ def main() -> None:
     )
     print(f"{'':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'rate ratio':>11} {'p99 ratio':>10}")
     rows = (
-        ("bare endpoint (floor)", floor),
+        ("floor, before", floor_before),
+        ("floor, after", floor_after),
+        ("floor (both)", floor),
         ("pages GET /r/…", pages),
         ("answers POST /r/…", answers),
     )

@@ -31,6 +31,21 @@ YEAR = 2026
 NOW = datetime(2026, 9, 5, 2, 0, tzinfo=UTC)
 
 
+def test_a_pausing_batcher_handles_a_first_item_at_once_and_gathers_the_rest() -> None:
+    batches: list[list[int]] = []
+
+    def keep(items: list[int]) -> list[int]:
+        batches.append(items)
+        return items
+
+    batcher: Batcher[int, int] = Batcher(keep, name="t", max_batch=100, pause_seconds=0.5)
+    assert batcher.put(1).result(timeout=5) == 1  # alone: handled as it came
+    later = [batcher.put(n) for n in range(2, 12)]  # arrive while it pauses
+    assert [future.result(timeout=5) for future in later] == list(range(2, 12))
+    batcher.flush(timeout=5)
+    assert batches == [[1], list(range(2, 12))]
+
+
 def test_batcher_answers_every_item_once_in_order_from_many_threads() -> None:
     batches: list[list[int]] = []
 

@@ -14,7 +14,7 @@ from models.profile.schema import DistrictProfile
 from models.responses import ResponseAnswer
 from tasks.common import links
 from tasks.common.workdays import WorkCalendar
-from tasks.responses import records
+from tasks.responses import records, reminders
 from tasks.responses.rules import Answer, link_state, read_answer, reminder_days, reminder_due
 
 WORKDAYS = WorkCalendar()
@@ -130,9 +130,9 @@ def test_non_responders_are_reminded_once_with_a_new_link(registry: DistrictProf
     )
     assert stored[0].stored
     now = datetime(2026, 2, 5, 1, tzinfo=UTC)
-    assert records.stage_reminders(today=date(2026, 2, 4), now=now) == []
-    (message_id,) = records.stage_reminders(today=date(2026, 2, 5), now=now)
-    assert records.stage_reminders(today=date(2026, 2, 6), now=now) == []  # once
+    assert reminders.stage_reminders(today=date(2026, 2, 4), now=now) == []
+    (message_id,) = reminders.stage_reminders(today=date(2026, 2, 5), now=now)
+    assert reminders.stage_reminders(today=date(2026, 2, 6), now=now) == []  # once
     with session_scope() as session:
         message = session.get(OutboxMessage, message_id)
         assert message is not None
