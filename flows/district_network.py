@@ -12,13 +12,14 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from models.params.network import RolloutParameters
 from tasks.common import clock
 from tasks.common.documents import year_dir
+from tasks.network.records import RolloutReport
 from tasks.network.reports import rollout_rows
 from tasks.network.tasks import network_report_task, pending_messages_task, rollout_check_task
 from tasks.notify.delivery import deliver_outbox_task
 
 
 @flow(name="community-school-rollout", flow_run_name="rollout-{params.year}")
-async def community_school_rollout(params: RolloutParameters) -> dict[str, Any]:
+async def community_school_rollout(params: RolloutParameters) -> RolloutReport:
     """街道社区学校推广年度检查（R8.3）：按计划为到期街道建立任务并提醒，逾期催办，开办后办结。"""
     logger = get_run_logger()
     today = params.today or clock.today()
@@ -41,7 +42,7 @@ async def community_school_rollout(params: RolloutParameters) -> dict[str, Any]:
             f"已登记开办{report.open_by_year_end}个"
         ),
     )
-    return report.model_dump(mode="json")
+    return report
 
 
 @flow(name="district-registry", flow_run_name="registry-{year}")

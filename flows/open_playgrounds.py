@@ -13,6 +13,7 @@ from prefect.artifacts import acreate_table_artifact
 from models.params.network import PlaygroundParameters
 from tasks.common import clock
 from tasks.notify.delivery import deliver_outbox_task
+from tasks.playgrounds.records import WeekPlan
 from tasks.playgrounds.reports import closure_rows, week_rows
 from tasks.playgrounds.rules import week_of
 from tasks.playgrounds.tasks import closure_notices_task, pending_messages_task, publish_week_task
@@ -39,7 +40,7 @@ async def playground_notices(
 @flow(name="playground-schedule", flow_run_name="playground-schedule")
 async def playground_schedule(
     params: PlaygroundParameters = PlaygroundParameters(),
-) -> dict[str, Any]:
+) -> WeekPlan:
     """学校操场下周开放安排（R8.2）：按街道发送到各社区，含季节时间和暂停开放的日子。"""
     today = params.today or clock.today()
     monday, _ = week_of(today)
@@ -50,4 +51,4 @@ async def playground_schedule(
         table=week_rows(plan) or [{"街道": "（尚未登记开放时间）"}],
         description=f"{monday}起一周学校操场开放安排，按街道",
     )
-    return plan.model_dump(mode="json")
+    return plan

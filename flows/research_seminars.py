@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_table_artifact
 
+from tasks.calendar.reports import seminars_table
+from tasks.calendar.seminars import SeminarPlan
 from tasks.calendar.tasks import pending_messages_task, plan_seminars_task
 from tasks.common import clock
-from tasks.common.workdays import day_zh
 from tasks.notify.delivery import deliver_outbox_task
 
 
 @flow(name="research-seminars", flow_run_name="seminars-{year}")
-async def research_seminars(year: int | None = None) -> dict[str, Any]:
+async def research_seminars(year: int | None = None) -> SeminarPlan:
     """理论研究组专题研讨（R10.5）：按季度在工作日安排，避开已有会议和宣传活动周，邀请研究组成员。"""
     year = year or clock.today().year
     plan = plan_seminars_task(year)
@@ -24,10 +23,7 @@ async def research_seminars(year: int | None = None) -> dict[str, Any]:
     deliver_outbox_task(message_ids=pending_messages_task(year))
     await acreate_table_artifact(
         key=f"research-seminars-{year}",
-        table=[
-            {"日期": day_zh(s.day), "研讨": s.title, "会场": s.venue, "安排依据": s.reason}
-            for s in plan.seminars
-        ],
+        table=seminars_table(plan),
         description=f"{year}年理论研究组专题研讨安排",
     )
-    return plan.model_dump(mode="json")
+    return plan

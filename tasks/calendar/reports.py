@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from models.db import session_scope
+from tasks.calendar.seminars import SeminarPlan
 from tasks.calendar.summary import calendar_result
 from tasks.common.district import active_profile
 from tasks.common.documents import (
@@ -23,6 +24,7 @@ from tasks.common.documents import (
     year_dir,
     zh_date,
 )
+from tasks.common.workdays import day_zh
 
 TRAINING = "cadre_training"
 
@@ -184,3 +186,11 @@ def year_tables(result: dict[str, Any]) -> list[TableArtifact]:
 def documents_markdown(year: int, files: list[WrittenFile]) -> str:
     """The artifact listing the year's calendar documents."""
     return files_markdown(f"{year}年社区教育日历文件", files)
+
+
+def seminars_table(plan: SeminarPlan) -> list[dict[str, object]]:
+    """Rows of the research seminars artifact (R10.5): day, topic, venue, why that day."""
+    return [
+        {"日期": day_zh(s.day), "研讨": s.title, "会场": s.venue, "安排依据": s.reason}
+        for s in plan.seminars
+    ]

@@ -48,7 +48,7 @@ def test_rollout_and_registry_flows(registry: DistrictProfile, db: Path) -> None
     report = asyncio.run(district_registry(year=2027, today=date(2027, 1, 15)))
 
     # the plan's three 2026 pilots and two 2027 streets are due; nothing registered yet
-    assert len(first["actions"]) == 5 and again["actions"] == []
+    assert len(first.actions) == 5 and again.actions == []
     assert len(sent("network")) == 5  # delivered at once, once
     assert report["files"][0].endswith("network-2027.md") and Path(report["files"][1]).is_file()
 
@@ -60,7 +60,7 @@ def test_playground_flows(registry: DistrictProfile, tmp_path: Path) -> None:
     week = asyncio.run(playground_schedule(PlaygroundParameters(today=date(2026, 9, 25))))
 
     assert {c["reason"] for c in notices["closures"]} == {"国庆节假期"}
-    assert week["monday"] == "2026-09-28" and len(week["streets"]) == len(registry.streets)
+    assert week.monday == date(2026, 9, 28) and len(week.streets) == len(registry.streets)
     assert {m.kind for m in sent("playgrounds")} >= {"week-2026-09-28"}
 
 
@@ -80,5 +80,5 @@ def test_seminars_and_a_pledge_from_the_form(registry: DistrictProfile, tmp_path
         )
     )
 
-    assert seminars["placed"] and len(seminars["seminars"]) == 4
-    assert thanked["changed"] and [m.audience for m in sent("units")] == ["unit-U002"]
+    assert seminars.placed and len(seminars.seminars) == 4
+    assert thanked.changed and [m.audience for m in sent("units")] == ["unit-U002"]
