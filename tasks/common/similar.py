@@ -203,6 +203,19 @@ class SimilarIndex:
             if len(self._tail) > max(self._tail_max, frozen // 2):
                 self._freeze()
 
+    def add_many(self, pairs: Iterable[tuple[int, str]]) -> None:
+        """Index many (item, key) at once (loading a campaign): one rebuild at the end."""
+        with self._lock:
+            for item, key in pairs:
+                if item in self._slot:
+                    continue
+                grams = gram_codes(key)
+                slot = len(self._items)
+                self._slot[item] = slot
+                self._items.append(item)
+                self._grams.append(array("q", sorted(grams)))
+            self._freeze()
+
     def remove(self, item: int) -> None:
         """Forget ITEM (a rejected idea); unknown items are ignored."""
         with self._lock:

@@ -106,10 +106,13 @@ class CampaignIndexes:
                 newest = session.exec(
                     select(func.max(Idea.screened_at)).where(Idea.year == year)
                 ).one()
-            for stored_id, title, content in rows:
-                if stored_id is not None:
-                    entry.index.add(stored_id, idea_key(title, content))
-                    entry.last_id = max(entry.last_id, stored_id)
+            loaded = [(i, idea_key(title, content)) for i, title, content in rows if i is not None]
+            if len(loaded) > 1000:  # a campaign loaded for the first time: one rebuild
+                entry.index.add_many(loaded)
+            else:
+                for stored_id, key in loaded:
+                    entry.index.add(stored_id, key)
+            entry.last_id = max([entry.last_id, *(i for i, _ in loaded)])
             for rejected_id in rejected:
                 if rejected_id is not None:
                     entry.index.remove(rejected_id)
