@@ -16,6 +16,7 @@ from tasks.awards import audit as awards
 from tasks.awards.rules import RULE_VERSION as AWARDS_VERSION
 from tasks.calendar import audit as calendar
 from tasks.common.decisions import Rederived
+from tasks.network import audit as network
 from tasks.secondment import audit as secondment
 from tasks.secondment.rules import RULE_VERSION as SECONDMENT_VERSION
 
@@ -48,6 +49,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("calendar", "schedule"): Rule(
         calendar.rederive_schedule, calendar.RULE_VERSION, frozenset({"placed"})
+    ),
+    ("network", "rollout"): Rule(
+        network.rederive_rollout, network.RULE_VERSION, frozenset(network.DECISION_KINDS.values())
     ),
 }
 

@@ -25,6 +25,8 @@ KINDS = {
     "flagged": "有效评分不足",
     "recused": "评委回避",
     "judge_shortage": "评委人数不足",
+    "promoted": "按排名递补",
+    "no_reserve": "无可递补",
     "placed": "会议日期和会场",
     "rejected": "初筛未通过",
     "result": "评审排名",
@@ -59,6 +61,8 @@ FIELDS = {
     "reason": "原因",
     "due": "期限",
     "kind": "事项",
+    "plan_year": "计划年度",
+    "replaces": "递补对象",
 }
 VALUES = {
     "optimal": "已证明最优",

@@ -109,6 +109,8 @@ def compare(
             differences.append(_diff(d, "no_inputs", recorded=d.inputs_digest or None))
         else:
             groups[(d.process, d.inputs_digest)].append(d)
+    # a later run on other inputs skips what an earlier run already decided: not "unrecorded"
+    everywhere = {(d.process, d.subject, d.kind) for d in decisions}
     checked = 0
     for key, members in sorted(groups.items()):
         snapshot = by_key[key]
@@ -148,6 +150,8 @@ def compare(
             elif again != d.outcome:
                 differences.append(_diff(d, "outcome", recorded=d.outcome, rederived=again))
         for subject, kind in sorted(set(result.outcomes) - on_record):
+            if (snapshot.process, subject, kind) in everywhere:
+                continue
             differences.append(
                 Difference(
                     process=snapshot.process,

@@ -20,8 +20,10 @@ from models.profile.playgrounds import is_primary
 from models.profile.schema import DistrictProfile
 from models.secondment import Assignment
 from models.volunteers import Volunteer
+from tasks.common.decisions import decision, keep_inputs
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
+from tasks.network.audit import DECISION_KINDS, RULE_VERSION, rollout_outcomes, rollout_payload
 from tasks.network.rules import (
     RULE,
     NetworkReport,
@@ -42,12 +44,7 @@ from tasks.notify.render import render
 
 FLOW = "network"
 REPLY_WITHIN_WORKING_DAYS = 20  # a late street or school reports back within a working month
-_DECISION_KINDS = {
-    "open": "rollout-opened",
-    "overdue": "rollout-overdue",
-    "done": "rollout-done",
-    "standard": "standard-reminder",
-}
+_DECISION_KINDS = DECISION_KINDS
 
 
 class RolloutLine(BaseModel):
@@ -153,14 +150,25 @@ def rollout_check(*, year: int, today: date) -> RolloutReport:
         digest = rollout_digest(plan=plan, year=year, today=today, schools=schools, tasks=tasks)
         done: list[RolloutAction] = []
         messages = 0
-        for action in rollout_actions(
-            plan=plan, year=year, today=today, schools=schools, tasks=tasks
-        ):
+        actions = rollout_actions(plan=plan, year=year, today=today, schools=schools, tasks=tasks)
+        outcomes = rollout_outcomes(actions)
+        for action in actions:
             kind = _DECISION_KINDS[action.kind]
             if _decided(session, year=year, street=action.street, kind=kind):
                 continue
+            keep_inputs(
+                session,
+                process=FLOW,
+                year=year,
+                kind="rollout",
+                digest=digest,
+                payload=rollout_payload(
+                    plan=plan, year=year, today=today, schools=schools, tasks=tasks
+                ),
+                rule_version=RULE_VERSION,
+            )
             session.add(
-                Decision(
+                decision(
                     process=FLOW,
                     year=year,
                     subject=action.street,
@@ -168,6 +176,8 @@ def rollout_check(*, year: int, today: date) -> RolloutReport:
                     rule=RULE,
                     reason=action.reason,
                     inputs_digest=digest,
+                    rule_version=RULE_VERSION,
+                    outcome=outcomes[(action.street, kind)],
                 )
             )
             task = stored.get(action.street)

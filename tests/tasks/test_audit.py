@@ -23,7 +23,7 @@ from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile
 from tasks.audit.records import audit_year
 from tasks.audit.registry import ACTS, RULES, automated_kinds, is_act
-from tasks.audit.reports import describe
+from tasks.audit.reports import KINDS, PROCESSES, describe
 from tasks.audit.rules import AuditResult
 from tasks.awards import objections
 from tasks.awards import records as awards_records
@@ -33,6 +33,7 @@ from tasks.calendar import records as calendar_records
 from tasks.calendar.meetings import move_meeting
 from tasks.calendar.scheduling import solve_schedule
 from tasks.calendar.seminars import plan_seminars
+from tasks.network.records import rollout_check
 from tasks.samples.awards import generate_nominations, generate_scores
 from tasks.secondment.records import decline_and_replace, load_roster, record_approval
 from tasks.secondment.rules import SecondmentRules
@@ -104,6 +105,8 @@ def decided_year(registry: DistrictProfile) -> Iterator[DistrictProfile]:
     decide_secondment(registry)
     decide_awards(registry)
     decide_calendar()
+    assert rollout_check(year=YEAR, today=date(YEAR, 1, 15)).actions  # pilots: tasks opened
+    rollout_check(year=YEAR, today=date(YEAR, 10, 12))  # not opened by 1 September: reminded
     yield registry
 
 
@@ -158,6 +161,8 @@ def test_a_decided_year_passes_the_audit(decided_year: DistrictProfile) -> None:
         "awards/recused",
         "awards/promoted",
         "calendar/placed",
+        "network/rollout-opened",
+        "network/rollout-overdue",
     } <= set(result.kinds)
     assert result.acts >= 1  # the decline: a person's decision, not re-derived
 
@@ -209,7 +214,9 @@ def test_every_recorded_kind_has_a_rederivation_or_is_an_act(
     assert uncovered == []
     for (process, _), rule in RULES.items():
         assert not any(is_act(process, kind) for kind in rule.kinds)
-    assert set(ACTS) >= {p for p, _ in RULES}
+    # every finding can be said in words: a Chinese name for each process and decision kind
+    assert {p for p, _ in RULES} <= set(PROCESSES) and set(ACTS) <= set(PROCESSES)
+    assert all(kind in KINDS for rule in RULES.values() for kind in rule.kinds)
 
 
 def test_a_changed_draw_and_a_changed_score_row_are_named(decided_year: DistrictProfile) -> None:
