@@ -23,6 +23,7 @@ from tasks.awards.objections import rule_objection
 from tasks.awards.public import unannounced_filings
 from tasks.awards.rules import propose
 from tasks.samples.awards import generate_nominations, generate_scores
+from tests.hardening import Ledger
 
 YEAR = 2026
 START = date(2026, 6, 1)  # a Monday
@@ -119,15 +120,20 @@ def test_a_bad_objection_is_refused_in_chinese_and_stores_nothing(
     upload: tuple[str, bytes] | None,
     field: str,
     rule: str,
+    hardening: Ledger,
 ) -> None:
     page = client.get(f"/gongshi/{YEAR}").text
     files: Any = {"attachment": upload} if upload else None
     reply = client.post(
         f"/gongshi/{YEAR}/objection", data=form(page, listed.ref, **overrides), files=files
     )
-    assert reply.status_code == 422, reply.text
-    assert re.search(f"{field}：[^<]*{re.escape(rule)}", reply.text)
-    assert objections() == []
+    ok = (
+        reply.status_code == 422
+        and re.search(f"{field}：[^<]*{re.escape(rule)}", reply.text) is not None
+        and objections() == []
+    )
+    hardening.bad_input(f"objection form: {field} ({rule})", rejected_cleanly=ok)
+    assert ok, reply.text
 
 
 def test_an_oversized_body_is_refused_before_it_is_read(

@@ -23,6 +23,7 @@ from models.residents import IdeaSupport
 from tasks.ideas.campaign import open_campaign
 from tasks.ideas.intake import submit
 from tasks.ideas.screening import Submission
+from tests.hardening import Ledger
 
 YEAR = 2026
 NOW = datetime(2026, 9, 3, 2, 0, tzinfo=UTC)  # collecting since 1 September
@@ -127,14 +128,23 @@ def test_a_new_idea_without_similar_ones_is_stored_and_acknowledged(
     ],
 )
 def test_bad_input_is_refused_in_chinese_names_the_field_and_stores_nothing(
-    client: TestClient, registry: DistrictProfile, overrides: dict[str, str], field: str, rule: str
+    client: TestClient,
+    registry: DistrictProfile,
+    overrides: dict[str, str],
+    field: str,
+    rule: str,
+    hardening: Ledger,
 ) -> None:
     token = csrf(client.get("/ideas").text)
     reply = client.post("/ideas/form", data=fields(registry, token, **overrides))
-    assert reply.status_code == 422
-    assert re.search(f"{field}：[^<]*{re.escape(rule)}", reply.text), reply.text
-    assert "<b>不存在的居委</b>" not in reply.text  # escaped where it is shown back
-    assert stored() == []
+    ok = (
+        reply.status_code == 422
+        and re.search(f"{field}：[^<]*{re.escape(rule)}", reply.text) is not None
+        and "<b>不存在的居委</b>" not in reply.text  # escaped where it is shown back
+        and stored() == []
+    )
+    hardening.bad_input(f"idea form: {field} ({rule})", rejected_cleanly=ok)
+    assert ok, reply.text
 
 
 def test_a_form_from_elsewhere_and_an_oversized_body_are_refused(
