@@ -17,7 +17,6 @@ from models.profile.schema import DistrictProfile
 from models.refusal import Refusal
 from models.results.secondment import (
     DeclinedTeacher,
-    DeclineOutcome,
     IneligibleTeacher,
     SecondedTeacher,
     SecondmentResult,
@@ -25,7 +24,7 @@ from models.results.secondment import (
 from models.secondment import Assignment, SecondmentRound, Teacher, TeacherBase
 from models.timeutil import utcnow
 from tasks.common import clock, links
-from tasks.common.decisions import decision, keep_inputs, payload_digest
+from tasks.common.decisions import decision, keep_inputs
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import message_key, stage_message, undelivered_message_ids
@@ -33,20 +32,14 @@ from tasks.notify.render import render
 from tasks.secondment.audit import (
     placement_outcomes,
     placement_payload,
-    replacement_outcome,
-    replacement_payload,
 )
 from tasks.secondment.rules import (
     RULE_VERSION,
     Placement,
     Proposal,
     SecondmentRules,
-    choose_replacement,
     inputs_digest,
     placement_reason,
-    points,
-    replacement_placement,
-    screen,
 )
 
 FLOW = "secondment"
@@ -118,7 +111,7 @@ def _reply_by(session: Session, profile: DistrictProfile) -> date:
     )
 
 
-def _stage_placement_messages(
+def stage_placement_messages(
     session: Session, *, year: int, placements: list[Placement], replaces: dict[str, str]
 ) -> date:
     """Queue the teacher, school and street notices for these placements (same transaction).
@@ -267,7 +260,7 @@ def record_approval(
                     outcome=outcome,
                 )
             )
-        _stage_placement_messages(session, year=year, placements=proposal.placements, replaces={})
+        stage_placement_messages(session, year=year, placements=proposal.placements, replaces={})
     return True
 
 
@@ -308,166 +301,6 @@ def record_rejection(*, proposal: Proposal, operator: str, comment: str) -> Seco
         total_score=proposal.total_score,
         ineligible=[IneligibleTeacher.model_validate(i.model_dump()) for i in proposal.ineligible],
     )
-
-
-class DeclineError(Refusal):
-    """A decline that cannot be recorded (unknown teacher, not placed this year, …)."""
-
-
-def decline_and_replace(*, year: int, staff_id: str, reason: str = "") -> DeclineOutcome:
-    """Record a decline and place the next-best teacher on that street, in one transaction.
-
-    Declining twice is a no-op that returns the first replacement.
-    """
-    with session_scope() as session:
-        rnd = session.get(SecondmentRound, year)
-        if rnd is None:
-            raise DeclineError(f"{year}年度尚无已批准的挂职选派方案，无法登记不能到岗")
-        declined = session.exec(
-            select(Assignment).where(Assignment.year == year, Assignment.staff_id == staff_id)
-        ).first()
-        if declined is None:
-            raise DeclineError(f"工号 {staff_id} 不在{year}年度的挂职选派名单中")
-        if declined.status == "declined":
-            again = session.exec(
-                select(Assignment).where(Assignment.year == year, Assignment.replaces == staff_id)
-            ).first()
-            return DeclineOutcome(
-                year=year,
-                declined=staff_id,
-                street=declined.street,
-                replacement=again.staff_id if again else None,
-                already_recorded=True,
-            )
-        rules = SecondmentRules.model_validate(rnd.parameters)
-        roster = [
-            TeacherBase.model_validate(t.model_dump()) for t in session.exec(select(Teacher)).all()
-        ]
-        candidates, _ = screen(roster, rules=rules)
-        rows = session.exec(select(Assignment).where(Assignment.year == year)).all()
-        active = [
-            Placement(
-                staff_id=a.staff_id,
-                name="",
-                school=a.school,
-                street=a.street,
-                merit=a.merit,
-                score=a.score,
-                preferred=a.preferred,
-                backbone=a.backbone,
-                reason=a.reason,
-            )
-            for a in rows
-            if a.status == "active" and a.staff_id != staff_id
-        ]
-        unavailable = {a.staff_id for a in rows}  # decliners and everyone placed this year
-        chosen, score = choose_replacement(
-            candidates,
-            active=active,
-            street=declined.street,
-            leaving_backbone=declined.backbone,
-            unavailable=unavailable,
-            rules=rules,
-        )
-        teacher_names = {t.staff_id: t.name for t in roster}
-        placement = replacement_placement(
-            chosen, street=declined.street, score=score, decliner=staff_id, rules=rules
-        )
-        declined.status = "declined"
-        declined.decline_reason = reason
-        declined.declined_at = utcnow()
-        session.add(declined)
-        session.add(
-            Assignment(
-                year=year,
-                staff_id=chosen.staff_id,
-                street=declined.street,
-                school=chosen.school,
-                score=score,
-                merit=points(chosen.merit),
-                preferred=placement.preferred,
-                backbone=chosen.backbone,
-                replaces=staff_id,
-                reason=placement.reason,
-            )
-        )
-        session.add(
-            Decision(
-                process=FLOW,
-                year=year,
-                subject=staff_id,
-                kind="declined",
-                rule=RULE,
-                reason=f"本人不能到岗：{reason or '未说明'}",
-            )
-        )
-        payload = replacement_payload(
-            roster=roster,
-            rules=rules,
-            active=active,
-            unavailable=unavailable,
-            street=declined.street,
-            leaving_backbone=declined.backbone,
-            decliner=staff_id,
-        )
-        digest = payload_digest(payload)
-        keep_inputs(
-            session,
-            process=FLOW,
-            year=year,
-            kind="replacement",
-            digest=digest,
-            payload=payload,
-            rule_version=RULE_VERSION,
-        )
-        for (subject, kind), outcome in replacement_outcome(
-            staff_id=chosen.staff_id, street=declined.street, score=score
-        ).items():
-            session.add(
-                decision(
-                    process=FLOW,
-                    year=year,
-                    subject=subject,
-                    kind=kind,
-                    rule=RULE,
-                    reason=placement.reason,
-                    inputs_digest=digest,
-                    rule_version=RULE_VERSION,
-                    outcome=outcome,
-                )
-            )
-        reply_by = _stage_placement_messages(
-            session, year=year, placements=[placement], replaces={chosen.staff_id: staff_id}
-        )
-        # the street hears who cannot come and who comes instead; the reason stays on record
-        title, body = render(
-            "secondment_declined",
-            year=year,
-            street=declined.street,
-            decliner_name=teacher_names.get(staff_id, staff_id),
-            replacement_name=chosen.name,
-            replacement_school=chosen.school,
-            reply_by=reply_by,
-            contact=active_profile(session).contacts.centre,
-        )
-        stage_message(
-            session,
-            flow=FLOW,
-            year=year,
-            kind="declined",
-            recipient=staff_id,
-            audience=f"street-{declined.street}",
-            title=title,
-            body=body,
-        )
-        return DeclineOutcome(
-            year=year,
-            declined=staff_id,
-            street=declined.street,
-            replacement=chosen.staff_id,
-            score=score,
-            reason=placement.reason,
-        )
 
 
 def pending_message_ids(year: int) -> list[int]:

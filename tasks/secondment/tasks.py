@@ -8,7 +8,7 @@ from prefect.cache_policies import NO_CACHE
 from models.params.secondment import SecondmentParameters
 from models.results.secondment import DeclineOutcome, SecondmentResult
 from tasks.common.documents import WrittenFile
-from tasks.secondment import records
+from tasks.secondment import records, replacement
 from tasks.secondment.reports import secondment_documents
 from tasks.secondment.rules import Proposal, SecondmentRules
 from tasks.secondment.solver import DEFAULT_TIME_LIMIT, select_candidates
@@ -63,7 +63,7 @@ def record_rejection_task(proposal: Proposal, operator: str, comment: str) -> Se
     ),
 )
 def decline_task(year: int, staff_id: str, reason: str) -> DeclineOutcome:
-    return records.decline_and_replace(year=year, staff_id=staff_id, reason=reason)
+    return replacement.decline_and_replace(year=year, staff_id=staff_id, reason=reason)
 
 
 @task(name="pending-messages", cache_policy=NO_CACHE)

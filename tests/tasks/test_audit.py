@@ -35,7 +35,8 @@ from tasks.calendar.scheduling import solve_schedule
 from tasks.calendar.seminars import plan_seminars
 from tasks.network.records import rollout_check
 from tasks.samples.awards import generate_nominations, generate_scores
-from tasks.secondment.records import decline_and_replace, load_roster, record_approval
+from tasks.secondment.records import load_roster, record_approval
+from tasks.secondment.replacement import decline_and_replace
 from tasks.secondment.rules import SecondmentRules
 from tasks.secondment.solver import select_candidates
 from tests.factories import seed_roster

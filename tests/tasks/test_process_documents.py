@@ -27,7 +27,8 @@ from tasks.calendar.scheduling import solve_schedule
 from tasks.common.documents import zh_date
 from tasks.common.holidays import current_work_calendar
 from tasks.samples.awards import generate_nominations, generate_scores
-from tasks.secondment.records import decline_and_replace, load_roster, record_approval
+from tasks.secondment.records import load_roster, record_approval
+from tasks.secondment.replacement import decline_and_replace
 from tasks.secondment.reports import secondment_documents
 from tasks.secondment.rules import SecondmentRules
 from tasks.secondment.solver import select_candidates
