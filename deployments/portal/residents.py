@@ -226,7 +226,7 @@ class IdeaPages:
     async def status(self, token: str) -> Response:
         found = objection = None
         if forms.plausible_form_id(token):
-            found = await asyncio.to_thread(idea_status, token, timezone=str(self.zone))
+            found = await asyncio.to_thread(idea_status, token, zone=self.zone)
             if found is None:
                 objection = await asyncio.to_thread(objection_status, token)
         if objection is not None:

@@ -9,7 +9,7 @@ names nobody; the database keeps its SHA-256 only.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import select
@@ -119,10 +119,9 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def idea_status(token: str, *, timezone: str) -> IdeaStatus | None:
-    """Where the idea of a status link stands; None for an unknown link."""
-    from zoneinfo import ZoneInfo
-
+def idea_status(token: str, *, zone: tzinfo) -> IdeaStatus | None:
+    """Where the idea of a status link stands (dated in ZONE, the district's); None for an
+    unknown link."""
     with session_scope() as session:
         link = session.exec(
             select(StatusLink).where(
@@ -149,6 +148,6 @@ def idea_status(token: str, *, timezone: str) -> IdeaStatus | None:
             year=idea.year,
             ref=idea.ref,
             title=shown(idea.title),
-            submitted_on=_aware(idea.submitted_at).astimezone(ZoneInfo(timezone)).date(),
+            submitted_on=_aware(idea.submitted_at).astimezone(zone).date(),
             steps=steps,
         )
