@@ -28,7 +28,7 @@ def _day(text: str | None, option: str) -> date | None:
     except ValueError:
         from deployments.cli.common import fail
 
-        raise fail(f"{option} '{text}' is not a date like 2026-09-10") from None
+        raise fail(f"{option}“{text}”不是日期，应写作2026-09-10") from None
 
 
 def _deliver(year: int) -> int:
@@ -115,7 +115,7 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         from deployments.cli.common import ensure_ready, fail
 
         if year is None:
-            raise fail("--year is required (e.g. calendar --year 2026 --json)")
+            raise fail("缺少 --year（例如 calendar --year 2026 --json）")
         ensure_ready()
         result = _shown(year, clone_from=clone_from, allow_activity_week=allow_activity_week)
         _print(result, as_json=as_json)
@@ -234,7 +234,7 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         from tasks.calendar.records import CalendarError
 
         if new_date is None and venue is None:
-            raise fail("give --date and/or --venue")
+            raise fail("改期须填写 --date（新的日期）或 --venue（新的会场）")
         ensure_ready()
         try:
             outcome = move_meeting(
@@ -310,7 +310,7 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
         ensure_ready()
         rows = coverage(year)
         if not rows:
-            raise fail(f"no distribution campaign for {year} (plan the year first)")
+            raise fail(f"{year}年没有宣传资料发放任务，请先安排该年度")
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         else:

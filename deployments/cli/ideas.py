@@ -70,7 +70,7 @@ def open_cmd(
     try:
         first = date.fromisoformat(start) if start else None
     except ValueError:
-        raise fail(f"--start '{start}' is not a date like 2026-09-01") from None
+        raise fail(f"--start“{start}”不是日期，应写作2026-09-01") from None
     if first is None:
         from tasks.common import clock
 
@@ -104,7 +104,7 @@ def submit_cmd(
     try:
         ack = submit(year=year, submission=submission, source="cli", now=utcnow())
     except SubmissionRejected as exc:
-        raise fail("; ".join(f"{k}: {v}" for k, v in exc.problems.items())) from None
+        raise fail("；".join(exc.problems.values())) from None
     if ack.duplicate:
         out.print(f"already submitted as {ack.ref} ({ack.status})")
         return

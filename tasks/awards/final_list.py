@@ -52,7 +52,7 @@ def finalise(*, year: int, today: date) -> dict[str, Any]:
 def _finalise(session: Session, *, year: int, today: date) -> dict[str, Any]:
     rnd = session.get(AwardRound, year)
     if rnd is None:
-        raise AwardsError(f"no approved award list for {year}")
+        raise AwardsError(f"{year}年度尚无已审定的拟表彰名单，不能定稿")
     if rnd.status == "final":
         return {"year": year, "status": "final", "already_final": True}
     entries = session.exec(

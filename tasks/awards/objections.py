@@ -26,6 +26,7 @@ from tasks.awards.rules import (
 from tasks.common.decisions import decision, keep_inputs, payload_digest
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
+from tasks.common.workdays import date_zh
 from tasks.notify.delivery import stage_message
 from tasks.notify.render import render
 
@@ -36,13 +37,13 @@ def file_objection(
     """Record a real-name objection to a listed nominee during its 公示 (same one twice: once)."""
     objector, content = objector.strip(), content.strip()
     if not objector:
-        raise AwardsError("an objection must carry the objector's real name (实名)")
+        raise AwardsError("异议须署实名：请填写异议人姓名")
     if not content:
-        raise AwardsError("an objection must say what is objected to")
+        raise AwardsError("请写明异议的内容")
     with session_scope() as session:
         entry = _entry(session, year, ref)
         if entry.status != "listed" or entry.publicity_end is None:
-            raise AwardsError(f"{ref} is not on the {year} list in 公示 (status {entry.status})")
+            raise AwardsError(f"{ref}不在{year}年度正在公示的名单中，不受理异议")
         existing = session.exec(
             select(AwardObjection).where(
                 AwardObjection.year == year,
@@ -59,10 +60,7 @@ def file_objection(
                 "already_recorded": True,
             }
         if today > entry.publicity_end:
-            raise AwardsError(
-                f"the 公示 of {ref} ended on {entry.publicity_end.isoformat()}; "
-                "objections are no longer accepted"
-            )
+            raise AwardsError(f"{ref}的公示已于{date_zh(entry.publicity_end)}结束，不再受理异议")
         objection = AwardObjection(
             year=year, ref=ref, objector=objector, phone=phone, content=content, filed_on=today
         )
@@ -76,7 +74,7 @@ def _entry(session: Session, year: int, ref: str) -> AwardEntry:
         select(AwardEntry).where(AwardEntry.year == year, AwardEntry.ref == ref)
     ).first()
     if entry is None:
-        raise AwardsError(f"{ref} is not on the {year} award list")
+        raise AwardsError(f"{year}年度评选名单中没有编号为{ref}的提名")
     return entry
 
 
@@ -93,13 +91,13 @@ def rule_objection(
     Ruling an objection already ruled returns the first ruling and writes nothing.
     """
     if decision not in ("uphold", "dismiss"):
-        raise AwardsError(f"decision must be uphold or dismiss, not {decision!r}")
+        raise AwardsError(f"裁定结果应为“异议成立”或“异议不成立”，不能是“{decision}”")
     if not ruling.strip():
-        raise AwardsError("a ruling must be written (裁定意见)")
+        raise AwardsError("请填写裁定意见")
     with session_scope() as session:
         objection = session.get(AwardObjection, objection_id)
         if objection is None:
-            raise AwardsError(f"no objection {objection_id}")
+            raise AwardsError(f"没有编号为{objection_id}的异议")
         if objection.status != "open":
             return {
                 "id": objection_id,

@@ -53,17 +53,19 @@ def _check_move(
 ) -> None:
     """Refuse a move that breaks a constraint of the plan; say which, in words."""
     if day.year != meeting.year:
-        raise CalendarError(f"{day} is not in {meeting.year}")
+        raise CalendarError(f"{fmt(day)}不在{meeting.year}年内")
     workdays = work_calendar(session)
     if not workdays.is_working_day(day):
         name = workdays.holiday_name(day)
-        raise CalendarError(f"{fmt(day)} is not a working day" + (f" ({name})" if name else ""))
+        raise CalendarError(f"{fmt(day)}不是工作日" + (f"（{name}）" if name else ""))
     stored = session.get(CalendarYear, meeting.year)
     # the rules the year was placed by, on the calendar in force now
     rules = ScheduleRules.model_validate({**(stored.rules if stored else {}), "workdays": workdays})
     venues = venues_of(profile)
     if venue not in {v.name for v in venues}:
-        raise CalendarError(f"unknown venue '{venue}'; venues: {', '.join(v.name for v in venues)}")
+        raise CalendarError(
+            f"“{venue}”不是区情配置中的会场（可选：{'、'.join(v.name for v in venues)}）"
+        )
     others = [
         m for m in year_meetings(session, meeting.year, status="scheduled") if m.id != meeting.id
     ]
@@ -95,7 +97,7 @@ def _check_move(
     ]
     problems = violations(placed, whole_year, venues, rules=rules)
     if problems:
-        raise CalendarError("cannot move: " + "；".join(problems))
+        raise CalendarError("不能改期：" + "；".join(problems))
 
 
 def move_meeting(
@@ -119,7 +121,7 @@ def move_meeting(
     with session_scope() as session:
         meeting = find_meeting(session, year, key)
         if meeting.status == "cancelled":
-            raise CalendarError(f"{meeting.title} ({key}) is cancelled; it cannot be moved")
+            raise CalendarError(f"{meeting.title}已取消，不能改期")
         new_day = day or meeting.day
         new_venue = venue or meeting.venue
         if (new_day, new_venue) == (meeting.day, meeting.venue):
@@ -239,23 +241,19 @@ def record_rsvp(
 
     normalised = RESPONSES.get(response.strip().lower())
     if normalised is None:
-        raise CalendarError(
-            f"response '{response}' is not one of accepted / declined / tentative "
-            "(参加/不参加/待定)"
-        )
+        raise CalendarError(f"回复“{response}”应为参加、不参加或待定")
     attendee = attendee.strip()
     if not attendee:
-        raise CalendarError("attendee is empty")
+        raise CalendarError("请填写参会人")
     now = now or utcnow()
     with session_scope() as session:
         meeting = find_meeting(session, year, key)
         if meeting.status == "cancelled":
-            raise CalendarError(f"{meeting.title} ({key}) is cancelled")
+            raise CalendarError(f"{meeting.title}已取消")
         if audience and audience not in meeting.audiences:
-            raise CalendarError(
-                f"audience '{audience}' is not invited to {key} "
-                f"(invited: {', '.join(meeting.audiences)})"
-            )
+            names = profile_in_force().calendar.audience_names
+            invited = "、".join(f"{names.get(a, a)}（{a}）" for a in meeting.audiences)
+            raise CalendarError(f"{meeting.title}未邀请“{audience}”（邀请对象：{invited}）")
         assert meeting.id is not None
         row = session.exec(
             select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.attendee == attendee)

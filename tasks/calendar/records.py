@@ -101,7 +101,7 @@ def plan_inputs(params: CalendarParameters, *, year: int) -> PlanInputs:
     policy = profile.calendar
     venues = venues_of(profile)
     if not venues:
-        raise CalendarError("the district profile lists no venues (venues:); meetings need one")
+        raise CalendarError("区情配置中没有会场，无法安排会议，请先在区情配置中填写会场")
     rules = schedule_rules(
         policy,
         year,
@@ -112,7 +112,7 @@ def plan_inputs(params: CalendarParameters, *, year: int) -> PlanInputs:
     if params.clone_from is None:
         return PlanInputs(year=year, events=event_specs(policy, year), venues=venues, rules=rules)
     if params.clone_from >= year:
-        raise CalendarError(f"can only clone an earlier year onto {year}, not {params.clone_from}")
+        raise CalendarError(f"只能沿用{year}年以前的年度安排，不能沿用{params.clone_from}年")
     with session_scope() as session:
         rows = session.exec(
             select(Meeting)
@@ -122,7 +122,7 @@ def plan_inputs(params: CalendarParameters, *, year: int) -> PlanInputs:
         past = [as_placed(m) for m in rows]
         uids = {m.key: m.uid for m in rows}
     if not past:
-        raise CalendarError(f"no meetings of {params.clone_from} to clone (plan that year first)")
+        raise CalendarError(f"{params.clone_from}年没有可沿用的会议，请先安排该年度")
     specs = clone_specs(past, year=year, venues=venues, audience_sizes=policy.audience_sizes)
     return PlanInputs(
         year=year,
@@ -149,10 +149,9 @@ def year_meetings(session: Session, year: int, *, status: str | None = None) -> 
 def find_meeting(session: Session, year: int, key: str) -> Meeting:
     meeting = session.exec(select(Meeting).where(Meeting.year == year, Meeting.key == key)).first()
     if meeting is None:
-        known = (
-            ", ".join(m.key for m in year_meetings(session, year)) or "none: plan the year first"
-        )
-        raise CalendarError(f"no meeting '{key}' in {year} (known: {known})")
+        known = "、".join(f"{m.title}（{m.key}）" for m in year_meetings(session, year))
+        hint = f"，已安排的会议：{known}" if known else "，该年度尚未安排会议"
+        raise CalendarError(f"{year}年没有“{key}”这项会议{hint}")
     return meeting
 
 

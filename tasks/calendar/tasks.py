@@ -140,7 +140,7 @@ def change_task(params: MeetingChangeParameters) -> dict[str, Any]:
             year=params.year, key=params.event, reason=params.reason, operator=params.operator
         )
     if params.day is None and params.venue is None:
-        raise records.CalendarError("a move needs a new day or a new venue")
+        raise records.CalendarError("改期须填写新的日期或新的会场")
     return meetings.move_meeting(
         year=params.year,
         key=params.event,

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from models.audit import Decision
 from models.db import session_scope
 from models.ideas import Idea, IdeaAction, IdeaResult
+from models.refusal import Refusal
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.ideas.records import FLOW
@@ -24,13 +25,13 @@ def update_action(*, year: int, ref: str, progress: int, note: str, now: datetim
     Returns True when this call completed the action.
     """
     if not 0 <= progress <= 100:
-        raise ValueError(f"progress must be 0-100, got {progress}")
+        raise Refusal(f"进度应为0至100，填的是{progress}")
     with session_scope() as session:
         action = session.exec(
             select(IdeaAction).where(IdeaAction.year == year, IdeaAction.ref == ref)
         ).first()
         if action is None:
-            raise ValueError(f"{ref} is not an adopted idea of {year}")
+            raise Refusal(f"{ref}不是{year}年度采纳的建议")
         if action.status == "done":
             return False
         action.progress = max(action.progress, progress)

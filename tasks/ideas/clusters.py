@@ -9,12 +9,17 @@ from sqlmodel import Session, col, select
 from models.audit import Decision
 from models.db import session_scope
 from models.ideas import Idea, IdeaClusterEdit
+from models.refusal import Refusal
 from tasks.common.dedup import cluster_keys
 from tasks.common.district import active_profile
 from tasks.ideas.records import FLOW
 from tasks.ideas.screening import (
     RULE,
 )
+
+
+class ClusterError(Refusal):
+    """A merge or unmerge that cannot be done as asked; the message says why, in Chinese."""
 
 
 def _edits(session: Session, year: int) -> list[IdeaClusterEdit]:
@@ -67,16 +72,16 @@ def edit_cluster(
 ) -> int:
     """Log a merge or unmerge (with its reason, as a decision too); return the edit id."""
     if action not in ("merge", "unmerge"):
-        raise ValueError(f"unknown cluster action '{action}'; use merge or unmerge")
+        raise ClusterError(f"分组调整“{action}”应为并入（merge）或移出（unmerge）")
     if not reason.strip():
-        raise ValueError("a merge or unmerge needs a reason")
+        raise ClusterError("调整分组须写明理由")
     with session_scope() as session:
         screened = set(
             session.exec(select(Idea.ref).where(Idea.year == year, Idea.status == "screened")).all()
         )
         for name in (ref, target) if action == "merge" else (ref,):
             if name not in screened:
-                raise ValueError(f"no screened idea {name} in {year}")
+                raise ClusterError(f"{year}年度没有已筛查的建议{name}")
         edit = IdeaClusterEdit(
             year=year, action=action, ref=ref, target=target, reason=reason, operator=operator
         )
@@ -102,7 +107,7 @@ def undo_edit(*, year: int, edit_id: int, reason: str, operator: str) -> None:
     with session_scope() as session:
         edit = session.get(IdeaClusterEdit, edit_id)
         if edit is None or edit.year != year:
-            raise ValueError(f"no cluster edit {edit_id} in {year}")
+            raise ClusterError(f"{year}年度没有编号为{edit_id}的分组调整")
         if not edit.active:
             return
         edit.active = False

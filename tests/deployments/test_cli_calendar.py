@@ -92,7 +92,7 @@ def test_calendar_plan_for_an_estimated_year_then_subcommands(
     holiday = runner.invoke(
         app, ["calendar", "move", "work_conference", "--year", "2027", "--date", "2027-10-01"]
     )
-    assert holiday.exit_code == 1 and "not a working day" in holiday.output
+    assert holiday.exit_code == 1 and "不是工作日" in holiday.output
     ok = runner.invoke(app, ["calendar", "coverage", "--year", "2027", "--json"])
     assert ok.exit_code == 0 and json.loads(ok.stdout)[0]["已确认"] == 1
 
@@ -103,12 +103,12 @@ def test_calendar_plan_for_an_estimated_year_then_subcommands(
 
 def test_calendar_needs_a_year(db: Path) -> None:
     done = runner.invoke(app, ["calendar"])
-    assert done.exit_code == 1 and "--year is required" in done.output
+    assert done.exit_code == 1 and "缺少 --year" in done.output
 
 
 def test_unknown_meeting_and_community_are_clear_errors(registry: DistrictProfile) -> None:
     done = runner.invoke(app, ["calendar", "rsvp", "nope", "--year", "2026", "--attendee", "甲"])
-    assert done.exit_code == 1 and "plan the year first" in done.output
+    assert done.exit_code == 1 and "该年度尚未安排会议" in done.output
     done = runner.invoke(app, ["calendar", "confirm", "某居委", "--year", "2026"])
     assert done.exit_code == 1 and "2026年没有已批准的年度安排" in done.output
     done = runner.invoke(app, ["calendar", "move", "x", "--year", "2026"])

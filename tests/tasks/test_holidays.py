@@ -271,7 +271,7 @@ def test_a_meeting_cannot_be_moved_onto_a_day_the_notice_gives_off(db: Path) -> 
     use_profile(winter_profile())
     plan(2027)
     import_holidays_file(write_csv(db.parent / "2027.csv", NOTICE_2027))
-    with pytest.raises(records.CalendarError, match="not a working day"):
+    with pytest.raises(records.CalendarError, match="不是工作日"):
         move_meeting(year=2027, key="spring_briefing", day=date(2027, 2, 12))
     moved = move_meeting(year=2027, key="festival_visit", day=date(2027, 2, 20))
     assert moved["changed"]  # a Saturday the notice makes a working day

@@ -226,5 +226,5 @@ def test_merge_unmerge_and_undo_are_logged_and_reversible(campaign: DistrictProf
     with session_scope() as session:
         kinds = {d.kind for d in session.exec(select(Decision)).all()}
     assert {f"unmerge-{cut}", f"merge-{join}", f"undo-{cut}", f"undo-{join}"} <= kinds
-    with pytest.raises(ValueError, match="reason"):
+    with pytest.raises(ValueError, match="理由"):
         edit_cluster(year=YEAR, action="unmerge", ref=a.ref, reason=" ", operator="")
