@@ -43,8 +43,11 @@ def root(
     ),
 ) -> None:
     """learning-district: a district's community-education policy as Prefect workflows."""
-    from deployments.runtime.environment import quiet_console
+    from deployments.runtime.environment import prepare_environment, quiet_console
 
+    # also when the app runs in a process that did not start at `main` (Prefect may set its
+    # logging up again later, from the environment: it stays quiet then too)
+    prepare_environment(verbose=verbose)
     quiet_console(verbose=verbose)
 
 

@@ -193,7 +193,10 @@ def prefect_api(
 
     existing = os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value()
     if existing:
-        yield existing
+        # a URL from a settings context (not the environment) is not seen by a worker thread,
+        # which would otherwise run its flow on a temporary server of its own
+        with every_thread({"PREFECT_API_URL": existing}):
+            yield existing
         return
     # A server started with the operator's PREFECT_SERVER_API_AUTH_STRING needs its clients too.
     auth_string = auth_string or os.environ.get("PREFECT_SERVER_API_AUTH_STRING") or None
