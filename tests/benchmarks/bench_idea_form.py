@@ -99,7 +99,7 @@ def main() -> None:
             headers = {
                 "Content-Type": "application/x-www-form-urlencoded",
                 "Cookie": f"ld_form={cookie}",
-                "X-Form-Id": title,
+                "X-Form-Id": f"{c}-{n}",  # the title's numbers (a header is Latin-1)
             }
             return "POST", "/ideas/form", body, headers
 
@@ -108,7 +108,8 @@ def main() -> None:
     with session_scope() as session:
         titles = set(session.exec(select(Idea.title)).all())
         stored = len(session.exec(select(Idea.id)).all())
-    lost = sum(1 for title in form.acknowledged if title not in titles)
+    acked = [key.split("-") for key in form.acknowledged]
+    lost = sum(1 for c, n in acked if f"第{c}位居民的第{n}条建议" not in titles)
     print(f"idea form benchmark: {clients} clients, {seconds:g} s per scenario; data in {data_dir}")
     print(f"{'':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'rate ratio':>11} {'p99 ratio':>10}")
     for name, run in (("bare endpoint (floor)", floor), ("idea form POST", form)):
