@@ -303,3 +303,31 @@ def test_calendar_plan_signed_off_at_the_prompt_sends_nothing_ahead(
         assert stored is not None
         assert session.exec(select(OutboxMessage)).first() is None  # signed off, nothing sent
     no_temporary_server(clerk_env)
+
+
+@pytest.mark.parametrize(
+    ("how", "status"),
+    [("ctrl-c", None), ("sigterm", 128 + signal.SIGTERM)],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_interrupting_the_wait_leaves_no_process(
+    waiting_secondment: pexpect.spawn, tmp_path: Path, how: str, status: int | None
+) -> None:
+    child = waiting_secondment
+    processes = [child.pid, *_descendants(child.pid)]
+    assert len(processes) > 1, "the command started the data dir's Prefect server"
+
+    if how == "ctrl-c":
+        child.sendintr()  # the terminal's interrupt character: SIGINT to the foreground group
+    else:
+        os.kill(child.pid, signal.SIGTERM)
+    child.expect(pexpect.EOF, timeout=60)
+    child.close()
+
+    assert [p for p in processes if _running(p)] == []
+    assert child.exitstatus is not None and child.exitstatus != 0
+    if status is not None:
+        assert child.exitstatus == status
+    assert "Traceback" not in transcript(tmp_path)
+    with session_scope() as session:
+        assert session.get(SecondmentRound, YEAR) is None  # nothing signed off, nothing written
