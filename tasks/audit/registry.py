@@ -16,6 +16,7 @@ from tasks.awards import audit as awards
 from tasks.awards.rules import RULE_VERSION as AWARDS_VERSION
 from tasks.calendar import audit as calendar
 from tasks.common.decisions import Rederived
+from tasks.ideas import audit as ideas
 from tasks.network import audit as network
 from tasks.secondment import audit as secondment
 from tasks.secondment.rules import RULE_VERSION as SECONDMENT_VERSION
@@ -50,6 +51,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("calendar", "schedule"): Rule(
         calendar.rederive_schedule, calendar.RULE_VERSION, frozenset({"placed"})
     ),
+    ("ideas", "screening"): Rule(
+        ideas.rederive_screening, ideas.RULE_VERSION, frozenset({"rejected"})
+    ),
+    ("ideas", "ranking"): Rule(ideas.rederive_ranking, ideas.RULE_VERSION, frozenset({"result"})),
     ("network", "rollout"): Rule(
         network.rederive_rollout, network.RULE_VERSION, frozenset(network.DECISION_KINDS.values())
     ),
@@ -63,6 +68,8 @@ ACTS: dict[str, tuple[str, ...]] = {
     # the year's plan is signed off or sent back; a meeting is moved or cancelled by a clerk
     "calendar": ("signed_off", "rejected", "moved-", "cancelled", "recheck-"),
     "awards": ("struck", "upheld", "dismissed", "withdrawn", "awarded", "recheck-"),
+    # a clerk merges, detaches or undoes; the office publishes; a department reports it done
+    "ideas": ("merge-", "unmerge-", "undo-", "published", "done"),
 }
 
 

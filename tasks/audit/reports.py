@@ -70,6 +70,7 @@ VALUES = {
     "best_found": "限时内最优",
     "listed": "列入名单",
     "reserve": "候补",
+    "rejected": "不予受理",
     True: "是",
     False: "否",
 }

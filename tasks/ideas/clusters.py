@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from sqlmodel import Session, col, select
 
 from models.audit import Decision
 from models.db import session_scope
-from models.ideas import Idea, IdeaClusterEdit
+from models.ideas import Idea, IdeaClusterEdit, IdeaScore
+from models.profile.ideas import IdeasPolicy
 from models.refusal import Refusal
+from tasks.common.decisions import keep_inputs, payload_digest
 from tasks.common.dedup import cluster_keys
 from tasks.common.district import active_profile
+from tasks.common.review import ScoreRow
+from tasks.ideas.audit import RULE_VERSION, ranking_payload
 from tasks.ideas.records import FLOW
-from tasks.ideas.screening import (
-    RULE,
-)
+from tasks.ideas.screening import RULE, apply_edits
 
 
 class ClusterError(Refusal):
@@ -32,25 +32,6 @@ def _edits(session: Session, year: int) -> list[IdeaClusterEdit]:
     )
 
 
-def apply_edits(clusters: list[list[str]], edits: Iterable[IdeaClusterEdit]) -> list[list[str]]:
-    """Replay the clerk's merges (join two clusters) and unmerges (detach one idea) in order."""
-    label = {ref: members[0] for members in clusters for ref in members}
-    for edit in edits:
-        if edit.ref not in label:
-            continue
-        if edit.action == "unmerge":
-            label[edit.ref] = f"\x00{edit.ref}"  # a label nobody else has
-        elif edit.action == "merge" and edit.target in label:
-            old, new = label[edit.ref], label[edit.target]
-            for ref, lab in label.items():
-                if lab == old:
-                    label[ref] = new
-    groups: dict[str, list[str]] = {}
-    for ref, lab in label.items():
-        groups.setdefault(lab, []).append(ref)
-    return sorted((sorted(members) for members in groups.values()), key=lambda m: m[0])
-
-
 def year_clusters(year: int) -> list[list[str]]:
     """Every screened idea of the year in exactly one cluster (the spec's rule + edits)."""
     with session_scope() as session:
@@ -65,6 +46,36 @@ def year_clusters(year: int) -> list[list[str]]:
     found = cluster_keys([k for _, k in rows], threshold=policy.similarity_threshold)
     auto = [[refs[i] for i in members] for members in found.clusters]
     return apply_edits(auto, edits)
+
+
+def keep_ranking_inputs(
+    session: Session, *, year: int, seed: int, method: str, policy: IdeasPolicy
+) -> str:
+    """Keep what a publication's clusters and ranking were decided on; return its digest."""
+    rows = session.exec(
+        select(Idea.ref, Idea.norm_key).where(Idea.year == year, Idea.status == "screened")
+    ).all()
+    scores = session.exec(select(IdeaScore).where(IdeaScore.year == year)).all()
+    payload = ranking_payload(
+        year=year,
+        seed=seed,
+        method=method,
+        keys=dict(rows),
+        edits=_edits(session, year),
+        scores=[ScoreRow(ref=s.ref, reviewer=s.reviewer, total=s.total) for s in scores],
+        policy=policy,
+    )
+    found = payload_digest(payload)
+    keep_inputs(
+        session,
+        process=FLOW,
+        year=year,
+        kind="ranking",
+        digest=found,
+        payload=payload,
+        rule_version=RULE_VERSION,
+    )
+    return found
 
 
 def edit_cluster(

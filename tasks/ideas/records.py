@@ -16,14 +16,15 @@ from pydantic import BaseModel
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from models.audit import Decision
 from models.db import session_scope
 from models.ideas import Idea
 from models.profile.ideas import IdeasPolicy
 from models.profile.schema import DistrictProfile
 from models.refusal import Refusal
 from models.registry import Community
+from tasks.common.decisions import decision, keep_inputs, payload_digest
 from tasks.common.district import active_profile
+from tasks.ideas.audit import RULE_VERSION, screening_outcome, screening_payload
 from tasks.ideas.screening import (
     RULE,
     screen_idea,
@@ -91,17 +92,7 @@ def screen_ids(*, ids: Sequence[int], now: datetime) -> int:
                 idea.screened_at = now
                 done += 1
                 if outcome.status == "rejected":
-                    session.add(
-                        Decision(
-                            process=FLOW,
-                            year=idea.year,
-                            subject=idea.ref,
-                            kind="rejected",
-                            rule=RULE,
-                            reason=outcome.reason,
-                            inputs_digest=idea.fingerprint,
-                        )
-                    )
+                    _record_rejection(session, idea=idea, policy=policy, reason=outcome.reason)
                     title, body = render(
                         "ideas_rejected",
                         submitter=idea.submitter,
@@ -121,6 +112,34 @@ def screen_ids(*, ids: Sequence[int], now: datetime) -> int:
                         body=body,
                     )
     return done
+
+
+def _record_rejection(session: Session, *, idea: Idea, policy: IdeasPolicy, reason: str) -> None:
+    """The rejection with the text and screening rules it was decided on (see `tasks/audit`)."""
+    payload = screening_payload(ref=idea.ref, title=idea.title, content=idea.content, policy=policy)
+    digest_ = payload_digest(payload)
+    keep_inputs(
+        session,
+        process=FLOW,
+        year=idea.year,
+        kind="screening",
+        digest=digest_,
+        payload=payload,
+        rule_version=RULE_VERSION,
+    )
+    session.add(
+        decision(
+            process=FLOW,
+            year=idea.year,
+            subject=idea.ref,
+            kind="rejected",
+            rule=RULE,
+            reason=reason,
+            inputs_digest=digest_,
+            rule_version=RULE_VERSION,
+            outcome=screening_outcome(status="rejected", reason=reason),
+        )
+    )
 
 
 def mark_enqueued(*, ids: Sequence[int], now: datetime) -> None:

@@ -17,9 +17,16 @@ from sqlmodel import col, select
 
 from models.audit import Decision
 from models.db import session_scope
-from models.ideas import Idea, IdeaAction, IdeaCampaign, IdeaResult, IdeaScore
+from models.ideas import (
+    Idea,
+    IdeaAction,
+    IdeaCampaign,
+    IdeaResult,
+    IdeaScore,
+)
 from models.profile.ideas import IdeasPolicy
 from models.results.ideas import IdeasResult, SelectedIdea
+from tasks.common.decisions import decision
 from tasks.common.district import active_profile
 from tasks.common.review import (
     Reviewer,
@@ -30,7 +37,8 @@ from tasks.common.review import (
     calibrate,
     rank_with_tiebreak,
 )
-from tasks.ideas.clusters import year_clusters
+from tasks.ideas.audit import RULE_VERSION, result_outcome
+from tasks.ideas.clusters import keep_ranking_inputs, year_clusters
 from tasks.ideas.records import FLOW, digest, ideas_by_ref, profile_and_policy
 from tasks.ideas.screening import RULE, shown
 from tasks.notify.delivery import stage_message
@@ -242,6 +250,9 @@ def publish(*, setup: ReviewSetup, proposal: ReviewProposal, operator: str, toda
             ).all()
         }
         by_rep = {r.ref: r for r in proposal.ranked}
+        inputs = keep_ranking_inputs(
+            session, year=year, seed=setup.seed, method=proposal.method, policy=policy
+        )
         for members in setup.clusters:
             rep = members[0]
             ranked = by_rep.get(rep)
@@ -268,15 +279,21 @@ def publish(*, setup: ReviewSetup, proposal: ReviewProposal, operator: str, toda
                 )
             )
             session.add(
-                Decision(
+                decision(
                     process=FLOW,
                     year=year,
                     subject=rep,
                     kind="result",
                     rule=RULE,
                     reason=reason + (f"；同组建议 {'、'.join(members[1:])}" if members[1:] else ""),
-                    inputs_digest=proposal.inputs_digest,
+                    inputs_digest=inputs,
                     seed=proposal.seed,
+                    rule_version=RULE_VERSION,
+                    outcome=result_outcome(
+                        members=members,
+                        rank=ranked.rank if ranked else None,
+                        tier=ranked.tier if ranked else "",
+                    ),
                 )
             )
             if ranked is not None:

@@ -1,6 +1,7 @@
 """Screening of one idea (R7.3): validation, normalisation, spam/empty rejection, category.
 
-Plain functions, no Prefect and no database. Near-duplicate clustering is in `tasks.common.dedup`.
+Plain functions, no Prefect and no database. Near-duplicate clustering is in `tasks.common.dedup`;
+the clerk's edits to clusters are replayed here (`apply_edits`).
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from models.ideas import IdeaClusterEdit
 from models.profile.ideas import IdeasPolicy
 from tasks.common.dedup import idea_key
 from tasks.common.privacy import mask_text
@@ -148,6 +151,25 @@ def screen_idea(*, title: str, content: str, policy: IdeasPolicy) -> Screening:
     category, hits = categorise(text, categories=policy.categories)
     why = f"按关键词“{'、'.join(hits)}”归入 {category}" if hits else "未命中分类关键词，归入 other"
     return Screening(status="screened", key=key, category=category, reason=f"{why}（{RULE}）")
+
+
+def apply_edits(clusters: list[list[str]], edits: Iterable[IdeaClusterEdit]) -> list[list[str]]:
+    """Replay the clerk's merges (join two clusters) and unmerges (detach one idea) in order."""
+    label = {ref: members[0] for members in clusters for ref in members}
+    for edit in edits:
+        if edit.ref not in label:
+            continue
+        if edit.action == "unmerge":
+            label[edit.ref] = f"\x00{edit.ref}"  # a label nobody else has
+        elif edit.action == "merge" and edit.target in label:
+            old, new = label[edit.ref], label[edit.target]
+            for ref, lab in label.items():
+                if lab == old:
+                    label[ref] = new
+    groups: dict[str, list[str]] = {}
+    for ref, lab in label.items():
+        groups.setdefault(lab, []).append(ref)
+    return sorted((sorted(members) for members in groups.values()), key=lambda m: m[0])
 
 
 def shown(text: str) -> str:

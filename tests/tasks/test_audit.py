@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -33,8 +33,15 @@ from tasks.calendar import records as calendar_records
 from tasks.calendar.meetings import move_meeting
 from tasks.calendar.scheduling import solve_schedule
 from tasks.calendar.seminars import plan_seminars
+from tasks.ideas import intake, review
+from tasks.ideas import records as ideas_records
+from tasks.ideas.actions import update_action
+from tasks.ideas.campaign import open_campaign
+from tasks.ideas.clusters import edit_cluster, year_clusters
+from tasks.ideas.screening import Submission
 from tasks.network.records import rollout_check
 from tasks.samples.awards import generate_nominations, generate_scores
+from tasks.samples.ideas import generate_ideas
 from tasks.secondment.records import load_roster, record_approval
 from tasks.secondment.replacement import decline_and_replace
 from tasks.secondment.rules import SecondmentRules
@@ -101,11 +108,58 @@ def decide_calendar() -> None:
     )
 
 
+IDEAS_NOW = datetime(YEAR, 9, 5, 2, 0, tzinfo=UTC)
+JUNK = (
+    ("课程推荐", "欢迎访问 www.example.com 了解课程报名详情，名额有限先到先得"),
+    ("兼职", "加微信领取兼职日结机会，每天在家就能赚钱，名额有限"),
+)
+
+
+def decide_ideas(profile: DistrictProfile) -> None:
+    """An ideas year without the flow: intake, screening (two rejections), a clerk's merge, the
+    review with generated scores, publication and one action done."""
+    open_campaign(year=YEAR, start=date(YEAR, 9, 1))
+    communities = [c for s in profile.streets for c in s.communities]
+    samples = generate_ideas(
+        count=40, communities=communities, year=YEAR, seed=9, duplicate_share=0.3
+    )
+    forms = [(s.submitter, s.phone, s.community, s.title, s.content) for s in samples]
+    forms += [
+        (f"居民{k}", f"1390000000{k}", communities[k], title, content)
+        for k, (title, content) in enumerate(JUNK)
+    ]
+    ids = []
+    for submitter, phone, community, title, content in forms:
+        submission = Submission(
+            submitter=submitter, phone=phone, community=community, title=title, content=content
+        )
+        ids.append(intake.submit(year=YEAR, submission=submission, source="demo", now=IDEAS_NOW).id)
+    ideas_records.screen_ids(ids=ids, now=IDEAS_NOW)
+    clusters = year_clusters(YEAR)
+    edit_cluster(
+        year=YEAR,
+        action="merge",
+        ref=clusters[1][0],
+        target=clusters[0][0],
+        reason="同一建议",
+        operator="李经办",
+    )
+    setup = review.prepare_review(year=YEAR, seed=2026)
+    review.record_generated_scores(setup=setup, seed=2026)
+    proposal = review.propose_ranking(setup=setup)
+    assert review.publish(
+        setup=setup, proposal=proposal, operator="李经办", today=date(YEAR, 10, 20)
+    )
+    first = proposal.ranked[0].ref
+    assert update_action(year=YEAR, ref=first, progress=100, note="已开班", now=IDEAS_NOW)
+
+
 @pytest.fixture
 def decided_year(registry: DistrictProfile) -> Iterator[DistrictProfile]:
     decide_secondment(registry)
     decide_awards(registry)
     decide_calendar()
+    decide_ideas(registry)
     assert rollout_check(year=YEAR, today=date(YEAR, 1, 15)).actions  # pilots: tasks opened
     rollout_check(year=YEAR, today=date(YEAR, 10, 12))  # not opened by 1 September: reminded
     yield registry
@@ -260,3 +314,54 @@ def test_a_changed_outcome_of_every_kind_is_named(decided_year: DistrictProfile)
 
     found = {(d.process, d.subject, d.kind) for d in result.differences if d.what == "outcome"}
     assert found == tampered
+
+
+@pytest.fixture
+def ideas_year(registry: DistrictProfile) -> Iterator[DistrictProfile]:
+    decide_ideas(registry)
+    yield registry
+
+
+def test_an_ideas_year_passes_the_audit(ideas_year: DistrictProfile) -> None:
+    result = audit_year(YEAR)
+
+    assert result.differences == []
+    assert result.kinds["ideas/rejected"] == len(JUNK)
+    assert result.kinds["ideas/result"] >= 20
+    assert result.acts >= 3  # the clerk's merge, the publication, the action done
+
+
+def test_a_changed_rejection_and_a_changed_result_are_named(ideas_year: DistrictProfile) -> None:
+    def tamper(d: Decision) -> None:
+        d.outcome = {**(d.outcome or {}), "tampered": True}
+
+    rejected = edit_decision("ideas", "rejected", tamper)
+    ranked = edit_decision("ideas", "result", tamper)
+
+    result = audit_year(YEAR)
+
+    assert named(result, "ideas", rejected.subject, "rejected") == ["outcome"]
+    assert named(result, "ideas", ranked.subject, "result") == ["outcome"]
+    assert len(result.differences) == 2
+
+
+def test_a_changed_idea_text_or_score_is_named(ideas_year: DistrictProfile) -> None:
+    def clean(payload: dict[str, Any]) -> None:
+        payload["content"] = "建议在社区学校开设老年人智能手机使用课程，每周两次"
+
+    def lower(payload: dict[str, Any]) -> None:
+        ref, reviewer, total = payload["scores"][0]
+        payload["scores"][0] = [ref, reviewer, max(0.0, total - 40)]
+
+    edit_inputs("ideas", "screening", clean)
+    edit_inputs("ideas", "ranking", lower)
+
+    result = audit_year(YEAR)
+
+    whats = {(d.kind, d.what) for d in result.differences}
+    assert ("rejected", "inputs") in whats
+    assert ("result", "inputs") in whats
+    with session_scope() as session:
+        results = session.exec(select(Decision).where(Decision.kind == "result")).all()
+    inputs = {d.subject for d in result.differences if d.what == "inputs" and d.kind == "result"}
+    assert inputs == {d.subject for d in results}  # every result names the changed score
