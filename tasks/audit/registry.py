@@ -17,6 +17,7 @@ from tasks.awards.rules import RULE_VERSION as AWARDS_VERSION
 from tasks.calendar import audit as calendar
 from tasks.common.decisions import Rederived
 from tasks.ideas import audit as ideas
+from tasks.judging import audit as judging
 from tasks.network import audit as network
 from tasks.secondment import audit as secondment
 from tasks.secondment.rules import RULE_VERSION as SECONDMENT_VERSION
@@ -55,6 +56,11 @@ RULES: dict[tuple[str, str], Rule] = {
         ideas.rederive_screening, ideas.RULE_VERSION, frozenset({"rejected"})
     ),
     ("ideas", "ranking"): Rule(ideas.rederive_ranking, ideas.RULE_VERSION, frozenset({"result"})),
+    ("judging", "round"): Rule(
+        judging.rederive_round,
+        judging.RULE_VERSION,
+        frozenset({"judge_assigned", "judge_shortage"}),
+    ),
     ("network", "rollout"): Rule(
         network.rederive_rollout, network.RULE_VERSION, frozenset(network.DECISION_KINDS.values())
     ),
@@ -70,6 +76,8 @@ ACTS: dict[str, tuple[str, ...]] = {
     "awards": ("struck", "upheld", "dismissed", "withdrawn", "awarded", "recheck-"),
     # a clerk merges, detaches or undoes; the office publishes; a department reports it done
     "ideas": ("merge-", "unmerge-", "undo-", "published", "done"),
+    # a judge declares a conflict; the office extends the deadline or proceeds without scores
+    "judging": ("conflict_declared", "deadline_extended", "proceeded"),
 }
 
 

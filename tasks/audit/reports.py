@@ -14,6 +14,7 @@ PROCESSES = {
     "calendar": "年度活动安排",
     "ideas": "金点子征集",
     "network": "街道社区学校推广",
+    "judging": "网上评分",
 }
 KINDS = {
     "placement": "全年选派方案",
@@ -25,6 +26,7 @@ KINDS = {
     "flagged": "有效评分不足",
     "recused": "评委回避",
     "judge_shortage": "评委人数不足",
+    "judge_assigned": "评委分配",
     "promoted": "按排名递补",
     "no_reserve": "无可递补",
     "placed": "会议日期和会场",
@@ -58,6 +60,7 @@ FIELDS = {
     "title": "名称",
     "tier": "等次",
     "members": "同组建议",
+    "refs": "分配提名",
     "reason": "原因",
     "due": "期限",
     "kind": "事项",

@@ -11,6 +11,7 @@ progress, reminders and the deadline: `progress.py`.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -28,8 +29,10 @@ from models.timeutil import utcnow
 from tasks.awards.records import judge_roster, resolve_rules
 from tasks.awards.rules import RULE, AwardsRules, nomination_keys, plan_judges, screen
 from tasks.common import clock, links
+from tasks.common.decisions import decision, keep_inputs, payload_digest
 from tasks.common.district import active_profile
 from tasks.common.privacy import mask_text
+from tasks.judging.audit import RULE_VERSION, round_payload
 from tasks.judging.rules import Rubric, load_limit
 from tasks.notify.delivery import stage_message
 from tasks.notify.render import cn_date, render
@@ -82,9 +85,35 @@ def eligible_nominations(session: Session, rules: AwardsRules) -> list[Nominatio
     return eligible
 
 
-def decide(session: Session, year: int, subject: str, kind: str, reason: str) -> None:
+def decide(
+    session: Session,
+    year: int,
+    subject: str,
+    kind: str,
+    reason: str,
+    *,
+    recorded: tuple[str, int | None, Mapping[str, Any]] | None = None,
+) -> None:
+    """A judging decision; `recorded` (inputs digest, seed, outcome) makes it re-derivable."""
+    if recorded is None:
+        session.add(
+            Decision(process=FLOW, year=year, subject=subject, kind=kind, rule=RULE, reason=reason)
+        )
+        return
+    digest, seed, outcome = recorded
     session.add(
-        Decision(process=FLOW, year=year, subject=subject, kind=kind, rule=RULE, reason=reason)
+        decision(
+            process=FLOW,
+            year=year,
+            subject=subject,
+            kind=kind,
+            rule=RULE,
+            reason=reason,
+            inputs_digest=digest,
+            rule_version=RULE_VERSION,
+            outcome=outcome,
+            seed=seed,
+        )
     )
 
 
@@ -146,6 +175,17 @@ def open_round(
                 opened_at=now or utcnow(),
             )
         )
+        payload = round_payload(eligible=eligible, rules=rules, codes=code_of)
+        digest = payload_digest(payload)
+        keep_inputs(
+            session,
+            process=FLOW,
+            year=year,
+            kind="round",
+            digest=digest,
+            payload=payload,
+            rule_version=RULE_VERSION,
+        )
         held: dict[str, list[str]] = defaultdict(list)
         for ref, name in plan.pairs:
             code = code_of[name]
@@ -153,7 +193,15 @@ def open_round(
             session.add(JudgeAssignment(process=PROCESS, year=year, ref=ref, judge=code))
         for s in plan.shortages:
             reason = f"需{s.needed}名评委，回避后仅{s.available}名可评（{RULE}）"
-            decide(session, year, s.ref, "judge_shortage", reason)
+            outcome = {"needed": s.needed, "available": s.available}
+            decide(
+                session,
+                year,
+                s.ref,
+                "judge_shortage",
+                reason,
+                recorded=(digest, rules.seed, outcome),
+            )
         for code, refs in sorted(held.items()):
             judge = judges[code]
             decide(
@@ -163,6 +211,7 @@ def open_round(
                 "judge_assigned",
                 f"评委{judge.name}分配{len(refs)}项提名：{'、'.join(refs)}，"
                 f"均不属本人街道和单位（{RULE}）",
+                recorded=(digest, rules.seed, {"judge": code, "refs": refs}),
             )
             url = issue_link(session, year=year, judge=judge, deadline=deadline, profile=profile)
             title, body = render(

@@ -30,6 +30,7 @@ from models.outbox import OutboxMessage
 from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
 from models.responses import ResponseLink
+from tasks.audit.records import audit_year
 from tasks.awards import records as awards
 from tasks.awards.rules import nomination_keys, propose
 from tasks.importing.awards import import_scores_file
@@ -152,6 +153,26 @@ def test_judges_are_imported_whole_or_not_at_all(registry: DistrictProfile, tmp_
 
 
 # --------------------------------------------------------------------------- the round
+
+
+def test_the_round_passes_the_audit_and_a_changed_assignment_is_named(
+    opened: DistrictProfile,
+) -> None:
+    result = audit_year(YEAR)
+    assert result.differences == []
+    assert result.kinds["judging/judge_assigned"] == len({a.judge for a in assignments()})
+
+    with session_scope() as session:
+        row = session.exec(
+            select(Decision).where(Decision.process == "judging", Decision.kind == "judge_assigned")
+        ).first()
+        assert row is not None and row.outcome is not None
+        row.outcome = {**row.outcome, "refs": list(reversed(row.outcome["refs"]))[:-1]}
+        session.add(row)
+        subject = row.subject
+
+    found = [(d.subject, d.kind, d.what) for d in audit_year(YEAR).differences]
+    assert found == [(subject, "judge_assigned", "outcome")]
 
 
 def test_every_judge_gets_one_link_and_never_an_item_of_their_street_or_unit(
