@@ -8,7 +8,7 @@ clerk's merge) is listed as such and not re-derived: nothing but the person deci
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,13 +61,19 @@ RULES: dict[tuple[str, str], Rule] = {
         judging.RULE_VERSION,
         frozenset({"judge_assigned", "judge_shortage"}),
     ),
+    ("judging", "reassignment"): Rule(
+        judging.rederive_reassignment,
+        judging.RULE_VERSION,
+        frozenset({"reassigned", "judge_shortage_"}),
+    ),
     ("network", "rollout"): Rule(
         network.rederive_rollout, network.RULE_VERSION, frozenset(network.DECISION_KINDS.values())
     ),
 }
 
-# Decisions people make: recorded with their reason, never re-derived. A trailing "-" is a prefix
-# (kinds numbered per edit or version: "moved-v2", "merge-17", "recheck-20261203…").
+# Decisions people make: recorded with their reason, never re-derived. A trailing "-" or "_" is a
+# prefix, here and in a rule's kinds (kinds numbered per edit, version or judge: "moved-v2",
+# "merge-17", "recheck-20261203…", "judge_shortage_PW03").
 ACTS: dict[str, tuple[str, ...]] = {
     "secondment": ("rejected", "declined"),
     # the committee strikes, rules on objections and, after the 公示, confirms the final list
@@ -81,6 +87,16 @@ ACTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _named(kind: str, names: Iterable[str]) -> bool:
+    """`kind` is one of NAMES, or starts with one of them that ends in "-" or "_" (a prefix)."""
+    return any(kind == n or (n.endswith(("-", "_")) and kind.startswith(n)) for n in names)
+
+
+def is_automated(process: str, kind: str) -> bool:
+    """True for a decision kind of PROCESS that some rule re-derives."""
+    return _named(kind, automated_kinds(process))
+
+
 def automated_kinds(process: str) -> frozenset[str]:
     """The decision kinds of a process that some rule re-derives."""
     kinds: set[str] = set()
@@ -92,7 +108,4 @@ def automated_kinds(process: str) -> frozenset[str]:
 
 def is_act(process: str, kind: str) -> bool:
     """True for a decision a person made (see ACTS)."""
-    for name in ACTS.get(process, ()):
-        if kind == name or (name.endswith("-") and kind.startswith(name)):
-            return True
-    return False
+    return _named(kind, ACTS.get(process, ()))

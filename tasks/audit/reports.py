@@ -27,6 +27,8 @@ KINDS = {
     "recused": "评委回避",
     "judge_shortage": "评委人数不足",
     "judge_assigned": "评委分配",
+    "reassigned": "回避后改派",
+    "judge_shortage_": "改派时评委不足",
     "promoted": "按排名递补",
     "no_reserve": "无可递补",
     "placed": "会议日期和会场",
@@ -118,6 +120,16 @@ def _changed(recorded: Any, rederived: Any) -> tuple[Any, Any]:
     return recorded, rederived
 
 
+def kind_label(kind: str) -> str:
+    """A decision kind in Chinese; a numbered kind ("judge_shortage_PW03") by its prefix."""
+    if kind in KINDS:
+        return KINDS[kind]
+    for name, label in KINDS.items():
+        if name.endswith(("-", "_")) and kind.startswith(name):
+            return label
+    return kind
+
+
 def subject_label(d: Difference) -> str:
     if d.subject.startswith("proposal-"):
         return "全年方案"
@@ -135,7 +147,7 @@ def describe(d: Difference) -> str:
         recorded, rederived = _changed(recorded, rederived)
     what = WHAT[d.what].format(recorded=_value(recorded), rederived=_value(rederived))
     process = PROCESSES.get(d.process, d.process)
-    kind = KINDS.get(d.kind, d.kind)
+    kind = kind_label(d.kind)
     return f"{process}：{subject_label(d)}的“{kind}”决定，{what}"
 
 
@@ -156,7 +168,7 @@ def markdown(result: AuditResult) -> str:
     body += ["", "| 流程 | 决定 | 复核项数 |", "|---|---|---:|"]
     for key, count in result.kinds.items():
         process, kind = key.split("/", 1)
-        body.append(f"| {PROCESSES.get(process, process)} | {KINDS.get(kind, kind)} | {count} |")
+        body.append(f"| {PROCESSES.get(process, process)} | {kind_label(kind)} | {count} |")
     return "\n".join(body) + "\n"
 
 

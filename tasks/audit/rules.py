@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from tasks.audit.registry import RULES, automated_kinds, is_act
+from tasks.audit.registry import RULES, is_act, is_automated
 from tasks.common.decisions import Rederived
 
 What = Literal[
@@ -103,7 +103,7 @@ def compare(
     for d in decisions:
         if is_act(d.process, d.kind):
             acts += 1
-        elif d.kind not in automated_kinds(d.process):
+        elif not is_automated(d.process, d.kind):
             differences.append(_diff(d, "unknown_kind"))
         elif (d.process, d.inputs_digest) not in by_key:
             differences.append(_diff(d, "no_inputs", recorded=d.inputs_digest or None))

@@ -1,18 +1,20 @@
-"""The opening of a scoring round (R11.2) as the audit re-derives it.
+"""The scoring round's decisions (R11.2) as the audit re-derives them.
 
 Pure: the eligible nominations, the awards rules (judges, k, seed) and the judges' codes a round
-was opened on give back each judge's assignment and each nomination short of judges.
+was opened on give back each judge's assignment and each nomination short of judges; the
+candidates, loads and seed of a reassignment after a declared conflict give back who takes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from models.awards import NominationBase
 from tasks.awards.rules import AwardsRules, plan_judges
 from tasks.common.decisions import Outcomes, Rederived, payload_digest
 from tasks.common.review import ReviewPlan
+from tasks.judging.rules import Candidate, next_judge
 
 # Bump when the round's assignment rule changes what it decides.
 RULE_VERSION = "R11.2-1"
@@ -52,4 +54,62 @@ def rederive_round(payload: dict[str, Any]) -> Rederived:
         digest=payload_digest(payload),
         outcomes=round_outcomes(plan, payload["codes"]),
         seed=rules.seed,
+    )
+
+
+def reassignment_payload(
+    *,
+    ref: str,
+    declined_by: str,
+    item_conflicts: frozenset[str],
+    candidates: Sequence[Candidate],
+    excluded: Iterable[str],
+    load_limit: int,
+    seed: int,
+    names: Mapping[str, str],
+) -> dict[str, Any]:
+    """What a reassignment after a declared conflict reads; `names` maps 编号 to name."""
+    return {
+        "ref": ref,
+        "declined_by": declined_by,
+        "item_conflicts": sorted(item_conflicts),
+        "candidates": [
+            {"code": c.code, "conflicts": sorted(c.conflicts), "load": c.load} for c in candidates
+        ],
+        "excluded": sorted(set(excluded)),
+        "load_limit": load_limit,
+        "seed": seed,
+        "names": dict(sorted(names.items())),
+    }
+
+
+def reassignment_outcome(
+    *, ref: str, declined_by: str, chosen: str | None, names: Mapping[str, str]
+) -> tuple[str, str, dict[str, Any]]:
+    """(subject, kind, outcome) of a reassignment: the judge who takes it, or a shortage."""
+    if chosen is None:
+        return ref, f"judge_shortage_{declined_by}", {"replaces": declined_by}
+    return f"{ref}/{names[chosen]}", "reassigned", {"judge": chosen, "replaces": declined_by}
+
+
+def rederive_reassignment(payload: dict[str, Any]) -> Rederived:
+    chosen = next_judge(
+        ref=payload["ref"],
+        item_conflicts=frozenset(payload["item_conflicts"]),
+        candidates=[
+            Candidate(code=c["code"], conflicts=frozenset(c["conflicts"]), load=c["load"])
+            for c in payload["candidates"]
+        ],
+        excluded=payload["excluded"],
+        load_limit=payload["load_limit"],
+        seed=payload["seed"],
+    )
+    subject, kind, outcome = reassignment_outcome(
+        ref=payload["ref"],
+        declined_by=payload["declined_by"],
+        chosen=chosen,
+        names=payload["names"],
+    )
+    return Rederived(
+        digest=payload_digest(payload), outcomes={(subject, kind): outcome}, seed=payload["seed"]
     )

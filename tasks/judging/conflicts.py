@@ -20,8 +20,10 @@ from models.db import session_scope
 from models.judging import JudgeAssignment, JudgingRound, ScoreDraft
 from models.timeutil import utcnow
 from tasks.awards.rules import RULE, nomination_keys
+from tasks.common.decisions import keep_inputs, payload_digest
 from tasks.common.district import active_profile
 from tasks.common.text import clean_text
+from tasks.judging.audit import RULE_VERSION, reassignment_outcome, reassignment_payload
 from tasks.judging.records import (
     FLOW,
     PROCESS,
@@ -104,25 +106,52 @@ def declare_conflict(token: str, ref: str, reason: str, *, now: datetime | None 
             if a.status == "assigned":
                 loads[a.judge] = loads.get(a.judge, 0) + 1
         judges = members(session, profile)
+        candidates = [
+            Candidate(code=m.code, conflicts=m.conflicts, load=loads.get(m.code, 0))
+            for m in judges.values()
+        ]
+        excluded = {a.judge for a in held if a.ref == ref}
         chosen = next_judge(
             ref=ref,
             item_conflicts=keys,
-            candidates=[
-                Candidate(code=m.code, conflicts=m.conflicts, load=loads.get(m.code, 0))
-                for m in judges.values()
-            ],
-            excluded={a.judge for a in held if a.ref == ref},
+            candidates=candidates,
+            excluded=excluded,
             load_limit=rnd.load_limit,
             seed=rnd.seed,
+        )
+        names = {m.code: m.name for m in judges.values()}
+        payload = reassignment_payload(
+            ref=ref,
+            declined_by=judge.code,
+            item_conflicts=keys,
+            candidates=candidates,
+            excluded=excluded,
+            load_limit=rnd.load_limit,
+            seed=rnd.seed,
+            names=names,
+        )
+        digest = payload_digest(payload)
+        keep_inputs(
+            session,
+            process=FLOW,
+            year=year,
+            kind="reassignment",
+            digest=digest,
+            payload=payload,
+            rule_version=RULE_VERSION,
+        )
+        _, kind, outcome = reassignment_outcome(
+            ref=ref, declined_by=judge.code, chosen=chosen, names=names
         )
         if chosen is None:
             decide(
                 session,
                 year,
                 ref,
-                f"judge_shortage_{judge.code}",
+                kind,
                 f"{ref}改派时没有不需回避且评审量低于{rnd.load_limit}项的评委，"
                 f"有效评分可能不足（{RULE}）",
+                recorded=(digest, rnd.seed, outcome),
             )
             return Declared(ref=ref)
         taker = judges[chosen]
@@ -145,6 +174,7 @@ def declare_conflict(token: str, ref: str, reason: str, *, now: datetime | None 
             f"{ref}因评委{judge.name}申报回避，改派评委{taker.name}"
             f"（不属同一街道和单位，评审量{loads.get(taker.code, 0)}项，"
             f"低于上限{rnd.load_limit}项）（{RULE}）",
+            recorded=(digest, rnd.seed, outcome),
         )
         url = issue_link(session, year=year, judge=taker, deadline=rnd.deadline, profile=profile)
         title, body = render(

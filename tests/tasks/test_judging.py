@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlmodel import col, select
 
 from deployments.portal.app import create_app
 from models.audit import Decision
@@ -332,6 +332,25 @@ def test_conflicts_reassign_within_recusal_and_the_load_limit(client: TestClient
     result = progress.progress(YEAR, today=TODAY)
     assert sum(row["conflicts"] for row in result["judges"]) == declared
     assert conflicts.declared_pairs(YEAR)[0]["reason"] == "该小区为本人亲属所在小区"
+
+    # each reassignment is re-derived from its candidates, loads and seed; a changed one is named
+    audited = audit_year(YEAR)
+    assert audited.differences == []
+    moves = sum(n for k, n in audited.kinds.items() if k.startswith("judging/judge_shortage_"))
+    assert audited.kinds.get("judging/reassigned", 0) + moves == declared
+    assert audited.acts >= declared  # the declarations: the judges' own decisions
+    with session_scope() as session:
+        row = session.exec(
+            select(Decision)
+            .where(Decision.process == "judging", col(Decision.seed).is_not(None))
+            .where(Decision.kind != "judge_assigned")
+        ).first()
+        assert row is not None and row.outcome is not None
+        row.outcome = {**row.outcome, "judge": "PW99"}
+        session.add(row)
+        changed = (row.subject, row.kind)
+    found = [(d.subject, d.kind, d.what) for d in audit_year(YEAR).differences]
+    assert found == [(*changed, "outcome")]
 
 
 def test_web_scores_rank_exactly_as_the_same_scores_imported(
