@@ -66,6 +66,9 @@ RULES: dict[tuple[str, str], Rule] = {
         judging.RULE_VERSION,
         frozenset({"reassigned", "judge_shortage_"}),
     ),
+    ("judging", "deadline"): Rule(
+        judging.rederive_deadline, judging.RULE_VERSION, frozenset({"scores_short_"})
+    ),
     ("network", "rollout"): Rule(
         network.rederive_rollout, network.RULE_VERSION, frozenset(network.DECISION_KINDS.values())
     ),

@@ -2,19 +2,22 @@
 
 Pure: the eligible nominations, the awards rules (judges, k, seed) and the judges' codes a round
 was opened on give back each judge's assignment and each nomination short of judges; the
-candidates, loads and seed of a reassignment after a declared conflict give back who takes it.
+candidates, loads and seed of a reassignment after a declared conflict give back who takes it;
+the nominations, scores and k a round was closed on give back the nominations short of scores.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
-from models.awards import NominationBase
-from tasks.awards.rules import AwardsRules, plan_judges
+from models.awards import AwardScoreBase, NominationBase
+from tasks.awards.audit import list_payload
+from tasks.awards.rules import AwardsRules, aggregate, plan_judges, screen
 from tasks.common.decisions import Outcomes, Rederived, payload_digest
 from tasks.common.review import ReviewPlan
-from tasks.judging.rules import Candidate, next_judge
+from tasks.judging.rules import Candidate, next_judge, short_items
 
 # Bump when the round's assignment rule changes what it decides.
 RULE_VERSION = "R11.2-1"
@@ -113,3 +116,49 @@ def rederive_reassignment(payload: dict[str, Any]) -> Rederived:
     return Rederived(
         digest=payload_digest(payload), outcomes={(subject, kind): outcome}, seed=payload["seed"]
     )
+
+
+def count_valid(
+    nominations: Sequence[NominationBase], scores: Sequence[AwardScoreBase], rules: AwardsRules
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Valid scores per eligible nomination (the awards' aggregation: recused rows dropped),
+    and each nomination's category."""
+    eligible, _ = screen(nominations, rules=rules)
+    finals = aggregate(eligible, scores, rules=rules).finals
+    return {ref: c.n_valid for ref, c in finals.items()}, {n.ref: n.category for n in eligible}
+
+
+def deadline_payload(
+    *,
+    nominations: Sequence[NominationBase],
+    scores: Sequence[AwardScoreBase],
+    rules: AwardsRules,
+    per_item: int,
+    deadline: date,
+) -> dict[str, Any]:
+    """What closing a round at its deadline reads: the awards' inputs, k, the deadline."""
+    return {
+        **list_payload(nominations, scores, rules),
+        "per_item": per_item,
+        "deadline": deadline.isoformat(),
+    }
+
+
+def deadline_outcomes(valid: Mapping[str, int], *, per_item: int, deadline: date) -> Outcomes:
+    """One decision per nomination short of k valid scores when the deadline passed."""
+    return {
+        (ref, f"scores_short_{deadline.isoformat()}"): {"n_valid": valid[ref], "per_item": per_item}
+        for ref in short_items(valid, per_item=per_item)
+    }
+
+
+def rederive_deadline(payload: dict[str, Any]) -> Rederived:
+    valid, _ = count_valid(
+        [NominationBase.model_validate(n) for n in payload["nominations"]],
+        [AwardScoreBase.model_validate(s) for s in payload["scores"]],
+        AwardsRules.model_validate(payload["rules"]),
+    )
+    outcomes = deadline_outcomes(
+        valid, per_item=payload["per_item"], deadline=date.fromisoformat(payload["deadline"])
+    )
+    return Rederived(digest=payload_digest(payload), outcomes=outcomes)

@@ -24,10 +24,12 @@ from models.params.awards import AwardsParameters
 from models.responses import ResponseRequest
 from models.timeutil import utcnow
 from tasks.awards.records import load_inputs, resolve_rules
-from tasks.awards.rules import RULE, aggregate, screen
+from tasks.awards.rules import RULE
 from tasks.common import clock
+from tasks.common.decisions import keep_inputs, payload_digest
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
+from tasks.judging.audit import RULE_VERSION, count_valid, deadline_outcomes, deadline_payload
 from tasks.judging.records import FLOW, PROCESS, JudgingError, decide, issue_link, members
 from tasks.judging.rules import progress_row, short_items
 from tasks.notify.delivery import stage_message
@@ -56,11 +58,7 @@ def round_status(year: int) -> str | None:
 def valid_scores(year: int) -> tuple[dict[str, int], dict[str, str]]:
     """Valid scores per eligible nomination (the awards' aggregation: recused rows dropped),
     and each nomination's category."""
-    rules = resolve_rules(AwardsParameters(year=year))
-    nominations, scores = load_inputs(year)
-    eligible, _ = screen(nominations, rules=rules)
-    finals = aggregate(eligible, scores, rules=rules).finals
-    return {ref: c.n_valid for ref, c in finals.items()}, {n.ref: n.category for n in eligible}
+    return count_valid(*load_inputs(year), resolve_rules(AwardsParameters(year=year)))
 
 
 def progress(year: int, *, today: date | None = None) -> dict[str, Any]:
@@ -201,24 +199,45 @@ def stage_reminders(*, year: int, today: date, now: datetime | None = None) -> l
 def close_at_deadline(*, year: int, today: date) -> dict[str, Any]:
     """Once the deadline has passed: flag every nomination with fewer than k valid scores,
     record it, and ask the operator (audience `operator`) to extend or proceed. Once."""
-    valid, category_of = valid_scores(year)
+    rules = resolve_rules(AwardsParameters(year=year))
+    nominations, scores = load_inputs(year)
+    valid, category_of = count_valid(nominations, scores, rules)
     with session_scope() as session:
         profile = active_profile(session)
         rnd = _round(session, year)
         if today <= rnd.deadline or rnd.status != "open":
             return {"year": year, "status": rnd.status, "flagged": list(rnd.flagged)}
         flagged = short_items(valid, per_item=rnd.per_item)
+        payload = deadline_payload(
+            nominations=nominations,
+            scores=scores,
+            rules=rules,
+            per_item=rnd.per_item,
+            deadline=rnd.deadline,
+        )
+        digest = payload_digest(payload)
+        keep_inputs(
+            session,
+            process=FLOW,
+            year=year,
+            kind="deadline",
+            digest=digest,
+            payload=payload,
+            rule_version=RULE_VERSION,
+        )
+        outcomes = deadline_outcomes(valid, per_item=rnd.per_item, deadline=rnd.deadline)
         rnd.status, rnd.flagged = "due", flagged
         session.add(rnd)
         names = _nomination_names(session, year)
-        for ref in flagged:
+        for (ref, kind), outcome in outcomes.items():
             decide(
                 session,
                 year,
                 ref,
-                f"scores_short_{rnd.deadline.isoformat()}",
+                kind,
                 f"评分于{cn_date(rnd.deadline)}截止时有效评分{valid[ref]}份，"
                 f"少于{rnd.per_item}份，不参与排名（{RULE}）",
+                recorded=(digest, None, outcome),
             )
         title, body = render(
             "judging_deadline",

@@ -441,3 +441,18 @@ def test_at_the_deadline_short_items_are_flagged_and_the_operator_asked(
     with session_scope() as session:
         kinds = {d.kind for d in session.exec(select(Decision)).all()}
     assert {"deadline_extended", "proceeded"} <= kinds
+
+    # both closings are re-derived from the scores they counted; a changed count is named
+    audited = audit_year(YEAR)
+    assert audited.differences == []
+    assert audited.kinds["judging/scores_short_2026-11-27"] == total
+    with session_scope() as session:
+        row = session.exec(
+            select(Decision).where(Decision.kind == "scores_short_2026-11-20")
+        ).first()
+        assert row is not None and row.outcome is not None
+        row.outcome = {**row.outcome, "n_valid": 3}
+        session.add(row)
+        subject = row.subject
+    found = [(d.subject, d.kind, d.what) for d in audit_year(YEAR).differences]
+    assert found == [(subject, "scores_short_2026-11-20", "outcome")]
