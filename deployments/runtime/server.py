@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from deployments.runtime.environment import CONSOLE_LEVEL_VARIABLE, TELEMETRY_OFF
+from models.refusal import Refusal
 from models.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,10 @@ def wait_healthy(
             pass
         time.sleep(0.3)
     raise TimeoutError(f"the Prefect server at {api_url} did not answer within {timeout:g} s")
+
+
+class ServerUnavailable(Refusal):
+    """The local Prefect server did not come up: nothing was run, the command can be retried."""
 
 
 def stop_process(process: subprocess.Popen[bytes], *, grace: float = 20) -> None:
@@ -206,7 +211,14 @@ def prefect_api(
         if auth_string is not None:
             client_env["PREFECT_API_AUTH_STRING"] = auth_string
         try:
-            wait_healthy(api_url, timeout=timeout, process=process, log_file=log_file)
+            try:
+                wait_healthy(api_url, timeout=timeout, process=process, log_file=log_file)
+            except (TimeoutError, RuntimeError) as exc:
+                logger.error("%s (server log: %s)", exc, log_file)
+                raise ServerUnavailable(
+                    f"本机的流程服务在{timeout:g}秒内未能启动，本次未办理任何事项。"
+                    "请稍后重试；如仍不行，请联系系统管理员查看流程服务日志"
+                ) from None
             with every_thread(client_env):
                 try:
                     yield api_url

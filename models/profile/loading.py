@@ -1,6 +1,7 @@
 """Reading the district profile (YAML) and checking it whole.
 
-Errors name the place in the file (`profile.yaml, line 12 (streets[1].name): ...`).
+Problems are reported in Chinese and name the place in the file, with the dotted key path so
+the operator finds it: `district.yaml 第12行（streets[0].name）：缺少必填项`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from models.profile.holidays import notice_problems
 from models.profile.network import network_problems
 from models.profile.playgrounds import playground_problems
 from models.profile.schema import DistrictProfile
-from models.refusal import Refusal
+from models.refusal import RULES, Refusal
 
 DEFAULT_PROFILE_NAME = "default_profile.yaml"
 # Bounds that keep a hostile or broken file from hanging the loader: the bundled district is
@@ -35,7 +36,59 @@ class ProfileError(Refusal):
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
         self.problems = problems
-        super().__init__(f"{source}: invalid district profile\n" + "\n".join(problems))
+        super().__init__(
+            f"{source}：区情配置有误，未载入（{len(problems)} 处问题）\n" + "\n".join(problems)
+        )
+
+
+def _at(source: str, line: int, path: tuple[Any, ...] | None = None) -> str:
+    """Where a problem is: `district.yaml 第12行（streets[0].name）`."""
+    return f"{source} 第{line}行" + ("" if path is None else f"（{_dotted(path)}）")
+
+
+# pydantic error types the profile's fields can raise, beyond the ones every form shares
+PROFILE_RULES: dict[str, str] = {
+    **RULES,
+    "missing": "缺少必填项",
+    "extra_forbidden": "不是区情配置中的项，请检查拼写",
+    "too_short": "至少应有 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "string_too_short": "至少 {min_length} 个字，不能为空",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "model_type": "应为“键: 值”的对应表",
+    "model_attributes_type": "应为“键: 值”的对应表",
+    "dict_type": "应为“键: 值”的对应表",
+    "time_parsing": "应为时间（时:分，如 09:30）",
+    "time_type": "应为时间（时:分，如 09:30）",
+    "union_tag_invalid": "类型应为以下之一：{expected_tags}",
+    "set_type": "应为一组值",
+    "tuple_type": "应为一组值",
+    "datetime_parsing": "应为日期时间",
+}
+
+
+def _problem_text(error: Any) -> str:
+    """One pydantic error as a Chinese rule; the value written is quoted when it helps."""
+    kind = error["type"]
+    context = dict(error.get("ctx") or {})
+    if kind == "value_error" and "error" in context:
+        return str(context["error"])
+    if kind == "assertion_error" and "error" in context:
+        return str(context["error"])
+    template = PROFILE_RULES.get(kind)
+    if template is None:
+        return f"填写有误（{error['msg']}）"
+    if "expected" in context:
+        context["expected"] = str(context["expected"]).replace("'", "").replace(" or ", "、")
+    try:
+        text = template.format(**context)
+    except (KeyError, IndexError):
+        text = template.split("{")[0].rstrip("：: ")
+    given = error.get("input")
+    if kind not in ("missing", "extra_forbidden") and isinstance(given, (int, float, str)):
+        text += f"（填的是 {given}）"
+    return text
 
 
 def _node_lines(
@@ -54,8 +107,7 @@ def _node_lines(
             line = key_node.start_mark.line + 1
             if key in seen:
                 problems.append(
-                    f"{source}, line {line} ({_dotted(path + (key,))}): duplicate key "
-                    f"'{key}' (first on line {seen[key]})"
+                    f"{_at(source, line, path + (key,))}：键“{key}”重复（第{seen[key]}行已有）"
                 )
             seen[key] = line
             out[path + (key,)] = line
@@ -66,14 +118,14 @@ def _node_lines(
 
 
 def _too_large(size: int) -> str:
-    return f"{size:,} bytes; a district profile may be at most {MAX_PROFILE_BYTES:,}"
+    return f"文件有 {size:,} 字节，区情配置最多 {MAX_PROFILE_BYTES:,} 字节"
 
 
 def _check_shape(text: str, source: str) -> None:
     """Refuse a file too large or nested too deeply to load safely, naming the line."""
     size = len(text.encode("utf-8"))
     if size > MAX_PROFILE_BYTES:
-        raise ProfileError(source, [f"{source}: {_too_large(size)}"])
+        raise ProfileError(source, [f"{source}：{_too_large(size)}"])
     depth = 0
     try:
         # events, not nodes: the event parser is not recursive, so depth is safe to measure
@@ -85,8 +137,8 @@ def _check_shape(text: str, source: str) -> None:
                     raise ProfileError(
                         source,
                         [
-                            f"{source}, line {line}: nested more than {MAX_PROFILE_DEPTH} "
-                            "levels deep; a district profile is never that deep"
+                            f"{_at(source, line)}：嵌套超过{MAX_PROFILE_DEPTH}层，"
+                            "区情配置不会有这么深的层次"
                         ],
                     )
             elif isinstance(event, yaml.CollectionEndEvent):
@@ -129,17 +181,17 @@ def _check_aliases(node: yaml.Node, source: str) -> None:
         if _expanded_size(node, memo) <= MAX_PROFILE_VALUES:
             return
     except _RecursiveAlias as loop:
-        problem = f"{source}, line {loop.line}: a YAML alias (*name) inside its own anchor loops"
+        problem = f"{_at(source, loop.line)}：YAML别名（*名称）出现在它自己的锚点之内，无限循环"
         raise ProfileError(source, [problem]) from None
     where = ""
     if isinstance(node, yaml.MappingNode):
         key, _ = max(node.value, key=lambda pair: memo[id(pair[1])] or 0)
-        where = f", line {key.start_mark.line + 1} ({key.value})"
+        where = f" 第{key.start_mark.line + 1}行（{key.value}）"
     raise ProfileError(
         source,
         [
-            f"{source}{where}: YAML aliases (*name) expand to more than {MAX_PROFILE_VALUES:,} "
-            "values; write the values out instead of repeating anchors"
+            f"{source}{where}：YAML别名（*名称）展开后超过 {MAX_PROFILE_VALUES:,} 个值，"
+            "请直接写出各值，不要重复引用锚点"
         ],
     )
 
@@ -160,7 +212,7 @@ def _dotted(path: tuple[Any, ...]) -> str:
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top)"
+    return text or "顶层"
 
 
 def _line_of(path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int:
@@ -174,6 +226,18 @@ def _line_of(path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int:
     while path and path not in lines:
         path = path[:-1]
     return lines.get(path, 1)
+
+
+def _unknown_street(street: str) -> str:
+    return f"街道“{street}”不在街道名单（streets）中"
+
+
+def _not_yaml(source: str, exc: yaml.YAMLError) -> str:
+    """A YAML syntax error in Chinese, naming the line and column; the parser's words follow."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{_at(source, mark.line + 1)}第{mark.column + 1}列" if mark else source
+    detail = " ".join(str(getattr(exc, "problem", None) or exc).split())
+    return f"{where}：不是有效的YAML格式（{detail}），请检查缩进（只用空格）、冒号和引号"
 
 
 def _duplicates(names: list[str]) -> list[tuple[int, str]]:
@@ -191,7 +255,7 @@ def _cross_check(profile: DistrictProfile) -> list[tuple[tuple[Any, ...], str]]:
     problems: list[tuple[tuple[Any, ...], str]] = []
     streets = set(profile.street_names)
     for i, name in _duplicates(profile.street_names):
-        problems.append((("streets", i, "name"), f"duplicate street name '{name}'"))
+        problems.append((("streets", i, "name"), f"街道名称“{name}”重复"))
     communities: list[str] = []
     places: list[tuple[Any, ...]] = []
     for si, street in enumerate(profile.streets):
@@ -199,29 +263,29 @@ def _cross_check(profile: DistrictProfile) -> list[tuple[tuple[Any, ...], str]]:
             communities.append(community)
             places.append(("streets", si, "communities", ci))
     for i, name in _duplicates(communities):
-        problems.append((places[i], f"duplicate community name '{name}'"))
+        problems.append((places[i], f"社区名称“{name}”重复"))
     for i, name in _duplicates([s.name for s in profile.schools]):
-        problems.append((("schools", i, "name"), f"duplicate school name '{name}'"))
+        problems.append((("schools", i, "name"), f"学校名称“{name}”重复"))
     for i, name in _duplicates([v.name for v in profile.venues]):
-        problems.append((("venues", i, "name"), f"duplicate venue name '{name}'"))
+        problems.append((("venues", i, "name"), f"场地名称“{name}”重复"))
     for i, school in enumerate(profile.schools):
         if school.street not in streets:
             problems.append(
                 (
                     ("schools", i, "street"),
-                    f"school '{school.name}' is on unknown street '{school.street}'",
+                    f"学校“{school.name}”所在的“{school.street}”不在街道名单（streets）中",
                 )
             )
     for i, base in enumerate(profile.bases):
         if base.street is not None and base.street not in streets:
-            problems.append((("bases", i, "street"), f"unknown street '{base.street}'"))
+            problems.append((("bases", i, "street"), _unknown_street(base.street)))
     for i, venue in enumerate(profile.venues):
         if venue.street is not None and venue.street not in streets:
-            problems.append((("venues", i, "street"), f"unknown street '{venue.street}'"))
+            problems.append((("venues", i, "street"), _unknown_street(venue.street)))
     for i, judge in enumerate(profile.awards.judges):
         if judge.street is not None and judge.street not in streets:
             problems.append(
-                (("awards", "judges", i, "street"), f"judge on unknown street '{judge.street}'")
+                (("awards", "judges", i, "street"), f"评委所在的{_unknown_street(judge.street)}")
             )
     problems += calendar_problems(profile.calendar, [v.name for v in profile.venues])
     problems += network_problems(profile.network, profile.street_names)
@@ -239,8 +303,8 @@ def _warnings(profile: DistrictProfile) -> list[tuple[tuple[Any, ...], str]]:
     return [
         (
             ("secondment", "quotas", street),
-            f"quota for unknown street '{street}' (a secondment with these quotas will refuse "
-            f"to run until the street is added)",
+            f"名额所列的“{street}”不在街道名单（streets）中；"
+            "补上这个街道之前，按这些名额的交流轮岗将无法运行",
         )
         for street in profile.secondment.quotas
         if street not in streets
@@ -259,39 +323,32 @@ def parse_profile(
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ProfileError(source, [f"{source}{where}: not valid YAML: {exc}"]) from exc
+        raise ProfileError(source, [_not_yaml(source, exc)]) from exc
     if node is None:
-        raise ProfileError(source, [f"{source}: the file is empty"])
+        raise ProfileError(source, [f"{source}：文件是空的"])
     _check_aliases(node, source)
     lines: dict[tuple[Any, ...], int] = {}
     _node_lines(node, (), lines, problems, source)
     try:
         data = yaml.load(text, Loader=_text_dates_loader())
     except yaml.YAMLError as exc:  # e.g. a !!python/object tag: composes, cannot be constructed
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ProfileError(source, [f"{source}{where}: not valid YAML: {exc}"]) from None
+        raise ProfileError(source, [_not_yaml(source, exc)]) from None
     if not isinstance(data, dict):
-        raise ProfileError(source, [f"{source}, line 1: the profile must be a mapping of keys"])
+        raise ProfileError(source, [f"{_at(source, 1)}：区情配置应是“键: 值”的对应表"])
     try:
         profile = DistrictProfile.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])
-            msg = err["msg"]
-            if err["type"] == "extra_forbidden":
-                msg = f"unknown key '{loc[-1]}'"
-            problems.append(f"{source}, line {_line_of(loc, lines)} ({_dotted(loc)}): {msg}")
+            problems.append(f"{_at(source, _line_of(loc, lines), loc)}：{_problem_text(err)}")
         raise ProfileError(source, problems) from None
     for loc, msg in _cross_check(profile):
-        problems.append(f"{source}, line {_line_of(loc, lines)} ({_dotted(loc)}): {msg}")
+        problems.append(f"{_at(source, _line_of(loc, lines), loc)}：{msg}")
     if problems:
         raise ProfileError(source, problems)
     if warnings is not None:
         for loc, msg in _warnings(profile):
-            warnings.append(f"{source}, line {_line_of(loc, lines)} ({_dotted(loc)}): {msg}")
+            warnings.append(f"{_at(source, _line_of(loc, lines), loc)}：{msg}")
     return profile
 
 
@@ -311,12 +368,15 @@ def load_profile(
     try:
         size = Path(path).stat().st_size
         if size > MAX_PROFILE_BYTES:  # refused before reading 50 MB into memory
-            raise ProfileError(str(path), [f"{path}: {_too_large(size)}"])
+            raise ProfileError(str(path), [f"{path}：{_too_large(size)}"])
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ProfileError(str(path), [f"{path}: no such file"]) from None
+        raise ProfileError(str(path), [f"{path}：找不到这个文件"]) from None
     except UnicodeDecodeError as exc:
-        raise ProfileError(str(path), [f"{path}: not UTF-8 text ({exc.reason})"]) from None
+        raise ProfileError(
+            str(path),
+            [f"{path}：不是UTF-8编码的文本（第{exc.start + 1}个字节起无法读取），请另存为UTF-8"],
+        ) from None
     return parse_profile(text, str(path), warnings=warnings), text
 
 

@@ -1112,87 +1112,89 @@ def fifty_megabytes(folder: Path) -> Path:
 
 PROFILE_CASES: list[ProfileCase] = [
     ProfileCase(
-        "profile: YAML syntax error", MINIMAL + "  - name: [未闭合\n", ("line 10", "not valid YAML")
+        "profile: YAML syntax error",
+        MINIMAL + "  - name: [未闭合\n",
+        ("第10行", "不是有效的YAML格式"),
     ),
     ProfileCase(
-        "profile: tab indentation", MINIMAL.replace("    street", "\tstreet"), ("not valid YAML",)
+        "profile: tab indentation",
+        MINIMAL.replace("    street", "\tstreet"),
+        ("不是有效的YAML格式",),
     ),
     ProfileCase(
         "profile: wrong type (min_years: five)",
         MINIMAL + "secondment:\n  min_years: five\n",
-        ("line 10 (secondment.min_years)", "valid integer"),
+        ("第10行（secondment.min_years）：应为整数（填的是 five）",),
     ),
     ProfileCase(
         "profile: streets is a string",
         "district: 区\nstreets: 嘉兴路街道\n",
-        ("line 2 (streets)", "valid list"),
+        ("第2行（streets）：应为一组值",),
     ),
     ProfileCase(
         "profile: unknown key",
         MINIMAL + "secondment:\n  quota: {嘉兴路街道: 5}\n",
-        ("line 10 (secondment.quota): unknown key 'quota'",),
+        ("第10行（secondment.quota）：不是区情配置中的项",),
     ),
     ProfileCase(
         "profile: negative quota",
         MINIMAL + "secondment:\n  quotas: {嘉兴路街道: -5}\n",
-        ("line 10 (secondment.quotas.嘉兴路街道)", "greater than or equal to 0"),
+        ("第10行（secondment.quotas.嘉兴路街道）：应不小于 0（填的是 -5）",),
     ),
     ProfileCase(
         "profile: award quota of a million",
         MINIMAL + "awards:\n  quotas: {family: 1000000}\n",
-        ("line 10 (awards.quotas.family)", "less than or equal to 1000"),
+        ("第10行（awards.quotas.family）：应不大于 1000（填的是 1000000）",),
     ),
     ProfileCase(
         "profile: negative min_years",
         MINIMAL + "secondment:\n  min_years: -1\n",
-        ("line 10 (secondment.min_years)", "greater than or equal to 0"),
+        ("第10行（secondment.min_years）：应不小于 0（填的是 -1）",),
     ),
     ProfileCase(
         "profile: merit weights summing to 1.5",
         MINIMAL + "secondment:\n  weights: {political: 0.8}\n",
-        ("line 10 (secondment.weights)", "must sum to 1"),
+        ("第10行（secondment.weights）：", "must sum to 1"),
     ),
     ProfileCase(
         "profile: duplicate street names",
         MINIMAL.replace("schools:", "  - name: 嘉兴路街道\nschools:"),
-        ("line 6 (streets[1].name): duplicate street name '嘉兴路街道'",),
+        ("第6行（streets[1].name）：街道名称“嘉兴路街道”重复",),
     ),
     ProfileCase(
         "profile: recursive alias",
         MINIMAL + "kpi: &loop [*loop]\n",
-        ("line 9",),
+        ("第9行：YAML别名（*名称）出现在它自己的锚点之内",),
     ),
     ProfileCase(
         "profile: duplicate YAML key",
         MINIMAL + "district: 另一个区\n",
-        ("line 9 (district): duplicate key 'district' (first on line 1)",),
+        ("第9行（district）：键“district”重复（第1行已有）",),
     ),
     ProfileCase(
         "profile: school on an unknown street",
         MINIMAL + "  - name: 二小\n    street: 火星街道\n",
-        ("line 10 (schools[1].street): school '二小' is on unknown street '火星街道'",),
+        ("第10行（schools[1].street）：学校“二小”所在的“火星街道”不在街道名单（streets）中",),
     ),
     ProfileCase(
         "profile: billion laughs (YAML alias bomb)",
         BOMB,
-        ("line 15 (lol9)", "YAML aliases (*name) expand to more than 100,000 values"),
+        ("第15行（lol9）：YAML别名（*名称）展开后超过 100,000 个值",),
     ),
     ProfileCase(
         "profile: nested 5,000 levels deep (crashed with RecursionError)",
         MINIMAL + "kpi: " + "[" * 5000 + "]" * 5000 + "\n",
-        ("line 9: nested more than 20 levels deep",),
+        ("第9行：嵌套超过20层",),
     ),
+    ProfileCase("profile: 50 MB file", fifty_megabytes, ("字节，区情配置最多 500,000 字节",)),
+    ProfileCase("profile: empty file", "", ("文件是空的",)),
     ProfileCase(
-        "profile: 50 MB file", fifty_megabytes, ("bytes; a district profile may be at most",)
+        "profile: a list, not a mapping", "- 嘉兴路街道\n", ("第1行：区情配置应是“键: 值”的对应表",)
     ),
-    ProfileCase("profile: empty file", "", ("the file is empty",)),
-    ProfileCase(
-        "profile: a list, not a mapping", "- 嘉兴路街道\n", ("line 1", "must be a mapping")
-    ),
-    ProfileCase("profile: GBK-encoded file", MINIMAL.encode("gbk"), ("not UTF-8 text",)),
+    ProfileCase("profile: GBK-encoded file", MINIMAL.encode("gbk"), ("不是UTF-8编码的文本",)),
     ProfileCase(
         "profile: python object tag",
         MINIMAL + "kpi: !!python/object/apply:os.system [echo hi]\n",
-        ("not valid YAML", "could not determine a constructor"),
+        ("不是有效的YAML格式", "could not determine a constructor"),
     ),
 ]

@@ -398,7 +398,7 @@ CLI_CASES: list[tuple[str, list[str], int, tuple[str, ...]]] = [
             "可能",
         ],
         1,
-        ("response '可能' is not one of",),
+        ("回复“可能”应为参加、不参加或待定",),
     ),
     (
         "cli: secondment --year not a number",
@@ -485,7 +485,7 @@ def test_cli_init_with_a_bad_profile_keeps_the_loaded_one(
         stored_after = [p.model_dump() for p in session.exec(select(StoredProfile)).all()]
     ok = (
         result.exit_code == 1
-        and "line 10 (secondment.quotas.嘉兴路街道)" in flat(result.output)
+        and "第10行（secondment.quotas.嘉兴路街道）" in flat(result.output)
         and stored_after == stored_before
     )
     hardening.bad_input("cli: init with a negative quota in the profile", rejected_cleanly=ok)

@@ -147,7 +147,7 @@ def test_init_with_a_bad_profile_names_the_line_and_loads_nothing(db: Path, tmp_
 
     assert result.exit_code == 1
     assert "未办理：" in result.stderr
-    assert f"{path}, line 6 (schools[0].street): school '甲小学' is on unknown street '乙街道'" in (
+    assert f"{path} 第6行（schools[0].street）：学校“甲小学”所在的“乙街道”不在街道名单" in (
         result.stderr
     )
     assert "Traceback" not in result.output
@@ -158,7 +158,7 @@ def test_init_with_a_missing_profile_file(db: Path, tmp_path: Path) -> None:
     result = run("init", "--profile", tmp_path / "nowhere.yaml")
 
     assert result.exit_code == 1
-    assert f"{tmp_path / 'nowhere.yaml'}: no such file" in result.stderr
+    assert f"{tmp_path / 'nowhere.yaml'}：找不到这个文件" in result.stderr
 
 
 def test_profile_check_accepts_a_good_file(db: Path, tmp_path: Path) -> None:
@@ -187,8 +187,8 @@ def test_profile_check_lists_every_problem_with_its_line(tmp_path: Path) -> None
     result = run("profile-check", path)
 
     assert result.exit_code == 1
-    assert f"{path}, line 4 (streets[1].name): duplicate street name '甲街道'" in result.stderr
-    expected = f"{path}, line 6 (schools[0].street): school '一小' is on unknown street"
+    assert f"{path} 第4行（streets[1].name）：街道名称“甲街道”重复" in result.stderr
+    expected = f"{path} 第6行（schools[0].street）：学校“一小”所在的“丙街道”不在街道名单"
     assert expected in result.stderr
 
 
@@ -202,7 +202,8 @@ def test_profile_check_warns_of_a_quota_for_an_unknown_street(tmp_path: Path) ->
     result = run("profile-check", path)
 
     assert result.exit_code == 0
-    assert f"{path}, line 5 (secondment.quotas.丙街道): quota for unknown street" in result.stderr
+    expected = f"{path} 第5行（secondment.quotas.丙街道）：名额所列的“丙街道”不在街道名单"
+    assert expected in result.stderr
 
 
 def test_profile_check_of_a_file_that_is_not_yaml(tmp_path: Path) -> None:
@@ -212,7 +213,7 @@ def test_profile_check_of_a_file_that_is_not_yaml(tmp_path: Path) -> None:
     result = run("profile-check", path)
 
     assert result.exit_code == 1
-    assert f"{path}, line 2, column 1: not valid YAML" in result.stderr
+    assert f"{path} 第2行第1列：不是有效的YAML格式" in result.stderr
 
 
 # ---------------------------------------------------------------- template

@@ -126,6 +126,30 @@ CASES = [
         ("不能导入“pets”", "teachers"),
     ),
     Case(
+        "profile: a profile with a missing field",
+        lambda tmp: [
+            "profile-check",
+            str(_write(tmp, "区情.yaml", "district: 示例区\nstreets:\n  - pilot: true\n")),
+        ],
+        ("区情.yaml 第3行（streets[0].name）：缺少必填项", "区情配置有误"),
+    ),
+    Case(
+        "init: a profile with a school on an unknown street",
+        lambda tmp: [
+            "init",
+            "--profile",
+            str(
+                _write(
+                    tmp,
+                    "区情.yaml",
+                    "district: 示例区\nstreets:\n  - name: 甲街道\n"
+                    "schools:\n  - {name: 一小, street: 火星街道}\n",
+                )
+            ),
+        ],
+        ("区情.yaml 第5行（schools[0].street）", "“火星街道”不在街道名单"),
+    ),
+    Case(
         "template: an unknown kind",
         lambda tmp: ["template", "pets", "--out", str(tmp / "pets.xlsx")],
         ("没有“pets”这种模板",),

@@ -48,7 +48,7 @@ calendar:
     with pytest.raises(ProfileError) as caught:
         parse_profile(text, "district.yaml")
     problems = "\n".join(caught.value.problems)
-    assert "unknown audience 'nobody'" in problems and "district.yaml, line 14" in problems
+    assert "unknown audience 'nobody'" in problems and "district.yaml 第14行" in problems
     assert "unknown venue '不存在的会场'" in problems
 
 
@@ -65,7 +65,7 @@ calendar:
         ),
         ("  reminder_offsets: [0]\n", "reminder_offsets"),
         ("  distribution: {confirm_within: 0}\n", "confirm_within"),
-        ("  colour: red\n", "unknown key 'colour'"),
+        ("  colour: red\n", r"（calendar\.colour）：不是区情配置中的项"),
         ("  invitation_lead_days: 5\n", "invitations come first"),
         ("  reply_before_days: 10\n", "must be fewer than"),
     ],

@@ -59,9 +59,9 @@ holidays:
 """
     )
     assert found == [
-        "district.yaml, line 8 (holidays.notices[2027][1].日期): "
-        "Value error, “2027-02-35”不是日期，应写作2027-02-05或2027年2月5日",
-        "district.yaml, line 9 (holidays.notices[2027][2].类型): Value error, “调休”不是放假或上班",
+        "district.yaml 第8行（holidays.notices[2027][1].日期）："
+        "“2027-02-35”不是日期，应写作2027-02-05或2027年2月5日",
+        "district.yaml 第9行（holidays.notices[2027][2].类型）：“调休”不是放假或上班",
     ]
     found = problems(
         """\
@@ -75,10 +75,10 @@ holidays:
 """
     )
     assert found == [
-        "district.yaml, line 8 (holidays.notices.2027[1]): "
+        "district.yaml 第8行（holidays.notices.2027[1]）："
         "2027年2月17日是工作日（星期三），无需调休上班",
-        "district.yaml, line 9 (holidays.notices.2027[2]): 2027年2月8日已在第1条填写过",
-        "district.yaml, line 10 (holidays.notices.2027[3]): 2026年10月1日不在2027年内",
+        "district.yaml 第9行（holidays.notices.2027[2]）：2027年2月8日已在第1条填写过",
+        "district.yaml 第10行（holidays.notices.2027[3]）：2026年10月1日不在2027年内",
     ]
 
 

@@ -56,12 +56,16 @@ SPEC_MINIMAL_WITH_STREETS = SPEC_MINIMAL.replace(
 )
 
 
+UNKNOWN_KEY = "不是区情配置中的项，请检查拼写"
+
+
 def problems(text: str, source: str = "district.yaml") -> list[str]:
     """The problems PARSE_PROFILE reports for TEXT (the test fails if it loads)."""
     with pytest.raises(ProfileError) as exc:
         parse_profile(text, source)
     assert exc.value.source == source
-    assert str(exc.value).startswith(f"{source}: invalid district profile")
+    count = len(exc.value.problems)
+    assert str(exc.value).startswith(f"{source}：区情配置有误，未载入（{count} 处问题）")
     return exc.value.problems
 
 
@@ -129,10 +133,11 @@ def test_spec_minimal_profile_loads_verbatim() -> None:
 
     assert profile.street_names == ["嘉兴路街道"]
     assert profile.secondment_quotas() == {"嘉兴路街道": 5, "洛阳路街道": 5, "海伦路街道": 5}
-    assert [w.split(":")[0] for w in warnings] == [
-        "spec.yaml, line 11 (secondment.quotas.洛阳路街道)",
-        "spec.yaml, line 11 (secondment.quotas.海伦路街道)",
+    assert [w.split("：")[0] for w in warnings] == [
+        "spec.yaml 第11行（secondment.quotas.洛阳路街道）",
+        "spec.yaml 第11行（secondment.quotas.海伦路街道）",
     ]
+    assert "“洛阳路街道”不在街道名单（streets）中" in warnings[0]
 
 
 def test_spec_minimal_profile_loads_with_the_spec_defaults(tmp_path: Path) -> None:
@@ -182,28 +187,26 @@ def test_unknown_key_names_file_line_and_path(tmp_path: Path) -> None:
     with pytest.raises(ProfileError) as exc:
         load_profile(path)
 
-    assert exc.value.problems == [f"{path}, line 4 (streets[0].colour): unknown key 'colour'"]
+    assert exc.value.problems == [f"{path} 第4行（streets[0].colour）：{UNKNOWN_KEY}"]
     assert str(path) in str(exc.value)
 
 
 def test_unknown_top_level_key() -> None:
     assert only_problem("district: x\nstreets:\n  - name: a\nstreet_list: []\n") == (
-        "district.yaml, line 4 (street_list): unknown key 'street_list'"
+        f"district.yaml 第4行（street_list）：{UNKNOWN_KEY}"
     )
 
 
 def test_duplicate_yaml_key_is_an_error_not_a_silent_overwrite() -> None:
     text = "district: x\nstreets:\n  - name: a\nsecondment:\n  min_years: 5\n  min_years: 3\n"
     assert only_problem(text) == (
-        "district.yaml, line 6 (secondment.min_years): duplicate key 'min_years' (first on line 5)"
+        "district.yaml 第6行（secondment.min_years）：键“min_years”重复（第5行已有）"
     )
 
 
 def test_duplicate_street_name() -> None:
     text = "district: x\nstreets:\n  - name: a\n  - name: b\n  - name: a\n"
-    assert (
-        only_problem(text) == "district.yaml, line 5 (streets[2].name): duplicate street name 'a'"
-    )
+    assert only_problem(text) == "district.yaml 第5行（streets[2].name）：街道名称“a”重复"
 
 
 def test_duplicate_community_across_streets() -> None:
@@ -218,7 +221,7 @@ def test_duplicate_community_across_streets() -> None:
         "      - c1\n"
     )
     assert only_problem(text) == (
-        "district.yaml, line 8 (streets[1].communities[1]): duplicate community name 'c1'"
+        "district.yaml 第8行（streets[1].communities[1]）：社区名称“c1”重复"
     )
 
 
@@ -227,15 +230,13 @@ def test_duplicate_school() -> None:
         "district: x\nstreets:\n  - name: a\n"
         "schools:\n  - {name: s, street: a}\n  - {name: s, street: a}\n"
     )
-    assert (
-        only_problem(text) == "district.yaml, line 6 (schools[1].name): duplicate school name 's'"
-    )
+    assert only_problem(text) == "district.yaml 第6行（schools[1].name）：学校名称“s”重复"
 
 
 def test_school_on_unknown_street() -> None:
     text = "district: x\nstreets:\n  - name: a\nschools:\n  - name: s\n    street: zz\n"
     assert only_problem(text) == (
-        "district.yaml, line 6 (schools[0].street): school 's' is on unknown street 'zz'"
+        "district.yaml 第6行（schools[0].street）：学校“s”所在的“zz”不在街道名单（streets）中"
     )
 
 
@@ -245,7 +246,7 @@ def test_quota_on_unknown_street_is_a_warning() -> None:
     parse_profile(text, "district.yaml", warnings=warnings)
     assert len(warnings) == 1
     assert warnings[0].startswith(
-        "district.yaml, line 7 (secondment.quotas.zz): quota for unknown street 'zz'"
+        "district.yaml 第7行（secondment.quotas.zz）：名额所列的“zz”不在街道名单（streets）中"
     )
 
 
@@ -255,7 +256,7 @@ def test_weights_must_sum_to_one() -> None:
         "  weights: {political: 0.5, experience: 0.5, ability: 0.25, community_work: 0.25}\n"
     )
     problem = only_problem(text)
-    assert problem.startswith("district.yaml, line 5 (secondment.weights): ")
+    assert problem.startswith("district.yaml 第5行（secondment.weights）：")
     assert "merit weights must sum to 1, they sum to 1.5" in problem
 
 
@@ -267,28 +268,28 @@ def test_not_yaml_names_the_line(tmp_path: Path) -> None:
         load_profile(path)
 
     (problem,) = exc.value.problems
-    assert problem.startswith(f"{path}, line ")
-    assert "not valid YAML" in problem
+    assert problem.startswith(f"{path} 第")
+    assert "不是有效的YAML格式" in problem
 
 
 def test_tab_indentation_is_not_yaml() -> None:
     problem = only_problem("district: x\nstreets:\n\t- name: a\n")
-    assert problem.startswith("district.yaml, line 3, column 1: not valid YAML")
+    assert problem.startswith("district.yaml 第3行第1列：不是有效的YAML格式")
 
 
 @pytest.mark.parametrize("text", ["", "\n\n", "# nothing but a comment\n"])
 def test_empty_file(text: str) -> None:
-    assert only_problem(text) == "district.yaml: the file is empty"
+    assert only_problem(text) == "district.yaml：文件是空的"
 
 
 def test_top_level_list() -> None:
     text = "- district: x\n- streets: []\n"
-    assert only_problem(text) == "district.yaml, line 1: the profile must be a mapping of keys"
+    assert only_problem(text) == "district.yaml 第1行：区情配置应是“键: 值”的对应表"
 
 
 def test_top_level_scalar() -> None:
     assert only_problem("just a sentence\n") == (
-        "district.yaml, line 1: the profile must be a mapping of keys"
+        "district.yaml 第1行：区情配置应是“键: 值”的对应表"
     )
 
 
@@ -296,13 +297,13 @@ def test_missing_file_and_non_utf8_file(tmp_path: Path) -> None:
     missing = tmp_path / "missing.yaml"
     with pytest.raises(ProfileError) as exc:
         load_profile(missing)
-    assert exc.value.problems == [f"{missing}: no such file"]
+    assert exc.value.problems == [f"{missing}：找不到这个文件"]
 
     gbk = tmp_path / "gbk.yaml"
     gbk.write_bytes("district: 示例区\n".encode("gbk"))
     with pytest.raises(ProfileError) as exc:
         load_profile(gbk)
-    assert exc.value.problems[0].startswith(f"{gbk}: not UTF-8 text")
+    assert exc.value.problems[0].startswith(f"{gbk}：不是UTF-8编码的文本")
 
 
 def test_several_schema_problems_are_reported_together() -> None:
@@ -321,11 +322,11 @@ def test_several_schema_problems_are_reported_together() -> None:
     )
     found = problems(text)
     assert found[0] == (
-        "district.yaml, line 8 (secondment.min_years): duplicate key 'min_years' (first on line 7)"
+        "district.yaml 第8行（secondment.min_years）：键“min_years”重复（第7行已有）"
     )
-    assert "district.yaml, line 2 (colour): unknown key 'colour'" in found
-    lines = sorted(problem.split(" (")[0] for problem in found[1:])
-    assert lines == sorted(f"district.yaml, line {n}" for n in (2, 5, 9, 11)), found
+    assert f"district.yaml 第2行（colour）：{UNKNOWN_KEY}" in found
+    lines = sorted(problem.split("（")[0] for problem in found[1:])
+    assert lines == sorted(f"district.yaml 第{n}行" for n in (2, 5, 9, 11)), found
 
 
 def test_several_cross_section_problems_are_reported_together() -> None:
@@ -342,10 +343,10 @@ def test_several_cross_section_problems_are_reported_together() -> None:
         "  quotas: {yy: 5}\n"  # 10
     )
     assert problems(text) == [
-        "district.yaml, line 5 (streets[1].name): duplicate street name 'a'",
-        "district.yaml, line 4 (streets[0].communities[1]): duplicate community name 'c'",
-        "district.yaml, line 8 (schools[1].name): duplicate school name 's'",
-        "district.yaml, line 7 (schools[0].street): school 's' is on unknown street 'zz'",
+        "district.yaml 第5行（streets[1].name）：街道名称“a”重复",
+        "district.yaml 第4行（streets[0].communities[1]）：社区名称“c”重复",
+        "district.yaml 第8行（schools[1].name）：学校名称“s”重复",
+        "district.yaml 第7行（schools[0].street）：学校“s”所在的“zz”不在街道名单（streets）中",
     ]
 
 
@@ -353,3 +354,27 @@ def test_profile_is_immutable() -> None:
     profile, _ = load_profile()
     with pytest.raises(ValueError):
         profile.district = "其他区"  # type: ignore[misc]
+
+
+def test_field_errors_are_chinese_and_name_the_key_path() -> None:
+    text = (
+        "district: x\n"  # 1
+        "streets:\n"  # 2
+        "  - pilot: true\n"  # 3
+        "  - name: b\n"  # 4
+        "    pilot: maybe\n"  # 5
+        "secondment:\n"  # 6
+        "  min_years: -1\n"  # 7
+        "  quotas: {b: zwei}\n"  # 8
+        "venues:\n"  # 9
+        "  - {name: hall, capacity: 0}\n"  # 10
+    )
+    assert sorted(problems(text)) == sorted(
+        [
+            "district.yaml 第3行（streets[0].name）：缺少必填项",
+            "district.yaml 第5行（streets[1].pilot）：应为 true 或 false（填的是 maybe）",
+            "district.yaml 第7行（secondment.min_years）：应不小于 0（填的是 -1）",
+            "district.yaml 第8行（secondment.quotas.b）：应为整数（填的是 zwei）",
+            "district.yaml 第10行（venues[0].capacity）：应大于 0（填的是 0）",
+        ]
+    )

@@ -161,7 +161,7 @@ def test_init_registry_with_a_bad_file_stores_nothing(db: Path, tmp_path: Path) 
     path = tmp_path / "bad.yaml"
     path.write_text(SMALL.replace("street: 乙街道", "street: 丁街道"), encoding="utf-8")
 
-    with pytest.raises(ProfileError, match="line 10"):
+    with pytest.raises(ProfileError, match="第10行"):
         init_registry(path)
 
     assert registry_rows() == ([], {}, {}, [])
