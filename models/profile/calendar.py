@@ -20,7 +20,7 @@ def month_day_of(text: str, year: int) -> date:
     """The date of a month-day string in a year; 29 Feb in a common year is 28 Feb."""
     match = _MONTH_DAY.match(text)
     if match is None:
-        raise ValueError(f"'{text}' is not a month-day like 02-24")
+        raise ValueError(f"“{text}”不是月-日，应写作02-24")
     month, day = int(match.group(1)), int(match.group(2))
     if (month, day) == (2, 29) and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
         return date(year, 2, 28)
@@ -30,8 +30,8 @@ def month_day_of(text: str, year: int) -> date:
 def _check_month_day(text: str) -> str:
     try:
         month_day_of(text, 2000)  # a leap year: 02-29 is a valid month-day
-    except ValueError as exc:
-        raise ValueError(f"'{text}' is not a valid month-day (MM-DD): {exc}") from None
+    except ValueError:
+        raise ValueError(f"“{text}”不是有效的日期（月-日，如02-24）") from None
     return text
 
 
@@ -67,7 +67,9 @@ class _Timed(_Strict):
     @model_validator(mode="after")
     def _ends_after_start(self) -> _Timed:
         if self.end_time <= self.start_time:
-            raise ValueError(f"end_time {self.end_time} is not after start_time {self.start_time}")
+            raise ValueError(
+                f"结束时间（end_time）{self.end_time}应晚于开始时间（start_time）{self.start_time}"
+            )
         return self
 
 
@@ -84,9 +86,9 @@ class MeetingProfile(_Timed):
     def _window_in_order(self) -> MeetingProfile:
         first, last = (month_day_of(d, 2000) for d in self.window)
         if last < first:
-            raise ValueError(f"window {self.window[0]}..{self.window[1]} ends before it starts")
+            raise ValueError(f"时间窗口（window）{self.window[0]}至{self.window[1]}的结束早于开始")
         if self.preferred is not None and not first <= month_day_of(self.preferred, 2000) <= last:
-            raise ValueError(f"preferred {self.preferred} is outside the window")
+            raise ValueError(f"首选日期（preferred）{self.preferred}不在时间窗口（window）内")
         return self
 
 
@@ -221,16 +223,16 @@ class CalendarPolicy(_Strict):
     def _offsets_positive(self) -> CalendarPolicy:
         bad = [n for n in self.reminder_offsets if n < 1]
         if bad:
-            raise ValueError(f"reminder_offsets must be working days ≥ 1, got {bad}")
+            raise ValueError(f"提醒提前天数（reminder_offsets）应为不少于1的工作日数，填的是{bad}")
         if self.reminder_offsets and max(self.reminder_offsets) >= self.invitation_lead_days:
             raise ValueError(
-                f"invitation_lead_days ({self.invitation_lead_days}) must exceed every "
-                f"reminder offset {sorted(self.reminder_offsets)}: invitations come first"
+                f"邀请提前天数（invitation_lead_days）{self.invitation_lead_days}应大于每个提醒"
+                f"提前天数{sorted(self.reminder_offsets)}：先发邀请，后发提醒"
             )
         if self.reply_before_days >= self.invitation_lead_days:
             raise ValueError(
-                f"reply_before_days ({self.reply_before_days}) must be fewer than "
-                f"invitation_lead_days ({self.invitation_lead_days})"
+                f"回复截止提前天数（reply_before_days）{self.reply_before_days}应少于"
+                f"邀请提前天数（invitation_lead_days）{self.invitation_lead_days}"
             )
         return self
 
@@ -252,7 +254,7 @@ def calendar_problems(
     seen: set[str] = set()
     for i, key in enumerate(keys):
         if key in seen:
-            problems.append((("calendar", "audiences", i, "key"), f"duplicate audience '{key}'"))
+            problems.append((("calendar", "audiences", i, "key"), f"参会对象“{key}”重复"))
         seen.add(key)
     kinds: set[str] = set()
     timed: list[tuple[tuple[object, ...], _Timed]] = [
@@ -264,9 +266,7 @@ def calendar_problems(
         timed.append((("calendar", "seminars"), policy.seminars))
     for i, meeting in enumerate(policy.meetings):
         if meeting.kind in kinds or meeting.kind == "cadre_training":
-            problems.append(
-                (("calendar", "meetings", i, "kind"), f"duplicate meeting kind '{meeting.kind}'")
-            )
+            problems.append((("calendar", "meetings", i, "kind"), f"会议类型“{meeting.kind}”重复"))
         kinds.add(meeting.kind)
     for place, item in timed:
         for j, audience in enumerate(item.audiences):
@@ -274,10 +274,10 @@ def calendar_problems(
                 problems.append(
                     (
                         (*place, "audiences", j),
-                        f"unknown audience '{audience}' (calendar.audiences)",
+                        f"参会对象“{audience}”不在参会对象名单（calendar.audiences）中",
                     )
                 )
         for j, venue in enumerate(item.venues):
             if venue not in venue_names:
-                problems.append(((*place, "venues", j), f"unknown venue '{venue}' (venues)"))
+                problems.append(((*place, "venues", j), f"场地“{venue}”不在场地名单（venues）中"))
     return problems

@@ -147,7 +147,7 @@ class HolidayEstimate(_Strict):
         ):
             start, end = month_day_of(first, 2000), month_day_of(last, 2000)
             if not start <= month_day_of(must, 2000) <= end or (end - start).days > 14:
-                raise ValueError(f"{label} {first}..{last} must contain {must} and last ≤ 15 days")
+                raise ValueError(f"{label}假期{first}至{last}应包含{must}，且不超过15天")
         return self
 
     @property

@@ -94,8 +94,8 @@ class IdeasPolicy(_Strict):
     @model_validator(mode="after")
     def _check(self) -> IdeasPolicy:
         if self.content_min > self.content_max:
-            raise ValueError("content_min must not exceed content_max")
+            raise ValueError("内容最少字数（content_min）不能超过最多字数（content_max）")
         total = sum(self.criteria.values())
         if self.criteria and abs(total - 1.0) > 1e-6:
-            raise ValueError(f"criteria weights must sum to 1, they sum to {total:g}")
+            raise ValueError(f"评审各项权重之和应为1，现为{total:g}")
         return self

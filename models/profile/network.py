@@ -76,7 +76,7 @@ def network_problems(
     for street, year in policy.community_schools.plan.items():
         place = ("network", "community_schools", "plan", street)
         if street not in streets:
-            problems.append((place, f"unknown street '{street}' in the rollout plan"))
+            problems.append((place, f"推进计划中的街道“{street}”不在街道名单（streets）中"))
         if not 2000 <= year <= 2100:
-            problems.append((place, f"{year} is not a year between 2000 and 2100"))
+            problems.append((place, f"{year}不是2000至2100之间的年份"))
     return problems

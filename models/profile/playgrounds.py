@@ -91,13 +91,13 @@ class PlaygroundsPolicy(_Strict):
     def _seasons_cover_the_year(self) -> PlaygroundsPolicy:
         names = [s.name for s in self.seasons]
         if len(set(names)) != len(names):
-            raise ValueError(f"season names repeat: {names}")
+            raise ValueError(f"季节名称重复：{'、'.join(names)}")
         day = date(2000, 1, 1)  # a leap year: 29 February is covered too
         while day.year == 2000:
             holding = [s.name for s in self.seasons if s.contains(day)]
             if len(holding) != 1:
-                what = "no season" if not holding else "seasons " + "、".join(holding)
-                raise ValueError(f"{day:%m-%d} falls in {what}; every day needs exactly one")
+                what = "不属于任何季节" if not holding else "同时属于" + "、".join(holding)
+                raise ValueError(f"{day.month}月{day.day}日{what}；每一天应恰好属于一个季节")
             day += timedelta(days=1)
         return self
 
@@ -117,7 +117,7 @@ def playground_problems(
         for j, school in enumerate(closure.schools):
             place = ("playgrounds", "closures", i, "schools", j)
             if school not in schools:
-                problems.append((place, f"unknown school '{school}'"))
+                problems.append((place, f"学校“{school}”不在学校名单（schools）中"))
             elif not is_primary(school):
-                problems.append((place, f"'{school}' is not a primary school (R8.2)"))
+                problems.append((place, f"“{school}”不是小学，只有小学开放操场"))
     return problems

@@ -74,7 +74,7 @@ class MeritWeights(_Strict):
     def _sum_to_one(self) -> MeritWeights:
         total = self.political + self.experience + self.ability + self.community_work
         if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"merit weights must sum to 1, they sum to {total:g}")
+            raise ValueError(f"择优各项权重之和应为1，现为{total:g}")
         return self
 
 
@@ -190,7 +190,7 @@ class DistrictProfile(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"'{value}' is not a time zone name like Asia/Shanghai") from None
+            raise ValueError(f"“{value}”不是时区名称，应写作Asia/Shanghai这样的名称") from None
         return value
 
     @property

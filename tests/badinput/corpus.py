@@ -1154,7 +1154,7 @@ PROFILE_CASES: list[ProfileCase] = [
     ProfileCase(
         "profile: merit weights summing to 1.5",
         MINIMAL + "secondment:\n  weights: {political: 0.8}\n",
-        ("第10行（secondment.weights）：", "must sum to 1"),
+        ("第10行（secondment.weights）：择优各项权重之和应为1",),
     ),
     ProfileCase(
         "profile: duplicate street names",

@@ -48,8 +48,8 @@ calendar:
     with pytest.raises(ProfileError) as caught:
         parse_profile(text, "district.yaml")
     problems = "\n".join(caught.value.problems)
-    assert "unknown audience 'nobody'" in problems and "district.yaml 第14行" in problems
-    assert "unknown venue '不存在的会场'" in problems
+    assert "参会对象“nobody”不在参会对象名单" in problems and "district.yaml 第14行" in problems
+    assert "场地“不存在的会场”不在场地名单" in problems
 
 
 @pytest.mark.parametrize(
@@ -57,17 +57,17 @@ calendar:
     [
         (
             '  meetings:\n    - {kind: a, title: t, window: ["13-01", "12-31"], audiences: [x]}\n',
-            "month-day",
+            "不是有效的日期（月-日",
         ),
         (
             '  meetings:\n    - {kind: a, title: t, window: ["03-01", "01-31"], audiences: [x]}\n',
-            "ends before",
+            "的结束早于开始",
         ),
         ("  reminder_offsets: [0]\n", "reminder_offsets"),
         ("  distribution: {confirm_within: 0}\n", "confirm_within"),
         ("  colour: red\n", r"（calendar\.colour）：不是区情配置中的项"),
-        ("  invitation_lead_days: 5\n", "invitations come first"),
-        ("  reply_before_days: 10\n", "must be fewer than"),
+        ("  invitation_lead_days: 5\n", "先发邀请，后发提醒"),
+        ("  reply_before_days: 10\n", "应少于邀请提前天数"),
     ],
 )
 def test_bad_values_are_refused(section: str, message: str) -> None:

@@ -257,7 +257,7 @@ def test_weights_must_sum_to_one() -> None:
     )
     problem = only_problem(text)
     assert problem.startswith("district.yaml 第5行（secondment.weights）：")
-    assert "merit weights must sum to 1, they sum to 1.5" in problem
+    assert "择优各项权重之和应为1，现为1.5" in problem
 
 
 def test_not_yaml_names_the_line(tmp_path: Path) -> None:
