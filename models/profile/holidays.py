@@ -142,8 +142,8 @@ class HolidayEstimate(_Strict):
     @model_validator(mode="after")
     def _fixed_weeks_hold_their_day(self) -> HolidayEstimate:
         for label, (first, last), must in (
-            ("labour_day", self.labour_day, "05-01"),
-            ("national_day", self.national_day, "10-01"),
+            ("劳动节（labour_day）", self.labour_day, "05-01"),
+            ("国庆节（national_day）", self.national_day, "10-01"),
         ):
             start, end = month_day_of(first, 2000), month_day_of(last, 2000)
             if not start <= month_day_of(must, 2000) <= end or (end - start).days > 14:

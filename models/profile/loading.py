@@ -237,7 +237,21 @@ def _not_yaml(source: str, exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     where = f"{_at(source, mark.line + 1)}第{mark.column + 1}列" if mark else source
     detail = " ".join(str(getattr(exc, "problem", None) or exc).split())
+    said = next((words for found, words in YAML_PROBLEMS.items() if found in detail), None)
+    if said is not None:
+        return f"{where}：不是有效的YAML格式：{said}"
     return f"{where}：不是有效的YAML格式（{detail}），请检查缩进（只用空格）、冒号和引号"
+
+
+# the parser's commonest complaints, as the clerk fixes them
+YAML_PROBLEMS = {
+    "'\\t'": "用了制表符（Tab）缩进，请改用空格",
+    "mapping values are not allowed here": "这里不能有冒号，含冒号的文字请加引号",
+    "expected ',' or ']'": "方括号“[”没有闭合",
+    "expected ',' or '}'": "花括号“{”没有闭合",
+    "found unexpected end of stream": "引号没有闭合",
+    "could not determine a constructor": "含有不受支持的“!!”类型标签，请删去",
+}
 
 
 def _duplicates(names: list[str]) -> list[tuple[int, str]]:

@@ -1195,6 +1195,6 @@ PROFILE_CASES: list[ProfileCase] = [
     ProfileCase(
         "profile: python object tag",
         MINIMAL + "kpi: !!python/object/apply:os.system [echo hi]\n",
-        ("不是有效的YAML格式", "could not determine a constructor"),
+        ("第9行第6列：不是有效的YAML格式：含有不受支持的“!!”类型标签",),
     ),
 ]

@@ -102,7 +102,7 @@ def test_the_estimate_rule_is_checked() -> None:
     found = problems("holidays:\n  estimate:\n    spring_festival: [腊月廿八, 初六]\n")
     assert "“腊月廿八”不是可用的春节日子" in found[0]
     found = problems('holidays:\n  estimate:\n    national_day: ["10-02", "10-07"]\n')
-    assert "应包含10-01" in found[0]
+    assert "国庆节（national_day）假期10-02至10-07应包含10-01，且不超过15天" in found[0]
 
 
 @pytest.mark.parametrize(

@@ -378,3 +378,16 @@ def test_field_errors_are_chinese_and_name_the_key_path() -> None:
             "district.yaml 第10行（venues[0].capacity）：应大于 0（填的是 0）",
         ]
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("district: [x\n", "第2行第1列：不是有效的YAML格式：方括号“[”没有闭合"),
+        ("district: x\n\tstreets: 1\n", "第2行第1列：不是有效的YAML格式：用了制表符（Tab）缩进"),
+        ("district: a: b\n", "第1行第12列：不是有效的YAML格式：这里不能有冒号"),
+        ('district: "x\n', "第2行第1列：不是有效的YAML格式：引号没有闭合"),
+    ],
+)
+def test_common_yaml_mistakes_are_said_in_chinese(text: str, said: str) -> None:
+    assert only_problem(text).startswith(f"district.yaml {said}")
