@@ -474,9 +474,9 @@ def test_experience_is_capped_at_thirty_years() -> None:
     ],
 )
 def test_weights_that_do_not_sum_to_one_are_refused(weights: dict[str, float]) -> None:
-    with pytest.raises(ValidationError, match="sum to 1"):
+    with pytest.raises(ValidationError, match="权重之和应为1"):
         MeritWeights(**weights)
-    with pytest.raises(ValidationError, match="sum to 1"):
+    with pytest.raises(ValidationError, match="权重之和应为1"):
         make_rules(weights=weights)
 
 
