@@ -235,13 +235,16 @@ def every_thread(env: dict[str, str]) -> Iterator[None]:
 
     A thread without a settings context of its own (a flow run started in a worker thread,
     Prefect's event and log workers) reads Prefect's global settings, computed when Prefect
-    was imported: they are rebuilt from the environment on the way in and on the way out.
+    was imported: they are rebuilt from the environment on the way in, and the global settings
+    that were in force before (perhaps not the environment's) are put back on the way out.
     """
+    import prefect.context
     from prefect.context import refresh_global_settings_context
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     known = {"PREFECT_API_URL": PREFECT_API_URL, "PREFECT_API_AUTH_STRING": PREFECT_API_AUTH_STRING}
     saved = {name: os.environ.get(name) for name in env}
+    prior_global = prefect.context.GLOBAL_SETTINGS_CONTEXT
     os.environ.update(env)
     refresh_global_settings_context()
     updates: dict[Any, Any] = {known[name]: value for name, value in env.items() if name in known}
@@ -254,7 +257,7 @@ def every_thread(env: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        refresh_global_settings_context()
+        prefect.context.GLOBAL_SETTINGS_CONTEXT = prior_global
 
 
 def flush_to_api() -> None:
