@@ -313,16 +313,7 @@ def page_of(session: Session, view: LinkView) -> JudgePage:
             select(Nomination).where(Nomination.year == view.year, col(Nomination.ref).in_(active))
         ).all()
     }
-    scores = {
-        s.ref: s
-        for s in session.exec(
-            select(AwardScore).where(
-                AwardScore.year == view.year,
-                AwardScore.judge == judge.name,
-                col(AwardScore.ref).in_(active),
-            )
-        ).all()
-    }
+    scores = judge_scores(session, year=view.year, judge=judge.name, refs=active)
     drafts = {
         d.ref: d
         for d in session.exec(
@@ -378,3 +369,17 @@ def open_view(token: str, now: datetime) -> LinkView | str:
     if view is None or view.purpose != "judging":
         return "unknown"
     return view if view.state == "open" else view.state
+
+
+def judge_scores(
+    session: Session, *, year: int, judge: str, refs: list[str]
+) -> dict[str, AwardScore]:
+    """The stored scores of one judge (by name, as score rows hold it) for these nominations."""
+    return {
+        s.ref: s
+        for s in session.exec(
+            select(AwardScore).where(
+                AwardScore.year == year, AwardScore.judge == judge, col(AwardScore.ref).in_(refs)
+            )
+        ).all()
+    }

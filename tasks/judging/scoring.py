@@ -21,7 +21,14 @@ from models.profile.schema import DistrictProfile
 from models.timeutil import utcnow
 from tasks.awards.rules import nomination_keys
 from tasks.common.district import active_profile
-from tasks.judging.records import PROCESS, Member, members, open_view, rubric_of
+from tasks.judging.records import (
+    PROCESS,
+    Member,
+    judge_scores,
+    members,
+    open_view,
+    rubric_of,
+)
 from tasks.judging.rules import Rubric, read_scores
 
 
@@ -100,16 +107,7 @@ def _save(session: Session, context: _Context, item: Save, now: datetime) -> Sav
             )
         ).all()
     }
-    scores = {
-        s.ref: s
-        for s in session.exec(
-            select(AwardScore).where(
-                AwardScore.year == view.year,
-                AwardScore.judge == judge.name,
-                col(AwardScore.ref).in_(refs),
-            )
-        ).all()
-    }
+    scores = judge_scores(session, year=view.year, judge=judge.name, refs=refs)
     for ref, (values, typed) in read.items():
         draft, stored = drafts.get(ref), scores.get(ref)
         if item.submit:
