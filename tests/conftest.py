@@ -32,12 +32,14 @@ from tests.models.test_db import (  # noqa: F401 (PostgreSQL fixtures for every 
 @pytest.fixture(autouse=True)
 def _restore_environment() -> Iterator[None]:
     """Undo what a test left in os.environ: CLI commands run in-process (CliRunner) set e.g.
-    PREFECT_LOGGING_LEVEL=WARNING, which would silence the child processes of later tests."""
+    PREFECT_LOGGING_LEVEL=WARNING, which would silence the child processes of later tests.
+    The cached settings go with it: they were read from the environment the test changed."""
     saved = dict(os.environ)
     yield
     if os.environ != saved:
         os.environ.clear()
         os.environ.update(saved)
+    get_settings.cache_clear()
 
 
 @dataclass(frozen=True)

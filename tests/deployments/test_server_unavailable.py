@@ -45,7 +45,7 @@ def test_a_server_that_never_answers_is_a_refusal_and_is_stopped(
 
 
 def test_the_command_line_says_so_in_chinese(
-    silent_server: list[subprocess.Popen[bytes]], monkeypatch: pytest.MonkeyPatch
+    db: Path, silent_server: list[subprocess.Popen[bytes]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = server.wait_healthy
 
