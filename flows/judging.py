@@ -8,6 +8,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_table_artifact
 from prefect.flow_runs import apause_flow_run
+from prefect.runtime import flow_run
 
 from flows.refusals import shown_if_refused
 from models.params.judging import ScoringDeadline, ScoringParameters
@@ -27,7 +28,13 @@ from tasks.notify.delivery import deliver_outbox_task
 DECISION_TIMEOUT = 7 * 24 * 3600  # the operator has a week; the next daily run asks again
 
 
-@flow(name="scoring-daily", flow_run_name="scoring-{params.year}")
+def _run_name() -> str:
+    """`scoring-<year>`: a scheduled run leaves the year empty; it is the business day's."""
+    params = ScoringParameters.model_validate(flow_run.parameters.get("params") or {})
+    return f"scoring-{params.year or (params.today or clock.today()).year}"
+
+
+@flow(name="scoring-daily", flow_run_name=_run_name)
 async def scoring_daily(params: ScoringParameters = ScoringParameters()) -> dict[str, Any]:
     """评分巡检：截止前按工作日提醒未完成评分的评委（附专属链接），更新评分进度表；
     截止后标出有效评分不足的提名，请经办人决定延长评分期限或按现有评分继续评选。"""

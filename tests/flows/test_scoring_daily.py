@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.objects import State
 from sqlmodel import select
 
 from deployments.runtime.operator import find_paused_run, sign_off
@@ -62,3 +63,15 @@ def test_reminders_progress_then_the_operator_extends(opened: DistrictProfile, d
         assert session.exec(select(JudgingRound)).one().deadline == date(2026, 11, 27)
         notice = session.exec(select(OutboxMessage).where(OutboxMessage.audience == "operator"))
         assert "有效评分不足" in notice.one().body
+
+
+def test_a_run_without_a_year_is_named_after_the_business_days_year(db: Path) -> None:
+    async def run() -> State[Any]:
+        return await scoring_daily(ScoringParameters(today=date(2027, 3, 2)), return_state=True)
+
+    state = asyncio.run(run())
+
+    run_id = state.state_details.flow_run_id
+    assert state.is_completed() and run_id is not None
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(run_id).name == "scoring-2027"
