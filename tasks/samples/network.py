@@ -8,7 +8,6 @@ its real importer.
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Sequence
 from datetime import date
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from models.profile.playgrounds import is_primary
 from models.profile.schema import DistrictProfile
+from tasks.samples.csvfile import write_csv
 from tasks.samples.roster import chinese_name
 
 BASE_VENUES = {
@@ -36,15 +36,6 @@ UNITS = (
 )
 
 
-def _write(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
 def write_bases_csv(path: Path, profile: DistrictProfile) -> Path:
     """The profile's four bases with realistic venues (one row per venue)."""
     rows = [
@@ -52,7 +43,7 @@ def write_bases_csv(path: Path, profile: DistrictProfile) -> Path:
         for base in profile.bases
         for room, seats in BASE_VENUES[base.kind][1]
     ]
-    return _write(path, ("基地", "类型", "街道", "场地", "容纳人数"), rows)
+    return write_csv(path, ("基地", "类型", "街道", "场地", "容纳人数"), rows)
 
 
 def write_team_csv(path: Path, profile: DistrictProfile, *, year: int, seed: int) -> Path:
@@ -96,7 +87,7 @@ def write_team_csv(path: Path, profile: DistrictProfile, *, year: int, seed: int
             (year, f"R{n:04d}", chinese_name(rng), "理论研究组", "区", "", "", unit, "否")
             + ("专家" if expert else "部门抽调",)
         )
-    return _write(path, header, rows)
+    return write_csv(path, header, rows)
 
 
 def write_community_schools_csv(path: Path, profile: DistrictProfile, *, year: int) -> Path:
@@ -106,7 +97,7 @@ def write_community_schools_csv(path: Path, profile: DistrictProfile, *, year: i
         for school in profile.schools
         if school.pilot
     ]
-    return _write(path, ("街道", "名称", "承办学校", "开办日期", "达标日期"), rows)
+    return write_csv(path, ("街道", "名称", "承办学校", "开办日期", "达标日期"), rows)
 
 
 def write_playgrounds_csv(path: Path, profile: DistrictProfile, *, seed: int) -> Path:
@@ -122,7 +113,7 @@ def write_playgrounds_csv(path: Path, profile: DistrictProfile, *, seed: int) ->
         late = rng.choice((0, 30))
         rows.append((school.name, "夏季", "06:00-07:30", f"18:{late:02d}-20:30", facilities))
         rows.append((school.name, "冬季", "06:30-07:30", "17:30-19:30", facilities))
-    return _write(path, ("学校", "季节", "早间开放", "晚间开放", "开放设施"), rows)
+    return write_csv(path, ("学校", "季节", "早间开放", "晚间开放", "开放设施"), rows)
 
 
 def write_pledges_csv(path: Path, profile: DistrictProfile, *, year: int) -> Path:
@@ -151,7 +142,7 @@ def write_pledges_csv(path: Path, profile: DistrictProfile, *, year: int) -> Pat
         + (amount, hours, venue, seats, f"{year}-{md}")
         for n, (code, s, form, content, amount, hours, venue, seats, md) in enumerate(rows, 1)
     ]
-    return _write(path, header, out)
+    return write_csv(path, header, out)
 
 
 def write_sign_in_csv(
@@ -170,4 +161,4 @@ def write_sign_in_csv(
         while len(names) < round(invited * share):
             names.add(chinese_name(rng))
         rows += [(day.isoformat(), title, name, "", "") for name in sorted(names)]
-    return _write(path, ("会议日期", "会议", "姓名", "参会对象", "单位"), rows)
+    return write_csv(path, ("会议日期", "会议", "姓名", "参会对象", "单位"), rows)

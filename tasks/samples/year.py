@@ -9,7 +9,6 @@ by their outcome (tasks/samples/outcome.py). Re-running adds nothing: every writ
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -26,6 +25,7 @@ from tasks.common.district import active_profile, init_registry
 from tasks.ideas import campaign, intake
 from tasks.ideas.screening import Submission
 from tasks.samples.awards import generate_nominations, generate_scores
+from tasks.samples.csvfile import write_csv
 from tasks.samples.ideas import generate_ideas
 from tasks.samples.roster import generate_roster
 
@@ -133,9 +133,4 @@ def write_volunteers_csv(
                 rng.randint(1, 12) if teaches and street.communities else 0,
             ]
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
+    return write_csv(path, header, rows)
