@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -151,6 +152,12 @@ def clusters_cmd(
         out.print("  " + ", ".join(members))
 
 
+# the options of every logged cluster edit
+EditYear = Annotated[int, typer.Option()]
+EditReason = Annotated[str, typer.Option(help="Why (kept on record).")]
+EditOperator = Annotated[str, typer.Option(help="Who.")]
+
+
 def _edit_clusters(change: Callable[[], object], done: Callable[[object], str]) -> None:
     """Apply one logged cluster edit; a refused one (unknown ref, nothing to undo) fails."""
     from deployments.cli.common import ensure_ready, fail, out
@@ -166,10 +173,10 @@ def _edit_clusters(change: Callable[[], object], done: Callable[[object], str]) 
 @ideas_app.command("merge")
 def merge_cmd(
     ref: str,
-    into: str = typer.Option(..., help="A ref of the cluster to join."),
-    year: int = typer.Option(...),
-    reason: str = typer.Option(..., help="Why (kept on record)."),
-    operator: str = typer.Option("", help="Who."),
+    into: Annotated[str, typer.Option(help="A ref of the cluster to join.")],
+    year: EditYear,
+    reason: EditReason,
+    operator: EditOperator = "",
 ) -> None:
     """Merge REF's cluster with INTO's (logged, reversible with `ideas undo`)."""
     from tasks.ideas.clusters import edit_cluster
@@ -183,12 +190,7 @@ def merge_cmd(
 
 
 @ideas_app.command("unmerge")
-def unmerge_cmd(
-    ref: str,
-    year: int = typer.Option(...),
-    reason: str = typer.Option(..., help="Why (kept on record)."),
-    operator: str = typer.Option("", help="Who."),
-) -> None:
+def unmerge_cmd(ref: str, year: EditYear, reason: EditReason, operator: EditOperator = "") -> None:
     """Take REF out of its cluster (logged, reversible with `ideas undo`)."""
     from tasks.ideas.clusters import edit_cluster
 
@@ -201,12 +203,7 @@ def unmerge_cmd(
 
 
 @ideas_app.command("undo")
-def undo_cmd(
-    edit_id: int,
-    year: int = typer.Option(...),
-    reason: str = typer.Option(..., help="Why (kept on record)."),
-    operator: str = typer.Option("", help="Who."),
-) -> None:
+def undo_cmd(edit_id: int, year: EditYear, reason: EditReason, operator: EditOperator = "") -> None:
     """Undo a merge or unmerge."""
     from tasks.ideas.clusters import undo_edit
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from sqlmodel import Session, col, select
 
@@ -40,33 +40,25 @@ def link_url(token: str) -> str:
     return f"{get_settings().public_url}/r/{token}"
 
 
-def ask_in_message(
-    session: Session,
-    *,
-    message_key: str,
-    purpose: Purpose,
-    year: int,
-    recipient: str,
-    subject: str,
-    audience: str,
-    deadline: datetime,
-    details: dict[str, Any],
-) -> str | None:
+class Asked(TypedDict):
+    """A request as `ask` records it: about what, who answers where, until when, what to show."""
+
+    purpose: Purpose
+    year: int
+    recipient: str
+    subject: str
+    audience: str
+    deadline: datetime
+    details: dict[str, Any]
+
+
+def ask_in_message(session: Session, *, message_key: str, **request: Unpack[Asked]) -> str | None:
     """`ask` for the message with MESSAGE_KEY, unless it is already staged (a re-run, where
     no new message would carry the link): then None, and nothing is issued."""
     staged = session.exec(select(OutboxMessage.id).where(OutboxMessage.key == message_key)).first()
     if staged is not None:
         return None
-    return ask(
-        session,
-        purpose=purpose,
-        year=year,
-        recipient=recipient,
-        subject=subject,
-        audience=audience,
-        deadline=deadline,
-        details=details,
-    )
+    return ask(session, **request)
 
 
 def ask(
