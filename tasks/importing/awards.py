@@ -29,7 +29,7 @@ from tasks.importing.cells import (
 from tasks.importing.columns import CellError, Column, Kind, parse_rows, show_cell, unknown_name
 from tasks.importing.fields import YEAR_COLUMN
 from tasks.importing.reading import ImportRejected, read_rows
-from tasks.importing.store import ImportSummary, import_records, upsert_records
+from tasks.importing.store import ImportSummary, import_year_file, upsert_records
 
 _CODES = {zh: code for code, zh in CATEGORIES.items()}
 
@@ -224,12 +224,7 @@ def validate_scores(
 
 def import_nominations_file(path: Path, *, year: int | None = None) -> ImportSummary:
     """Validate a nominations file whole, then upsert by (year, ref) in one transaction."""
-    return import_records(
-        path,
-        Nomination,
-        key=("year", "ref"),
-        validate=lambda _, profile: validate_nominations(Path(path), profile=profile, year=year),
-    )
+    return import_year_file(path, Nomination, ("year", "ref"), validate_nominations, year)
 
 
 def import_scores_file(path: Path, *, year: int | None = None) -> ImportSummary:

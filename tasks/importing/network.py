@@ -44,7 +44,7 @@ from tasks.importing.fields import (
     unknown_zh,
 )
 from tasks.importing.reading import read_rows
-from tasks.importing.store import ImportSummary, import_records
+from tasks.importing.store import ImportSummary, import_year_file
 
 _TEAM_WORDS = {
     **{label: code for code, label in TEAMS.items()},
@@ -309,9 +309,4 @@ def validate_team(
 
 def import_team_file(path: Path, *, year: int | None = None) -> ImportSummary:
     """Validate the file whole, then upsert by (year, 编号) in one transaction."""
-    return import_records(
-        path,
-        TeamMember,
-        key=("year", "person_id"),
-        validate=lambda _, profile: validate_team(Path(path), profile=profile, year=year),
-    )
+    return import_year_file(path, TeamMember, ("year", "person_id"), validate_team, year)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 from rich.console import Console
@@ -42,6 +43,26 @@ def import_records(
     with session_scope() as session:
         records = validate(session, active_profile(session))
         return upsert_records(session, table, records, key=key, path=Path(path))
+
+
+class YearFileCheck(Protocol):
+    """A validator of a file of one year's rows (`year` None: each row says its year)."""
+
+    def __call__(
+        self, path: Path, *, profile: DistrictProfile, year: int | None
+    ) -> Sequence[BaseModel]: ...
+
+
+def import_year_file(
+    path: Path, table: type[SQLModel], key: tuple[str, ...], check: YearFileCheck, year: int | None
+) -> ImportSummary:
+    """`import_records` for a file `check` validates against the profile alone."""
+    return import_records(
+        path,
+        table,
+        key=key,
+        validate=lambda _, profile: check(Path(path), profile=profile, year=year),
+    )
 
 
 def upsert_records(

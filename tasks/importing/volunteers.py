@@ -16,7 +16,7 @@ from tasks.importing.cells import parse_count, parse_text
 from tasks.importing.columns import CellError, Column, Kind, parse_rows, show_cell, unknown_name
 from tasks.importing.fields import YEAR_COLUMN, name_column, ref_column
 from tasks.importing.reading import read_rows
-from tasks.importing.store import ImportSummary, import_records
+from tasks.importing.store import ImportSummary, import_year_file
 
 _CODES = {zh: code for code, zh in ROLES.items()}
 
@@ -132,9 +132,4 @@ def validate_volunteers(
 
 def import_volunteers_file(path: Path, *, year: int | None = None) -> ImportSummary:
     """Validate the file whole, then upsert by (year, person_id) in one transaction."""
-    return import_records(
-        path,
-        Volunteer,
-        key=("year", "person_id"),
-        validate=lambda _, profile: validate_volunteers(Path(path), profile=profile, year=year),
-    )
+    return import_year_file(path, Volunteer, ("year", "person_id"), validate_volunteers, year)
