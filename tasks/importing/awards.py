@@ -26,7 +26,15 @@ from tasks.importing.cells import (
     parse_text,
     parse_yes_no,
 )
-from tasks.importing.columns import CellError, Column, Kind, parse_rows, show_cell, unknown_name
+from tasks.importing.columns import (
+    CellError,
+    Column,
+    Kind,
+    other_year,
+    parse_rows,
+    show_cell,
+    unknown_name,
+)
 from tasks.importing.fields import YEAR_COLUMN
 from tasks.importing.reading import ImportRejected, read_rows
 from tasks.importing.store import ImportSummary, import_year_file, upsert_records
@@ -139,9 +147,7 @@ def validate_nominations(
     seen: set[tuple[object, object]] = set()
 
     def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
-        if year is not None and "year" in values and values["year"] != year:
-            problems.append(("year", f"{values['year']}不是本次导入的年度（{year}年）"))
+        problems = other_year(values, year)
         street = values.get("street")
         if isinstance(street, str):
             if street not in streets:
@@ -191,9 +197,7 @@ def validate_scores(
     seen: set[tuple[object, object, object]] = set()
 
     def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
-        if year is not None and "year" in values and values["year"] != year:
-            problems.append(("year", f"{values['year']}不是本次导入的年度（{year}年）"))
+        problems = other_year(values, year)
         judge = values.get("judge")
         if isinstance(judge, str) and judge not in judges:
             problems.append(("judge", unknown_name("区情配置中的评委", judge, judges)))

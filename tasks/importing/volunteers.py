@@ -13,7 +13,15 @@ from pathlib import Path
 from models.profile.schema import DistrictProfile
 from models.volunteers import ROLES, Volunteer, VolunteerBase
 from tasks.importing.cells import parse_count, parse_text
-from tasks.importing.columns import CellError, Column, Kind, parse_rows, show_cell, unknown_name
+from tasks.importing.columns import (
+    CellError,
+    Column,
+    Kind,
+    other_year,
+    parse_rows,
+    show_cell,
+    unknown_name,
+)
 from tasks.importing.fields import YEAR_COLUMN, name_column, ref_column
 from tasks.importing.reading import read_rows
 from tasks.importing.store import ImportSummary, import_year_file
@@ -92,9 +100,7 @@ def validate_volunteers(
     seen: set[tuple[object, object]] = set()
 
     def check(values: Mapping[str, object]) -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
-        if year is not None and "year" in values and values["year"] != year:
-            problems.append(("year", f"{values['year']}不是本次导入的年度（{year}年）"))
+        problems = other_year(values, year)
         street, community = values.get("street"), values.get("community") or ""
         if isinstance(street, str):
             if street not in streets:
