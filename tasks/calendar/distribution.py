@@ -101,13 +101,9 @@ def stage_due(year: int, *, today: date) -> DueReport:
                     day=key_day.day,
                     year=year,
                     office=office,
-                    month_start=publicity.month_start,
-                    month_end=publicity.month_end,
-                    week_start=publicity.activity_week_start,
-                    week_end=publicity.activity_week_end,
                     material=policy.distribution.material,
-                    notes=list(publicity.notes),
                     contact=profile.contacts.centre,
+                    **publicity.message_fields(),
                 )
                 staged = stage_message(
                     session,

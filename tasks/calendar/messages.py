@@ -134,10 +134,6 @@ def stage_annual_plan(
             "calendar_annual_plan",
             year=publicity.year,
             office=office,
-            month_start=publicity.month_start,
-            month_end=publicity.month_end,
-            week_start=publicity.activity_week_start,
-            week_end=publicity.activity_week_end,
             publicity_day=publicity.publicity_day,
             request_on=request_on,
             material=profile.calendar.distribution.material,
@@ -145,8 +141,8 @@ def stage_annual_plan(
                 {"day": m.day, "start": m.start_time, "title": m.title, "venue": m.venue}
                 for m in meetings
             ],
-            notes=list(publicity.notes),
             contact=profile.contacts.centre,
+            **publicity.message_fields(),
         )
         message = stage_message(
             session,

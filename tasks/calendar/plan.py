@@ -10,17 +10,15 @@ from models.audit import Decision
 from models.db import session_scope
 from models.meetings import CalendarYear, Distribution
 from models.timeutil import utcnow
-from tasks.calendar.audit import RULE_VERSION, schedule_outcomes, schedule_payload
 from tasks.calendar.files import (
     meeting_times,
 )
-from tasks.calendar.placement import Schedule, meeting_rule
-from tasks.calendar.records import FLOW, PlanInputs, new_meeting
+from tasks.calendar.placement import Schedule
+from tasks.calendar.records import FLOW, PlanInputs, new_meeting, record_schedule
 from tasks.calendar.rules import (
     distribution_request_day,
     publicity_calendar,
 )
-from tasks.common.decisions import decision, keep_inputs
 from tasks.common.district import profile_in_force
 
 
@@ -64,16 +62,9 @@ def record_calendar(
         )
         session.flush()
         meetings = []
-        keep_inputs(
-            session,
-            process=FLOW,
-            year=year,
-            kind="schedule",
-            digest=schedule.inputs_digest,
-            payload=schedule_payload(inputs.events, inputs.venues, inputs.rules),
-            rule_version=RULE_VERSION,
+        record_schedule(
+            session, schedule, (inputs.events, inputs.venues, inputs.rules), year=year, now=now
         )
-        outcomes = schedule_outcomes(schedule)
         for placed in schedule.events:
             meeting = new_meeting(
                 placed,
@@ -85,21 +76,6 @@ def record_calendar(
             )
             session.add(meeting)
             meetings.append(meeting)
-            session.add(
-                decision(
-                    process=FLOW,
-                    year=year,
-                    subject=placed.key,
-                    kind="placed",
-                    rule=meeting_rule(placed.kind),
-                    reason=placed.reason,
-                    inputs_digest=schedule.inputs_digest,
-                    rule_version=RULE_VERSION,
-                    outcome=outcomes[(placed.key, "placed")],
-                    seed=inputs.rules.seed,
-                    decided_at=now,
-                )
-            )
         session.add(
             Decision(
                 process=FLOW,

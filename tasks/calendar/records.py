@@ -7,6 +7,7 @@ and the outbox messages it causes are written together (R7.1, R7.2, R7.4, R7.5).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time
 from pathlib import Path
 
@@ -19,8 +20,17 @@ from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile
 from models.refusal import Refusal
 from models.settings import get_settings
-from tasks.calendar.placement import EventSpec, PlacedEvent, ScheduleRules, VenueSpec
+from tasks.calendar.audit import RULE_VERSION, schedule_outcomes, schedule_payload
+from tasks.calendar.placement import (
+    EventSpec,
+    PlacedEvent,
+    Schedule,
+    ScheduleRules,
+    VenueSpec,
+    meeting_rule,
+)
 from tasks.calendar.rules import clone_specs, event_specs, schedule_rules
+from tasks.common.decisions import decision, keep_inputs
 from tasks.common.district import profile_in_force
 from tasks.common.holidays import current_work_calendar
 from tasks.common.ics import event_uid
@@ -89,6 +99,45 @@ def new_meeting(
         stamped_at=now,
         created_at=now,
     )
+
+
+def record_schedule(
+    session: Session,
+    schedule: Schedule,
+    solved_on: tuple[Sequence[EventSpec], Sequence[VenueSpec], ScheduleRules],
+    *,
+    year: int,
+    now: datetime,
+) -> None:
+    """Keep what SCHEDULE was solved on (events, venues, rules) and one decision per placed
+    meeting, so that the audit can place them again."""
+    events, venues, rules = solved_on
+    keep_inputs(
+        session,
+        process=FLOW,
+        year=year,
+        kind="schedule",
+        digest=schedule.inputs_digest,
+        payload=schedule_payload(events, venues, rules),
+        rule_version=RULE_VERSION,
+    )
+    outcomes = schedule_outcomes(schedule)
+    for placed in schedule.events:
+        session.add(
+            decision(
+                process=FLOW,
+                year=year,
+                subject=placed.key,
+                kind="placed",
+                rule=meeting_rule(placed.kind),
+                reason=placed.reason,
+                inputs_digest=schedule.inputs_digest,
+                rule_version=RULE_VERSION,
+                outcome=outcomes[(placed.key, "placed")],
+                seed=rules.seed,
+                decided_at=now,
+            )
+        )
 
 
 def venues_of(profile: DistrictProfile) -> list[VenueSpec]:

@@ -48,6 +48,16 @@ class PublicityCalendar(BaseModel):
     def activity_week_days(self) -> tuple[date, ...]:
         return tuple(self.activity_week_start + timedelta(days=i) for i in range(7))
 
+    def message_fields(self) -> dict[str, object]:
+        """The month, the activity week and the notes, as the message templates name them."""
+        return {
+            "month_start": self.month_start,
+            "month_end": self.month_end,
+            "week_start": self.activity_week_start,
+            "week_end": self.activity_week_end,
+            "notes": list(self.notes),
+        }
+
 
 class KeyDay(BaseModel):
     """A day the street and community offices are told about ahead of time."""

@@ -20,13 +20,17 @@ from models.db import session_scope
 from models.meetings import CalendarYear, Meeting
 from models.profile.calendar import CalendarPolicy, SeminarProfile
 from models.timeutil import utcnow
-from tasks.calendar.audit import RULE_VERSION, schedule_outcomes, schedule_payload
 from tasks.calendar.files import meeting_times
-from tasks.calendar.placement import EventSpec, PlacedEvent, ScheduleRules, meeting_rule
-from tasks.calendar.records import FLOW, CalendarError, as_placed, new_meeting, venues_of
+from tasks.calendar.placement import EventSpec, PlacedEvent, ScheduleRules
+from tasks.calendar.records import (
+    CalendarError,
+    as_placed,
+    new_meeting,
+    record_schedule,
+    venues_of,
+)
 from tasks.calendar.rules import training_periods
 from tasks.calendar.scheduling import solve_schedule
-from tasks.common.decisions import decision, keep_inputs
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 
@@ -95,35 +99,10 @@ def plan_seminars(*, year: int, now: datetime | None = None) -> SeminarPlan:
         venues = venues_of(profile)
         specs = seminar_specs(series, profile.calendar, year)
         schedule = solve_schedule(specs, venues, rules=rules)
-        keep_inputs(
-            session,
-            process=FLOW,
-            year=year,
-            kind="schedule",
-            digest=schedule.inputs_digest,
-            payload=schedule_payload(specs, venues, rules),
-            rule_version=RULE_VERSION,
-        )
-        outcomes = schedule_outcomes(schedule)
+        record_schedule(session, schedule, (specs, venues, rules), year=year, now=now)
         times = meeting_times(profile.calendar, KIND)
         for placed in schedule.events:
-            meeting = new_meeting(
-                placed, year=year, district=profile.district, times=times, now=now
-            )
-            session.add(meeting)
             session.add(
-                decision(
-                    process=FLOW,
-                    year=year,
-                    subject=placed.key,
-                    kind="placed",
-                    rule=meeting_rule(placed.kind),
-                    reason=placed.reason,
-                    inputs_digest=schedule.inputs_digest,
-                    rule_version=RULE_VERSION,
-                    outcome=outcomes[(placed.key, "placed")],
-                    seed=rules.seed,
-                    decided_at=now,
-                )
+                new_meeting(placed, year=year, district=profile.district, times=times, now=now)
             )
         return SeminarPlan(year=year, placed=True, seminars=schedule.events, status=schedule.status)
