@@ -11,22 +11,13 @@ from sqlmodel import col, select
 from models.db import session_scope
 from models.meetings import CalendarYear, Distribution, Meeting, Rsvp
 from models.profile.calendar import CalendarPolicy
+from tasks.calendar import rules
 from tasks.calendar.files import (
     meeting_times,
 )
 from tasks.calendar.placement import Schedule
 from tasks.calendar.recheck import recheck
 from tasks.calendar.records import PlanInputs, calendar_dir, year_meetings
-from tasks.calendar.rules import (
-    distribution_reminder_days,
-    distribution_request_day,
-    invitation_day,
-    key_days,
-    plan_notice_day,
-    publicity_calendar,
-    reminder_dates,
-    reply_day,
-)
 from tasks.common.district import profile_in_force
 from tasks.common.holidays import current_work_calendar
 from tasks.common.workdays import WorkCalendar
@@ -80,11 +71,11 @@ def _event(
         "start": start.strftime("%H:%M"),
         "end": end.strftime("%H:%M"),
         **fields,
-        "invite_on": invitation_day(day, policy, workdays=workdays).isoformat(),
-        "reply_by": reply_day(day, policy, workdays=workdays).isoformat(),
+        "invite_on": rules.invitation_day(day, policy, workdays=workdays).isoformat(),
+        "reply_by": rules.reply_day(day, policy, workdays=workdays).isoformat(),
         "reminders": [
             d.isoformat()
-            for _, d in reminder_dates(day, policy.reminder_offsets, workdays=workdays)
+            for _, d in rules.reminder_dates(day, policy.reminder_offsets, workdays=workdays)
         ],
     }
 
@@ -103,7 +94,7 @@ def _year_shape(
     policy: CalendarPolicy,
 ) -> dict[str, Any]:
     """The year in the shape of `calendar --json`, signed off or only proposed."""
-    publicity = publicity_calendar(year, workdays=workdays)
+    publicity = rules.publicity_calendar(year, workdays=workdays)
     check = recheck(year)
     return {
         "year": year,
@@ -114,7 +105,7 @@ def _year_shape(
             publicity.activity_week_end.isoformat(),
         ],
         "publicity_month": [publicity.month_start.isoformat(), publicity.month_end.isoformat()],
-        "plan_notice_on": plan_notice_day(year, policy, workdays=workdays).isoformat(),
+        "plan_notice_on": rules.plan_notice_day(year, policy, workdays=workdays).isoformat(),
         "events": events,
         "cancelled": cancelled,
         "key_days": [
@@ -124,7 +115,7 @@ def _year_shape(
                 "date": k.day.isoformat(),
                 "notice_on": k.due.isoformat(),
             }
-            for k in key_days(publicity, workdays=workdays)
+            for k in rules.key_days(publicity, workdays=workdays)
         ],
         "distribution": distribution,
         "notes": workdays.notes_for([date(year, 1, 1)]) + ([check.note()] if check.needed else []),
@@ -177,7 +168,9 @@ def calendar_result(year: int) -> dict[str, Any] | None:
         )
 
     request_on = workdays.next_working_day(
-        rows[0].requested_on if rows else distribution_request_day(policy, year, workdays=workdays)
+        rows[0].requested_on
+        if rows
+        else rules.distribution_request_day(policy, year, workdays=workdays)
     )
     return _year_shape(
         year,
@@ -208,7 +201,9 @@ def notice_days(year: int) -> list[date]:
         return []
     policy = profile_in_force().calendar
     request_on = date.fromisoformat(result["distribution"]["request_on"])
-    follow_ups = distribution_reminder_days(policy, request_on, workdays=current_work_calendar())
+    follow_ups = rules.distribution_reminder_days(
+        policy, request_on, workdays=current_work_calendar()
+    )
     days = {date.fromisoformat(result["plan_notice_on"]), request_on, *follow_ups}
     for e in result["events"]:
         days |= {date.fromisoformat(d) for d in [e["invite_on"], *e["reminders"]]}
@@ -251,7 +246,7 @@ def proposal_result(*, inputs: PlanInputs, schedule: Schedule) -> dict[str, Any]
         events=events,
         cancelled=[],
         distribution={
-            "request_on": distribution_request_day(
+            "request_on": rules.distribution_request_day(
                 policy, inputs.year, workdays=workdays
             ).isoformat(),
             "reminders_after_working_days": policy.distribution.confirm_within,

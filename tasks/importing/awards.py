@@ -26,16 +26,8 @@ from tasks.importing.cells import (
     parse_text,
     parse_yes_no,
 )
-from tasks.importing.columns import (
-    CellError,
-    Column,
-    Kind,
-    other_year,
-    parse_rows,
-    show_cell,
-    unknown_name,
-)
-from tasks.importing.fields import YEAR_COLUMN
+from tasks.importing.columns import CellError, Column, Kind, parse_rows, show_cell, unknown_name
+from tasks.importing.fields import YEAR_COLUMN, other_year
 from tasks.importing.reading import ImportRejected, read_rows
 from tasks.importing.store import ImportSummary, import_year_file, upsert_records
 

@@ -201,10 +201,3 @@ def unknown_name(what: str, name: str, known: set[str] | list[str]) -> str:
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     hint = f"（是否为“{close[0]}”？）" if close else ""
     return f"{show_cell(name)}不是{what}{hint}"
-
-
-def other_year(values: Mapping[str, object], year: int | None) -> list[tuple[str, str]]:
-    """The row's problem when its year is not the one being imported (`year` None: any year)."""
-    if year is not None and "year" in values and values["year"] != year:
-        return [("year", f"{values['year']}不是本次导入的年度（{year}年）")]
-    return []

@@ -30,6 +30,13 @@ _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,29}$")
 YEAR_COLUMN = Column("year", "年度", parse_year, "年份", required=True, example="2026")
 
 
+def other_year(values: Mapping[str, object], year: int | None) -> list[tuple[str, str]]:
+    """The row's problem when its year is not the one being imported (`year` None: any year)."""
+    if year is not None and "year" in values and values["year"] != year:
+        return [("year", f"{values['year']}不是本次导入的年度（{year}年）")]
+    return []
+
+
 def ref_column(key: str, *, notes: str, example: str) -> Column:
     """The 编号 of a record, kept as text: a re-import updates the record with the same one."""
     return Column(

@@ -13,16 +13,8 @@ from pathlib import Path
 from models.profile.schema import DistrictProfile
 from models.volunteers import ROLES, Volunteer, VolunteerBase
 from tasks.importing.cells import parse_count, parse_text
-from tasks.importing.columns import (
-    CellError,
-    Column,
-    Kind,
-    other_year,
-    parse_rows,
-    show_cell,
-    unknown_name,
-)
-from tasks.importing.fields import YEAR_COLUMN, name_column, ref_column
+from tasks.importing.columns import CellError, Column, Kind, parse_rows, show_cell, unknown_name
+from tasks.importing.fields import YEAR_COLUMN, name_column, other_year, ref_column
 from tasks.importing.reading import read_rows
 from tasks.importing.store import ImportSummary, import_year_file
 
