@@ -20,7 +20,7 @@ what it stored. Serve it with ONE process: its writer threads are what make SQLi
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from deployments.portal.answers import Answers
 from deployments.portal.calendar import calendar_router
@@ -46,6 +47,36 @@ from tasks.ideas.similar import CampaignIndexes
 
 logger = logging.getLogger(__name__)
 ANSWER_MAX_BYTES = 16 * 1024  # a reply form: a choice, a reason, a name, a note
+
+
+# A personal link's handler: (token, request) -> the response.
+TokenHandler = Callable[[str, Request], Awaitable[Response]]
+
+
+class HotRoutes:
+    """ASGI: `GET`/`POST` of `<prefix><token>` (one path segment) straight to its handler.
+
+    Personal links are the portal's hottest paths: without this, the router would try every
+    route before theirs, and FastAPI's layers (exception middleware, exit stack) would wrap each
+    request. Everything else goes to the app as usual; an error still reaches the app's
+    handler of last resort (it sits outside every middleware).
+    """
+
+    def __init__(self, app: ASGIApp, *, routes: Mapping[tuple[str, str], TokenHandler]) -> None:
+        self.app = app
+        self.routes = dict(routes)  # (method, prefix such as "/r/") -> handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            cut = path.find("/", 1) + 1
+            handler = self.routes.get((scope["method"], path[:cut])) if cut else None
+            token = path[cut:]
+            if handler is not None and token and "/" not in token:
+                response = await handler(token, Request(scope, receive))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class Site:
@@ -140,6 +171,10 @@ def create_app(
         openapi_url=None,
     )
     app.add_middleware(
+        HotRoutes,
+        routes={("GET", "/r/"): answers.show, ("POST", "/r/"): answers.answer},
+    )
+    app.add_middleware(  # outside HotRoutes: the hot paths are guarded too
         PortalGuard,
         limits=[
             Limit(

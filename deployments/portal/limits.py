@@ -39,6 +39,7 @@ SECURITY_HEADERS = (
     (b"content-security-policy", CSP.encode("ascii")),
     (b"x-frame-options", b"DENY"),
 )
+SECURITY_NAMES = frozenset(key for key, _ in SECURITY_HEADERS)
 MAX_CLIENTS = 10_000
 
 # How a limit answers a request it refuses: (send, status, {field: rule}, retry_after).
@@ -119,8 +120,11 @@ class PortalGuard:
             await self.app(scope, receive, send)
             return
         send = _with_security_headers(send)
+        if scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
         limit = next((lim for lim in self.limits if lim.applies(scope["path"])), None)
-        if scope["method"] != "POST" or limit is None:
+        if limit is None:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
@@ -187,9 +191,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
 def _with_security_headers(send: Send) -> Send:
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
-            present = {bytes(key).lower() for key, _ in message.get("headers", [])}
-            extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
-            message = {**message, "headers": [*message.get("headers", []), *extra]}
+            headers = list(message.get("headers", []))
+            present = {bytes(key).lower() for key, _ in headers} & SECURITY_NAMES
+            headers += (
+                SECURITY_HEADERS
+                if not present
+                else [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+            )
+            message = {**message, "headers": headers}
         await send(message)
 
     return wrapped
