@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -48,7 +49,7 @@ class PublicityCalendar(BaseModel):
     def activity_week_days(self) -> tuple[date, ...]:
         return tuple(self.activity_week_start + timedelta(days=i) for i in range(7))
 
-    def message_fields(self) -> dict[str, object]:
+    def message_fields(self) -> dict[str, Any]:
         """The month, the activity week and the notes, as the message templates name them."""
         return {
             "month_start": self.month_start,
