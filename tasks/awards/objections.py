@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session, select
@@ -17,17 +18,17 @@ from models.awards import (
 from models.db import session_scope
 from models.params.awards import Ruling
 from tasks.awards.audit import next_in_rank, promotion_outcome, promotion_payload
-from tasks.awards.records import FLOW, AwardsError, decide_plain, offices_of
+from tasks.awards.records import DECIDING, FLOW, AwardsError, decide_plain, offices_of
 from tasks.awards.rules import (
     RULE,
     RULE_VERSION,
     AwardsRules,
 )
-from tasks.common.decisions import decision, keep_inputs, payload_digest
+from tasks.common.decisions import keep_inputs, payload_digest, record_outcomes
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.common.workdays import date_zh
-from tasks.notify.delivery import stage_message
+from tasks.notify.delivery import stage_message, stage_rendered
 from tasks.notify.render import render
 
 
@@ -128,44 +129,24 @@ def rule_objection(
             )
         )
         # the nominee's street hears the outcome; who objected stays with the committee
-        title, body = render(
-            "awards_ruling",
-            year=year,
-            office=entry.street,
-            name=entry.name,
-            outcome=outcome,
-            ruling=ruling.strip(),
-            contact=active_profile(session).contacts.awards,
+        ruled: dict[str, Any] = {
+            "name": entry.name,
+            "outcome": outcome,
+            "ruling": ruling.strip(),
+            "contact": active_profile(session).contacts.awards,
+        }
+        tell = partial(
+            stage_rendered, session, flow=FLOW, year=year, recipient=f"objection-{objection_id}"
         )
-        stage_message(
-            session,
-            flow=FLOW,
-            year=year,
-            kind="ruling",
-            recipient=f"objection-{objection_id}",
-            audience=f"street-{entry.street}",
-            title=title,
-            body=body,
-        )
+        street, objector = f"street-{entry.street}", f"award-objector-{objection_id}"
+        tell("awards_ruling", kind="ruling", audience=street, office=entry.street, **ruled)
         if objection.phone:  # filed with a contact (the portal's form): the objector hears too
-            title, body = render(
+            tell(
                 "awards_objection_ruled",
-                objector=objection.objector,
-                year=year,
-                name=entry.name,
-                outcome=outcome,
-                ruling=ruling.strip(),
-                contact=active_profile(session).contacts.awards,
-            )
-            stage_message(
-                session,
-                flow=FLOW,
-                year=year,
                 kind="ruling-objector",
-                recipient=f"objection-{objection_id}",
-                audience=f"award-objector-{objection_id}",
-                title=title,
-                body=body,
+                audience=objector,
+                objector=objection.objector,
+                **ruled,
             )
         promoted = None
         if decision == "uphold" and entry.status == "listed":
@@ -217,20 +198,15 @@ def _promote_next(
     chosen = next_in_rank(payload["reserves"])
     reserve = next((r for r in reserves if r.ref == chosen), None)
     outcomes = promotion_outcome(withdrawn=entry.ref, category=entry.category, promoted=chosen)
-    ((subject, kind), outcome), *_ = outcomes.items()
     if reserve is None:
-        session.add(
-            decision(
-                process=FLOW,
-                year=entry.year,
-                subject=subject,
-                kind=kind,
-                rule=RULE,
-                reason=f"{CATEGORIES[entry.category]}无可递补的排名提名，名额空缺（{RULE}）",
-                inputs_digest=digest,
-                rule_version=RULE_VERSION,
-                outcome=outcome,
-            )
+        vacant = f"{CATEGORIES[entry.category]}无可递补的排名提名，名额空缺（{RULE}）"
+        record_outcomes(
+            session,
+            DECIDING,
+            outcomes,
+            dict.fromkeys(outcomes, vacant),
+            year=entry.year,
+            inputs_digest=digest,
         )
         return None
     workdays = work_calendar(session)
@@ -242,18 +218,13 @@ def _promote_next(
     reserve.publicity_end = end
     reserve.reason += f"；因{entry.name}异议成立，按排名递补，单独公示至{end.isoformat()}"
     session.add(reserve)
-    session.add(
-        decision(
-            process=FLOW,
-            year=entry.year,
-            subject=subject,
-            kind=kind,
-            rule=RULE,
-            reason=reserve.reason,
-            inputs_digest=digest,
-            rule_version=RULE_VERSION,
-            outcome=outcome,
-        )
+    record_outcomes(
+        session,
+        DECIDING,
+        outcomes,
+        dict.fromkeys(outcomes, reserve.reason),
+        year=entry.year,
+        inputs_digest=digest,
     )
     profile = active_profile(session)
     for office, audience in offices_of(profile):

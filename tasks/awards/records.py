@@ -39,13 +39,14 @@ from tasks.awards.rules import (
     inputs_digest,
     result_json,
 )
-from tasks.common.decisions import decision, keep_inputs
+from tasks.common.decisions import DecidingRule, keep_inputs, record_outcomes
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import stage_message, undelivered_message_ids
 from tasks.notify.render import render
 
 FLOW = "awards"
+DECIDING = DecidingRule(FLOW, RULE, RULE_VERSION)
 
 
 class AwardsError(Refusal):
@@ -231,21 +232,15 @@ def record_approval(
             (s.ref, "judge_shortage"): f"需{s.needed}名评委，回避后仅{s.available}名可评（{RULE}）"
             for s in proposal.shortages
         }
-        for (subject, kind), outcome in list_outcomes(proposal).items():
-            session.add(
-                decision(
-                    process=FLOW,
-                    year=year,
-                    subject=subject,
-                    kind=kind,
-                    rule=RULE,
-                    reason=reasons[(subject, kind)],
-                    inputs_digest=proposal.inputs_digest,
-                    rule_version=RULE_VERSION,
-                    outcome=outcome,
-                    seed=proposal.seed,
-                )
-            )
+        record_outcomes(
+            session,
+            DECIDING,
+            list_outcomes(proposal),
+            reasons,
+            year=year,
+            inputs_digest=proposal.inputs_digest,
+            seed=proposal.seed,
+        )
         for ref, why in sorted(rules.strike.items()):
             decide_plain(session, year, ref, "struck", f"评审委员会删除：{why}（{RULE}）")
         groups = [

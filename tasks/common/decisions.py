@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +90,43 @@ def decision(
 
 
 Outcomes = dict[tuple[str, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DecidingRule:
+    """A rule that decides: the process it belongs to, the clause it applies, its version."""
+
+    process: str
+    clause: str
+    version: str
+
+
+def record_outcomes(
+    session: Session,
+    rule: DecidingRule,
+    outcomes: Mapping[tuple[str, str], Mapping[str, Any]],
+    reasons: Mapping[tuple[str, str], str],
+    *,
+    year: int,
+    inputs_digest: str,
+    seed: int | None = None,
+) -> None:
+    """One re-derivable decision for each (subject, kind) of OUTCOMES, with its reason."""
+    for (subject, kind), outcome in outcomes.items():
+        session.add(
+            decision(
+                process=rule.process,
+                year=year,
+                subject=subject,
+                kind=kind,
+                rule=rule.clause,
+                reason=reasons[(subject, kind)],
+                inputs_digest=inputs_digest,
+                rule_version=rule.version,
+                outcome=outcome,
+                seed=seed,
+            )
+        )
 
 
 class Rederived:

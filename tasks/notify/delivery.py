@@ -56,6 +56,7 @@ from tasks.notify.protocol import (
     check_body_format,
     resolve_targets,
 )
+from tasks.notify.render import render
 from tasks.notify.targets import load_states, save_states
 
 # Statuses deliver_pending works on; `delivered`, `no_target` and `refused` are final.
@@ -118,6 +119,31 @@ def stage_message(
     # Flush so the caller sees the id, and a duplicate key fails inside its own transaction.
     session.flush()
     return message
+
+
+def stage_rendered(
+    session: Session,
+    template: str,
+    *,
+    flow: str,
+    year: int,
+    kind: str,
+    recipient: str,
+    audience: str,
+    **context: Any,
+) -> OutboxMessage | None:
+    """`stage_message` of the title and body TEMPLATE gives for CONTEXT (and the year)."""
+    title, body = render(template, year=year, **context)
+    return stage_message(
+        session,
+        flow=flow,
+        year=year,
+        kind=kind,
+        recipient=recipient,
+        audience=audience,
+        title=title,
+        body=body,
+    )
 
 
 # --------------------------------------------------------------------------- delivery

@@ -24,7 +24,7 @@ from models.results.secondment import (
 from models.secondment import Assignment, SecondmentRound, Teacher, TeacherBase
 from models.timeutil import utcnow
 from tasks.common import clock, links
-from tasks.common.decisions import decision, keep_inputs
+from tasks.common.decisions import DecidingRule, keep_inputs, record_outcomes
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.notify.delivery import message_key, stage_message, undelivered_message_ids
@@ -44,6 +44,7 @@ from tasks.secondment.rules import (
 
 FLOW = "secondment"
 RULE = "R10.2"
+DECIDING = DecidingRule(FLOW, RULE, RULE_VERSION)
 
 
 def load_roster() -> list[TeacherBase]:
@@ -246,20 +247,14 @@ def record_approval(
                     reason=p.reason,
                 )
             )
-        for (subject, kind), outcome in outcomes.items():
-            session.add(
-                decision(
-                    process=FLOW,
-                    year=year,
-                    subject=subject,
-                    kind=kind,
-                    rule=RULE,
-                    reason=reasons[subject],
-                    inputs_digest=proposal.inputs_digest,
-                    rule_version=RULE_VERSION,
-                    outcome=outcome,
-                )
-            )
+        record_outcomes(
+            session,
+            DECIDING,
+            outcomes,
+            {key: reasons[key[0]] for key in outcomes},
+            year=year,
+            inputs_digest=proposal.inputs_digest,
+        )
         stage_placement_messages(session, year=year, placements=proposal.placements, replaces={})
     return True
 

@@ -16,7 +16,7 @@ from models.results.secondment import (
 )
 from models.secondment import Assignment, SecondmentRound, Teacher, TeacherBase
 from models.timeutil import utcnow
-from tasks.common.decisions import decision, keep_inputs, payload_digest
+from tasks.common.decisions import keep_inputs, payload_digest, record_outcomes
 from tasks.common.district import active_profile
 from tasks.notify.delivery import stage_message
 from tasks.notify.render import render
@@ -24,7 +24,7 @@ from tasks.secondment.audit import (
     replacement_outcome,
     replacement_payload,
 )
-from tasks.secondment.records import FLOW, RULE, stage_placement_messages
+from tasks.secondment.records import DECIDING, FLOW, RULE, stage_placement_messages
 from tasks.secondment.rules import (
     RULE_VERSION,
     Placement,
@@ -146,22 +146,17 @@ def decline_and_replace(*, year: int, staff_id: str, reason: str = "") -> Declin
             payload=payload,
             rule_version=RULE_VERSION,
         )
-        for (subject, kind), outcome in replacement_outcome(
+        outcomes = replacement_outcome(
             staff_id=chosen.staff_id, street=declined.street, score=score
-        ).items():
-            session.add(
-                decision(
-                    process=FLOW,
-                    year=year,
-                    subject=subject,
-                    kind=kind,
-                    rule=RULE,
-                    reason=placement.reason,
-                    inputs_digest=digest,
-                    rule_version=RULE_VERSION,
-                    outcome=outcome,
-                )
-            )
+        )
+        record_outcomes(
+            session,
+            DECIDING,
+            outcomes,
+            dict.fromkeys(outcomes, placement.reason),
+            year=year,
+            inputs_digest=digest,
+        )
         reply_by = stage_placement_messages(
             session, year=year, placements=[placement], replaces={chosen.staff_id: staff_id}
         )
