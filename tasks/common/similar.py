@@ -13,7 +13,14 @@ from an inverted index that is updated one key at a time:
   reach cannot be a match. The order is rarest first, fixed on the counts of the moment and
   fixed again (every prefix re-indexed) each time the index has doubled; a 2-gram unseen then
   sorts first. Any fixed order keeps the answer exact; rare-first keeps posting lists short;
-- the candidates left are confirmed with the exact Jaccard in integers (no rounding).
+- positional filter (PPJoin, Xiao et al. 2008): the index keeps where in its set each prefix
+  2-gram sits; when the last prefix 2-gram a candidate shares with the query is at place i of
+  the query and j of the candidate, and a of them were met up to there, then
+  |x ∩ y| ≤ a + min(|x| − 1 − i, |y| − 1 − j), which must still reach the overlap Jaccard ≥ t
+  needs, ⌈t·(|x| + |y|)/(1 + t)⌉. Template-heavy texts share many frequent 2-grams, and this
+  drops most of the candidates they reach;
+- the candidates left are confirmed with the exact Jaccard in integers (no rounding), counting
+  only the 2-grams after their last shared prefix 2-gram (the ones before were all met).
 
 A 2-gram is the integer (first code point << 21) | second code point; a key's 2-grams are
 kept as a compact array. Keys shorter than two characters have no 2-grams and match nothing.
@@ -91,6 +98,7 @@ class _Frozen:
         prefix = position < keep[owner]
         order = np.lexsort((owner[prefix], ranks[prefix]))
         self.post_slots = owner[prefix][order]
+        self.post_positions = position[prefix][order].astype(np.int32)  # place in its set
         self.post_offsets = np.zeros(width + 1, dtype=np.int64)
         np.cumsum(np.bincount(ranks[prefix], minlength=width), out=self.post_offsets[1:])
         self.mask = np.zeros(width, dtype=bool)
@@ -104,28 +112,57 @@ class _Frozen:
         place = np.minimum(np.searchsorted(self.codes, codes), max(len(self.codes) - 1, 0))
         known = self.codes[place] == codes if len(self.codes) else np.zeros(size, dtype=bool)
         ranks = np.sort(self.rank_of[place[known]])
-        probe = prefix_len - (size - len(ranks))  # unseen 2-grams sort first and match nothing
+        unseen = size - len(ranks)  # they sort first and match nothing
+        probe = prefix_len - unseen
         if probe <= 0 or not len(ranks):
             return []
-        starts, ends = self.post_offsets[ranks[:probe]], self.post_offsets[ranks[:probe] + 1]
-        found = [self.post_slots[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-        candidates = np.unique(np.concatenate(found))
         num, den = t.numerator, t.denominator
+        # size filter: the frozen sets are ordered by size, so the sizes that fit are a range
+        low = int(np.searchsorted(self.sizes, -(-num * size // den), side="left"))
+        high = int(np.searchsorted(self.sizes, size * den // num, side="right"))
+        starts = self.post_offsets[ranks[:probe]]
+        lengths = self.post_offsets[ranks[:probe] + 1] - starts
+        total = int(lengths.sum())
+        if low >= high or not total:
+            return []
+        at = np.arange(total, dtype=np.int64) + np.repeat(
+            starts - (np.cumsum(lengths) - lengths), lengths
+        )
+        owners = self.post_slots[at]
+        fits = (owners >= low) & (owners < high)
+        at, owners = at[fits], owners[fits] - low
+        if not len(owners):
+            return []
+        # positional filter (PPJoin): entries come in query order, so an owner's last entry is
+        # the last 2-gram of its prefix shared with the query's; every shared 2-gram before it
+        # was met, and at most min(size - 1 - mine, |y| - 1 - theirs) are shared after it
+        met = np.bincount(owners, minlength=high - low)
+        last = np.full(high - low, -1, dtype=np.int64)
+        np.maximum.at(last, owners, np.arange(len(owners), dtype=np.int64))
+        candidates = np.flatnonzero(met)
+        met, last = met[candidates], last[candidates]
+        mine = np.repeat(np.arange(unseen, unseen + probe, dtype=np.int64), lengths)[fits][last]
+        theirs = self.post_positions[at[last]].astype(np.int64)
+        candidates += low
         sizes = self.sizes[candidates]
-        fits = (sizes * den >= num * size) & (sizes * num <= den * size) & self.alive[candidates]
-        candidates, sizes = candidates[fits], sizes[fits]
+        rest = np.minimum(size - 1 - mine, sizes - 1 - theirs)
+        hopeful = ((met + rest) * (num + den) >= num * (size + sizes)) & self.alive[candidates]
+        candidates, sizes, met = candidates[hopeful], sizes[hopeful], met[hopeful]
+        theirs = theirs[hopeful]
         if not len(candidates):
             return []
-        firsts = self.offsets[candidates]
-        total = int(sizes.sum())
-        bounds = np.cumsum(sizes) - sizes
-        positions = np.arange(total, dtype=np.int64) + np.repeat(firsts - bounds, sizes)
+        # verification of what follows the last shared prefix 2-gram in each candidate
+        firsts = self.offsets[candidates] + theirs + 1
+        tails = sizes - theirs - 1
+        bounds = np.cumsum(tails) - tails
+        positions = np.arange(int(tails.sum()), dtype=np.int64) + np.repeat(firsts - bounds, tails)
         self.mask[ranks] = True
         try:
-            hits = self.mask[self.tokens[positions]]
+            hits = np.zeros(len(positions) + 1, dtype=np.int64)
+            np.cumsum(self.mask[self.tokens[positions]], out=hits[1:])
         finally:
             self.mask[ranks] = False
-        shared = np.add.reduceat(hits.astype(np.int64), bounds)
+        shared = met + hits[bounds + tails] - hits[bounds]
         good = shared * den >= num * (size + sizes - shared)
         return list(
             zip(
