@@ -42,7 +42,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Unpack
 
 import apprise
 import yaml
@@ -66,6 +66,7 @@ from tasks.notify.protocol import (
     DeliveryError,
     Notifier,
     NotifierConfigError,
+    Outgoing,
     check_audience,
     check_body_format,
 )
@@ -353,23 +354,18 @@ class AppriseNotifier:
         except AppriseImproperlyConfigured as exc:
             raise DeliveryError(f"{target}: 附件无法发送（{exc}）", outcome="refused") from None
 
-    def send(
-        self,
-        target: str,
-        *,
-        title: str,
-        body: str,
-        body_format: str,
-        kind: str = "",
-        attachments: Sequence[Attachment] = (),
-    ) -> None:
+    def send(self, target: str, **message: Unpack[Outgoing]) -> None:
+        body_format, attachments = message["body_format"], message.get("attachments", ())
         check_body_format(body_format)
         known = self._targets.get(target)
         if known is None:
             raise DeliveryError(f"target {target!r} is not in the Apprise config")
         attach = self._attach(target, attachments) if attachments else None
         call = ChannelCall(
-            kind=kind, clock=self._clock, policy=self._policy, public_url=self._public_url
+            kind=message.get("kind", ""),
+            clock=self._clock,
+            policy=self._policy,
+            public_url=self._public_url,
         )
         # The sender holds this one entry; tag= still names it and match_always=False keeps
         # Apprise from adding entries tagged "always". Never call notify() without a tag on
@@ -377,8 +373,8 @@ class AppriseNotifier:
         with (
             channel_call(call),
             self._sender(known).notify(
-                body=body,
-                title=title,
+                body=message["body"],
+                title=message["title"],
                 body_format=body_format,
                 tag=known.name,
                 match_always=False,

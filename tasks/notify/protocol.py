@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, Protocol
+from typing import Literal, NamedTuple, NotRequired, Protocol, TypedDict, Unpack
 
 FALLBACK_TAG = "fallback"
 # Configuration alerts (a target that refuses our credentials) go to targets tagged so, else
@@ -70,6 +70,17 @@ class Attachment:
     name: str
     mimetype: str
     content: bytes
+
+
+class Outgoing(TypedDict):
+    """One message as a notifier sends it: `body_format` is text, markdown or html; `kind` is
+    the message kind (an SMS channel picks its template by it)."""
+
+    title: str
+    body: str
+    body_format: str
+    kind: NotRequired[str]
+    attachments: NotRequired[Sequence[Attachment]]
 
 
 @dataclass(frozen=True)
@@ -141,20 +152,10 @@ class Notifier(Protocol):
         """Pacing, digest and length rules of one target, and its configuration fingerprint."""
         ...
 
-    def send(
-        self,
-        target: str,
-        *,
-        title: str,
-        body: str,
-        body_format: str,
-        kind: str = "",
-        attachments: Sequence[Attachment] = (),
-    ) -> None:
+    def send(self, target: str, **message: Unpack[Outgoing]) -> None:
         """Send one message to one target; raise `DeliveryError` if it was not accepted.
 
-        `kind` is the message kind (an SMS channel picks its template by it). Called from
-        several threads at once, but never twice at once for the same target.
+        Called from several threads at once, but never twice at once for the same target.
         """
         ...
 
@@ -201,22 +202,20 @@ class RecordingNotifier:
     def spec(self, target: str) -> ChannelSpec:
         return self._specs.get(target, ChannelSpec())
 
-    def send(
-        self,
-        target: str,
-        *,
-        title: str,
-        body: str,
-        body_format: str,
-        kind: str = "",
-        attachments: Sequence[Attachment] = (),
-    ) -> None:
-        check_body_format(body_format)
+    def send(self, target: str, **message: Unpack[Outgoing]) -> None:
+        check_body_format(message["body_format"])
         if target not in self._routes:
             raise DeliveryError(f"target {target!r} is not configured")
         if self._failures.get(target, 0) > 0:
             self._failures[target] -= 1
             raise DeliveryError(f"{target}: failing as told")
         self.sent.append(
-            RecordingNotifier.Sent(target, title, body, body_format, kind, tuple(attachments))
+            RecordingNotifier.Sent(
+                target,
+                message["title"],
+                message["body"],
+                message["body_format"],
+                message.get("kind", ""),
+                tuple(message.get("attachments", ())),
+            )
         )
