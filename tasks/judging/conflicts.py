@@ -28,14 +28,12 @@ from tasks.judging.records import (
     FLOW,
     PROCESS,
     decide,
-    issue_link,
     members,
     open_view,
     page_of,
+    tell_judge,
 )
 from tasks.judging.rules import Candidate, next_judge, read_reason
-from tasks.notify.delivery import stage_message
-from tasks.notify.render import render
 
 
 class Declared(BaseModel):
@@ -176,26 +174,16 @@ def declare_conflict(token: str, ref: str, reason: str, *, now: datetime | None 
             f"低于上限{rnd.load_limit}项）（{RULE}）",
             recorded=(digest, rnd.seed, outcome),
         )
-        url = issue_link(session, year=year, judge=taker, deadline=rnd.deadline, profile=profile)
-        title, body = render(
+        tell_judge(
+            session,
+            taker,
             "judging_reassigned",
+            kind=f"reassigned-{ref}",
             year=year,
-            name=taker.name,
+            deadline=rnd.deadline,
+            profile=profile,
             ref=ref,
             nomination=nomination.name,
-            deadline=rnd.deadline,
-            link=url,
-            contact=profile.contacts.awards,
-        )
-        stage_message(
-            session,
-            flow=FLOW,
-            year=year,
-            kind=f"reassigned-{ref}",
-            recipient=taker.code,
-            audience=f"judge-{taker.code}",
-            title=title,
-            body=body,
         )
         return Declared(ref=ref, taken_by=taker.code)
 

@@ -30,7 +30,7 @@ from tasks.common.decisions import keep_inputs, payload_digest
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.judging.audit import RULE_VERSION, count_valid, deadline_outcomes, deadline_payload
-from tasks.judging.records import FLOW, PROCESS, JudgingError, decide, issue_link, members
+from tasks.judging.records import FLOW, PROCESS, JudgingError, decide, members, tell_judge
 from tasks.judging.rules import progress_row, short_items
 from tasks.notify.delivery import stage_message
 from tasks.notify.render import cn_date, render
@@ -168,28 +168,16 @@ def stage_reminders(*, year: int, today: date, now: datetime | None = None) -> l
             remaining = sum(1 for ref in refs if (ref, judge.name) not in scored)
             if not remaining:
                 continue
-            url = issue_link(
-                session, year=year, judge=judge, deadline=rnd.deadline, profile=profile
-            )
-            title, body = render(
+            message = tell_judge(
+                session,
+                judge,
                 "judging_reminder",
+                kind=f"reminder-{days.index(today) + 1}",
                 year=year,
-                name=judge.name,
+                deadline=rnd.deadline,
+                profile=profile,
                 assigned=len(refs),
                 remaining=remaining,
-                deadline=rnd.deadline,
-                link=url,
-                contact=profile.contacts.awards,
-            )
-            message = stage_message(
-                session,
-                flow=FLOW,
-                year=year,
-                kind=f"reminder-{days.index(today) + 1}",
-                recipient=code,
-                audience=f"judge-{code}",
-                title=title,
-                body=body,
             )
             if message is not None and message.id is not None:
                 staged.append(message.id)

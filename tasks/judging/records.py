@@ -22,6 +22,7 @@ from models.audit import Decision
 from models.awards import CATEGORIES, AwardScore, Nomination, NominationBase
 from models.db import session_scope
 from models.judging import Judge, JudgeAssignment, JudgingRound, ScoreDraft
+from models.outbox import OutboxMessage
 from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
 from models.refusal import Refusal
@@ -34,8 +35,8 @@ from tasks.common.district import active_profile
 from tasks.common.privacy import mask_text
 from tasks.judging.audit import RULE_VERSION, round_payload
 from tasks.judging.rules import Rubric, load_limit
-from tasks.notify.delivery import stage_message
-from tasks.notify.render import cn_date, render
+from tasks.notify.delivery import stage_rendered
+from tasks.notify.render import cn_date
 from tasks.responses.records import LinkView, open_link
 
 FLOW = "judging"
@@ -133,6 +134,35 @@ def issue_link(
     )
 
 
+def tell_judge(
+    session: Session,
+    judge: Member,
+    template: str,
+    *,
+    kind: str,
+    year: int,
+    deadline: date,
+    profile: DistrictProfile,
+    **context: Any,
+) -> OutboxMessage | None:
+    """Stage TEMPLATE to the judge, carrying a new personal link to their scoring page."""
+    url = issue_link(session, year=year, judge=judge, deadline=deadline, profile=profile)
+    return stage_rendered(
+        session,
+        template,
+        flow=FLOW,
+        year=year,
+        kind=kind,
+        recipient=judge.code,
+        audience=f"judge-{judge.code}",
+        name=judge.name,
+        deadline=deadline,
+        link=url,
+        contact=profile.contacts.awards,
+        **context,
+    )
+
+
 def open_round(
     *, year: int, deadline: date, today: date, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -213,25 +243,15 @@ def open_round(
                 f"均不属本人街道和单位（{RULE}）",
                 recorded=(digest, rules.seed, {"judge": code, "refs": refs}),
             )
-            url = issue_link(session, year=year, judge=judge, deadline=deadline, profile=profile)
-            title, body = render(
-                "judging_assigned",
-                year=year,
-                name=judge.name,
-                count=len(refs),
-                deadline=deadline,
-                link=url,
-                contact=profile.contacts.awards,
-            )
-            stage_message(
+            tell_judge(
                 session,
-                flow=FLOW,
-                year=year,
+                judge,
+                "judging_assigned",
                 kind="assigned",
-                recipient=code,
-                audience=f"judge-{code}",
-                title=title,
-                body=body,
+                year=year,
+                deadline=deadline,
+                profile=profile,
+                count=len(refs),
             )
         return {
             "year": year,
@@ -314,16 +334,7 @@ def page_of(session: Session, view: LinkView) -> JudgePage:
         ).all()
     }
     scores = judge_scores(session, year=view.year, judge=judge.name, refs=active)
-    drafts = {
-        d.ref: d
-        for d in session.exec(
-            select(ScoreDraft).where(
-                ScoreDraft.process == PROCESS,
-                ScoreDraft.year == view.year,
-                ScoreDraft.judge == judge.code,
-            )
-        ).all()
-    }
+    drafts = judge_drafts(session, year=view.year, judge=judge.code, refs=active)
     labels = profile.awards.metrics
     items = []
     for ref in active:
@@ -380,6 +391,23 @@ def judge_scores(
         for s in session.exec(
             select(AwardScore).where(
                 AwardScore.year == year, AwardScore.judge == judge, col(AwardScore.ref).in_(refs)
+            )
+        ).all()
+    }
+
+
+def judge_drafts(
+    session: Session, *, year: int, judge: str, refs: list[str]
+) -> dict[str, ScoreDraft]:
+    """The saved, unsubmitted scores of one judge (by code) for these nominations."""
+    return {
+        d.ref: d
+        for d in session.exec(
+            select(ScoreDraft).where(
+                ScoreDraft.process == PROCESS,
+                ScoreDraft.year == year,
+                ScoreDraft.judge == judge,
+                col(ScoreDraft.ref).in_(refs),
             )
         ).all()
     }

@@ -24,6 +24,7 @@ from tasks.common.district import active_profile
 from tasks.judging.records import (
     PROCESS,
     Member,
+    judge_drafts,
     judge_scores,
     members,
     open_view,
@@ -96,17 +97,7 @@ def _save(session: Session, context: _Context, item: Save, now: datetime) -> Sav
         read[ref] = (values, typed)
     if problems:
         return Saved(problems=problems)
-    drafts = {
-        d.ref: d
-        for d in session.exec(
-            select(ScoreDraft).where(
-                ScoreDraft.process == PROCESS,
-                ScoreDraft.year == view.year,
-                ScoreDraft.judge == judge.code,
-                col(ScoreDraft.ref).in_(refs),
-            )
-        ).all()
-    }
+    drafts = judge_drafts(session, year=view.year, judge=judge.code, refs=refs)
     scores = judge_scores(session, year=view.year, judge=judge.name, refs=refs)
     for ref, (values, typed) in read.items():
         draft, stored = drafts.get(ref), scores.get(ref)
