@@ -20,13 +20,12 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from deployments.events import (
@@ -36,9 +35,9 @@ from deployments.events import (
     rsvp_event,
 )
 from deployments.portal.batching import Batcher
-from deployments.portal.pages import Pages
+from deployments.portal.routes import AnnouncingRoutes, Shared
 from tasks.calendar.files import meeting_ics
-from tasks.common.events import PrefectApi, publish
+from tasks.common.events import publish
 from tasks.common.links import token_hash
 from tasks.responses import records
 from tasks.responses.rules import CHOICES, Answer, read_answer
@@ -108,20 +107,11 @@ def _plausible(token: str) -> bool:
     return 20 <= len(token) <= 64 and set(token) <= TOKEN_CHARS
 
 
-class Answers:
+class Answers(AnnouncingRoutes):
     """The routes of personal links, with their writer and announcer threads."""
 
-    def __init__(
-        self,
-        *,
-        pages: Pages,
-        prefect: PrefectApi | None,
-        zone: ZoneInfo,
-        clock: Callable[[], datetime],
-        secure_cookie: bool,
-    ) -> None:
-        self.pages, self.prefect, self.zone, self.clock = pages, prefect, zone, clock
-        self.secure_cookie = secure_cookie
+    def __init__(self, **shared: Unpack[Shared]) -> None:
+        super().__init__(**shared)
         self.writer: Batcher[records.Submitted, records.Recorded] = Batcher(
             self._store, name="answers-writer", max_batch=WRITE_BATCH
         )
@@ -131,7 +121,6 @@ class Answers:
             max_batch=ANNOUNCE_BATCH,
             pause_seconds=ANNOUNCE_PAUSE_SECONDS,
         )
-        self.router = APIRouter()
         # plain Starlette routes: the page and the answer are the portal's hottest paths, and
         # FastAPI's per-request parameter solving would cost about as much as the lookup
         self.router.add_route("/r/{token}", self._show_route, methods=["GET"])

@@ -16,21 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import date, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, Unpack
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from deployments.events import objection_event
 from deployments.portal import forms
-from deployments.portal.pages import Pages
+from deployments.portal.routes import AnnouncingRoutes, Shared
 from tasks.awards import public
 from tasks.awards.records import AwardsError
-from tasks.common.events import PrefectApi, publish
+from tasks.common.events import publish
 from tasks.ideas.screening import Submission, clean_phone
 
 logger = logging.getLogger(__name__)
@@ -76,26 +73,13 @@ def check(form: dict[str, str], refs: set[str]) -> dict[str, str]:
     return problems
 
 
-class Gongshi:
+class Gongshi(AnnouncingRoutes):
     """The 公示 page's routes."""
 
-    def __init__(
-        self,
-        *,
-        pages: Pages,
-        prefect: PrefectApi | None,
-        zone: ZoneInfo,
-        clock: Callable[[], datetime],
-        secure_cookie: bool,
-    ) -> None:
-        self.pages, self.prefect, self.zone, self.clock = pages, prefect, zone, clock
-        self.secure_cookie = secure_cookie
-        self.router = APIRouter()
+    def __init__(self, **shared: Unpack[Shared]) -> None:
+        super().__init__(**shared)
         self.router.add_api_route("/gongshi/{year}", self.show, methods=["GET"])
         self.router.add_api_route("/gongshi/{year}/objection", self.objection, methods=["POST"])
-
-    def _today(self) -> date:
-        return self.clock().astimezone(self.zone).date()
 
     def _page(
         self,
