@@ -172,7 +172,11 @@ class IdeaPages:
             return None, without_echo(problems, submission.model_dump(), plain=PLAIN_RULES)
         return idea, {}
 
-    async def submit(self, request: Request) -> Response:
+    async def _posted(
+        self, request: Request
+    ) -> tuple[dict[str, str], int, CampaignView] | Response:
+        """A genuine form of this site, its year and that year's open campaign; else what the
+        sender sees instead (the page expired, or the campaign is not open)."""
         form = await forms.url_encoded(request)
         if not forms.genuine(request, form, PURPOSE):
             return self.pages.refusal(403, "页面已过期", "请重新打开金点子征集页面后再提交。")
@@ -180,6 +184,13 @@ class IdeaPages:
         view = await self._open_view(year)
         if view is None:
             return self._closed(year, await asyncio.to_thread(campaign_view, year))
+        return form, year, view
+
+    async def submit(self, request: Request) -> Response:
+        posted = await self._posted(request)
+        if isinstance(posted, Response):
+            return posted
+        form, year, view = posted
         values = {name: form.get(name, "") for name in FIELDS}
         idea, errors = await asyncio.to_thread(self._check, form, view)
         if idea is None:
@@ -238,13 +249,10 @@ class IdeaPages:
         return self.pages.page("idea_status.html", progress=found)
 
     async def support(self, request: Request) -> Response:
-        form = await forms.url_encoded(request)
-        if not forms.genuine(request, form, PURPOSE):
-            return self.pages.refusal(403, "页面已过期", "请重新打开金点子征集页面后再提交。")
-        year = int(form["year"]) if form.get("year", "").isdigit() else self._today().year
-        view = await self._open_view(year)
-        if view is None:
-            return self._closed(year, await asyncio.to_thread(campaign_view, year))
+        posted = await self._posted(request)
+        if isinstance(posted, Response):
+            return posted
+        form, year, view = posted
         name = Submission(**{k: form.get(k, "") for k in FIELDS}).submitter.strip()
         phone = clean_phone(form.get("phone", ""))
         community = form.get("community", "")
