@@ -159,6 +159,7 @@ def create_app(
         await answers.start()
         yield
         await intake.stop()
+        await idea_pages.stop()
         await answers.stop()
         await judging.stop()
 

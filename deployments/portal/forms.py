@@ -11,10 +11,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 from urllib.parse import parse_qs
 
 from fastapi import Request
 from fastapi.responses import Response
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 COOKIE = "ld_form"
 COOKIE_AGE = 24 * 3600
@@ -60,3 +66,26 @@ async def url_encoded(request: Request) -> dict[str, str]:
     """A urlencoded form's fields (the last value of each); the guard has bounded the body."""
     body = (await request.body()).decode("utf-8", "replace")
     return {key: values[-1] for key, values in parse_qs(body, keep_blank_values=True).items()}
+
+
+class Recent(Generic[K, V]):
+    """What `fetch(key)` returned, reused for SECONDS: what a form's page shows about its
+    campaign or year changes rarely and is read on every request; whatever a submission
+    changes is checked again where it is stored."""
+
+    def __init__(self, fetch: Callable[[K], V], *, seconds: float) -> None:
+        self._fetch, self._seconds = fetch, seconds
+        self._values: dict[K, tuple[float, V]] = {}
+
+    def known(self, key: K) -> bool:
+        """Whether KEY's value was fetched less than SECONDS ago (`get` will not wait)."""
+        found = self._values.get(key)
+        return found is not None and time.monotonic() - found[0] <= self._seconds
+
+    def get(self, key: K) -> V:
+        found = self._values.get(key)
+        if found is not None and time.monotonic() - found[0] <= self._seconds:
+            return found[1]
+        value = self._fetch(key)
+        self._values[key] = (time.monotonic(), value)
+        return value

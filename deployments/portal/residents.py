@@ -29,15 +29,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
 from deployments.portal import forms
+from deployments.portal.batching import Batcher
 from deployments.portal.ideas import PLAIN_RULES, IdeaForm, Intake
 from deployments.portal.limits import validation_problems, without_echo
 from deployments.portal.pages import Pages
+from models.profile.ideas import IdeasPolicy
 from tasks.awards.public import objection_status
 from tasks.ideas import records
 from tasks.ideas.public import CampaignView, campaign_view
 from tasks.ideas.screening import Submission, clean_phone, screen_idea, validate_submission
 from tasks.ideas.similar import CampaignIndexes, already_submitted, record_support
-from tasks.ideas.status import idea_status, issue_receipt
+from tasks.ideas.status import idea_status, issue_receipts
 from tasks.notify.render import cn_date
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,10 @@ LABELS = {
     "body": "表单",
 }
 QUERY_MAX = 20_000  # characters of a similar-ideas query (title and text)
+# the campaign's page and limits are read from the database at most this often; the writer
+# checks the campaign again when it stores
+VIEW_SECONDS = 5.0
+RECEIPT_BATCH = 200
 # why screening would refuse an idea, without quoting it
 SCREENING_RULES = (
     ("有效字符", "有效文字过少，请写明具体的建议"),
@@ -82,12 +88,33 @@ class IdeaPages:
     ) -> None:
         self.pages, self.intake, self.indexes = pages, intake, indexes
         self.zone, self.clock, self.secure_cookie = zone, clock, secure_cookie
+        self.views: forms.Recent[int, CampaignView | None] = forms.Recent(
+            campaign_view, seconds=VIEW_SECONDS
+        )
+        self.policy: forms.Recent[None, IdeasPolicy] = forms.Recent(
+            lambda _: records.profile_and_policy()[1], seconds=VIEW_SECONDS
+        )
+        # status links and their messages, many submissions to a transaction
+        self.receipts: Batcher[records.Ack, str] = Batcher(
+            self._issue, name="idea-receipts", max_batch=RECEIPT_BATCH
+        )
         self.router = APIRouter()
         self.router.add_api_route("/ideas", self.show, methods=["GET"])
         self.router.add_api_route("/ideas/form", self.submit, methods=["POST"])
         self.router.add_api_route("/ideas/support", self.support, methods=["POST"])
         self.router.add_api_route("/ideas/similar", self.similar_json, methods=["GET"])
         self.router.add_api_route("/s/{token}", self.status, methods=["GET"])
+
+    def _issue(self, acks: list[records.Ack]) -> list[str]:
+        return issue_receipts([(ack.year, ack.ref) for ack in acks], now=self.clock())
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.receipts.flush)
+
+    async def _campaign(self, year: int) -> CampaignView | None:
+        if self.views.known(year):
+            return self.views.get(year)
+        return await asyncio.to_thread(self.views.get, year)
 
     def _today(self) -> date:
         return self.clock().astimezone(self.zone).date()
@@ -137,14 +164,14 @@ class IdeaPages:
         )
 
     async def _open_view(self, year: int) -> CampaignView | None:
-        view = await asyncio.to_thread(campaign_view, year)
+        view = await self._campaign(year)
         return view if view is not None and view.open_on(self._today()) else None
 
     # ------------------------------------------------------------------ routes
 
     async def show(self, request: Request, year: int | None = None) -> Response:
         year = year if year is not None and 2000 <= year <= 2100 else self._today().year
-        view = await asyncio.to_thread(campaign_view, year)
+        view = await self._campaign(year)
         if view is None or not view.open_on(self._today()):
             return self._closed(year, view)
         return self._form(request, view)
@@ -159,7 +186,7 @@ class IdeaPages:
         except ValidationError as exc:
             return None, validation_problems(exc.errors(), fields=IdeaForm.model_fields)
         submission = Submission(**fields)
-        _, policy = records.profile_and_policy()
+        policy = self.policy.get(None)
         problems = validate_submission(submission, policy=policy, communities=view.community_names)
         if not problems:
             screening = screen_idea(
@@ -183,7 +210,7 @@ class IdeaPages:
         year = int(form["year"]) if form.get("year", "").isdigit() else self._today().year
         view = await self._open_view(year)
         if view is None:
-            return self._closed(year, await asyncio.to_thread(campaign_view, year))
+            return self._closed(year, await self._campaign(year))
         return form, year, view
 
     async def submit(self, request: Request) -> Response:
@@ -192,17 +219,21 @@ class IdeaPages:
             return posted
         form, year, view = posted
         values = {name: form.get(name, "") for name in FIELDS}
-        idea, errors = await asyncio.to_thread(self._check, form, view)
+        if self.policy.known(None):  # checking is then only computing
+            idea, errors = self._check(form, view)
+        else:
+            idea, errors = await asyncio.to_thread(self._check, form, view)
         if idea is None:
             return self._form(request, view, values=values, errors=errors, status=422)
         phone = clean_phone(idea.phone) or ""
-        if form.get("step") != "new" and not await asyncio.to_thread(
-            already_submitted, year=year, phone=phone, title=idea.title, content=idea.content
-        ):
+        if form.get("step") != "new":
             count, similar = await asyncio.to_thread(
                 self.indexes.similar, year=year, title=idea.title, content=idea.content
             )
-            if similar:
+            # a resubmission of one's own idea is not shown its own twin: it is acknowledged
+            if similar and not await asyncio.to_thread(
+                already_submitted, year=year, phone=phone, title=idea.title, content=idea.content
+            ):
                 return self._page(
                     "ideas_similar.html",
                     request,
@@ -224,9 +255,7 @@ class IdeaPages:
             clean = without_echo(problems, values, plain=PLAIN_RULES)
             return self._form(request, view, values=values, errors=clean, status=422)
         try:
-            token = await asyncio.to_thread(
-                issue_receipt, year=outcome.year, ref=outcome.ref, now=self.clock()
-            )
+            token = await asyncio.wrap_future(self.receipts.put(outcome))
         except Exception as exc:  # the idea is stored; the office can still tell its status
             logger.warning("could not issue a status link (%s)", type(exc).__name__)
             token = ""

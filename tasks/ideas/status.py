@@ -9,10 +9,11 @@ names nobody; the database keeps its SHA-256 only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
 
 from pydantic import BaseModel, ConfigDict
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models.db import session_scope
 from models.ideas import Idea, IdeaAction, IdeaCampaign, IdeaResult
@@ -33,34 +34,56 @@ def status_url(token: str) -> str:
 
 
 def issue_receipt(*, year: int, ref: str, now: datetime) -> str:
-    """A new status link for idea REF, and (once per idea) the message that carries it."""
-    token = new_token()
-    with session_scope() as session:
-        idea = session.exec(select(Idea).where(Idea.year == year, Idea.ref == ref)).one()
-        session.add(
-            StatusLink(
-                token_hash=token_hash(token), kind="idea", year=year, subject=ref, issued_at=now
+    """A new status link for idea REF, and the message that carries it."""
+    return issue_receipts([(year, ref)], now=now)[0]
+
+
+def issue_receipts(ideas: Sequence[tuple[int, str]], *, now: datetime) -> list[str]:
+    """A new status link for each (year, ref) and, once per idea, the message that carries
+    it, in one transaction (the portal's form issues the receipts of many submissions at
+    once). The same idea twice in IDEAS gets two links and one message."""
+    tokens = [new_token() for _ in ideas]
+    with session_scope() as session, session.no_autoflush:
+        contact = active_profile(session).contacts.centre
+        found = {
+            (idea.year, idea.ref): idea
+            for idea in session.exec(
+                select(Idea).where(
+                    col(Idea.year).in_({year for year, _ in ideas}),
+                    col(Idea.ref).in_({ref for _, ref in ideas}),
+                )
+            ).all()
+        }
+        told: set[tuple[int, str]] = set()
+        for token, (year, ref) in zip(tokens, ideas, strict=True):
+            idea = found[(year, ref)]
+            session.add(
+                StatusLink(
+                    token_hash=token_hash(token), kind="idea", year=year, subject=ref, issued_at=now
+                )
             )
-        )
-        title, body = render(
-            "ideas_received",
-            submitter=idea.submitter,
-            title=shown(idea.title),
-            ref=ref,
-            status_url=status_url(token),
-            contact=active_profile(session).contacts.centre,
-        )
-        stage_message(
-            session,
-            flow=FLOW,
-            year=year,
-            kind="received",
-            recipient=ref,
-            audience=f"idea-submitter-{ref}",
-            title=title,
-            body=body,
-        )
-    return token
+            if (year, ref) in told:
+                continue
+            told.add((year, ref))
+            title, body = render(
+                "ideas_received",
+                submitter=idea.submitter,
+                title=shown(idea.title),
+                ref=ref,
+                status_url=status_url(token),
+                contact=contact,
+            )
+            stage_message(
+                session,
+                flow=FLOW,
+                year=year,
+                kind="received",
+                recipient=ref,
+                audience=f"idea-submitter-{ref}",
+                title=title,
+                body=body,
+            )
+    return tokens
 
 
 class Step(BaseModel):
