@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from models.db import session_scope
-from tasks.notify.delivery import stage_message
 from tasks.notify.protocol import ChannelSpec, Notifier
+from tasks.notify.staging import stage_message
 
 FLOW = "fanout"
 YEAR = 2026

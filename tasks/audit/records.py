@@ -12,9 +12,9 @@ from tasks.audit.reports import lines
 from tasks.audit.rules import AuditResult, RecordedDecision, Snapshot, compare
 from tasks.common.decisions import payload_digest
 from tasks.common.district import active_profile
-from tasks.notify.delivery import stage_message
 from tasks.notify.protocol import OPERATOR_TAG
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 
 FLOW = "audit"
 

@@ -23,8 +23,8 @@ from tasks.awards.rules import (
     RULE,
 )
 from tasks.common.district import active_profile
-from tasks.notify.delivery import stage_message
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 
 
 def _publicity_fact(entry: AwardEntry, objections: Sequence[AwardObjection]) -> str:

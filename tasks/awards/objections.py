@@ -28,8 +28,8 @@ from tasks.common.decisions import keep_inputs, payload_digest, record_outcomes
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.common.workdays import date_zh
-from tasks.notify.delivery import stage_message, stage_rendered
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message, stage_rendered
 
 
 def file_objection(

@@ -42,8 +42,9 @@ from tasks.awards.rules import (
 from tasks.common.decisions import DecidingRule, keep_inputs, record_outcomes
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
-from tasks.notify.delivery import stage_message, undelivered_message_ids
+from tasks.notify.delivery import undelivered_message_ids
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 
 FLOW = "awards"
 DECIDING = DecidingRule(FLOW, RULE, RULE_VERSION)

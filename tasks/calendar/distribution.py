@@ -33,8 +33,8 @@ from tasks.common import clock, links
 from tasks.common.district import profile_in_force
 from tasks.common.holidays import current_work_calendar
 from tasks.common.workdays import WorkCalendar
-from tasks.notify.delivery import message_key, stage_message
 from tasks.notify.render import cn_date, render
+from tasks.notify.staging import message_key, stage_message
 
 
 class DueReport(BaseModel):

@@ -39,8 +39,8 @@ from tasks.calendar.records import (
 from tasks.common import links
 from tasks.common.district import profile_in_force
 from tasks.common.holidays import work_calendar
-from tasks.notify.delivery import stage_message
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 
 
 def _check_move(

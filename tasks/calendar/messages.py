@@ -21,8 +21,8 @@ from tasks.calendar.rules import (
 )
 from tasks.common import clock, links
 from tasks.common.holidays import work_calendar
-from tasks.notify.delivery import message_key, stage_message
 from tasks.notify.render import render
+from tasks.notify.staging import message_key, stage_message
 
 
 def when_and_where(meeting: Meeting) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
 from tasks.ideas.records import FLOW
 from tasks.ideas.screening import RULE, shown
-from tasks.notify.delivery import stage_message
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 
 
 def update_action(*, year: int, ref: str, progress: int, note: str, now: datetime) -> bool:

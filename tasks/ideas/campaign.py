@@ -15,8 +15,8 @@ from models.results.ideas import CampaignResult
 from models.settings import get_settings
 from tasks.common.district import active_profile
 from tasks.ideas.records import FLOW, SubmissionRejected, known_communities
-from tasks.notify.delivery import stage_message
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 
 
 def phase_dates(*, start: date, policy: IdeasPolicy) -> dict[str, str]:

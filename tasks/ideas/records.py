@@ -30,8 +30,9 @@ from tasks.ideas.screening import (
     screen_idea,
     shown,
 )
-from tasks.notify.delivery import stage_message, undelivered_message_ids
+from tasks.notify.delivery import undelivered_message_ids
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 
 FLOW = "ideas"
 SCREEN_BATCH = 500

@@ -41,8 +41,8 @@ from tasks.ideas.audit import RULE_VERSION, result_outcome
 from tasks.ideas.clusters import keep_ranking_inputs, year_clusters
 from tasks.ideas.records import FLOW, digest, ideas_by_ref, profile_and_policy
 from tasks.ideas.screening import RULE, shown
-from tasks.notify.delivery import stage_message
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 
 
 class ReviewSetup(BaseModel):

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import insert
 from sqlmodel import col, select
 
 from models.db import session_scope
@@ -23,8 +24,8 @@ from tasks.common.district import active_profile
 from tasks.common.links import new_token, token_hash
 from tasks.ideas.records import FLOW
 from tasks.ideas.screening import Screening, shown
-from tasks.notify.delivery import stage_message
 from tasks.notify.render import render
+from tasks.notify.staging import Staged, stage_many
 
 REVIEWING = ("reviewing", "published", "follow_up", "closed")
 
@@ -43,7 +44,7 @@ def issue_receipts(ideas: Sequence[tuple[int, str]], *, now: datetime) -> list[s
     it, in one transaction (the portal's form issues the receipts of many submissions at
     once). The same idea twice in IDEAS gets two links and one message."""
     tokens = [new_token() for _ in ideas]
-    with session_scope() as session, session.no_autoflush:
+    with session_scope() as session:
         contact = active_profile(session).contacts.centre
         found = {
             (idea.year, idea.ref): idea
@@ -54,17 +55,23 @@ def issue_receipts(ideas: Sequence[tuple[int, str]], *, now: datetime) -> list[s
                 )
             ).all()
         }
-        told: set[tuple[int, str]] = set()
+        links = StatusLink.__table__  # type: ignore[attr-defined]
+        session.execute(
+            insert(links),
+            [
+                {
+                    "token_hash": token_hash(token),
+                    "kind": "idea",
+                    "year": year,
+                    "subject": ref,
+                    "issued_at": now,
+                }
+                for token, (year, ref) in zip(tokens, ideas, strict=True)
+            ],
+        )
+        messages = []
         for token, (year, ref) in zip(tokens, ideas, strict=True):
             idea = found[(year, ref)]
-            session.add(
-                StatusLink(
-                    token_hash=token_hash(token), kind="idea", year=year, subject=ref, issued_at=now
-                )
-            )
-            if (year, ref) in told:
-                continue
-            told.add((year, ref))
             title, body = render(
                 "ideas_received",
                 submitter=idea.submitter,
@@ -73,16 +80,9 @@ def issue_receipts(ideas: Sequence[tuple[int, str]], *, now: datetime) -> list[s
                 status_url=status_url(token),
                 contact=contact,
             )
-            stage_message(
-                session,
-                flow=FLOW,
-                year=year,
-                kind="received",
-                recipient=ref,
-                audience=f"idea-submitter-{ref}",
-                title=title,
-                body=body,
-            )
+            audience = f"idea-submitter-{ref}"
+            messages.append(Staged(FLOW, year, "received", ref, audience, title, body))
+        stage_many(session, messages)  # the first link of an idea is the one its message carries
     return tokens
 
 

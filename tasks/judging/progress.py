@@ -32,8 +32,8 @@ from tasks.common.holidays import work_calendar
 from tasks.judging.audit import RULE_VERSION, count_valid, deadline_outcomes, deadline_payload
 from tasks.judging.records import FLOW, PROCESS, JudgingError, decide, members, tell_judge
 from tasks.judging.rules import progress_row, short_items
-from tasks.notify.delivery import stage_message
 from tasks.notify.render import cn_date, render
+from tasks.notify.staging import stage_message
 from tasks.responses.rules import reminder_days
 
 

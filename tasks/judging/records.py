@@ -35,8 +35,8 @@ from tasks.common.district import active_profile
 from tasks.common.privacy import mask_text
 from tasks.judging.audit import RULE_VERSION, round_payload
 from tasks.judging.rules import Rubric, load_limit
-from tasks.notify.delivery import stage_rendered
 from tasks.notify.render import cn_date
+from tasks.notify.staging import stage_rendered
 from tasks.responses.records import LinkView, open_link
 
 FLOW = "judging"

@@ -39,8 +39,9 @@ from tasks.network.rules import (
     rollout_digest,
     team_counts,
 )
-from tasks.notify.delivery import stage_message, undelivered_message_ids
+from tasks.notify.delivery import undelivered_message_ids
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 
 FLOW = "network"
 REPLY_WITHIN_WORKING_DAYS = 20  # a late street or school reports back within a working month

@@ -1,10 +1,11 @@
-"""Notifications: stage messages in the outbox, deliver them per target, truthfully and paced.
+"""Notifications: deliver the messages of the outbox per target, truthfully and paced.
 
-A decision and its messages are written in one transaction (`stage_message` adds to the
-caller's session). Delivery is separate (`deliver_pending`): every message gets one `Delivery`
-row per target serving its audience, each try is a `DeliveryAttempt`, and only targets not yet
-delivered are tried again, so a sweeper can retry failures without sending anything twice
-(except a send whose bookkeeping was lost in a crash: receivers must tolerate a duplicate).
+A decision and its messages are written in one transaction (tasks/notify/staging.py adds a
+message to the caller's session). Delivery is separate (`deliver_pending`): every message gets
+one `Delivery` row per target serving its audience, each try is a `DeliveryAttempt`, and only
+targets not yet delivered are tried again, so a sweeper can retry failures without sending
+anything twice (except a send whose bookkeeping was lost in a crash: receivers must tolerate a
+duplicate).
 
 Delivery is concurrent across targets and sequential within one: up to
 `LD_DELIVERY_CONCURRENCY` (64) targets are sent to at once, each on a thread of our own pool,
@@ -33,7 +34,7 @@ from typing import Any
 
 from prefect import Task, task
 from prefect.client.schemas.objects import State, TaskRun
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from models.db import session_scope
 from models.outbox import Delivery, OutboxMessage
@@ -52,11 +53,9 @@ from tasks.notify.protocol import (
     Notifier,
     NotifierConfigError,
     Send,
-    check_audience,
-    check_body_format,
     resolve_targets,
 )
-from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 from tasks.notify.targets import load_states, save_states
 
 # Statuses deliver_pending works on; `delivered`, `no_target` and `refused` are final.
@@ -67,83 +66,6 @@ _VENDOR_CODE = re.compile(r"（(错误码 |HTTP )[^）]*）")
 # The longest a lane waits for a target's rate limit or throttling window; beyond it the sends
 # stay for the next pass (the sweeper runs every 10 minutes).
 PACE_MAX_WAIT = 120.0
-
-
-# --------------------------------------------------------------------------- staging
-
-
-def message_key(*, flow: str, year: int, kind: str, recipient: str) -> str:
-    """The idempotency key of a message: one per (flow, year, kind, recipient)."""
-    return f"{flow}:{year}:{kind}:{recipient}"
-
-
-def stage_message(
-    session: Session,
-    *,
-    flow: str,
-    year: int,
-    kind: str,
-    recipient: str,
-    audience: str,
-    title: str,
-    body: str,
-    body_format: str = "text",
-    attachment: Attachment | None = None,
-) -> OutboxMessage | None:
-    """Add a message to the outbox in the caller's transaction; None if its key already exists.
-
-    Nothing is committed here: the message must stand or fall with the decision that causes it.
-    The unique key on the table is the final guard against a concurrent duplicate. An
-    `attachment` (an invitation's .ics) goes with it to the targets that take files (e-mail).
-    """
-    check_audience(audience)
-    check_body_format(body_format)
-    key = message_key(flow=flow, year=year, kind=kind, recipient=recipient)
-    existing = session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first()
-    if existing is not None:
-        return None
-    message = OutboxMessage(
-        key=key,
-        flow=flow,
-        year=year,
-        kind=kind,
-        audience=audience,
-        title=title,
-        body=body,
-        body_format=body_format,
-        attachment_name=attachment.name if attachment else "",
-        attachment_type=attachment.mimetype if attachment else "",
-        attachment=attachment.content if attachment else None,
-    )
-    session.add(message)
-    # Flush so the caller sees the id, and a duplicate key fails inside its own transaction.
-    session.flush()
-    return message
-
-
-def stage_rendered(
-    session: Session,
-    template: str,
-    *,
-    flow: str,
-    year: int,
-    kind: str,
-    recipient: str,
-    audience: str,
-    **context: Any,
-) -> OutboxMessage | None:
-    """`stage_message` of the title and body TEMPLATE gives for CONTEXT (and the year)."""
-    title, body = render(template, year=year, **context)
-    return stage_message(
-        session,
-        flow=flow,
-        year=year,
-        kind=kind,
-        recipient=recipient,
-        audience=audience,
-        title=title,
-        body=body,
-    )
 
 
 # --------------------------------------------------------------------------- delivery

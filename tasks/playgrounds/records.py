@@ -17,8 +17,9 @@ from models.playgrounds import PlaygroundHours
 from models.profile.schema import DistrictProfile
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
-from tasks.notify.delivery import stage_message, undelivered_message_ids
+from tasks.notify.delivery import undelivered_message_ids
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 from tasks.playgrounds.rules import (
     Closure,
     DayHours,

@@ -15,8 +15,9 @@ from models.timeutil import utcnow
 from tasks.common import clock, links
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
-from tasks.notify.delivery import stage_message, undelivered_message_ids
+from tasks.notify.delivery import undelivered_message_ids
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 from tasks.responses.rules import REMINDED, reminder_due
 
 FLOW = "responses"

@@ -27,8 +27,9 @@ from tasks.common import clock, links
 from tasks.common.decisions import DecidingRule, keep_inputs, record_outcomes
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
-from tasks.notify.delivery import message_key, stage_message, undelivered_message_ids
+from tasks.notify.delivery import undelivered_message_ids
 from tasks.notify.render import render
+from tasks.notify.staging import message_key, stage_message
 from tasks.secondment.audit import (
     placement_outcomes,
     placement_payload,

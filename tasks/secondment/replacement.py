@@ -18,8 +18,8 @@ from models.secondment import Assignment, SecondmentRound, Teacher, TeacherBase
 from models.timeutil import utcnow
 from tasks.common.decisions import keep_inputs, payload_digest, record_outcomes
 from tasks.common.district import active_profile
-from tasks.notify.delivery import stage_message
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 from tasks.secondment.audit import (
     replacement_outcome,
     replacement_payload,

@@ -16,8 +16,9 @@ from models.timeutil import utcnow
 from models.units import Pledge
 from tasks.common.district import active_profile
 from tasks.common.workdays import date_zh
-from tasks.notify.delivery import stage_message, undelivered_message_ids
+from tasks.notify.delivery import undelivered_message_ids
 from tasks.notify.render import render
+from tasks.notify.staging import stage_message
 from tasks.units.rules import PledgeFacts, contribution_zh, kind_zh
 
 FLOW = "units"

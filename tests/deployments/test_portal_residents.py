@@ -259,3 +259,36 @@ def test_the_submitter_follows_the_status_link_from_receipt_to_done(
     assert "已办结" in steps() and "已在全街道推广" in steps()
     unknown = client.get("/s/" + "A" * 43)
     assert unknown.status_code == 404 and "链接无效" in unknown.text
+
+
+def test_receipts_issued_together_give_each_a_link_and_each_idea_one_message(
+    client: TestClient, registry: DistrictProfile
+) -> None:
+    from models.outbox import OutboxMessage
+    from tasks.ideas.status import idea_status, issue_receipts
+
+    first = plant(registry)
+    second = plant(
+        registry,
+        content="小区楼道文化墙翻新，请居民和学校美术老师一起设计绘制",
+        phone="13900000002",
+    )
+
+    tokens = issue_receipts([(YEAR, first), (YEAR, second), (YEAR, first)], now=NOW)
+
+    assert len(set(tokens)) == 3
+    assert [
+        progress.ref for progress in (idea_status(t, zone=UTC) for t in tokens) if progress
+    ] == [
+        first,
+        second,
+        first,
+    ]
+    with session_scope() as session:
+        bodies = {
+            m.key.rsplit(":", 1)[1]: m.body
+            for m in session.exec(select(OutboxMessage).where(OutboxMessage.kind == "received"))
+        }
+    assert sorted(bodies) == sorted([first, second])
+    assert f"/s/{tokens[0]}" in bodies[first] and f"/s/{tokens[2]}" not in bodies[first]
+    assert f"/s/{tokens[1]}" in bodies[second]

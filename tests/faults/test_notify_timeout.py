@@ -17,7 +17,8 @@ from sqlmodel import col, select
 from models.db import session_scope
 from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
 from models.settings import get_settings
-from tasks.notify.delivery import deliver_pending, stage_message
+from tasks.notify.delivery import deliver_pending
+from tasks.notify.staging import stage_message
 from tests.faults.harness import running_sink
 from tests.hardening import Ledger
 

@@ -10,7 +10,7 @@ import pytest
 from flows.delivery import deliver_outbox
 from models.db import session_scope
 from models.outbox import OutboxMessage
-from tasks.notify.delivery import stage_message
+from tasks.notify.staging import stage_message
 
 
 @pytest.mark.prefect

@@ -20,7 +20,8 @@ from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
 from models.profile.notifications import NotificationPolicy, SmsTemplate
 from models.settings import get_settings
 from tasks.notify.adapter import AppriseNotifier
-from tasks.notify.delivery import DeliveryReport, deliver_pending, stage_message
+from tasks.notify.delivery import DeliveryReport, deliver_pending
+from tasks.notify.staging import stage_message
 from tasks.notify.targets import resume, stored_targets
 from tests.vendor_fakes import FakeClock, VendorFake
 

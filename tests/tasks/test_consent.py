@@ -9,7 +9,8 @@ from sqlmodel import select
 from models.db import session_scope
 from models.outbox import OutboxMessage
 from tasks.notify.consent import Outgoing, kind_of, outgoing, set_gate
-from tasks.notify.delivery import deliver_pending, stage_message
+from tasks.notify.delivery import deliver_pending
+from tasks.notify.staging import stage_message
 
 
 def _stage(count: int) -> None:

@@ -19,12 +19,13 @@ from sqlmodel import select
 from models.db import session_scope
 from models.outbox import Delivery, DeliveryAttempt, OutboxMessage
 from tasks.notify.adapter import AppriseNotifier, get_notifier
-from tasks.notify.delivery import deliver_pending, message_key, stage_message
+from tasks.notify.delivery import deliver_pending
 from tasks.notify.protocol import (
     NotifierConfigError,
     RecordingNotifier,
     resolve_targets,
 )
+from tasks.notify.staging import message_key, stage_message
 from tests.models.test_db import pg_db, pg_server, pg_url  # noqa: F401 (fixtures)
 from tests.sinks import HttpSink
 
