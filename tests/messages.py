@@ -212,20 +212,23 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "start": date(2026, 12, 1), "end": date(2026, 12, 7), "contact": AWARDS,
     },
     "judging_assigned": {
-        "year": 2026, "name": "李明", "count": 12, "deadline": date(2026, 11, 20),
-        "contact": AWARDS, "link": LINK,
+        "contest": "学习型组织评选", "noun": "提名", "role": "评委",
+        "kept_from": "街道和单位", "year": 2026, "name": "李明", "count": 12,
+        "deadline": date(2026, 11, 20), "contact": AWARDS, "link": LINK,
     },
     "judging_reassigned": {
-        "year": 2026, "name": "王芳", "ref": "XQ-003", "nomination": "香烟桥小区",
+        "contest": "学习型组织评选", "noun": "提名", "role": "评委",
+        "year": 2026, "name": "王芳", "ref": "XQ-003", "item": "香烟桥小区",
         "deadline": date(2026, 11, 20), "contact": AWARDS, "link": LINK,
     },
     "judging_reminder": {
+        "contest": "学习型组织评选", "noun": "提名", "role": "评委",
         "year": 2026, "name": "李明", "assigned": 12, "remaining": 5,
         "deadline": date(2026, 11, 20), "contact": AWARDS, "link": LINK,
     },
     "judging_deadline": {
-        "year": 2026, "deadline": date(2026, 11, 20), "items": 60, "per_item": 3,
-        "complete": 58,
+        "contest": "学习型组织评选", "noun": "提名", "year": 2026, "deadline": date(2026, 11, 20),
+        "items": 60, "per_item": 3, "complete": 58,
         "flagged": [("香烟桥小区", "学习型小区", 2), ("周敏娟家庭", "学习型家庭", 1)],
         "contact": AWARDS,
     },

@@ -31,10 +31,14 @@ def register(app: typer.Typer, importers: dict[str, Callable[[Path, int | None],
     app.add_typer(scoring_app, name="scoring")
 
 
+PROCESS_HELP = "awards (评委 score nominations) or ideas (评审 score golden ideas)."
+
+
 @scoring_app.callback()
 def scoring(
     ctx: typer.Context,
-    year: int | None = typer.Option(None, min=2000, max=2100, help="The award year."),
+    year: int | None = typer.Option(None, min=2000, max=2100, help="The year."),
+    process: str = typer.Option("awards", help=PROCESS_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the progress as JSON."),
 ) -> None:
     """评分进度 — assigned, scored, late and conflicts declared, per judge and per category."""
@@ -47,7 +51,7 @@ def scoring(
     if year is None:
         raise fail("缺少 --year（例如 scoring --year 2026 --json）")
     ensure_ready()
-    result = progress(year)
+    result = progress(year, process=process)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -56,15 +60,22 @@ def scoring(
 
 @scoring_app.command("open")
 def open_scoring(
-    year: int = typer.Option(..., min=2000, max=2100, help="The award year."),
+    year: int = typer.Option(..., min=2000, max=2100, help="The year."),
     deadline: str = typer.Option(..., help="Last day scores are taken (YYYY-MM-DD)."),
+    process: str = typer.Option("awards", help=PROCESS_HELP),
     today: str | None = typer.Option(None, help="Today (YYYY-MM-DD; default: today)."),
     yes: bool = typer.Option(False, "--yes", help=YES_HELP),
 ) -> None:
-    """开始评分 — assign the nominations to the judges and send each judge their link."""
+    """开始评分 — assign the nominations (or the golden ideas) to the judges (or reviewers) and
+    send each their link."""
     from deployments.cli.awards import _day, _run_records
     from tasks.judging.records import open_round
 
     _run_records(
-        open_round, yes=yes, year=year, deadline=_day(deadline, "--deadline"), today=_day(today)
+        open_round,
+        yes=yes,
+        year=year,
+        deadline=_day(deadline, "--deadline"),
+        today=_day(today),
+        process=process,
     )

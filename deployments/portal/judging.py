@@ -1,7 +1,9 @@
-"""A judge's scoring page `/j/<token>`: assigned nominations, the rubric, drafts, submissions.
+"""A judge's scoring page `/j/<token>`: assigned items, the rubric, drafts, submissions.
 
-A judge's personal link `/r/<token>` (as every message's link) leads here. The page lists the
-judge's assigned nominations with what a judge needs and nothing of another judge, the rubric
+A judge's personal link `/r/<token>` (as every message's link) leads here: an award judge's
+nominations, or an idea reviewer's golden-idea representatives (title and text with phones and
+ID numbers masked), by the link's process. The page lists the judge's assigned items with what
+a judge needs and nothing of another judge, the rubric
 with each criterion's range (the browser marks a value out of range as it is typed; the server
 refuses it in Chinese naming the criterion), and the deadline. Each item's form saves a draft
 or submits that item; one button submits every item at once; each item has a form to declare
@@ -35,7 +37,7 @@ TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 JUDGING_REFUSALS = {
     **REFUSALS,
     "expired": (410, "评分已截止", "评分期限已过，不能再保存或修改评分。"),
-    "not_assigned": (404, "没有此项", "此项提名未分配给您，或已申报回避。"),
+    "not_assigned": (404, "没有此项", "此项未分配给您，或已申报回避。"),
 }
 
 
@@ -105,6 +107,7 @@ class Judging:
             token=token,
             page=page,
             judge=page.judge,
+            role=records.process_of(page.process).role,
             items=page.items,
             rubric=page.rubric,
             deadline=page.deadline,
@@ -236,5 +239,8 @@ class Judging:
             token,
             loaded,
             cookie=cookie,
-            notice=f"已登记您对{ref}的回避申报，该项已改由其他评委评审。",
+            notice=(
+                f"已登记您对{ref}的回避申报，"
+                f"该项已改由其他{records.process_of(loaded.process).role}评审。"
+            ),
         )

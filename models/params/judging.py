@@ -20,6 +20,10 @@ class ScoringParameters(BaseModel):
     today: date | None = Field(
         default=None, title="业务日期", description="按哪一天提醒和判断截止；留空为当天"
     )
+    process: Annotated[
+        Literal["awards", "ideas"],
+        Choice({"awards": "学习型组织评选（评委）", "ideas": "金点子评选（评审）"}),
+    ] = Field(default="awards", title="评分类别")
 
 
 class ScoringDeadline(RunInput):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -64,6 +66,35 @@ class IdeasPolicy(_Strict):
     reviewers: list[IdeaReviewer] = Field(default_factory=list)
     reviewers_per_idea: int = Field(default=2, ge=2)
     criteria: dict[str, float] = Field(default_factory=_default_criteria)
+    criteria_labels: dict[str, str] = Field(
+        default_factory=lambda: {
+            "feasibility": "可行性",
+            "sustainability": "可持续性",
+            "reach": "受益面",
+            "social_benefit": "社会效益",
+            "innovation": "创新性",
+        },
+        description="Chinese names of the review criteria on the reviewers' scoring page",
+    )
+    category_labels: dict[str, str] = Field(
+        default_factory=lambda: {
+            "elderly_education": "老年教育",
+            "youth_education": "青少年教育",
+            "adult_education": "成人教育",
+            "reading": "全民阅读",
+            "volunteering": "志愿服务",
+            "facilities": "场地设施",
+            "culture": "文化传承",
+            "health": "健康生活",
+            "other": "其他",
+        },
+        description="Chinese names of the idea categories shown to reviewers",
+    )
+    reminder_offsets: list[Annotated[int, Field(ge=1, le=30)]] = Field(
+        default_factory=lambda: [3, 1],
+        description="Reviewers with unscored ideas are reminded this many working days "
+        "before the scoring deadline",
+    )
     calibration: str = Field(default="zscore", pattern="^(zscore|raw)$")
     departments: dict[str, str] = Field(
         default_factory=lambda: {

@@ -69,6 +69,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("judging", "deadline"): Rule(
         judging.rederive_deadline, judging.RULE_VERSION, frozenset({"scores_short_"})
     ),
+    ("judging", "ideas_round"): Rule(
+        judging.rederive_ideas_round,
+        judging.RULE_VERSION,
+        frozenset({"judge_assigned", "judge_shortage"}),
+    ),
+    ("judging", "ideas_deadline"): Rule(
+        judging.rederive_ideas_deadline, judging.RULE_VERSION, frozenset({"scores_short_"})
+    ),
     ("network", "rollout"): Rule(
         network.rederive_rollout, network.RULE_VERSION, frozenset(network.DECISION_KINDS.values())
     ),

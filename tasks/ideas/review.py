@@ -29,17 +29,15 @@ from models.results.ideas import IdeasResult, SelectedIdea
 from tasks.common.decisions import decision
 from tasks.common.district import active_profile
 from tasks.common.review import (
-    Reviewer,
-    ReviewItem,
     ReviewPlan,
     ScoreRow,
-    assign_reviewers,
     calibrate,
     rank_with_tiebreak,
 )
 from tasks.ideas.audit import RULE_VERSION, result_outcome
 from tasks.ideas.clusters import keep_ranking_inputs, year_clusters
 from tasks.ideas.records import FLOW, digest, ideas_by_ref, profile_and_policy
+from tasks.ideas.reviewers import portal_changes, review_plan
 from tasks.ideas.screening import RULE, shown
 from tasks.notify.render import render
 from tasks.notify.staging import stage_message
@@ -80,40 +78,12 @@ class ReviewProposal(BaseModel):
     inputs_digest: str
 
 
-def reviewers_of(policy: IdeasPolicy) -> list[Reviewer]:
-    """Reviewers with their conflict keys: nobody reviews ideas from their own community."""
-    return [
-        Reviewer(
-            name=r.name,
-            conflicts=frozenset({f"community:{r.community}"} if r.community else set()),
-        )
-        for r in policy.reviewers
-    ]
-
-
 def prepare_review(*, year: int, seed: int) -> ReviewSetup:
     """Clusters → one representative each (its smallest ref) → balanced reviewer assignment."""
     clusters = year_clusters(year)
     with session_scope() as session:
         policy = active_profile(session).ideas
-        rows = session.exec(
-            select(Idea.ref, Idea.community).where(Idea.year == year, Idea.status == "screened")
-        ).all()
-    community = dict(rows)
-    items = [
-        ReviewItem(
-            ref=members[0],
-            conflicts=frozenset(f"community:{community[m]}" for m in members),
-        )
-        for members in clusters
-    ]
-    plan = assign_reviewers(
-        items=items,
-        reviewers=reviewers_of(policy),
-        per_item=policy.reviewers_per_idea,
-        seed=seed,
-        rule=RULE,
-    )
+        _, _, plan = review_plan(session, policy, clusters=clusters, year=year, seed=seed)
     return ReviewSetup(year=year, seed=seed, clusters=clusters, plan=plan)
 
 
@@ -123,15 +93,19 @@ def weighted_total(scores: dict[str, float], criteria: dict[str, float]) -> floa
 
 
 def record_scores(*, year: int, setup: ReviewSetup, rows: Sequence[dict[str, Any]]) -> int:
-    """Store reviewer scores (upsert); each must be for an assigned (ref, reviewer) pair."""
+    """Store reviewer scores (upsert); each must be for an assigned (ref, reviewer) pair: the
+    plan's, less the conflicts reviewers declared on the portal, plus where those went."""
     with session_scope() as session:
         policy = active_profile(session).ideas
-        assigned = set(setup.plan.pairs)
+        declared, reassigned = portal_changes(session, year)
+        assigned = (set(setup.plan.pairs) - declared) | reassigned
         problems = []
         for row in rows:
             pair = (str(row["ref"]), str(row["reviewer"]))
-            if pair not in assigned:
-                where = f"row {row['_row']}: " if "_row" in row else ""
+            where = f"row {row['_row']}: " if "_row" in row else ""
+            if pair in declared:
+                problems.append(f"{where}{pair[1]}已申报与{pair[0]}回避，其评分不计入")
+            elif pair not in assigned:
                 problems.append(f"{where}{pair[1]} is not assigned to review {pair[0]}")
         if problems:
             raise ValueError("; ".join(problems))

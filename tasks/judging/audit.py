@@ -1,9 +1,11 @@
-"""The scoring round's decisions (R11.2) as the audit re-derives them.
+"""The scoring round's decisions (R11.2, R7.3) as the audit re-derives them.
 
 Pure: the eligible nominations, the awards rules (judges, k, seed) and the judges' codes a round
 was opened on give back each judge's assignment and each nomination short of judges; the
 candidates, loads and seed of a reassignment after a declared conflict give back who takes it;
 the nominations, scores and k a round was closed on give back the nominations short of scores.
+An ideas round (R7.3) is re-derived from its representatives, reviewers, k and seed, and its
+closing from the pairs assigned and the pairs scored.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from datetime import date
 from typing import Any
 
 from models.awards import AwardScoreBase, NominationBase
-from tasks.awards.audit import list_payload
 from tasks.awards.rules import AwardsRules, aggregate, plan_judges, screen
 from tasks.common.decisions import Outcomes, Rederived, payload_digest
-from tasks.common.review import ReviewPlan
+from tasks.common.review import Reviewer, ReviewItem, ReviewPlan, assign_reviewers
+from tasks.ideas.screening import RULE as IDEAS_RULE
 from tasks.judging.rules import Candidate, next_judge, short_items
 
 # Bump when the round's assignment rule changes what it decides.
@@ -57,6 +59,45 @@ def rederive_round(payload: dict[str, Any]) -> Rederived:
         digest=payload_digest(payload),
         outcomes=round_outcomes(plan, payload["codes"]),
         seed=rules.seed,
+    )
+
+
+def ideas_round_payload(
+    *,
+    items: Sequence[ReviewItem],
+    reviewers: Sequence[Reviewer],
+    per_item: int,
+    seed: int,
+    codes: Mapping[str, str],
+) -> dict[str, Any]:
+    """What opening an ideas round reads: the representatives and reviewers with their
+    conflict keys, k, the campaign's seed and the reviewers' codes by name."""
+    return {
+        "items": [{"ref": i.ref, "conflicts": sorted(i.conflicts)} for i in items],
+        "reviewers": [{"name": r.name, "conflicts": sorted(r.conflicts)} for r in reviewers],
+        "per_item": per_item,
+        "seed": seed,
+        "codes": dict(sorted(codes.items())),
+    }
+
+
+def rederive_ideas_round(payload: dict[str, Any]) -> Rederived:
+    plan = assign_reviewers(
+        items=[
+            ReviewItem(ref=i["ref"], conflicts=frozenset(i["conflicts"])) for i in payload["items"]
+        ],
+        reviewers=[
+            Reviewer(name=r["name"], conflicts=frozenset(r["conflicts"]))
+            for r in payload["reviewers"]
+        ],
+        per_item=payload["per_item"],
+        seed=payload["seed"],
+        rule=IDEAS_RULE,
+    )
+    return Rederived(
+        digest=payload_digest(payload),
+        outcomes=round_outcomes(plan, payload["codes"]),
+        seed=payload["seed"],
     )
 
 
@@ -128,28 +169,31 @@ def count_valid(
     return {ref: c.n_valid for ref, c in finals.items()}, {n.ref: n.category for n in eligible}
 
 
-def deadline_payload(
-    *,
-    nominations: Sequence[NominationBase],
-    scores: Sequence[AwardScoreBase],
-    rules: AwardsRules,
-    per_item: int,
-    deadline: date,
-) -> dict[str, Any]:
-    """What closing a round at its deadline reads: the awards' inputs, k, the deadline."""
-    return {
-        **list_payload(nominations, scores, rules),
-        "per_item": per_item,
-        "deadline": deadline.isoformat(),
-    }
-
-
 def deadline_outcomes(valid: Mapping[str, int], *, per_item: int, deadline: date) -> Outcomes:
     """One decision per nomination short of k valid scores when the deadline passed."""
     return {
         (ref, f"scores_short_{deadline.isoformat()}"): {"n_valid": valid[ref], "per_item": per_item}
         for ref in short_items(valid, per_item=per_item)
     }
+
+
+def ideas_valid(payload: Mapping[str, Any]) -> dict[str, int]:
+    """Valid scores per representative of an ideas round: scores of reviewers holding it."""
+    assigned = {tuple(pair) for pair in payload["assigned"]}
+    valid = dict.fromkeys(payload["refs"], 0)
+    for ref, reviewer in payload["scored"]:
+        if (ref, reviewer) in assigned:
+            valid[ref] += 1
+    return valid
+
+
+def rederive_ideas_deadline(payload: dict[str, Any]) -> Rederived:
+    outcomes = deadline_outcomes(
+        ideas_valid(payload),
+        per_item=payload["per_item"],
+        deadline=date.fromisoformat(payload["deadline"]),
+    )
+    return Rederived(digest=payload_digest(payload), outcomes=outcomes)
 
 
 def rederive_deadline(payload: dict[str, Any]) -> Rederived:

@@ -15,22 +15,20 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import col, delete, select
 
-from models.awards import AwardScore, Nomination, NominationBase
 from models.db import session_scope
-from models.judging import JudgeAssignment, JudgingRound, ScoreDraft
+from models.judging import JudgeAssignment, ScoreDraft
 from models.timeutil import utcnow
-from tasks.awards.rules import RULE, nomination_keys
 from tasks.common.decisions import keep_inputs, payload_digest
 from tasks.common.district import active_profile
 from tasks.common.text import clean_text
 from tasks.judging.audit import RULE_VERSION, reassignment_outcome, reassignment_payload
 from tasks.judging.records import (
     FLOW,
-    PROCESS,
     decide,
-    members,
+    find_round,
     open_view,
     page_of,
+    process_of,
     tell_judge,
 )
 from tasks.judging.rules import Candidate, next_judge, read_reason
@@ -61,13 +59,14 @@ def declare_conflict(token: str, ref: str, reason: str, *, now: datetime | None 
         if problem:
             return Declared(problem=problem, ref=ref)
         year, judge = view.year, page.judge
+        process = process_of(page.process)
         profile = active_profile(session)
-        rnd = session.exec(
-            select(JudgingRound).where(JudgingRound.process == PROCESS, JudgingRound.year == year)
-        ).one()
+        rnd = find_round(session, process, year)
+        if rnd is None:
+            return Declared(state="not_assigned")
         held = session.exec(
             select(JudgeAssignment).where(
-                JudgeAssignment.process == PROCESS, JudgeAssignment.year == year
+                JudgeAssignment.process == process.key, JudgeAssignment.year == year
             )
         ).all()
         mine = next(a for a in held if a.ref == ref and a.judge == judge.code)
@@ -75,35 +74,29 @@ def declare_conflict(token: str, ref: str, reason: str, *, now: datetime | None 
         session.add(mine)
         session.exec(
             delete(ScoreDraft).where(
-                col(ScoreDraft.process) == PROCESS,
+                col(ScoreDraft.process) == process.key,
                 col(ScoreDraft.year) == year,
                 col(ScoreDraft.ref) == ref,
                 col(ScoreDraft.judge) == judge.code,
             )
         )
-        session.exec(
-            delete(AwardScore).where(
-                col(AwardScore.year) == year,
-                col(AwardScore.ref) == ref,
-                col(AwardScore.judge) == judge.name,
-            )
-        )
+        process.drop(session, year=year, ref=ref, judge=judge.name)
+        role, rule = process.role, process.rule
         decide(
             session,
             year,
             f"{ref}/{judge.name}",
             "conflict_declared",
-            f"评委{judge.name}申报与{ref}存在利益冲突：{reason}；该评委不再评此项（{RULE}）",
+            f"{role}{judge.name}申报与{ref}存在利益冲突：{reason}；该{role}不再评此项（{rule}）",
+            rule=rule,
         )
-        nomination = session.exec(
-            select(Nomination).where(Nomination.year == year, Nomination.ref == ref)
-        ).one()
-        keys = nomination_keys(NominationBase.model_validate(nomination.model_dump()))
+        item = next(i for i in page.items if i.ref == ref)
+        keys = item.conflicts
         loads: dict[str, int] = {}
         for a in held:
             if a.status == "assigned":
                 loads[a.judge] = loads.get(a.judge, 0) + 1
-        judges = members(session, profile)
+        judges = process.members(session, profile)
         candidates = [
             Candidate(code=m.code, conflicts=m.conflicts, load=loads.get(m.code, 0))
             for m in judges.values()
@@ -147,15 +140,16 @@ def declare_conflict(token: str, ref: str, reason: str, *, now: datetime | None 
                 year,
                 ref,
                 kind,
-                f"{ref}改派时没有不需回避且评审量低于{rnd.load_limit}项的评委，"
-                f"有效评分可能不足（{RULE}）",
+                f"{ref}改派时没有不需回避且评审量低于{rnd.load_limit}项的{role}，"
+                f"有效评分可能不足（{rule}）",
+                rule=rule,
                 recorded=(digest, rnd.seed, outcome),
             )
             return Declared(ref=ref)
         taker = judges[chosen]
         session.add(
             JudgeAssignment(
-                process=PROCESS,
+                process=process.key,
                 year=year,
                 ref=ref,
                 judge=taker.code,
@@ -169,13 +163,15 @@ def declare_conflict(token: str, ref: str, reason: str, *, now: datetime | None 
             year,
             f"{ref}/{taker.name}",
             "reassigned",
-            f"{ref}因评委{judge.name}申报回避，改派评委{taker.name}"
-            f"（不属同一街道和单位，评审量{loads.get(taker.code, 0)}项，"
-            f"低于上限{rnd.load_limit}项）（{RULE}）",
+            f"{ref}因{role}{judge.name}申报回避，改派{role}{taker.name}"
+            f"（不属同一{process.kept_from}，评审量{loads.get(taker.code, 0)}项，"
+            f"低于上限{rnd.load_limit}项）（{rule}）",
+            rule=rule,
             recorded=(digest, rnd.seed, outcome),
         )
         tell_judge(
             session,
+            process,
             taker,
             "judging_reassigned",
             kind=f"reassigned-{ref}",
@@ -183,18 +179,18 @@ def declare_conflict(token: str, ref: str, reason: str, *, now: datetime | None 
             deadline=rnd.deadline,
             profile=profile,
             ref=ref,
-            nomination=nomination.name,
+            item=process.item_names(session, year).get(ref, ref),
         )
         return Declared(ref=ref, taken_by=taker.code)
 
 
-def declared_pairs(year: int) -> list[dict[str, Any]]:
-    """Every conflict declared in YEAR: ref, judge's code, reason."""
+def declared_pairs(year: int, process: str = "awards") -> list[dict[str, Any]]:
+    """Every conflict of PROCESS declared in YEAR: ref, judge's code, reason."""
     with session_scope() as session:
         rows = session.exec(
             select(JudgeAssignment)
             .where(
-                JudgeAssignment.process == PROCESS,
+                JudgeAssignment.process == process,
                 JudgeAssignment.year == year,
                 JudgeAssignment.status == "conflict",
             )

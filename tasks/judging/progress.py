@@ -1,12 +1,13 @@
-"""Scoring progress, reminders to late judges and the deadline (database side).
+"""Scoring progress, reminders to late judges and the deadline (database side), per process.
 
-Each public function is one transaction. `progress` counts, per judge and per category,
-assigned, scored, open, late and conflicts declared, and the nominations that would be flagged
-now (fewer than k valid scores, counted by the awards' own aggregation rule).
+Each public function is one transaction on one process's round (awards by default, or ideas).
+`progress` counts, per judge and per category, assigned, scored, open, late and conflicts
+declared, and the items that would be flagged now (fewer than k valid scores, counted by the
+process's own rule: the awards' aggregation, or the scores of the reviewers holding an idea).
 `stage_reminders` reminds judges with open items on the working days the profile names before
 the deadline, with a new link. `close_at_deadline` ends the round once its deadline has passed:
-the flagged nominations are recorded and the operator is asked to extend or proceed;
-`extend` and `proceed` record the answer.
+the flagged items are recorded and the operator is asked to extend or proceed; `extend` and
+`proceed` record the answer.
 """
 
 from __future__ import annotations
@@ -17,69 +18,61 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.awards import CATEGORIES, AwardScore
 from models.db import session_scope
 from models.judging import JudgeAssignment, JudgingRound
-from models.params.awards import AwardsParameters
 from models.responses import ResponseRequest
 from models.timeutil import utcnow
-from tasks.awards.records import load_inputs, resolve_rules
-from tasks.awards.rules import RULE
 from tasks.common import clock
 from tasks.common.decisions import keep_inputs, payload_digest
 from tasks.common.district import active_profile
 from tasks.common.holidays import work_calendar
-from tasks.judging.audit import RULE_VERSION, count_valid, deadline_outcomes, deadline_payload
-from tasks.judging.records import FLOW, PROCESS, JudgingError, decide, members, tell_judge
+from tasks.judging.audit import RULE_VERSION, deadline_outcomes
+from tasks.judging.processes import Process
+from tasks.judging.records import (
+    FLOW,
+    JudgingError,
+    decide,
+    find_round,
+    process_of,
+    tell_judge,
+)
 from tasks.judging.rules import progress_row, short_items
-from tasks.notify.render import cn_date, render
-from tasks.notify.staging import stage_message
+from tasks.notify.render import cn_date
+from tasks.notify.staging import stage_rendered
 from tasks.responses.rules import reminder_days
 
 
-def _round(session: Session, year: int) -> JudgingRound:
-    rnd = session.exec(
-        select(JudgingRound).where(JudgingRound.process == PROCESS, JudgingRound.year == year)
-    ).first()
+def _round(session: Session, process: Process, year: int) -> JudgingRound:
+    rnd = find_round(session, process, year)
     if rnd is None:
         raise JudgingError(f"{year}年度尚未开始评分")
     return rnd
 
 
-def round_status(year: int) -> str | None:
+def round_status(year: int, process: str = "awards") -> str | None:
     """The status of YEAR's round (open, due, proceeded), or None when none was opened."""
     with session_scope() as session:
-        rnd = session.exec(
-            select(JudgingRound).where(JudgingRound.process == PROCESS, JudgingRound.year == year)
-        ).first()
+        rnd = find_round(session, process_of(process), year)
         return None if rnd is None else rnd.status
 
 
-def valid_scores(year: int) -> tuple[dict[str, int], dict[str, str]]:
-    """Valid scores per eligible nomination (the awards' aggregation: recused rows dropped),
-    and each nomination's category."""
-    return count_valid(*load_inputs(year), resolve_rules(AwardsParameters(year=year)))
-
-
-def progress(year: int, *, today: date | None = None) -> dict[str, Any]:
+def progress(year: int, *, today: date | None = None, process: str = "awards") -> dict[str, Any]:
     """The `scoring --json` shape: the round, then rows per judge and per category."""
-    valid, category_of = valid_scores(year)
+    scored_by = process_of(process)
+    valid, category_of, _ = scored_by.deadline_inputs(year)
     with session_scope() as session:
         profile = active_profile(session)
-        rnd = _round(session, year)
+        rnd = _round(session, scored_by, year)
         today = today or clock.today(profile)
         past = today > rnd.deadline
-        judges = members(session, profile)
+        judges = scored_by.members(session, profile)
         rows = session.exec(
             select(JudgeAssignment).where(
-                JudgeAssignment.process == PROCESS, JudgeAssignment.year == year
+                JudgeAssignment.process == scored_by.key, JudgeAssignment.year == year
             )
         ).all()
         names = {code: m.name for code, m in judges.items()}
-        scored_pairs = {
-            (s.ref, s.judge)
-            for s in session.exec(select(AwardScore).where(AwardScore.year == year)).all()
-        }
+        scored_pairs = scored_by.scored(session, year)
         per_judge: dict[str, Counter[str]] = {}
         per_category: dict[str, Counter[str]] = {}
         for a in rows:
@@ -105,20 +98,22 @@ def progress(year: int, *, today: date | None = None) -> dict[str, Any]:
             ).model_dump()
             for code, c in sorted(per_judge.items())
         ]
+        categories = scored_by.categories(profile)
         category_rows = [
             progress_row(
                 key=code,
-                name=CATEGORIES.get(code, code),
+                name=categories.get(code, code),
                 assigned=per_category[code]["assigned"],
                 scored=per_category[code]["scored"],
                 conflicts=per_category[code]["conflicts"],
                 past_deadline=past,
             ).model_dump()
-            for code in CATEGORIES
+            for code in categories
             if code in per_category
         ]
         return {
             "year": year,
+            "process": scored_by.key,
             "deadline": rnd.deadline.isoformat(),
             "status": rnd.status,
             "per_item": rnd.per_item,
@@ -130,32 +125,32 @@ def progress(year: int, *, today: date | None = None) -> dict[str, Any]:
         }
 
 
-def stage_reminders(*, year: int, today: date, now: datetime | None = None) -> list[int]:
+def stage_reminders(
+    *, year: int, today: date, now: datetime | None = None, process: str = "awards"
+) -> list[int]:
     """Remind every judge with open items, on the reminder days before the deadline (working
     days only); each reminder carries a new link and is staged once per judge and day."""
     now = now or utcnow()
+    scored_by = process_of(process)
     staged: list[int] = []
     with session_scope() as session:
         profile = active_profile(session)
-        rnd = _round(session, year)
+        rnd = _round(session, scored_by, year)
         calendar = work_calendar(session)
         days = reminder_days(
             asked_on=clock.local_date(rnd.opened_at, profile),
             deadline_day=rnd.deadline,
-            offsets=profile.awards.judging_reminder_offsets,
+            offsets=scored_by.reminder_offsets(profile),
             calendar=calendar,
         )
         if rnd.status != "open" or today not in days or not calendar.is_working_day(today):
             return []
-        judges = members(session, profile)
-        scored = {
-            (s.ref, s.judge)
-            for s in session.exec(select(AwardScore).where(AwardScore.year == year)).all()
-        }
+        judges = scored_by.members(session, profile)
+        scored = scored_by.scored(session, year)
         held: dict[str, list[str]] = {}
         for a in session.exec(
             select(JudgeAssignment).where(
-                JudgeAssignment.process == PROCESS,
+                JudgeAssignment.process == scored_by.key,
                 JudgeAssignment.year == year,
                 JudgeAssignment.status == "assigned",
             )
@@ -170,6 +165,7 @@ def stage_reminders(*, year: int, today: date, now: datetime | None = None) -> l
                 continue
             message = tell_judge(
                 session,
+                scored_by,
                 judge,
                 "judging_reminder",
                 kind=f"reminder-{days.index(today) + 1}",
@@ -184,31 +180,24 @@ def stage_reminders(*, year: int, today: date, now: datetime | None = None) -> l
     return staged
 
 
-def close_at_deadline(*, year: int, today: date) -> dict[str, Any]:
-    """Once the deadline has passed: flag every nomination with fewer than k valid scores,
-    record it, and ask the operator (audience `operator`) to extend or proceed. Once."""
-    rules = resolve_rules(AwardsParameters(year=year))
-    nominations, scores = load_inputs(year)
-    valid, category_of = count_valid(nominations, scores, rules)
+def close_at_deadline(*, year: int, today: date, process: str = "awards") -> dict[str, Any]:
+    """Once the deadline has passed: flag every item with fewer than k valid scores, record
+    it, and ask the operator (audience `operator`) to extend or proceed. Once."""
+    scored_by = process_of(process)
+    valid, category_of, read = scored_by.deadline_inputs(year)
     with session_scope() as session:
         profile = active_profile(session)
-        rnd = _round(session, year)
+        rnd = _round(session, scored_by, year)
         if today <= rnd.deadline or rnd.status != "open":
             return {"year": year, "status": rnd.status, "flagged": list(rnd.flagged)}
         flagged = short_items(valid, per_item=rnd.per_item)
-        payload = deadline_payload(
-            nominations=nominations,
-            scores=scores,
-            rules=rules,
-            per_item=rnd.per_item,
-            deadline=rnd.deadline,
-        )
+        payload = {**read, "per_item": rnd.per_item, "deadline": rnd.deadline.isoformat()}
         digest = payload_digest(payload)
         keep_inputs(
             session,
             process=FLOW,
             year=year,
-            kind="deadline",
+            kind=scored_by.deadline_snapshot,
             digest=digest,
             payload=payload,
             rule_version=RULE_VERSION,
@@ -216,7 +205,8 @@ def close_at_deadline(*, year: int, today: date) -> dict[str, Any]:
         outcomes = deadline_outcomes(valid, per_item=rnd.per_item, deadline=rnd.deadline)
         rnd.status, rnd.flagged = "due", flagged
         session.add(rnd)
-        names = _nomination_names(session, year)
+        names = scored_by.item_names(session, year)
+        categories = scored_by.categories(profile)
         for (ref, kind), outcome in outcomes.items():
             decide(
                 session,
@@ -224,49 +214,43 @@ def close_at_deadline(*, year: int, today: date) -> dict[str, Any]:
                 ref,
                 kind,
                 f"评分于{cn_date(rnd.deadline)}截止时有效评分{valid[ref]}份，"
-                f"少于{rnd.per_item}份，不参与排名（{RULE}）",
+                f"少于{rnd.per_item}份，不参与排名（{scored_by.rule}）",
+                rule=scored_by.rule,
                 recorded=(digest, None, outcome),
             )
-        title, body = render(
+        stage_rendered(
+            session,
             "judging_deadline",
+            flow=FLOW,
             year=year,
+            kind=scored_by.kind(f"deadline-{rnd.deadline.isoformat()}"),
+            recipient="operator",
+            audience="operator",
+            contest=scored_by.contest,
+            noun=scored_by.noun,
             deadline=rnd.deadline,
             items=len(valid),
             per_item=rnd.per_item,
             complete=len(valid) - len(flagged),
             flagged=[
-                (names.get(ref, ref), CATEGORIES.get(category_of[ref], ""), valid[ref])
+                (names.get(ref, ref), categories.get(category_of.get(ref, ""), ""), valid[ref])
                 for ref in flagged
             ],
-            contact=profile.contacts.awards,
-        )
-        stage_message(
-            session,
-            flow=FLOW,
-            year=year,
-            kind=f"deadline-{rnd.deadline.isoformat()}",
-            recipient="operator",
-            audience="operator",
-            title=title,
-            body=body,
+            contact=scored_by.contact(profile),
         )
         return {"year": year, "status": "due", "flagged": flagged}
 
 
-def _nomination_names(session: Session, year: int) -> dict[str, str]:
-    from models.awards import Nomination
-
-    rows = session.exec(select(Nomination.ref, Nomination.name).where(Nomination.year == year))
-    return dict(rows.all())
-
-
-def extend(*, year: int, deadline: date, operator: str, today: date) -> dict[str, Any]:
+def extend(
+    *, year: int, deadline: date, operator: str, today: date, process: str = "awards"
+) -> dict[str, Any]:
     """The operator extends the deadline: every judge's link stays open until the new day."""
     if deadline < today:
         raise JudgingError(f"新的评分截止日期{cn_date(deadline)}早于今天，请重新填写")
+    scored_by = process_of(process)
     with session_scope() as session:
         profile = active_profile(session)
-        rnd = _round(session, year)
+        rnd = _round(session, scored_by, year)
         previous = rnd.deadline
         rnd.deadline, rnd.status, rnd.flagged = deadline, "open", []
         session.add(rnd)
@@ -274,6 +258,7 @@ def extend(*, year: int, deadline: date, operator: str, today: date) -> dict[str
             select(ResponseRequest).where(
                 ResponseRequest.purpose == "judging",
                 ResponseRequest.year == year,
+                ResponseRequest.subject == scored_by.key,
                 col(ResponseRequest.closed_at).is_(None),
             )
         ).all():
@@ -282,25 +267,28 @@ def extend(*, year: int, deadline: date, operator: str, today: date) -> dict[str
         decide(
             session,
             year,
-            f"deadline-{deadline.isoformat()}",
+            scored_by.kind(f"deadline-{deadline.isoformat()}"),
             "deadline_extended",
             f"{operator or '经办人'}将评分截止日期由{cn_date(previous)}延长至{cn_date(deadline)}",
+            rule=scored_by.rule,
         )
         return {"year": year, "status": "open", "deadline": deadline.isoformat()}
 
 
-def proceed(*, year: int, operator: str) -> dict[str, Any]:
-    """The operator proceeds with the scores there are; flagged nominations stay unranked."""
+def proceed(*, year: int, operator: str, process: str = "awards") -> dict[str, Any]:
+    """The operator proceeds with the scores there are; flagged items stay unranked."""
+    scored_by = process_of(process)
     with session_scope() as session:
-        rnd = _round(session, year)
+        rnd = _round(session, scored_by, year)
         rnd.status = "proceeded"
         session.add(rnd)
         decide(
             session,
             year,
-            f"deadline-{rnd.deadline.isoformat()}",
+            scored_by.kind(f"deadline-{rnd.deadline.isoformat()}"),
             "proceeded",
             f"{operator or '经办人'}决定按现有评分继续评选；有效评分不足的"
-            f"{len(rnd.flagged)}项提名不参与排名（{RULE}）",
+            f"{len(rnd.flagged)}项{scored_by.noun}不参与排名（{scored_by.rule}）",
+            rule=scored_by.rule,
         )
         return {"year": year, "status": "proceeded", "flagged": list(rnd.flagged)}

@@ -2,9 +2,9 @@
 
 `save_many` stores a batch of saves in one transaction (the portal's writer thread hands it
 whatever is waiting); each save is checked on its own — the link open, every item assigned to
-this judge and not of their street or unit, every value within the rubric — and a save with a
-problem stores nothing. A submitted score is the judge's `award_score` row, inserted or updated
-exactly as `import scores` does; its draft goes.
+this judge and not of their street, unit or community, every value within the rubric — and a
+save with a problem stores nothing. A submitted score is the row the process's import writes
+(`award_score`, `idea_score`), inserted or updated exactly as the import does; its draft goes.
 """
 
 from __future__ import annotations
@@ -14,22 +14,13 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
-from models.awards import AwardScore, Nomination, NominationBase
 from models.db import session_scope
 from models.judging import JudgeAssignment, ScoreDraft
 from models.profile.schema import DistrictProfile
 from models.timeutil import utcnow
-from tasks.awards.rules import nomination_keys
 from tasks.common.district import active_profile
-from tasks.judging.records import (
-    PROCESS,
-    Member,
-    judge_drafts,
-    judge_scores,
-    members,
-    open_view,
-    rubric_of,
-)
+from tasks.judging.processes import Member, Process
+from tasks.judging.records import judge_drafts, open_view, process_of
 from tasks.judging.rules import Rubric, read_scores
 
 
@@ -71,60 +62,76 @@ def save_many(items: list[Save], *, now: datetime | None = None) -> list[Saved]:
 
 
 class _Context:
-    """What a batch reads once: the profile's rubric and the judges."""
+    """What a batch reads once per process: the profile's rubric and the judges."""
 
     def __init__(self, session: Session, profile: DistrictProfile) -> None:
-        self.rubric: Rubric = rubric_of(profile)
-        self.judges: dict[str, Member] = members(session, profile)
+        self.session, self.profile = session, profile
+        self.read: dict[str, tuple[Rubric, dict[str, Member]]] = {}
+
+    def of(self, process: Process) -> tuple[Rubric, dict[str, Member]]:
+        if process.key not in self.read:
+            judges = process.members(self.session, self.profile)
+            self.read[process.key] = (process.rubric(self.profile), judges)
+        return self.read[process.key]
 
 
 def _save(session: Session, context: _Context, item: Save, now: datetime) -> Saved:
     view = open_view(item.token, now)
     if isinstance(view, str):
         return Saved(state=view)
-    judge = context.judges.get(view.recipient)
+    process = process_of(view.subject)
+    rubric, judges = context.of(process)
+    judge = judges.get(view.recipient)
     refs = sorted(item.forms)
-    if judge is None or not refs or not _assigned(session, view.year, judge, refs):
+    if (
+        judge is None
+        or not refs
+        or not _assigned(session, context, process, view.year, judge, refs)
+    ):
         return Saved(state="not_assigned")
     problems: dict[str, dict[str, str]] = {}
     read: dict[str, tuple[dict[str, float], dict[str, str]]] = {}
     for ref in refs:
         form = item.forms[ref]
-        values, wrong = read_scores(context.rubric, form, complete=item.submit)
+        values, wrong = read_scores(rubric, form, complete=item.submit)
         if wrong:
             problems[ref] = wrong
-        typed = {c.code: form.get(c.code, "").strip() for c in context.rubric.criteria}
+        typed = {c.code: form.get(c.code, "").strip() for c in rubric.criteria}
         read[ref] = (values, typed)
     if problems:
         return Saved(problems=problems)
-    drafts = judge_drafts(session, year=view.year, judge=judge.code, refs=refs)
-    scores = judge_scores(session, year=view.year, judge=judge.name, refs=refs)
+    drafts = judge_drafts(session, process, year=view.year, judge=judge.code, refs=refs)
     for ref, (values, typed) in read.items():
-        draft, stored = drafts.get(ref), scores.get(ref)
+        draft = drafts.get(ref)
         if item.submit:
-            if stored is None:
-                row = AwardScore(
-                    year=view.year, ref=ref, judge=judge.name, criteria=values, updated_at=now
-                )
-                session.add(row)
-            elif stored.criteria != values:
-                stored.criteria, stored.updated_at = values, now
-                session.add(stored)
+            process.store(
+                session,
+                context.profile,
+                year=view.year,
+                ref=ref,
+                judge=judge.name,
+                values=values,
+                now=now,
+            )
             if draft is not None:
                 session.delete(draft)
         else:
-            draft = draft or ScoreDraft(process=PROCESS, year=view.year, ref=ref, judge=judge.code)
+            draft = draft or ScoreDraft(
+                process=process.key, year=view.year, ref=ref, judge=judge.code
+            )
             draft.values, draft.saved_at = typed, now
             session.add(draft)
     session.flush()  # the next save of the batch sees this one
     return Saved(submitted=refs) if item.submit else Saved(drafts=refs)
 
 
-def _assigned(session: Session, year: int, judge: Member, refs: list[str]) -> bool:
+def _assigned(
+    session: Session, context: _Context, process: Process, year: int, judge: Member, refs: list[str]
+) -> bool:
     """Whether every ref is held by JUDGE (not declared) and none is of their street or unit."""
     held = session.exec(
         select(JudgeAssignment.ref).where(
-            JudgeAssignment.process == PROCESS,
+            JudgeAssignment.process == process.key,
             JudgeAssignment.year == year,
             JudgeAssignment.judge == judge.code,
             JudgeAssignment.status == "assigned",
@@ -133,10 +140,7 @@ def _assigned(session: Session, year: int, judge: Member, refs: list[str]) -> bo
     ).all()
     if len(set(held)) != len(refs):
         return False
-    nominations = session.exec(
-        select(Nomination).where(Nomination.year == year, col(Nomination.ref).in_(refs))
-    ).all()
-    return len(nominations) == len(refs) and not any(
-        nomination_keys(NominationBase.model_validate(n.model_dump())) & judge.conflicts
-        for n in nominations
+    facts = process.facts(session, context.profile, year, refs)
+    return len(facts) == len(refs) and not any(
+        f.conflicts & judge.conflicts for f in facts.values()
     )

@@ -14,35 +14,39 @@ from tasks.notify.delivery import undelivered_message_ids
 
 
 @task(name="scoring-round-status", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def round_status_task(year: int) -> str | None:
-    return progress.round_status(year)
+def round_status_task(year: int, process: str = "awards") -> str | None:
+    return progress.round_status(year, process)
 
 
 @task(name="scoring-progress", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def progress_task(year: int, today: date) -> dict[str, Any]:
-    return progress.progress(year, today=today)
+def progress_task(year: int, today: date, process: str = "awards") -> dict[str, Any]:
+    return progress.progress(year, today=today, process=process)
 
 
 @task(name="scoring-remind", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def remind_task(year: int, today: date) -> list[int]:
+def remind_task(year: int, today: date, process: str = "awards") -> list[int]:
     """Reminders to judges with unscored items, on the working days before the deadline."""
-    return progress.stage_reminders(year=year, today=today)
+    return progress.stage_reminders(year=year, today=today, process=process)
 
 
 @task(name="scoring-deadline", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def close_task(year: int, today: date) -> dict[str, Any]:
-    """After the deadline: flag nominations short of k valid scores, ask the operator."""
-    return progress.close_at_deadline(year=year, today=today)
+def close_task(year: int, today: date, process: str = "awards") -> dict[str, Any]:
+    """After the deadline: flag items short of k valid scores, ask the operator."""
+    return progress.close_at_deadline(year=year, today=today, process=process)
 
 
 @task(name="scoring-extend", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def extend_task(year: int, deadline: date, operator: str, today: date) -> dict[str, Any]:
-    return progress.extend(year=year, deadline=deadline, operator=operator, today=today)
+def extend_task(
+    year: int, deadline: date, operator: str, today: date, process: str = "awards"
+) -> dict[str, Any]:
+    return progress.extend(
+        year=year, deadline=deadline, operator=operator, today=today, process=process
+    )
 
 
 @task(name="scoring-proceed", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def proceed_task(year: int, operator: str) -> dict[str, Any]:
-    return progress.proceed(year=year, operator=operator)
+def proceed_task(year: int, operator: str, process: str = "awards") -> dict[str, Any]:
+    return progress.proceed(year=year, operator=operator, process=process)
 
 
 @task(name="scoring-pending-messages", cache_policy=NO_CACHE)
