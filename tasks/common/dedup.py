@@ -35,10 +35,22 @@ DEFAULT_THRESHOLD = Fraction(3, 5)
 _DROPPED = frozenset("PSZC")
 
 
+class _Dropping(dict[int, int | None]):
+    """For `str.translate`: a code point of a dropped category -> None (deleted), any other
+    -> itself; each code point's category is looked up once, when first seen."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.category(chr(code))[0] in _DROPPED else code
+        self[code] = kept
+        return kept
+
+
+_DROPPING = _Dropping()
+
+
 def normalise(text: str) -> str:
     """NFKC, lower-case, without punctuation, symbols, separators and control characters."""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in _DROPPED)
+    return unicodedata.normalize("NFKC", text).lower().translate(_DROPPING)
 
 
 def idea_key(title: str, content: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from fractions import Fraction
 
 from hypothesis import given, settings
@@ -22,6 +23,15 @@ from tasks.samples.ideas import generate_ideas
 def test_normalise_drops_punctuation_symbols_spaces_and_folds_width() -> None:
     assert normalise("建议：开设 ＡＢＣ 课堂！\n（每周）★") == "建议开设abc课堂每周"
     assert idea_key("标题。", "内容 一") == "标题内容一"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_normalise_keeps_exactly_the_characters_of_kept_categories(text: str) -> None:
+    folded = unicodedata.normalize("NFKC", text).lower()
+    assert normalise(text) == "".join(
+        ch for ch in folded if unicodedata.category(ch)[0] not in "PSZC"
+    )
 
 
 def test_threshold_is_exact_at_the_boundary() -> None:
