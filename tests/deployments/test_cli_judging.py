@@ -1,8 +1,10 @@
-"""`learning-district import judges`, `scoring open` and `scoring --year Y --json`."""
+"""`learning-district import judges`, `scoring open` and `scoring --year Y --json`, for the
+awards (评委) and for the golden ideas (`--process ideas`, 评审)."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlmodel import select
@@ -12,7 +14,12 @@ from deployments.cli.app import app
 from models.awards import Nomination
 from models.db import session_scope
 from models.profile.schema import DistrictProfile
+from tasks.ideas import intake, records
+from tasks.ideas.campaign import open_campaign
+from tasks.ideas.clusters import year_clusters
+from tasks.ideas.screening import Submission
 from tasks.samples.awards import generate_nominations
+from tasks.samples.ideas import generate_ideas
 from tests.tasks.test_judging import JUDGES, write_csv
 
 
@@ -57,3 +64,48 @@ def test_import_open_and_progress(registry: DistrictProfile, db: Path, tmp_path:
     assert table.exit_code == 0 and "按评委" in table.stdout
     with session_scope() as session:
         assert len(session.exec(select(Nomination)).all()) == 12
+
+
+def test_reviewers_score_the_golden_ideas_in_a_round_of_their_own(
+    registry: DistrictProfile, db: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    ideas = ["scoring", "open", "--process", "ideas", "--year", "2026", "--deadline",
+             "2026-10-20", "--today", "2026-10-08", "--yes"]  # fmt: skip
+    early = runner.invoke(app, ideas)
+    assert early.exit_code == 1 and "2026年度尚未开展金点子征集" in early.output
+    unknown = runner.invoke(app, ["scoring", "--process", "prizes", "--year", "2026"])
+    assert unknown.exit_code == 1 and "没有“prizes”评分" in unknown.output
+
+    open_campaign(year=2026, start=date(2026, 9, 1))
+    communities = [c for s in registry.streets for c in s.communities]
+    ids = [
+        intake.submit(
+            year=2026,
+            submission=Submission(
+                submitter=s.submitter, phone=s.phone, community=s.community, title=s.title,
+                content=s.content, ref=s.ref,
+            ),
+            source="demo",
+            now=datetime(2026, 9, 5, 2, 0, tzinfo=UTC),
+            submitted_at=s.submitted_at,
+        ).id
+        for s in generate_ideas(count=10, communities=communities, year=2026, seed=4)
+    ]  # fmt: skip
+    records.screen_ids(ids=ids, now=datetime(2026, 9, 5, 2, 0, tzinfo=UTC))
+    opened = runner.invoke(app, ideas)
+    assert opened.exit_code == 0, opened.output
+    outcome = json.loads(opened.stdout)
+    assert outcome["process"] == "ideas" and outcome["opened"] is True
+    assert outcome["pairs"] == len(year_clusters(2026)) * registry.ideas.reviewers_per_idea
+
+    shown = runner.invoke(app, ["scoring", "--process", "ideas", "--year", "2026", "--json"])
+    assert shown.exit_code == 0, shown.output
+    progress = json.loads(shown.stdout)
+    assert sum(row["assigned"] for row in progress["judges"]) == outcome["pairs"]
+    assert sum(row["assigned"] for row in progress["categories"]) == outcome["pairs"]
+    assert {row["name"] for row in progress["judges"]} <= {r.name for r in registry.ideas.reviewers}
+    table = runner.invoke(app, ["scoring", "--process", "ideas", "--year", "2026"])
+    assert table.exit_code == 0 and "按评审" in table.stdout
+    awards = runner.invoke(app, ["scoring", "--year", "2026", "--json"])
+    assert awards.exit_code == 1 and "2026年度尚未开始评分" in awards.output
