@@ -207,3 +207,6 @@ def test_one_batch_records_a_double_tap_once_and_honours_a_link_used_up_in_it(
     assert [a.id for a in stored] == [tap.answer_id, declined.answer_id, confirmed.answer_id]
     assert all(a.event["id"] and a.announced_at is None for a in stored)  # stamped, to announce
     assert records.unannounced() == [(a.id, a.event) for a in stored]
+    # a page's lookup (through the driver) reads the link as the batch's statement read it
+    assert records.open_link(teacher, now=datetime(2026, 2, 3, tzinfo=UTC)) == declined.view
+    assert records.open_link(links.new_token()) is None
