@@ -104,6 +104,7 @@ def form_token(cookie: str, token: str) -> str:
 
 
 def _plausible(token: str) -> bool:
+    """A link's token or a CSRF cookie as this portal makes them (`secrets.token_urlsafe`)."""
     return 20 <= len(token) <= 64 and set(token) <= TOKEN_CHARS
 
 
@@ -205,38 +206,40 @@ class Answers(AnnouncingRoutes):
         values: dict[str, str] | None = None,
     ) -> HTMLResponse:
         last = view.last
+        shown = values is None and errors is None  # the page as the link shows it
         values = values or (
             {"choice": last.choice, **{k: str(v) for k, v in last.fields.items()}} if last else {}
         )
-        response = self.pages.page(
-            f"answer_{view.purpose}.html",
-            status=status,
-            token=token,
-            view=view,
-            details=view.details,
-            deadline=view.deadline.astimezone(self.zone),
-            choices=CHOICES[view.purpose],
-            last=last,
-            last_on=last.answered_at.astimezone(self.zone) if last else None,
-            last_summary=self._summary(view.purpose, last.choice, last.fields) if last else "",
-            values=values,
-            errors=errors or {},
-            csrf=form_token(cookie, token),
-            form_id=secrets.token_urlsafe(16),
-        )
+        name = f"answer_{view.purpose}.html"
+        context = {
+            "token": token,
+            "view": view,
+            "details": view.details,
+            "deadline": view.deadline.astimezone(self.zone),
+            "choices": CHOICES[view.purpose],
+            "last": last,
+            "last_on": last.answered_at.astimezone(self.zone) if last else None,
+            "last_summary": self._summary(view.purpose, last.choice, last.fields) if last else "",
+            "values": values,
+            "errors": errors or {},
+        }
+        csrf, form_id = form_token(cookie, token), secrets.token_urlsafe(16)
+        if shown:  # rendered once for the link as it stands (all the page shows is in the key)
+            key = (name, token, view.model_dump_json())
+            html = self.pages.filled(key, name, context, csrf=csrf, form_id=form_id)
+        else:
+            html = self.pages.html(name, **context, csrf=csrf, form_id=form_id)
+        response = HTMLResponse(html, status_code=status)
         self._set_cookie(response, cookie)
         return response
 
     def _set_cookie(self, response: Response, cookie: str) -> None:
-        response.set_cookie(
-            COOKIE,
-            cookie,
-            max_age=COOKIE_AGE,
-            path="/r/",
-            secure=self.secure_cookie,
-            httponly=True,
-            samesite="lax",
-        )
+        """`Set-Cookie` as Starlette writes it, built without `http.cookies` (a page's hot
+        path); COOKIE is one of ours (`_plausible`: URL-safe characters only)."""
+        attributes = f"; HttpOnly; Max-Age={COOKIE_AGE}; Path=/r/; SameSite=lax"
+        if self.secure_cookie:
+            attributes += "; Secure"
+        response.raw_headers.append((b"set-cookie", f"{COOKIE}={cookie}{attributes}".encode()))
 
     # ------------------------------------------------------------------ routes
 
@@ -259,7 +262,9 @@ class Answers(AnnouncingRoutes):
             return RedirectResponse(f"/j/{token}", status_code=303)
         if view.state != "open":
             return self._refusal(view.state, view)
-        cookie = request.cookies.get(COOKIE) or secrets.token_urlsafe(16)
+        cookie = request.cookies.get(COOKIE, "")
+        if not _plausible(cookie):  # none yet, or not one of ours
+            cookie = secrets.token_urlsafe(16)
         return self._form(token, view, cookie=cookie)
 
     async def answer(self, token: str, request: Request) -> Response:
@@ -271,7 +276,9 @@ class Answers(AnnouncingRoutes):
             for key, values in parse_qs((await request.body()).decode("utf-8", "replace")).items()
         }
         cookie = request.cookies.get(COOKIE, "")
-        if not cookie or not hmac.compare_digest(form.get("csrf", ""), form_token(cookie, token)):
+        if not _plausible(cookie) or not hmac.compare_digest(
+            form.get("csrf", "").encode(), form_token(cookie, token).encode()
+        ):
             return self._refusal("forged")
         form_id = form.get("form_id", "")
         if not 16 <= len(form_id) <= 64 or not set(form_id) <= TOKEN_CHARS:
@@ -292,14 +299,22 @@ class Answers(AnnouncingRoutes):
             return self._refusal(result.state, result.view)
         after = result.view or view
         last = after.last
-        return self.pages.page(
+        context = {
+            "details": after.details,
+            "summary": self._summary(after.purpose, last.choice, last.fields) if last else "",
+            "changeable": after.state == "open",
+            "deadline": after.deadline.astimezone(self.zone),
+            "ics": f"/r/{token}/meeting.ics" if after.purpose == "meeting" else "",
+        }
+        key = (  # what the page shows: a new answer's time is not on it
             "thanks.html",
-            details=after.details,
-            summary=self._summary(after.purpose, last.choice, last.fields) if last else "",
-            changeable=after.state == "open",
-            deadline=after.deadline.astimezone(self.zone),
-            ics=f"/r/{token}/meeting.ics" if after.purpose == "meeting" else "",
+            token,
+            context["summary"],
+            context["changeable"],
+            after.deadline,
+            after.model_dump_json(include={"details"}),
         )
+        return HTMLResponse(self.pages.filled(key, "thanks.html", context))
 
     async def ics(self, token: str) -> Response:
         view = self._open(token) if _plausible(token) else None

@@ -7,13 +7,16 @@ The text is Chinese, dates and times as the messages write them (2026年3月6日
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import secrets
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 from starlette.types import Send
 
 from deployments.portal.limits import answer_refusal
@@ -22,6 +25,8 @@ from tasks.notify.render import cn_date, cn_day, cn_span
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STYLESHEET = HERE / "static" / "portal.css"
+RENDERED_PAGES = 4096  # pages kept rendered (a few KB each)
+SLOT_MARK = secrets.token_hex(12)  # no text a page shows can hold it: it is drawn at start
 
 
 @lru_cache(maxsize=1)
@@ -53,10 +58,32 @@ class Pages:
     def __init__(self, *, site: str, office: Office) -> None:
         self.site = site
         self.office = office
+        self._rendered: OrderedDict[Hashable, str] = OrderedDict()  # used from the event loop
 
     def html(self, name: str, /, **context: Any) -> str:
         template = environment().get_template(name)
         return template.render(site=self.site, office=self.office, **context)
+
+    def filled(self, key: Hashable, name: str, context: Mapping[str, Any], /, **slots: str) -> str:
+        """The page NAME rendered from CONTEXT once per KEY, then its SLOTS filled per request.
+
+        KEY must determine everything CONTEXT holds (the caller's promise: a link's token and
+        all it was read as); SLOTS are the values that change every time (a CSRF token, a form
+        id), escaped and put where the template shows them. The most recently used pages are
+        kept, RENDERED_PAGES at most.
+        """
+        page = self._rendered.get(key)
+        if page is None:
+            marks = {slot: f"{SLOT_MARK}{slot}{SLOT_MARK}" for slot in slots}
+            page = self.html(name, **context, **marks)
+            self._rendered[key] = page
+            if len(self._rendered) > RENDERED_PAGES:
+                self._rendered.popitem(last=False)
+        else:
+            self._rendered.move_to_end(key)
+        for slot, value in slots.items():
+            page = page.replace(f"{SLOT_MARK}{slot}{SLOT_MARK}", str(escape(value)))
+        return page
 
     def page(
         self,
