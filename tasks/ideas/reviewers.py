@@ -9,7 +9,7 @@ the portal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
@@ -74,18 +74,20 @@ def review_items(
     rows = session.exec(
         select(Idea.ref, Idea.community).where(Idea.year == year, Idea.status == "screened")
     ).all()
-    community = dict(rows)
-    street = known_communities(session)
-    return [
-        ReviewItem(
-            ref=members[0],
-            conflicts=frozenset(f"community:{community[m]}" for m in members)
-            | frozenset(
-                f"street:{street[community[m]]}" for m in members if community[m] in street
-            ),
-        )
-        for members in clusters
-    ]
+    return items_of(clusters, community=dict(rows), street_of=known_communities(session))
+
+
+def items_of(
+    clusters: Sequence[Sequence[str]], *, community: Mapping[str, str], street_of: Mapping[str, str]
+) -> list[ReviewItem]:
+    """`review_items` from each idea's community and each community's street."""
+    items = []
+    for members in clusters:
+        places = {community[m] for m in members}
+        streets = {street_of[c] for c in places if c in street_of}
+        keys = {f"community:{c}" for c in places} | {f"street:{s}" for s in streets}
+        items.append(ReviewItem(ref=members[0], conflicts=frozenset(keys)))
+    return items
 
 
 def review_plan(

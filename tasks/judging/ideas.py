@@ -15,10 +15,10 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from models.db import session_scope
-from models.ideas import Idea, IdeaCampaign, IdeaScore
+from models.ideas import Idea, IdeaCampaign, IdeaClusterEdit, IdeaScore
 from models.judging import JudgeAssignment
 from models.profile.contacts import OfficeContact
 from models.profile.schema import DistrictProfile
@@ -26,7 +26,7 @@ from tasks.common.district import active_profile
 from tasks.ideas.clusters import year_clusters
 from tasks.ideas.records import known_communities
 from tasks.ideas.review import weighted_total
-from tasks.ideas.reviewers import review_items, review_plan, reviewer_roster
+from tasks.ideas.reviewers import items_of, review_plan, reviewer_roster
 from tasks.ideas.screening import RULE, shown
 from tasks.judging.audit import ideas_round_payload, ideas_valid
 from tasks.judging.processes import ItemFacts, JudgingError, Member, Process, RoundPlan
@@ -34,12 +34,43 @@ from tasks.judging.rules import Rubric
 
 
 class Ideas(Process):
+    """The ideas process; the year's clusters are read again only when the ideas screened or
+    the clerk's cluster edits changed (a page or a save needs the clusters of a few ideas)."""
+
     key = "ideas"
     role = "评审"
     contest = "金点子评选"
     noun = "建议"
     kept_from = "社区、街道和单位"
     rule = RULE
+
+    def __init__(self) -> None:
+        self._clusters: tuple[tuple[Any, ...], list[list[str]]] | None = None
+
+    def clusters(self, session: Session, profile: DistrictProfile, year: int) -> list[list[str]]:
+        """`year_clusters`, kept while the screened ideas and the cluster edits are the same."""
+        screened = session.exec(
+            select(
+                func.count(col(Idea.id)),
+                func.sum(col(Idea.id)),
+                func.max(col(Idea.id)),
+                func.sum(func.length(col(Idea.norm_key))),
+            ).where(Idea.year == year, Idea.status == "screened")
+        ).one()
+        edits = session.exec(
+            select(
+                func.count(col(IdeaClusterEdit.id)),
+                func.max(col(IdeaClusterEdit.id)),
+                func.sum(col(IdeaClusterEdit.active)),
+            ).where(IdeaClusterEdit.year == year)
+        ).one()
+        key = (year, profile.ideas.similarity_threshold, *screened, *edits)
+        cached = self._clusters
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        found = year_clusters(year)
+        self._clusters = (key, found)
+        return found
 
     def members(self, session: Session, profile: DistrictProfile) -> dict[str, Member]:
         return {
@@ -99,9 +130,17 @@ class Ideas(Process):
                 Idea.year == year, Idea.status == "screened", col(Idea.ref).in_(list(wanted))
             )
         ).all()
-        clusters = [m for m in year_clusters(year) if m[0] in wanted]
-        keys = {i.ref: i.conflicts for i in review_items(session, clusters, year)}
+        clusters = [m for m in self.clusters(session, profile, year) if m[0] in wanted]
+        community = dict(
+            session.exec(
+                select(Idea.ref, Idea.community).where(
+                    Idea.year == year, col(Idea.ref).in_([r for m in clusters for r in m])
+                )
+            ).all()
+        )
         street_of = known_communities(session)
+        items = items_of(clusters, community=community, street_of=street_of)
+        keys = {i.ref: i.conflicts for i in items}
         labels = profile.ideas.category_labels
         return {
             i.ref: ItemFacts(

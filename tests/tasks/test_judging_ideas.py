@@ -27,14 +27,16 @@ from models.judging import JudgeAssignment, JudgingRound
 from models.outbox import OutboxMessage
 from models.profile.schema import DistrictProfile
 from tasks.audit.records import audit_year
+from tasks.common.district import active_profile
 from tasks.ideas import intake, records, review
 from tasks.ideas.campaign import open_campaign
-from tasks.ideas.clusters import year_clusters
+from tasks.ideas.clusters import edit_cluster, year_clusters
 from tasks.ideas.screening import Submission
 from tasks.importing.ideas import read_idea_scores
 from tasks.importing.judges import import_judges_file
 from tasks.judging import conflicts, progress
-from tasks.judging.records import JudgingError, open_round
+from tasks.judging.ideas import Ideas
+from tasks.judging.records import PROCESSES, JudgingError, open_round
 from tasks.samples.ideas import generate_ideas
 from tests.tasks.test_judging import HEADERS, hidden, write_csv
 
@@ -314,3 +316,25 @@ def test_a_conflict_reassigns_within_recusal_and_progress_is_per_process(
     assert progress.round_status(YEAR, "ideas") == "due"
     assert progress.round_status(YEAR) is None
     assert audit_year(YEAR).differences == []
+
+
+def test_the_clusters_a_page_reads_follow_the_clerks_edits(reviewing: DistrictProfile) -> None:
+    process = PROCESSES["ideas"]
+    assert isinstance(process, Ideas)
+    with session_scope() as session:
+        profile = active_profile(session)
+        before = process.clusters(session, profile, YEAR)
+        assert process.clusters(session, profile, YEAR) is before  # read once, kept
+    merged = before[1][0]
+    edit_cluster(
+        year=YEAR,
+        action="merge",
+        ref=merged,
+        target=before[0][0],
+        reason="同一建议",
+        operator="李经办",
+    )
+    with session_scope() as session:
+        after = process.clusters(session, active_profile(session), YEAR)
+    assert after == year_clusters(YEAR) != before
+    assert any(merged in members and members[0] != merged for members in after)
