@@ -54,12 +54,12 @@ REVIEWERS = [
 ]
 
 
-@pytest.fixture
-def reviewing(registry: DistrictProfile, tmp_path: Path) -> DistrictProfile:
-    open_campaign(year=YEAR, start=date(2026, 9, 1))
-    communities = [c for s in registry.streets for c in s.communities]
+def seed_ideas(profile: DistrictProfile, *, year: int, now: datetime, count: int = 24) -> None:
+    """A campaign with COUNT screened ideas, the first with a phone and an ID number in it."""
+    open_campaign(year=year, start=now.date())
+    communities = [c for s in profile.streets for c in s.communities]
     samples = generate_ideas(
-        count=24, communities=communities, year=YEAR, seed=9, duplicate_share=0.3
+        count=count, communities=communities, year=year, seed=9, duplicate_share=0.3
     )
     ids = []
     for n, s in enumerate(samples):
@@ -75,11 +75,14 @@ def reviewing(registry: DistrictProfile, tmp_path: Path) -> DistrictProfile:
             content=content,
             ref=s.ref,
         )
-        ack = intake.submit(
-            year=YEAR, submission=submission, source="demo", now=NOW, submitted_at=s.submitted_at
-        )
+        ack = intake.submit(year=year, submission=submission, source="demo", now=now)
         ids.append(ack.id)
-    records.screen_ids(ids=ids, now=NOW)
+    records.screen_ids(ids=ids, now=now)
+
+
+@pytest.fixture
+def reviewing(registry: DistrictProfile, tmp_path: Path) -> DistrictProfile:
+    seed_ideas(registry, year=YEAR, now=datetime(2026, 9, 5, 2, 0, tzinfo=UTC))
     import_judges_file(write_csv(tmp_path / "评审.csv", REVIEWERS, HEADERS))
     outcome = open_round(year=YEAR, deadline=DEADLINE, today=TODAY, now=NOW, process="ideas")
     assert outcome["opened"] is True and outcome["process"] == "ideas"

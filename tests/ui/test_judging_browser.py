@@ -11,7 +11,9 @@ the data dir's outbox file, as judges would read them. Then, with JavaScript off
    whose message (delivered to the outbox) carries their own link, which opens their page with
    the nomination on it.
 
-Finally the awards rank from these web scores exactly as from the same scores imported.
+Finally the awards rank from these web scores exactly as from the same scores imported. An idea
+reviewer (process `ideas`) opens their link the same way, sees their golden ideas with the phone
+typed into one masked, is refused a score out of range naming the criterion, and submits.
 Screenshots land in test-output/judging/ (docs/portal/ holds copies).
 """
 
@@ -21,7 +23,7 @@ import csv
 import json
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,7 @@ from deployments.portal.serve import portal_thread
 from deployments.runtime.server import free_port
 from models.awards import AwardScore, Nomination
 from models.db import session_scope
+from models.ideas import IdeaScore
 from models.judging import JudgeAssignment
 from models.params.awards import AwardsParameters
 from models.profile.schema import DistrictProfile
@@ -45,6 +48,9 @@ from tasks.judging.records import open_round
 from tasks.notify.delivery import deliver_pending
 from tasks.samples.awards import generate_nominations
 from tests.tasks.test_judging import CRITERIA, JUDGES, write_csv
+from tests.tasks.test_judging_ideas import CRITERIA as IDEA_CRITERIA
+from tests.tasks.test_judging_ideas import ID_NUMBER, REVIEWERS, seed_ideas
+from tests.tasks.test_judging_ideas import PHONE as IDEA_PHONE
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -206,3 +212,63 @@ def test_a_judge_scores_everything_and_declares_a_conflict_on_a_phone(
     import_scores_file(path)
     imported = propose(*awards.load_inputs(YEAR), rules=rules)
     assert web.entries == imported.entries and web.flagged == imported.flagged
+
+
+@pytest.fixture
+def reviewers_portal(
+    registry: DistrictProfile, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    port = free_port()
+    address = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("LD_PUBLIC_URL", address)
+    get_settings.cache_clear()
+    seed_ideas(registry, year=YEAR, now=datetime(YEAR, 1, 4, 2, 0, tzinfo=UTC), count=12)
+    import_judges_file(write_csv(tmp_path / "评审.csv", REVIEWERS))
+    open_round(year=YEAR, deadline=date(YEAR, 3, 1), today=clock.today(), process="ideas")
+    deliver_pending()
+    with portal_thread(host="127.0.0.1", port=port, prefect=None) as running:
+        yield running
+
+
+def test_a_reviewer_scores_masked_ideas_on_a_phone(reviewers_portal: str, db: Path) -> None:
+    told = [m for m in outbox(db) if m["title"] == f"【评分通知】{YEAR}年度金点子评选"]
+    with session_scope() as session:
+        rows = session.exec(select(JudgeAssignment).where(JudgeAssignment.process == "ideas"))
+        held = [(a.ref, a.judge) for a in rows.all()]
+    first = min(ref for ref, _ in held)  # the idea with a phone and an ID number in it
+    code = next(judge for ref, judge in held if ref == first)
+    mine = sorted(ref for ref, judge in held if judge == code)
+    name = next(row[1] for row in REVIEWERS if row[0] == code) if code.startswith("PS") else code
+    message = next(m for m in told if m["body"].startswith(f"{name}："))
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
+                java_script_enabled=False,
+            )  # fmt: skip
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            page.goto(link_in(message, reviewers_portal))
+            expect(page.get_by_text(f"分配给您的建议共{len(mine)}项，已提交0项。")).to_be_visible()
+            expect(page.locator("dl.facts dt", has_text="可行性").first).to_be_visible()
+            item = page.locator(f"#item-{first}")
+            expect(item.get_by_text("139****4321").first).to_be_visible()
+            assert IDEA_PHONE not in page.content() and ID_NUMBER not in page.content()
+            shot(page, "reviewer-1-page")
+
+            for criterion in IDEA_CRITERIA:
+                item.locator(f"input[name={criterion}]").fill("85")
+            item.locator("input[name=innovation]").fill("120")
+            item.get_by_role("button", name="保存草稿").click()
+            expect(page.get_by_text("「创新性」须在0至100分之间").first).to_be_visible()
+            item = page.locator(f"#item-{first}")
+            item.locator("input[name=innovation]").fill("90")
+            item.get_by_role("button", name="提交本项").click()
+            expect(page.get_by_text(f"已提交{first}的评分")).to_be_visible()
+        finally:
+            browser.close()
+    with session_scope() as session:
+        score = session.exec(select(IdeaScore).where(IdeaScore.ref == first)).one()
+    assert score.reviewer == name and score.scores["innovation"] == 90.0
