@@ -53,6 +53,7 @@ class Idea(IdeaBase, table=True):
     status: str = Field(default="received", index=True)  # one of IDEA_STATUSES
     norm_key: str = Field(default="", sa_column=Column(Text, nullable=False))
     category: str = ""
+    chosen_category: str = ""  # the category the submitter chose; empty = keyword rules decide
     reason: str = ""  # why rejected / how categorised
     received_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     screened_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

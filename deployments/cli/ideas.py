@@ -90,6 +90,9 @@ def submit_cmd(
     title: str = typer.Option(..., help="标题"),
     content: str = typer.Option(..., help="内容"),
     ref: str = typer.Option("", help="编号 (paper form); generated when empty"),
+    category: str = typer.Option(
+        "", help="类别: an idea category of the profile (Chinese name or code); empty = by keywords"
+    ),
 ) -> None:
     """Submit one idea: stored first, then screened (the same path as the HTTP intake)."""
     from deployments.cli.common import ensure_ready, fail, out
@@ -100,7 +103,13 @@ def submit_cmd(
 
     ensure_ready()
     submission = Submission(
-        submitter=submitter, phone=phone, community=community, title=title, content=content, ref=ref
+        submitter=submitter,
+        phone=phone,
+        community=community,
+        title=title,
+        content=content,
+        ref=ref,
+        category=category,
     )
     try:
         ack = submit(year=year, submission=submission, source="cli", now=utcnow())

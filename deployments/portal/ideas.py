@@ -44,6 +44,7 @@ ANNOUNCE_DRAIN_SECONDS = 30.0  # how long a stopping intake waits for its announ
 PLAIN_RULES = {
     "community": "社区须为本区社区名录中的名称",
     "ref": "编号已被其他建议使用",
+    "category": "类别须为征集列出的类别之一，或留空由工作人员归类",
 }
 
 Enqueue = Callable[[list[int], datetime], None]
@@ -60,6 +61,7 @@ class IdeaForm(BaseModel):
     title: str = Field(max_length=1000)
     content: str = Field(max_length=20000)
     ref: str = Field(default="", max_length=50)
+    category: str = Field(default="", max_length=50)  # chosen by the resident; empty = not sure
     year: int | None = Field(default=None, ge=2000, le=2100)
 
 
@@ -182,9 +184,10 @@ class Intake:
                 headers={"Retry-After": "5"},
             )
         if isinstance(outcome, records.SubmissionRejected):
-            # the community's message always quotes it (even one character): use the rule
+            # the community's and category's messages always quote them (even one character):
+            # use the rule
             problems = {
-                field: PLAIN_RULES[field] if field == "community" else message
+                field: PLAIN_RULES[field] if field in ("community", "category") else message
                 for field, message in outcome.problems.items()
             }
             # the rules quote the cleaned text: look for that

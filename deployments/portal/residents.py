@@ -1,7 +1,8 @@
 """The golden-idea form for residents (R7.3): `/ideas` on the portal, no account, no script.
 
 - `GET /ideas[?year=Y]`: the campaign's theme and dates and a plain HTML form (name, phone,
-  community, title, content), phone first; a campaign not open says so and until when.
+  community, title, content, optionally a category of the profile's), phone first; a campaign
+  not open says so and until when.
 - `POST /ideas/form`: checked as the intake checks (`IdeaForm`'s limits, `validate_submission`,
   the texts cleaned by `Submission`) and screened before anything is stored: spam, a link, an
   empty or repeated text is refused in Chinese and nothing is written. Before storing, the
@@ -44,17 +45,20 @@ from tasks.notify.render import cn_date
 
 logger = logging.getLogger(__name__)
 PURPOSE = "ideas"
-FIELDS = ("submitter", "phone", "community", "title", "content")
+FIELDS = ("submitter", "phone", "community", "title", "content", "category")
 LABELS = {
     "submitter": "姓名",
     "phone": "手机号",
     "community": "所在社区",
     "title": "标题",
     "content": "内容",
+    "category": "类别",
     "year": "年度",
     "ref": "编号",
     "body": "表单",
 }
+# validation messages that always quote what was typed: shown as the field's plain rule
+QUOTING = ("community", "category")
 QUERY_MAX = 20_000  # characters of a similar-ideas query (title and text)
 # the campaign's page and limits are read from the database at most this often; the writer
 # checks the campaign again when it stores
@@ -194,7 +198,7 @@ class IdeaPages:
             )
             if screening.status == "rejected":
                 problems["content"] = _screening_rule(screening.reason)
-        problems = {k: PLAIN_RULES[k] if k == "community" else v for k, v in problems.items()}
+        problems = {k: PLAIN_RULES[k] if k in QUOTING else v for k, v in problems.items()}
         if problems:
             return None, without_echo(problems, submission.model_dump(), plain=PLAIN_RULES)
         return idea, {}
@@ -250,7 +254,7 @@ class IdeaPages:
             )
         if isinstance(outcome, records.SubmissionRejected):
             problems = {
-                k: PLAIN_RULES[k] if k == "community" else v for k, v in outcome.problems.items()
+                k: PLAIN_RULES[k] if k in QUOTING else v for k, v in outcome.problems.items()
             }
             clean = without_echo(problems, values, plain=PLAIN_RULES)
             return self._form(request, view, values=values, errors=clean, status=422)

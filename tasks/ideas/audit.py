@@ -23,10 +23,15 @@ RULE_VERSION = "R7.3-1"
 SCREENING_FIELDS = ("min_key_chars", "spam_keywords", "categories")
 
 
-def screening_payload(*, ref: str, title: str, content: str, policy: IdeasPolicy) -> dict[str, Any]:
-    """What screening one idea reads: its text and the profile's screening rules."""
+def screening_payload(
+    *, ref: str, title: str, content: str, policy: IdeasPolicy, chosen: str = ""
+) -> dict[str, Any]:
+    """What screening one idea reads: its text, the category code its submitter chose (only
+    when one was: the inputs of an idea without one are as they always were) and the profile's
+    screening rules."""
     rules = policy.model_dump(mode="json", include=set(SCREENING_FIELDS))
-    return {"ref": ref, "title": title, "content": content, "policy": rules}
+    payload = {"ref": ref, "title": title, "content": content, "policy": rules}
+    return {**payload, "chosen": chosen} if chosen else payload
 
 
 def screening_outcome(*, status: str, reason: str) -> dict[str, Any]:
@@ -35,7 +40,12 @@ def screening_outcome(*, status: str, reason: str) -> dict[str, Any]:
 
 def rederive_screening(payload: dict[str, Any]) -> Rederived:
     policy = IdeasPolicy.model_validate(payload["policy"])
-    found = screen_idea(title=payload["title"], content=payload["content"], policy=policy)
+    found = screen_idea(
+        title=payload["title"],
+        content=payload["content"],
+        policy=policy,
+        chosen=payload.get("chosen", ""),
+    )
     outcomes: Outcomes = {}
     if found.status == "rejected":
         outcomes[(payload["ref"], "rejected")] = screening_outcome(

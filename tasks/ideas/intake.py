@@ -21,6 +21,7 @@ from tasks.ideas.campaign import ensure_campaign
 from tasks.ideas.records import Ack, SubmissionRejected, known_communities
 from tasks.ideas.screening import (
     Submission,
+    chosen_category,
     clean_phone,
     fingerprint,
     validate_submission,
@@ -35,6 +36,7 @@ def _new_idea(
     submitted_at: datetime,
     source: str,
     now: datetime,
+    chosen: str = "",
 ) -> Idea:
     return Idea(
         year=year,
@@ -48,6 +50,7 @@ def _new_idea(
         fingerprint=fingerprint(phone=phone, title=submission.title, content=submission.content),
         source=source,
         received_at=now,
+        chosen_category=chosen,
     )
 
 
@@ -150,6 +153,7 @@ def _store_batch(
             submitted_at=submitted_at or now,
             source=source,
             now=now,
+            chosen=chosen_category(submission.category, policy=profile.ideas) or "",
         )
         outcomes.append(index)  # decided below
         valid.append((index, idea))
@@ -255,6 +259,7 @@ def store_imported(
                 submitted_at=row.get("submitted_at") or now,
                 source="import",
                 now=now,
+                chosen=row.get("category") or "",
             )
             old = existing.get(submission.ref) if submission.ref else None
             if old is not None:

@@ -1,4 +1,5 @@
-"""What residents see of a campaign: its theme and dates, the communities to choose from (R7.3).
+"""What residents see of a campaign: its theme and dates, the communities and idea categories to
+choose from (R7.3).
 
 Read by the portal's idea form and by the poster; one transaction per function, nothing written.
 """
@@ -15,6 +16,7 @@ from models.ideas import IdeaCampaign
 from models.profile.contacts import OfficeContact
 from models.registry import Community
 from tasks.common.district import active_profile
+from tasks.ideas.screening import category_choices
 
 
 class CampaignView(BaseModel):
@@ -34,6 +36,7 @@ class CampaignView(BaseModel):
     content_max: int
     contact: OfficeContact
     communities: list[tuple[str, list[str]]]  # (street, its communities), in the registry's order
+    categories: list[tuple[str, str]] = []  # (code, Chinese name) a submitter may choose
 
     @property
     def heading(self) -> str:
@@ -81,4 +84,5 @@ def campaign_view(year: int) -> CampaignView | None:
         content_max=policy.content_max,
         contact=profile.contacts.centre,
         communities=[(street, by_street[street]) for street in streets],
+        categories=category_choices(policy),
     )

@@ -85,7 +85,12 @@ def screen_ids(*, ids: Sequence[int], now: datetime) -> int:
                 select(Idea).where(col(Idea.id).in_(chunk), Idea.status == "received")
             ).all()
             for idea in rows:
-                outcome = screen_idea(title=idea.title, content=idea.content, policy=policy)
+                outcome = screen_idea(
+                    title=idea.title,
+                    content=idea.content,
+                    policy=policy,
+                    chosen=idea.chosen_category,
+                )
                 idea.status = outcome.status
                 idea.norm_key = outcome.key
                 idea.category = outcome.category
@@ -117,7 +122,13 @@ def screen_ids(*, ids: Sequence[int], now: datetime) -> int:
 
 def _record_rejection(session: Session, *, idea: Idea, policy: IdeasPolicy, reason: str) -> None:
     """The rejection with the text and screening rules it was decided on (see `tasks/audit`)."""
-    payload = screening_payload(ref=idea.ref, title=idea.title, content=idea.content, policy=policy)
+    payload = screening_payload(
+        ref=idea.ref,
+        title=idea.title,
+        content=idea.content,
+        policy=policy,
+        chosen=idea.chosen_category,
+    )
     digest_ = payload_digest(payload)
     keep_inputs(
         session,

@@ -38,8 +38,9 @@ class Submission(BaseModel):
     title: str
     content: str
     ref: str = ""
+    category: str = ""  # chosen by the submitter (code or Chinese name); empty = not sure
 
-    @field_validator("submitter", "phone", "community", "title", "ref", mode="before")
+    @field_validator("submitter", "phone", "community", "title", "ref", "category", mode="before")
     @classmethod
     def _one_line(cls, value: object) -> object:
         """Control characters and bidi overrides stripped, whichever way the text came in."""
@@ -57,6 +58,24 @@ def clean_phone(text: str) -> str | None:
     for prefix in ("+86", "0086"):
         digits = digits.removeprefix(prefix)
     return digits if _MOBILE.fullmatch(digits) else None
+
+
+def category_choices(policy: IdeasPolicy) -> list[tuple[str, str]]:
+    """The categories a submitter may choose, (code, Chinese name), in the profile's order."""
+    codes = [*policy.categories, *([] if "other" in policy.categories else ["other"])]
+    return [(code, policy.category_labels.get(code, code)) for code in codes]
+
+
+def chosen_category(text: str, *, policy: IdeasPolicy) -> str | None:
+    """The category code a submitter chose (by code or by Chinese name); "" when none was
+    chosen, None when TEXT names no category of the profile."""
+    text = text.strip()
+    if not text:
+        return ""
+    for code, label in category_choices(policy):
+        if text in (code, label):
+            return code
+    return None
 
 
 def validate_submission(
@@ -78,6 +97,8 @@ def validate_submission(
         problems["content"] = (
             f"内容须为 {policy.content_min}-{policy.content_max} 个字，现为 {len(content)} 个字"
         )
+    if chosen_category(submission.category, policy=policy) is None:
+        problems["category"] = f"类别“{submission.category}”不是本次征集的类别"
     return problems
 
 
@@ -113,8 +134,9 @@ def categorise(text: str, *, categories: dict[str, list[str]]) -> tuple[str, lis
     return best, best_hits
 
 
-def screen_idea(*, title: str, content: str, policy: IdeasPolicy) -> Screening:
-    """NFKC + key, spam/empty rejection with reasons, category by the profile's keyword rules."""
+def screen_idea(*, title: str, content: str, policy: IdeasPolicy, chosen: str = "") -> Screening:
+    """NFKC + key, spam/empty rejection with reasons, then the category: the one the submitter
+    CHOSE when it is still a category of the profile, else by the profile's keyword rules."""
     key = idea_key(title, content)
     text = unicodedata.normalize("NFKC", f"{title}\n{content}").lower()
     if len(key) < policy.min_key_chars:
@@ -148,6 +170,10 @@ def screen_idea(*, title: str, content: str, policy: IdeasPolicy) -> Screening:
             category="",
             reason=f"不予受理：“{top}”占全文一半以上，疑似无意义重复内容（{RULE}）",
         )
+    code = chosen_category(chosen, policy=policy) if chosen else None
+    if code:
+        reason = f"提交人自选类别，归入 {code}（{RULE}）"
+        return Screening(status="screened", key=key, category=code, reason=reason)
     category, hits = categorise(text, categories=policy.categories)
     why = f"按关键词“{'、'.join(hits)}”归入 {category}" if hits else "未命中分类关键词，归入 other"
     return Screening(status="screened", key=key, category=category, reason=f"{why}（{RULE}）")

@@ -7,7 +7,7 @@ returns once the imported ideas are screened: they are screened here, in batches
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from models.timeutil import utcnow
 from tasks.common import clock
 from tasks.common.district import active_profile
 from tasks.ideas import intake, records
+from tasks.ideas.screening import category_choices, chosen_category
 from tasks.importing.cells import parse_phone, parse_text
 from tasks.importing.columns import CellError, Column, Kind, parse_rows, place
 from tasks.importing.reading import ImportRejected, read_rows
@@ -55,6 +56,20 @@ def _in_district(values: Mapping[str, Any], zone: tzinfo) -> dict[str, Any]:
     if isinstance(moment, datetime) and moment.tzinfo is None:
         return {**values, "submitted_at": moment.replace(tzinfo=zone)}
     return dict(values)
+
+
+def category_parser(policy: IdeasPolicy) -> Callable[[str], str]:
+    """The 类别 cell: a category of the profile by its Chinese name or its code; empty = none
+    chosen (screening's keyword rules decide)."""
+    names = "、".join(label for _, label in category_choices(policy))
+
+    def parse(text: str) -> str:
+        code = chosen_category(text, policy=policy)
+        if code is None:
+            raise CellError(f"“{text}”不是金点子的类别，应为{names}之一，或留空")
+        return code
+
+    return parse
 
 
 def ideas_kind(policy: IdeasPolicy) -> Kind:
@@ -108,6 +123,15 @@ def ideas_kind(policy: IdeasPolicy) -> Kind:
                 f"{policy.content_min}-{policy.content_max} 字",
                 required=True,
                 example="建议每月在社区学校举办一次读书分享会……",
+            ),
+            Column(
+                "category",
+                "类别",
+                category_parser(policy),
+                "文本",
+                notes="选填；区情配置中的金点子类别；留空由工作人员按关键词归类",
+                example=policy.category_labels.get("reading", "全民阅读"),
+                choices=tuple(label for _, label in category_choices(policy)),
             ),
             Column(
                 "submitted_at",

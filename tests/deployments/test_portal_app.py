@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from deployments.portal.app import create_app
+from models.db import session_scope
+from models.ideas import Idea
 from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile
+from tasks.ideas.campaign import open_campaign
 
 
 @pytest.fixture
@@ -34,6 +39,38 @@ def test_pages_are_chinese_with_strict_headers_and_only_local_assets(client: Tes
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert "url(" not in css.text and "@import" not in css.text  # nothing fetched from elsewhere
     assert css.headers["cache-control"].startswith("public")
+
+
+def test_the_json_intake_keeps_a_chosen_category_and_refuses_an_unknown_one(
+    registry: DistrictProfile,
+) -> None:
+    open_campaign(year=2026, start=date(2026, 9, 1))
+    app = create_app(
+        clock=lambda: datetime(2026, 9, 3, 2, 0, tzinfo=UTC),
+        enqueue=lambda *_: None,
+        emit=lambda _: None,
+    )
+    form = {
+        "year": 2026,
+        "submitter": "王小明",
+        "phone": "13800138000",
+        "community": registry.streets[0].communities[0],
+        "title": "在社区图书角增设亲子阅读时段",
+        "content": "每周六上午在社区图书角安排亲子阅读时段，请志愿者给孩子讲故事。",
+    }
+    label = registry.ideas.category_labels["health"]
+    with TestClient(app) as client:
+        unknown = client.post("/ideas", json={**form, "category": "乱选的类别"})
+        chosen = client.post("/ideas", json={**form, "category": label})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"] == {
+        "category": "类别须为征集列出的类别之一，或留空由工作人员归类"
+    }
+    assert "乱选" not in unknown.text
+    assert chosen.status_code == 201, chosen.text
+    with session_scope() as session:
+        (idea,) = session.exec(select(Idea)).all()
+    assert idea.chosen_category == "health"  # the Chinese name, stored as its code
 
 
 def test_the_years_calendar_is_offered_as_a_subscription(client: TestClient) -> None:

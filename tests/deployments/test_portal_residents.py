@@ -20,9 +20,10 @@ from models.db import session_scope
 from models.ideas import Idea
 from models.profile.schema import DistrictProfile
 from models.residents import IdeaSupport
+from tasks.ideas import records
 from tasks.ideas.campaign import open_campaign
 from tasks.ideas.intake import submit
-from tasks.ideas.screening import Submission
+from tasks.ideas.screening import Submission, screen_idea
 from tests.hardening import Ledger
 
 YEAR = 2026
@@ -125,6 +126,7 @@ def test_a_new_idea_without_similar_ones_is_stored_and_acknowledged(
         ({"title": ""}, "标题", "1-100"),
         ({"community": "<b>不存在的居委</b>"}, "所在社区", "社区名录"),
         ({"content": "学习" * 2501}, "内容", "10-5000"),
+        ({"category": "<b>不存在的居委</b>"}, "类别", "类别须为征集列出的类别之一"),
     ],
 )
 def test_bad_input_is_refused_in_chinese_names_the_field_and_stores_nothing(
@@ -145,6 +147,34 @@ def test_bad_input_is_refused_in_chinese_names_the_field_and_stores_nothing(
     )
     hardening.bad_input(f"idea form: {field} ({rule})", rejected_cleanly=ok)
     assert ok, reply.text
+
+
+def test_a_chosen_category_is_kept_by_screening_and_none_leaves_it_to_the_keywords(
+    client: TestClient, registry: DistrictProfile
+) -> None:
+    page = client.get("/ideas").text
+    assert "类别（选填）" in page and '<option value="">不确定，由工作人员归类</option>' in page
+    labels = registry.ideas.category_labels
+    assert f'<option value="health">{labels["health"]}</option>' in page
+    token = csrf(page)
+    chosen = client.post("/ideas/form", data=fields(registry, token, category="health"))
+    assert chosen.status_code == 200 and "已收到您的建议" in chosen.text, chosen.text
+    other = {
+        "phone": "13900139000",
+        "title": "开办社区老年大学书法班",
+        "content": "请社区学校为老年人开办书法班，每周一次，由退休教师义务授课。",
+    }
+    unchosen = client.post("/ideas/form", data=fields(registry, token, **other))
+    assert unchosen.status_code == 200 and "已收到您的建议" in unchosen.text, unchosen.text
+    by_phone = {i.phone: i for i in stored()}
+    assert by_phone["13800138000"].chosen_category == "health"
+    assert by_phone["13900139000"].chosen_category == ""
+    records.screen_ids(ids=[i.id for i in by_phone.values() if i.id is not None], now=NOW)
+    by_phone = {i.phone: i for i in stored()}
+    kept = by_phone["13800138000"]
+    assert kept.category == "health" and "提交人自选类别" in kept.reason
+    keywords = screen_idea(title=other["title"], content=other["content"], policy=registry.ideas)
+    assert by_phone["13900139000"].category == keywords.category != "health"
 
 
 def test_a_form_from_elsewhere_and_an_oversized_body_are_refused(

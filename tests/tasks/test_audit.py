@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from models.audit import Decision, DecisionInputs
 from models.awards import AwardEntry, AwardScore, Nomination
 from models.db import session_scope
+from models.ideas import Idea
 from models.params.awards import AwardsParameters
 from models.params.calendar import CalendarParameters
 from models.profile.schema import DistrictProfile
@@ -114,6 +115,8 @@ JUNK = (
     ("兼职", "加微信领取兼职日结机会，每天在家就能赚钱，名额有限"),
 )
 
+CHOSEN = ("health", "", "")  # the category chosen by the submitter of every third idea
+
 
 def decide_ideas(profile: DistrictProfile) -> None:
     """An ideas year without the flow: intake, screening (two rejections), a clerk's merge, the
@@ -123,15 +126,26 @@ def decide_ideas(profile: DistrictProfile) -> None:
     samples = generate_ideas(
         count=40, communities=communities, year=YEAR, seed=9, duplicate_share=0.3
     )
-    forms = [(s.submitter, s.phone, s.community, s.title, s.content) for s in samples]
+    codes = list(profile.ideas.categories)
+    # every third resident chose a category, and so did the first junk's sender
+    forms = [
+        (s.submitter, s.phone, s.community, s.title, s.content, CHOSEN[k % 3])
+        for k, s in enumerate(samples)
+    ]
     forms += [
-        (f"居民{k}", f"1390000000{k}", communities[k], title, content)
+        (f"居民{k}", f"1390000000{k}", communities[k], title, content, CHOSEN[k])
         for k, (title, content) in enumerate(JUNK)
     ]
+    assert set(CHOSEN) - {""} <= set(codes)
     ids = []
-    for submitter, phone, community, title, content in forms:
+    for submitter, phone, community, title, content, category in forms:
         submission = Submission(
-            submitter=submitter, phone=phone, community=community, title=title, content=content
+            submitter=submitter,
+            phone=phone,
+            community=community,
+            title=title,
+            content=content,
+            category=category,
         )
         ids.append(intake.submit(year=YEAR, submission=submission, source="demo", now=IDEAS_NOW).id)
     ideas_records.screen_ids(ids=ids, now=IDEAS_NOW)
@@ -329,6 +343,34 @@ def test_an_ideas_year_passes_the_audit(ideas_year: DistrictProfile) -> None:
     assert result.kinds["ideas/rejected"] == len(JUNK)
     assert result.kinds["ideas/result"] >= 20
     assert result.acts >= 3  # the clerk's merge, the publication, the action done
+
+
+def test_chosen_categories_are_kept_and_recorded_in_the_screening_inputs(
+    ideas_year: DistrictProfile,
+) -> None:
+    with session_scope() as session:
+        ideas = session.exec(select(Idea).where(Idea.year == YEAR)).all()
+        inputs = session.exec(
+            select(DecisionInputs).where(
+                DecisionInputs.process == "ideas", DecisionInputs.kind == "screening"
+            )
+        ).all()
+    chosen = [i for i in ideas if i.chosen_category]
+    assert len(chosen) >= 10
+    kept = [i for i in chosen if i.status == "screened"]
+    assert kept and all(i.category == "health" and "提交人自选" in i.reason for i in kept)
+    by_keywords = [i for i in ideas if not i.chosen_category and i.status == "screened"]
+    assert {i.category for i in by_keywords} - {"health"}  # the keyword rules decided these
+    assert sorted(row.payload.get("chosen", "") for row in inputs) == ["", "health"]
+
+    (row,) = [row for row in inputs if row.payload.get("chosen")]
+    with session_scope() as session:  # the chosen category removed from its recorded inputs
+        stored = session.get(DecisionInputs, (row.process, row.digest))
+        assert stored is not None
+        stored.payload = {k: v for k, v in row.payload.items() if k != "chosen"}
+        session.add(stored)
+    result = audit_year(YEAR)
+    assert named(result, "ideas", row.payload["ref"], "rejected") == ["inputs"]
 
 
 def test_a_changed_rejection_and_a_changed_result_are_named(ideas_year: DistrictProfile) -> None:

@@ -228,3 +228,35 @@ def test_merge_unmerge_and_undo_are_logged_and_reversible(campaign: DistrictProf
     assert {f"unmerge-{cut}", f"merge-{join}", f"undo-{cut}", f"undo-{join}"} <= kinds
     with pytest.raises(ValueError, match="理由"):
         edit_cluster(year=YEAR, action="unmerge", ref=a.ref, reason=" ", operator="")
+
+
+def test_an_imported_category_is_kept_an_empty_one_left_to_the_keywords_an_unknown_one_refused(
+    campaign: DistrictProfile, tmp_path: Path
+) -> None:
+    header = "编号,提交人,手机,社区,标题,内容,类别"
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text(
+        f"{header}\nP1,王芳,13812345678,嘉兴一居委,读书会,建议每月举办一次读书分享会。,乱选\n",
+        "utf-8",
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        import_ideas_file(unknown, year=YEAR, now=NOW)
+    assert "第2行「类别」列" in str(rejected.value) and "健康生活" in str(rejected.value)
+    with session_scope() as session:
+        assert session.exec(select(Idea)).all() == []
+
+    label = campaign.ideas.category_labels["health"]
+    good = tmp_path / "good.csv"
+    good.write_text(
+        f"{header}\n"
+        f"P1,王芳,13812345678,嘉兴一居委,读书会,建议每月举办一次读书分享会。,{label}\n"
+        "P2,张伟,13912345678,洛阳一居委,夜校,建议为外来务工人员开办普通话夜校。,\n"
+        "P3,刘洋,13712345678,海伦一居委,健身,建议在社区开设太极拳晨练班。,health\n",
+        "utf-8",
+    )
+    assert import_ideas_file(good, year=YEAR, now=NOW).screened == 3
+    ideas = {i.ref: i for i in records.year_ideas(YEAR)}
+    assert [ideas[r].chosen_category for r in ("P1", "P2", "P3")] == ["health", "", "health"]
+    assert ideas["P1"].category == "health" and "提交人自选类别" in ideas["P1"].reason
+    assert ideas["P2"].category == "adult_education" and "关键词" in ideas["P2"].reason
+    assert ideas["P3"].category == "health"
