@@ -1,5 +1,5 @@
 """The daily scoring run on a real Prefect server: reminders, the progress table, and at the
-deadline a pause for the operator, who extends the deadline."""
+deadline a pause for the operator, who extends the deadline; the ideas round's run of its own."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ from models.outbox import OutboxMessage
 from models.params.judging import ScoringDeadline, ScoringParameters
 from models.profile.schema import DistrictProfile
 from tests.tasks.test_judging import YEAR, opened  # noqa: F401  (the fixture)
+from tests.tasks.test_judging_ideas import YEAR as IDEAS_YEAR
+from tests.tasks.test_judging_ideas import reviewing  # noqa: F401  (the fixture)
+
+IDEAS_DAY = date(2026, 10, 15)  # 3 working days before the ideas round's deadline
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -75,3 +79,25 @@ def test_a_run_without_a_year_is_named_after_the_business_days_year(db: Path) ->
     assert state.is_completed() and run_id is not None
     with get_client(sync_client=True) as client:
         assert client.read_flow_run(run_id).name == "scoring-2027"
+
+
+def test_the_ideas_round_has_a_daily_run_of_its_own(reviewing: DistrictProfile, db: Path) -> None:  # noqa: F811
+    awards = asyncio.run(scoring_daily(ScoringParameters(year=IDEAS_YEAR, today=IDEAS_DAY)))
+    assert awards == {"year": IDEAS_YEAR, "status": None}  # no awards round: nothing to do
+    params = ScoringParameters(year=IDEAS_YEAR, today=IDEAS_DAY, process="ideas")
+    reminded = asyncio.run(scoring_daily(params))
+    assert reminded["status"] == "open" and reminded["process"] == "ideas"
+    with session_scope() as session:
+        sent = session.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == "ideas-reminder-1")
+        ).all()
+    assert len(sent) == len(reminded["judges"]) and all("金点子评选" in m.title for m in sent)
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[f"scoring-ideas-{IDEAS_YEAR}"])
+            )
+        )
+    data = artifacts[0].data
+    rows = data if isinstance(data, list) else json.loads(str(data))
+    assert {row["分组"] for row in rows} == {"评审", "类别"}
