@@ -6,8 +6,10 @@
 A year of ROWS / 3 nominations is generated and the round opened as `scoring open` opens it
 (the balanced assignment with recusal, k = 3), so the JUDGES judges hold ROWS assignments
 between them. Then two servers, each a uvicorn subprocess on 127.0.0.1 with the same settings,
-are driven by the same load generator (bench_portal's: one thread and one keep-alive
-`http.client` connection per judge, back to back) with the same number of requests:
+are driven by the same load generator (tests/benchmarks/load.py: one thread and one keep-alive
+connection per judge, back to back) with the same number of requests, once per client kind
+(`--client httpx|lean|both`: a Python program's client, and the standard library's, whose
+floor shows the server's own cost; a judge's second pass submits the same scores again):
 
 - the floor: a bare FastAPI app whose one endpoint does nothing (`GET /floor`, 204);
 - submissions: each judge posts every assigned nomination's four criteria to
@@ -24,17 +26,12 @@ same floor). Not collected by pytest (only `test_*.py` is).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import os
 import re
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -44,9 +41,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script: make the packages importable
 
-from tests.benchmarks.bench_portal import LeanClient, Run  # noqa: E402
-
-START_TIMEOUT = 600.0  # a loaded shared machine takes minutes to import and start a server
+from tests.benchmarks.load import Keyed, Run, drive, report, server  # noqa: E402
 
 YEAR = 2027
 CRITERIA = ("organisation", "activities", "participation", "effect")
@@ -112,78 +107,6 @@ def _form_of(port: int, token: str) -> tuple[str, str]:
     return page.cookies["ld_csrf"], found.group(1)
 
 
-def drive(port: int, work: list[list[tuple[str, bytes | None, dict[str, str], str]]]) -> Run:
-    """One thread per list: each sends its requests back to back over one connection."""
-    run = Run()
-    lock = threading.Lock()
-    start = threading.Barrier(len(work) + 1)
-
-    def client(requests: list[tuple[str, bytes | None, dict[str, str], str]]) -> None:
-        connection = LeanClient(port)
-        mine: list[float] = []
-        statuses: Counter[int] = Counter()
-        acked: list[str] = []
-        errors = 0
-        start.wait()
-        for path, body, headers, key in requests:
-            method = "POST" if body is not None else "GET"
-            began = time.perf_counter()
-            try:
-                status = connection.send(method, path, body, headers)
-            except OSError:
-                errors += 1
-                continue
-            mine.append(time.perf_counter() - began)
-            statuses[status] += 1
-            if status == 303:
-                acked.append(key)
-        connection.close()
-        with lock:
-            run.latencies += mine
-            run.statuses += statuses
-            run.acknowledged += acked
-            run.transport_errors += errors
-
-    threads = [threading.Thread(target=client, args=(w,), daemon=True) for w in work]
-    for thread in threads:
-        thread.start()
-    began = time.perf_counter()
-    start.wait()
-    for thread in threads:
-        thread.join()
-    run.seconds = time.perf_counter() - began
-    return run
-
-
-@contextlib.contextmanager
-def _server(kind: str, env: dict[str, str]) -> Iterator[int]:
-    """bench_portal's servers (`--serve floor|portal`), waited for as long as it takes."""
-    from deployments.runtime.server import free_port
-
-    port = free_port()
-    script = str(Path(__file__).with_name("bench_portal.py"))
-    process = subprocess.Popen([sys.executable, script, "--serve", kind, str(port)], env=env)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the {kind} server did not start")
-            time.sleep(0.5)
-        yield port
-    finally:
-        process.terminate()  # uvicorn stops on SIGTERM; the portal flushes its writer
-        try:
-            process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _scores(family: str, judge: int, item: int) -> dict[str, str]:
     if family == "ties":
         return dict.fromkeys(CRITERIA, "80")
@@ -200,19 +123,9 @@ def _stored() -> set[str]:
         return {f"{r.ref}|{r.judge}" for r in session.exec(select(AwardScore))}
 
 
-def _report(family: str, floor: Run, run: Run, lost: int) -> None:
-    print(f"{'':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'rate ratio':>11} {'p99 ratio':>10}")
-    for name, measured in ((f"{family}: floor", floor), (f"{family}: submissions", run)):
-        print(
-            f"{name:<28} {measured.rate:>8.1f} {measured.percentile(0.5) * 1000:>8.1f} "
-            f"{measured.percentile(0.99) * 1000:>8.1f} {measured.rate / floor.rate:>11.2f} "
-            f"{measured.percentile(0.99) / floor.percentile(0.99):>10.1f}"
-        )
-    statuses = dict(sorted(run.statuses.items()))
-    print(
-        f"{family}: statuses {statuses}, transport errors {run.transport_errors}, "
-        f"acknowledged {len(run.acknowledged)}, lost {lost}"
-    )
+def _report(family: str, floor: Run, run: Run, lost: int) -> bool:
+    report([(f"{family}: floor", floor), (f"{family}: submissions", run)], floor)
+    print(f"{family}: acknowledged {len(run.acknowledged)}, lost {lost}")
     met = (
         run.rate >= 0.5 * floor.rate
         and run.percentile(0.99) <= 2 * floor.percentile(0.99)
@@ -220,13 +133,16 @@ def _report(family: str, floor: Run, run: Run, lost: int) -> None:
     )
     verdict = "met" if met else "NOT met"
     print(f"{family}: targets (≥ 50 % of the floor, p99 ≤ 2×, 0 lost) {verdict}")
+    return met
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=150_000)
     parser.add_argument("--judges", type=int, default=60)
+    parser.add_argument("--client", choices=("httpx", "lean", "both"), default="both")
     args = parser.parse_args()
+    kinds = ("httpx", "lean") if args.client == "both" else (args.client,)
 
     for family in FAMILIES:
         data_dir = Path(tempfile.mkdtemp(prefix=f"bench-judging-{family}-"))
@@ -247,32 +163,39 @@ def main() -> None:
         env.pop("PREFECT_API_URL", None)
         total = sum(len(refs) for refs in held.values())
 
-        with _server("floor", env) as port:
-            floor = drive(port, [[("/floor", None, {}, "")] * len(refs) for refs in held.values()])
-        with _server("portal", env) as port:
-            work: list[list[tuple[str, bytes | None, dict[str, str], str]]] = []
-            for j, (code, refs) in enumerate(sorted(held.items())):
-                cookie, csrf = _form_of(port, tokens[code])
-                headers = {
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Cookie": f"ld_csrf={cookie}",
-                }
-                requests: list[tuple[str, bytes | None, dict[str, str], str]] = []
-                for i, ref in enumerate(refs):
-                    form = {"csrf": csrf, "ref": ref, "action": "submit", **_scores(family, j, i)}
-                    body = urlencode(form).encode("utf-8")
-                    requests.append(
-                        (f"/j/{tokens[code]}/score", body, headers, f"{ref}|{names[code]}")
-                    )
-                work.append(requests)
-            submissions = drive(port, work)
-        stored = _stored()
-        lost = sum(1 for key in submissions.acknowledged if key not in stored)
-        print(
-            f"{family}: {len(held)} judges, {total} assignments; setup {setup:.0f} s "
-            f"(import, nominations, the balanced assignment, links); data in {data_dir}"
-        )
-        _report(family, floor, submissions, lost)  # at once: a later family may fail
+        for kind in kinds:
+            with server("floor", env) as port:
+                floor = drive(
+                    port,
+                    [[(("GET", "/floor", None, {}), "")] * len(refs) for refs in held.values()],
+                    client=kind,
+                )
+            with server("portal", env) as port:
+                work: list[list[Keyed]] = []
+                for j, (code, refs) in enumerate(sorted(held.items())):
+                    cookie, csrf = _form_of(port, tokens[code])
+                    headers = {
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Cookie": f"ld_csrf={cookie}",
+                    }
+                    requests: list[Keyed] = []
+                    for i, ref in enumerate(refs):
+                        scores = _scores(family, j, i)
+                        form = {"csrf": csrf, "ref": ref, "action": "submit", **scores}
+                        body = urlencode(form).encode("utf-8")
+                        path = f"/j/{tokens[code]}/score"
+                        requests.append((("POST", path, body, headers), f"{ref}|{names[code]}"))
+                    work.append(requests)
+                # a submission is acknowledged by the redirect back to the page once stored
+                submissions = drive(port, work, client=kind, acknowledged=lambda s: s == 303)
+            stored = _stored()
+            lost = sum(1 for key in submissions.acknowledged if key not in stored)
+            print(
+                f"{family}, client {kind}: {len(held)} judges, {total} assignments; setup "
+                f"{setup:.0f} s (import, nominations, the balanced assignment, links); "
+                f"data in {data_dir}"
+            )
+            _report(f"{family} ({kind})", floor, submissions, lost)  # at once: a later may fail
 
 
 if __name__ == "__main__":
