@@ -19,9 +19,10 @@ from models.judging import JudgeAssignment, ScoreDraft
 from models.profile.schema import DistrictProfile
 from models.timeutil import utcnow
 from tasks.common.district import active_profile
-from tasks.judging.processes import Member, Process
+from tasks.judging.processes import ItemFacts, Member, Process
 from tasks.judging.records import judge_drafts, open_view, process_of
 from tasks.judging.rules import Rubric, read_scores
+from tasks.responses.records import LinkView
 
 
 class Save(BaseModel):
@@ -55,18 +56,26 @@ def save_scores(
 def save_many(items: list[Save], *, now: datetime | None = None) -> list[Saved]:
     """Every save of the batch, in one transaction; one result per save, in order."""
     now = now or utcnow()
+    views = [open_view(item.token, now) for item in items]
     with session_scope() as session:
-        profile = active_profile(session)
-        context = _Context(session, profile)
-        return [_save(session, context, item, now) for item in items]
+        context = _Context(session, active_profile(session))
+        context.read_batch(items, views)
+        return [
+            _save(session, context, item, view, now)
+            for item, view in zip(items, views, strict=True)
+        ]
 
 
 class _Context:
-    """What a batch reads once per process: the profile's rubric and the judges."""
+    """What a batch reads once: per process the profile's rubric and the judges; per process
+    and year the assignments and the items' facts of every save in the batch (neither is
+    changed by saving)."""
 
     def __init__(self, session: Session, profile: DistrictProfile) -> None:
         self.session, self.profile = session, profile
         self.read: dict[str, tuple[Rubric, dict[str, Member]]] = {}
+        self.held: dict[tuple[str, int], set[tuple[str, str]]] = {}  # (judge code, ref)
+        self.facts: dict[tuple[str, int], dict[str, ItemFacts]] = {}
 
     def of(self, process: Process) -> tuple[Rubric, dict[str, Member]]:
         if process.key not in self.read:
@@ -74,20 +83,53 @@ class _Context:
             self.read[process.key] = (process.rubric(self.profile), judges)
         return self.read[process.key]
 
+    def read_batch(self, items: list[Save], views: list[LinkView | str]) -> None:
+        wanted: dict[tuple[str, int], tuple[set[str], set[str]]] = {}  # -> (judges, refs)
+        for item, view in zip(items, views, strict=True):
+            if isinstance(view, str):
+                continue
+            judges, refs = wanted.setdefault((view.subject, view.year), (set(), set()))
+            judges.add(view.recipient)
+            refs.update(item.forms)
+        for (key, year), (judges, refs) in wanted.items():
+            process = process_of(key)
+            members = self.of(process)[1]
+            codes = {members[recipient].code for recipient in judges if recipient in members}
+            rows = self.session.exec(
+                select(JudgeAssignment.judge, JudgeAssignment.ref).where(
+                    JudgeAssignment.process == process.key,
+                    JudgeAssignment.year == year,
+                    JudgeAssignment.status == "assigned",
+                    col(JudgeAssignment.judge).in_(codes),
+                    col(JudgeAssignment.ref).in_(refs),
+                )
+            ).all()
+            self.held[(process.key, year)] = set(rows)
+            self.facts[(process.key, year)] = process.facts(self.session, self.profile, year, refs)
 
-def _save(session: Session, context: _Context, item: Save, now: datetime) -> Saved:
-    view = open_view(item.token, now)
+    def assigned(self, process: Process, year: int, judge: Member, refs: list[str]) -> bool:
+        """Whether every ref is held by JUDGE (not declared) and none is of their street or
+        unit."""
+        held = self.held.get((process.key, year), set())
+        facts = self.facts.get((process.key, year), {})
+        return all(
+            (judge.code, ref) in held
+            and ref in facts
+            and not facts[ref].conflicts & judge.conflicts
+            for ref in refs
+        )
+
+
+def _save(
+    session: Session, context: _Context, item: Save, view: LinkView | str, now: datetime
+) -> Saved:
     if isinstance(view, str):
         return Saved(state=view)
     process = process_of(view.subject)
     rubric, judges = context.of(process)
     judge = judges.get(view.recipient)
     refs = sorted(item.forms)
-    if (
-        judge is None
-        or not refs
-        or not _assigned(session, context, process, view.year, judge, refs)
-    ):
+    if judge is None or not refs or not context.assigned(process, view.year, judge, refs):
         return Saved(state="not_assigned")
     problems: dict[str, dict[str, str]] = {}
     read: dict[str, tuple[dict[str, float], dict[str, str]]] = {}
@@ -123,24 +165,3 @@ def _save(session: Session, context: _Context, item: Save, now: datetime) -> Sav
             session.add(draft)
     session.flush()  # the next save of the batch sees this one
     return Saved(submitted=refs) if item.submit else Saved(drafts=refs)
-
-
-def _assigned(
-    session: Session, context: _Context, process: Process, year: int, judge: Member, refs: list[str]
-) -> bool:
-    """Whether every ref is held by JUDGE (not declared) and none is of their street or unit."""
-    held = session.exec(
-        select(JudgeAssignment.ref).where(
-            JudgeAssignment.process == process.key,
-            JudgeAssignment.year == year,
-            JudgeAssignment.judge == judge.code,
-            JudgeAssignment.status == "assigned",
-            col(JudgeAssignment.ref).in_(refs),
-        )
-    ).all()
-    if len(set(held)) != len(refs):
-        return False
-    facts = process.facts(session, context.profile, year, refs)
-    return len(facts) == len(refs) and not any(
-        f.conflicts & judge.conflicts for f in facts.values()
-    )
