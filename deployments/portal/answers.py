@@ -201,10 +201,13 @@ class Answers(AnnouncingRoutes):
         view: records.LinkView,
         *,
         cookie: str,
+        new_cookie: bool = False,
         status: int = 200,
         errors: dict[str, str] | None = None,
         values: dict[str, str] | None = None,
     ) -> HTMLResponse:
+        """The link's page with its form, bound to COOKIE (set on the browser if NEW_COOKIE:
+        a browser that sent one of ours keeps it)."""
         last = view.last
         shown = values is None and errors is None  # the page as the link shows it
         values = values or (
@@ -230,7 +233,8 @@ class Answers(AnnouncingRoutes):
         else:
             html = self.pages.html(name, **context, csrf=csrf, form_id=form_id)
         response = HTMLResponse(html, status_code=status)
-        self._set_cookie(response, cookie)
+        if new_cookie:
+            self._set_cookie(response, cookie)
         return response
 
     def _set_cookie(self, response: Response, cookie: str) -> None:
@@ -263,9 +267,10 @@ class Answers(AnnouncingRoutes):
         if view.state != "open":
             return self._refusal(view.state, view)
         cookie = request.cookies.get(COOKIE, "")
-        if not _plausible(cookie):  # none yet, or not one of ours
-            cookie = secrets.token_urlsafe(16)
-        return self._form(token, view, cookie=cookie)
+        if _plausible(cookie):
+            return self._form(token, view, cookie=cookie)
+        # none yet, or not one of ours
+        return self._form(token, view, cookie=secrets.token_urlsafe(16), new_cookie=True)
 
     async def answer(self, token: str, request: Request) -> Response:
         view = self._open(token) if _plausible(token) else None

@@ -95,6 +95,8 @@ def test_a_teacher_declines_once_and_the_link_is_then_used_up(client: TestClient
     assert "<script" not in page.text
     cookie = page.headers["set-cookie"]
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    again = client.get(f"/r/{token}")  # the browser sends the cookie back and keeps it
+    assert again.status_code == 200 and "set-cookie" not in again.headers
 
     missing = post(client, token, page.text, choice="decline")
     assert missing.status_code == 422 and "请说明不能到岗的原因" in missing.text
