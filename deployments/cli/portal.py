@@ -58,8 +58,8 @@ def responses(
     from rich.table import Table
 
     from tasks.common import clock
-    from tasks.responses.records import status_rows
     from tasks.responses.reports import status_markdown, status_table
+    from tasks.responses.status import status_rows
 
     ensure_ready()
     year = year or clock.today().year

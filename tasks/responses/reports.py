@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from tasks.responses.records import StatusRow
 from tasks.responses.rules import CHOICES, PURPOSE_NAMES
+from tasks.responses.status import StatusRow
 
 STATUS_NAMES = {
     "answered": "已回复",

@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.common.events import EventNotAnnounced, PrefectApi, publish
 from tasks.responses import records, reminders
-from tasks.responses.records import StatusRow
+from tasks.responses.status import StatusRow, status_rows
 
 ANNOUNCE_BATCH = 200
 
@@ -45,4 +45,4 @@ def remind_task(today: date) -> list[int]:
 
 @task(name="response-status", cache_policy=NO_CACHE)
 def status_task(year: int) -> list[StatusRow]:
-    return records.status_rows(year)
+    return status_rows(year)

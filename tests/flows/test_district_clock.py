@@ -44,7 +44,7 @@ from tasks.ideas import intake
 from tasks.ideas.campaign import open_campaign
 from tasks.ideas.records import Ack
 from tasks.ideas.screening import Submission
-from tasks.responses import records as responses_records
+from tasks.responses import status as responses_status
 from tasks.samples.awards import generate_nominations, generate_scores
 from tasks.secondment.records import resolve_rules
 
@@ -124,7 +124,7 @@ def test_responses_date_requests_in_the_district(auckland: DistrictProfile) -> N
             deadline=clock.end_of_day(date(2027, 1, 8)),
             details={"title": "社区教育工作会议"},
         )
-    (row,) = responses_records.status_rows(2027)
+    (row,) = responses_status.status_rows(2027)
     assert row.asked_on == DISTRICT_DAY
     assert row.deadline == date(2027, 1, 8)
     assert row.status == "waiting"

@@ -14,7 +14,7 @@ from models.profile.schema import DistrictProfile
 from models.responses import ResponseAnswer
 from tasks.common import links
 from tasks.common.workdays import WorkCalendar
-from tasks.responses import records, reminders
+from tasks.responses import records, reminders, status
 from tasks.responses.rules import Answer, link_state, read_answer, reminder_days, reminder_due
 
 WORKDAYS = WorkCalendar()
@@ -146,7 +146,7 @@ def test_non_responders_are_reminded_once_with_a_new_link(registry: DistrictProf
     first = records.open_link(silent, now=now)
     assert reminded is not None and first is not None
     assert reminded.request_id == first.request_id and reminded.state == "open"
-    rows = {row.recipient: row for row in records.status_rows(YEAR, now=now)}
+    rows = {row.recipient: row for row in status.status_rows(YEAR, now=now)}
     assert rows["T00001"].status == "waiting" and rows["T00001"].reminders_sent == 1
     assert rows["T00002"].status == "answered" and rows["T00002"].answer == "confirm"
     assert not rows["T00002"].announced
