@@ -10,7 +10,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -69,10 +69,15 @@ def category_choices(policy: IdeasPolicy) -> list[tuple[str, str]]:
 def chosen_category(text: str, *, policy: IdeasPolicy) -> str | None:
     """The category code a submitter chose (by code or by Chinese name); "" when none was
     chosen, None when TEXT names no category of the profile."""
+    return choice_of(text, category_choices(policy))
+
+
+def choice_of(text: str, choices: Sequence[tuple[str, str]]) -> str | None:
+    """The code of the (code, name) choice TEXT names; "" for an empty TEXT, None for none."""
     text = text.strip()
     if not text:
         return ""
-    for code, label in category_choices(policy):
+    for code, label in choices:
         if text in (code, label):
             return code
     return None

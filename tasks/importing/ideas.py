@@ -7,7 +7,8 @@ returns once the imported ideas are screened: they are screened here, in batches
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from models.timeutil import utcnow
 from tasks.common import clock
 from tasks.common.district import active_profile
 from tasks.ideas import intake, records
-from tasks.ideas.screening import category_choices, chosen_category
+from tasks.ideas.screening import category_choices, choice_of
 from tasks.importing.cells import parse_phone, parse_text
 from tasks.importing.columns import CellError, Column, Kind, parse_rows, place
 from tasks.importing.reading import ImportRejected, read_rows
@@ -58,18 +59,24 @@ def _in_district(values: Mapping[str, Any], zone: tzinfo) -> dict[str, Any]:
     return dict(values)
 
 
-def category_parser(policy: IdeasPolicy) -> Callable[[str], str]:
+@dataclass(frozen=True)
+class CategoryCell:
     """The 类别 cell: a category of the profile by its Chinese name or its code; empty = none
-    chosen (screening's keyword rules decide)."""
-    names = "、".join(label for _, label in category_choices(policy))
+    chosen (screening's keyword rules decide). Equal for equal choices, as a kind's columns
+    are compared."""
 
-    def parse(text: str) -> str:
-        code = chosen_category(text, policy=policy)
+    choices: tuple[tuple[str, str], ...]  # (code, Chinese name)
+
+    def __call__(self, text: str) -> str:
+        code = choice_of(text, self.choices)
         if code is None:
+            names = "、".join(label for _, label in self.choices)
             raise CellError(f"“{text}”不是金点子的类别，应为{names}之一，或留空")
         return code
 
-    return parse
+
+def category_parser(policy: IdeasPolicy) -> CategoryCell:
+    return CategoryCell(tuple(category_choices(policy)))
 
 
 def ideas_kind(policy: IdeasPolicy) -> Kind:
